@@ -1,0 +1,149 @@
+# cairn - Makefile
+#
+#   make            libcairn.a and the cairn program (in build/)
+#   make check      install missing packages, build, run every test suite
+#   make asan       the test suites under AddressSanitizer + UBSan
+#   make demo       the guided tour on the built-in development database
+#   make bench      benchmarks against peers, as ratios
+#   make install    PREFIX=/usr/local DESTDIR= (binary, library, headers,
+#                   pkg-config file, man page)
+#   make clean
+#
+# Project flags live in CAIRN_CFLAGS; the user's CFLAGS, CPPFLAGS and
+# LDFLAGS are appended, never overwritten.  SANITIZE=address,undefined
+# builds with sanitizers (make asan does this in build-asan/).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+BUILD ?= build
+PKGS = libgit2 libpq yaml-0.1 libcurl jansson libcrypto
+VERSION = $(shell sed -n 's/^#define CAIRN_VERSION "\(.*\)"/\1/p' include/cairn/common.h)
+
+CAIRN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes \
+	-Wmissing-prototypes -fvisibility=hidden -g -O2 -pthread \
+	-Iinclude -Isrc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ifneq ($(SANITIZE),)
+CAIRN_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) \
+	-fno-omit-frame-pointer -O1
+SAN_LDFLAGS = -fsanitize=$(SANITIZE)
+endif
+
+ALL_CFLAGS = $(CAIRN_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) -pthread $(LDFLAGS)
+LIBS_ALL = $(PKG_LIBS) -ldl -lm
+
+LIB_SRC = $(sort $(wildcard src/*.c) $(wildcard hooks/*.c))
+CLI_SRC = $(sort $(wildcard src/cli/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/check_*.c))
+INTEG_SRC = $(sort $(wildcard tests/integration/check_*.c))
+TESTLIB_SRC = $(sort $(wildcard tests/lib/*.c))
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTLIB_OBJ = $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
+INTEG_BIN = $(INTEG_SRC:%.c=$(BUILD)/%)
+DEPS = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)
+
+LIB = $(BUILD)/libcairn.a
+BIN = $(BUILD)/cairn
+
+.PHONY: all check check-run asan demo bench stress install uninstall clean \
+	deps tests fuzz format
+
+all: $(LIB) $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) $(LIB) $(LIBS_ALL)
+
+$(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/lib -o $@ $< \
+		$(TESTLIB_OBJ) $(LIB) $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS_ALL)
+
+tests: all $(UNIT_BIN) $(INTEG_BIN) plugins
+
+deps:
+	@scripts/install-deps
+
+# `make check` installs what is missing first, then re-enters make so the
+# pkg-config flags are computed with the packages present.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: tests
+	@BUILD=$(BUILD) tests/run $(UNIT_BIN) $(INTEG_BIN)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		SANITIZE=address,undefined check-run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stress
+
+# Plugins (the example plugin) are shared objects built from the public
+# headers only.
+PLUGIN_SRC = $(sort $(wildcard examples/plugin/*.c))
+PLUGIN_SO = $(PLUGIN_SRC:examples/plugin/%.c=$(BUILD)/plugins/%.so)
+plugins: $(PLUGIN_SO)
+$(BUILD)/plugins/%.so: examples/plugin/%.c include/cairn/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
+
+cairn.pc: Makefile
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: -ldl -lm\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' '$(PKGS)' > $@
+
+install: all cairn.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/cairn $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/cairn
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libcairn.a
+	install -m 644 include/cairn/*.h $(DESTDIR)$(INCLUDEDIR)/cairn/
+	install -m 644 cairn.pc $(DESTDIR)$(PKGCONFIGDIR)/cairn.pc
+	if [ -f doc/cairn.1 ]; then install -m 644 doc/cairn.1 $(DESTDIR)$(MANDIR)/man1/cairn.1; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cairn $(DESTDIR)$(LIBDIR)/libcairn.a \
+		$(DESTDIR)$(PKGCONFIGDIR)/cairn.pc $(DESTDIR)$(MANDIR)/man1/cairn.1
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/cairn
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) src/*.h include/cairn/*.h
+
+clean:
+	rm -rf build build-asan cairn.pc
+
+-include $(DEPS)

@@ -1,0 +1,31 @@
+/*
+ * common.h - definitions shared by every public cairn header.
+ *
+ * The version of the library, the export macro and the size of the
+ * text buffers that hold object ids (SHA-1 or SHA-256, in hex).
+ */
+#ifndef CAIRN_COMMON_H
+#define CAIRN_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAIRN_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define CAIRN_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define CAIRN_EXTERN(type) extern type
+#endif
+
+/* A git object id in hex: 40 digits for SHA-1, 64 for SHA-256, plus NUL. */
+#define CAIRN_OID_HEXSZ 65
+
+/* A SHA-256 digest in hex plus NUL. */
+#define CAIRN_SHA256_HEXSZ 65
+
+/* Returns the library's version string. */
+CAIRN_EXTERN(const char *) cairn_version(void);
+
+#endif

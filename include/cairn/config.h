@@ -1,0 +1,167 @@
+/*
+ * config.h - cairn.yaml, parsed with libyaml.
+ *
+ * The configuration is read whole and checked before anything runs:
+ * unknown keys are errors that name the key and suggest the closest known
+ * one; values of the wrong type, bad durations and unknown events are
+ * errors; every error names the file, line and column.  `${VAR}` and
+ * `${VAR:-default}` expand from the environment (or from the lookup the
+ * caller passes) inside scalar values.
+ *
+ * Hooks are parsed into cairn_hook_spec records, in the order they appear
+ * under each event; the pipeline builds its hooks from them.
+ */
+#ifndef CAIRN_CONFIG_H
+#define CAIRN_CONFIG_H
+
+#include "common.h"
+#include "event.h"
+
+typedef enum {
+	CAIRN_HOOK_EXEC = 0,
+	CAIRN_HOOK_SQL,
+	CAIRN_HOOK_WEBHOOK,
+	CAIRN_HOOK_BUILTIN,
+	CAIRN_HOOK_PLUGIN
+} cairn_hook_kind;
+
+typedef enum {
+	CAIRN_ON_FAILURE_ABORT = 0,
+	CAIRN_ON_FAILURE_WARN,
+	CAIRN_ON_FAILURE_IGNORE
+} cairn_on_failure;
+
+typedef enum {
+	CAIRN_EXPECT_NONE = 0, /* only errors fail */
+	CAIRN_EXPECT_ZERO,     /* first column of first row is 0 */
+	CAIRN_EXPECT_EMPTY,    /* no rows */
+	CAIRN_EXPECT_TRUE      /* first column of first row is true */
+} cairn_sql_expect;
+
+typedef enum {
+	CAIRN_WEBHOOK_JSON = 0,
+	CAIRN_WEBHOOK_SLACK
+} cairn_webhook_format;
+
+typedef struct cairn_kv {
+	char *key;
+	char *value;
+} cairn_kv;
+
+typedef struct cairn_hook_spec {
+	cairn_event event;
+	cairn_hook_kind kind;
+	char *name;               /* `name:` or a generated "exec:rebuild-cache" */
+	cairn_on_failure on_failure;
+	uint64_t timeout_ms;      /* default 30000 */
+
+	/* only: filters; empty lists mean "all" */
+	char **only_environments;
+	size_t only_environments_count;
+	char **only_migrations;   /* fnmatch globs on "<version>_<name>" and paths */
+	size_t only_migrations_count;
+
+	/* exec */
+	char **argv;              /* NULL-terminated; NULL for a shell string */
+	size_t argc;
+	char *shell;              /* `run: "string"` */
+
+	/* sql */
+	char *sql;
+	char *sql_file;
+	cairn_sql_expect expect;
+
+	/* webhook */
+	char *url;
+	cairn_webhook_format format;
+	char *secret_env;
+	unsigned retries;         /* default 3 */
+	bool async;
+	cairn_kv *headers;
+	size_t headers_count;
+	uint64_t connect_timeout_ms; /* default 5000 */
+
+	/* builtin */
+	char *builtin;            /* "log", "metrics", ... */
+	char *metrics_file;       /* metrics */
+	char *path;               /* audit-file, log */
+	char **refs;              /* allowed-refs */
+	size_t refs_count;
+
+	/* plugin */
+	char *plugin;             /* path to the .so */
+	char *symbol;             /* default "cairn_plugin_init" */
+
+	/* where it was written */
+	unsigned line;
+	unsigned column;
+} cairn_hook_spec;
+
+typedef struct cairn_environment {
+	char *name;
+	char *database_url;       /* NULL: DATABASE_URL, libpq defaults, dev db */
+	char **allowed_refs;
+	size_t allowed_refs_count;
+	bool require_clean_tree;
+	bool confirm;
+	bool allow_out_of_order;
+	bool require_down;        /* every migration needs a down file */
+	uint64_t lock_timeout_ms; /* 0: the default (60s) */
+	cairn_kv *metadata;
+	size_t metadata_count;
+	unsigned line;
+} cairn_environment;
+
+typedef struct cairn_config {
+	char *path;               /* the file read, NULL for defaults */
+	char *migrations_dir;     /* default "db/migrations" */
+	char *schema;             /* default "cairn" */
+	char **ignore;            /* globs */
+	size_t ignore_count;
+	char *shadow_database_url;
+	cairn_environment *environments;
+	size_t environments_count;
+	cairn_hook_spec *hooks;   /* in config order across all events */
+	size_t hooks_count;
+	cairn_kv *metadata;
+	size_t metadata_count;
+	char *pre_push_environment; /* githooks.pre_push.environment */
+	char *post_merge_apply;     /* githooks.post_merge.apply */
+} cairn_config;
+
+/* Returns the value of an environment variable, or NULL. */
+typedef const char *(*cairn_getenv_fn)(const char *name, void *payload);
+
+typedef struct cairn_config_options {
+	unsigned int version;
+	cairn_getenv_fn getenv_fn; /* NULL: getenv(3) */
+	void *payload;
+} cairn_config_options;
+
+#define CAIRN_CONFIG_OPTIONS_VERSION 1
+#define CAIRN_CONFIG_OPTIONS_INIT { CAIRN_CONFIG_OPTIONS_VERSION, NULL, NULL }
+
+/*
+ * Reads and checks a configuration file.  Errors have class
+ * CAIRN_ERRCLASS_CONFIG and messages of the form
+ * "cairn.yaml:12:5: unknown key 'on_failur'" with a hint such as
+ * "did you mean 'on_failure'?".  A missing file is CAIRN_ENOTFOUND.
+ */
+CAIRN_EXTERN(int) cairn_config_load(cairn_config **out, const char *path,
+				    const cairn_config_options *opts);
+/* Parses configuration text; `name` is used in messages. */
+CAIRN_EXTERN(int) cairn_config_parse(cairn_config **out, const char *name,
+				     const char *text, size_t len,
+				     const cairn_config_options *opts);
+/* The built-in defaults (used when there is no cairn.yaml). */
+CAIRN_EXTERN(int) cairn_config_default(cairn_config **out);
+CAIRN_EXTERN(void) cairn_config_free(cairn_config *cfg);
+
+/* The environment called name, or NULL. */
+CAIRN_EXTERN(const cairn_environment *) cairn_config_environment(
+	const cairn_config *cfg, const char *name);
+
+CAIRN_EXTERN(const char *) cairn_hook_kind_name(cairn_hook_kind kind);
+CAIRN_EXTERN(const char *) cairn_on_failure_name(cairn_on_failure f);
+
+#endif

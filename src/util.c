@@ -1,0 +1,298 @@
+/*
+ * util.c - small helpers shared across the library; see util.h.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "error.h"
+#include "util.h"
+
+char *cairn__strdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		cairn_error__oom();
+	return d;
+}
+
+char *cairn__strndup(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (!d) {
+		cairn_error__oom();
+		return NULL;
+	}
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void *cairn__calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		cairn_error__oom();
+	return p;
+}
+
+int cairn__grow_array(void **arr, size_t *alloc, size_t need, size_t sz)
+{
+	size_t n;
+	void *p;
+
+	if (need <= *alloc)
+		return 0;
+	n = *alloc ? *alloc : 8;
+	while (n < need)
+		n *= 2;
+	if (n > ((size_t)-1) / sz)
+		return cairn_error__oom();
+	p = realloc(*arr, n * sz);
+	if (!p)
+		return cairn_error__oom();
+	*arr = p;
+	*alloc = n;
+	return 0;
+}
+
+int cairn_strvec_push_owned(cairn_strvec *v, char *s)
+{
+	if (!s)
+		return CAIRN_ERROR;
+	if (cairn__grow_array((void **)&v->items, &v->alloc, v->count + 2,
+			      sizeof(char *)) < 0) {
+		free(s);
+		return CAIRN_ERROR;
+	}
+	v->items[v->count++] = s;
+	v->items[v->count] = NULL;
+	return 0;
+}
+
+int cairn_strvec_push(cairn_strvec *v, const char *s)
+{
+	char *d = cairn__strdup(s ? s : "");
+
+	return cairn_strvec_push_owned(v, d);
+}
+
+void cairn_strvec_dispose(cairn_strvec *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->count; i++)
+		free(v->items[i]);
+	free(v->items);
+	v->items = NULL;
+	v->count = v->alloc = 0;
+}
+
+bool cairn_strvec_contains(const cairn_strvec *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < v->count; i++)
+		if (!strcmp(v->items[i], s))
+			return true;
+	return false;
+}
+
+void cairn__hex(char *out, const unsigned char *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int cairn__sha256_hex(char out[65], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != 32)
+		return cairn_error__set(CAIRN_ERRCLASS_OS, "sha-256 failed");
+	cairn__hex(out, md, 32);
+	return 0;
+}
+
+int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
+			   const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen) ||
+	    mdlen != 32)
+		return cairn_error__set(CAIRN_ERRCLASS_OS, "hmac failed");
+	cairn__hex(out, md, 32);
+	return 0;
+}
+
+bool cairn__utf8_valid(const char *data, size_t len, size_t *bad_offset)
+{
+	const unsigned char *s = (const unsigned char *)data;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		if (len - i <= n)
+			goto bad;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad;
+		i += n + 1;
+	}
+	return true;
+bad:
+	if (bad_offset)
+		*bad_offset = i;
+	return false;
+}
+
+int cairn__parse_duration_ms(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "sec", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "h", 3600000 },
+	};
+	const char *p = s;
+	uint64_t v = 0;
+	size_t i;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	while (*p == ' ')
+		p++;
+	for (i = 0; i < CAIRN_ARRAY_SIZE(units); i++) {
+		if (!strcmp(p, units[i].unit)) {
+			if (v > UINT64_MAX / units[i].ms)
+				return -1;
+			*out = v * units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cairn__version_cmp(const char *a, const char *b)
+{
+	size_t la, lb;
+	int c;
+
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a, b);
+	return c < 0 ? -1 : c > 0;
+}
+
+char *cairn__version_normalize(const char *digits, size_t len)
+{
+	while (len > 1 && *digits == '0') {
+		digits++;
+		len--;
+	}
+	return cairn__strndup(digits, len);
+}
+
+size_t cairn__edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t *row, result;
+
+	if (la > 256 || lb > 256)
+		return (size_t)-1;
+	row = calloc(lb + 1, sizeof(*row));
+	if (!row)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t prev = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = prev + cost;
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	result = row[lb];
+	free(row);
+	return result;
+}
+
+int64_t cairn__now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t cairn__now_ms(void)
+{
+	return cairn__now_us() / 1000;
+}

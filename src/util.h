@@ -1,0 +1,71 @@
+/*
+ * util.h - small helpers shared across the library: checked allocation,
+ * string vectors, hashing (libcrypto), UTF-8 checks, durations and
+ * numeric version comparison.
+ */
+#ifndef CAIRN_SRC_UTIL_H
+#define CAIRN_SRC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAIRN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* strdup that sets an OOM error; NULL in gives NULL out without error. */
+char *cairn__strdup(const char *s);
+char *cairn__strndup(const char *s, size_t n);
+/* calloc that sets an OOM error. */
+void *cairn__calloc(size_t n, size_t size);
+/* Grows *arr (of *alloc elements of size sz) to hold at least need. */
+int cairn__grow_array(void **arr, size_t *alloc, size_t need, size_t sz);
+
+typedef struct {
+	char **items;
+	size_t count;
+	size_t alloc;
+} cairn_strvec;
+
+#define CAIRN_STRVEC_INIT { NULL, 0, 0 }
+
+int cairn_strvec_push(cairn_strvec *v, const char *s);
+int cairn_strvec_push_owned(cairn_strvec *v, char *s);
+void cairn_strvec_dispose(cairn_strvec *v);
+bool cairn_strvec_contains(const cairn_strvec *v, const char *s);
+
+/* SHA-256 of data as 64 lowercase hex digits plus NUL. */
+int cairn__sha256_hex(char out[65], const void *data, size_t len);
+/* HMAC-SHA-256 of data under key, hex. */
+int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
+			   const void *data, size_t len);
+void cairn__hex(char *out, const unsigned char *bytes, size_t n);
+
+/*
+ * True when data is valid UTF-8 (no overlongs, no surrogates).  On false
+ * *bad_offset is the offset of the first bad byte.
+ */
+bool cairn__utf8_valid(const char *data, size_t len, size_t *bad_offset);
+
+/*
+ * Parses a duration such as "30s", "500ms", "5min", "2m", "1h", "1500"
+ * (milliseconds) into milliseconds.  Returns 0 or -1 (no error set).
+ */
+int cairn__parse_duration_ms(const char *s, uint64_t *out);
+
+/*
+ * Compares two version strings of digits numerically ("0042" == "42").
+ * Returns <0, 0 or >0.
+ */
+int cairn__version_cmp(const char *a, const char *b);
+/* Copies digits without leading zeros ("0042" -> "42", "000" -> "0"). */
+char *cairn__version_normalize(const char *digits, size_t len);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t cairn__edit_distance(const char *a, const char *b);
+
+/* Milliseconds from a monotonic clock. */
+int64_t cairn__now_ms(void);
+/* Microseconds from a monotonic clock. */
+int64_t cairn__now_us(void);
+
+#endif

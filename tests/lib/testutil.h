@@ -1,0 +1,73 @@
+/*
+ * testutil.h - helpers for cairn's Check suites: temporary directories,
+ * files, real git repositories (through the git program, as a user would
+ * make them), and running the real cairn binary with captured output.
+ *
+ * tests/run exports CAIRN_BIN (the binary under test), CAIRN_TEST_DB_URL
+ * (a scripts/pg-ephemeral server) and CAIRN_SRCDIR (the source tree).
+ */
+#ifndef CAIRN_TESTUTIL_H
+#define CAIRN_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+	int status;   /* exit code, or 128+signal */
+	char *out;    /* captured stdout (NUL-terminated) */
+	char *err;    /* captured stderr */
+} tu_result;
+
+/* A fresh directory under /tmp; abort()s on failure.  Caller frees. */
+char *tu_mkdtemp(void);
+/* rm -rf */
+void tu_rmrf(const char *path);
+/* Writes content to dir/rel, creating parent directories. */
+void tu_write(const char *dir, const char *rel, const char *content);
+void tu_write_bytes(const char *dir, const char *rel, const void *data,
+		    size_t len);
+/* Reads dir/rel; NULL when absent.  Caller frees. */
+char *tu_read(const char *dir, const char *rel);
+
+/*
+ * Runs a shell command (written by the test itself) in dir; returns its
+ * exit status.  Output goes to the test log.
+ */
+int tu_sh(const char *dir, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The same, capturing stdout (trailing newline removed).  Caller frees. */
+char *tu_sh_out(const char *dir, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Runs argv in dir with extra environment entries ("K=V", NULL-terminated,
+ * may be NULL) and stdin_data on standard input (may be NULL).
+ */
+void tu_run(tu_result *r, const char *dir, const char *const *argv,
+	    const char *const *env, const char *stdin_data);
+/* Runs $CAIRN_BIN with the NULL-terminated arguments in dir. */
+void tu_cairn(tu_result *r, const char *dir, ...) __attribute__((sentinel));
+/* tu_cairn with environment entries and stdin. */
+void tu_cairn_env(tu_result *r, const char *dir, const char *const *env,
+		  const char *stdin_data, ...) __attribute__((sentinel));
+void tu_result_dispose(tu_result *r);
+
+/* git init with a fixed default branch (main) and identity. */
+char *tu_git_repo(void);
+/*
+ * git add -A && git commit as the given author (name, email), with the
+ * author/committer date set to `when` (seconds since the epoch).
+ * Returns the new commit's sha (caller frees).
+ */
+char *tu_git_commit(const char *dir, const char *name, const char *email,
+		    long when, const char *msg);
+
+/* The test database URL, or NULL. */
+const char *tu_db_url(void);
+/* Path of the cairn binary under test. */
+const char *tu_cairn_bin(void);
+
+/* True when haystack contains needle (NULL-safe). */
+bool tu_contains(const char *haystack, const char *needle);
+
+#endif
