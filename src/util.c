@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "cairn/common.h"
 #include "error.h"
 #include "util.h"
 
@@ -133,6 +134,11 @@ int cairn__sha256_hex(char out[65], const void *data, size_t len)
 	return 0;
 }
 
+int cairn_sha256_hex(char out[65], const void *data, size_t len)
+{
+	return cairn__sha256_hex(out, data, len);
+}
+
 int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
 			   const void *data, size_t len)
 {
@@ -239,6 +245,11 @@ int cairn__version_cmp(const char *a, const char *b)
 		return la < lb ? -1 : 1;
 	c = strcmp(a, b);
 	return c < 0 ? -1 : c > 0;
+}
+
+int cairn_version_compare(const char *a, const char *b)
+{
+	return cairn__version_cmp(a, b);
 }
 
 char *cairn__version_normalize(const char *digits, size_t len)

@@ -28,4 +28,14 @@
 /* Returns the library's version string. */
 CAIRN_EXTERN(const char *) cairn_version(void);
 
+/*
+ * Compares two migration versions (strings of digits) as numbers:
+ * "0042" equals "42".  Returns <0, 0 or >0.
+ */
+CAIRN_EXTERN(int) cairn_version_compare(const char *a, const char *b);
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
+CAIRN_EXTERN(int) cairn_sha256_hex(char out[CAIRN_SHA256_HEXSZ],
+				   const void *data, size_t len);
+
 #endif

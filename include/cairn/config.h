@@ -53,7 +53,8 @@ typedef struct cairn_hook_spec {
 	cairn_hook_kind kind;
 	char *name;               /* `name:` or a generated "exec:rebuild-cache" */
 	cairn_on_failure on_failure;
-	uint64_t timeout_ms;      /* default 30000 */
+	uint64_t timeout_ms;      /* default 30000; `timeout: 10s`, "500ms",
+				   * "5min", "1h"; a bare number is ms */
 
 	/* only: filters; empty lists mean "all" */
 	char **only_environments;
@@ -99,7 +100,9 @@ typedef struct cairn_hook_spec {
 
 typedef struct cairn_environment {
 	char *name;
-	char *database_url;       /* NULL: DATABASE_URL, libpq defaults, dev db */
+	char *database_url;       /* NULL: DATABASE_URL, libpq defaults, dev db;
+				   * "": written but expanded to nothing (an
+				   * unset ${VAR}): refuse to connect */
 	char **allowed_refs;
 	size_t allowed_refs_count;
 	bool require_clean_tree;
@@ -127,6 +130,7 @@ typedef struct cairn_config {
 	size_t metadata_count;
 	char *pre_push_environment; /* githooks.pre_push.environment */
 	char *post_merge_apply;     /* githooks.post_merge.apply */
+	char *post_checkout_environment; /* githooks.post_checkout.environment */
 } cairn_config;
 
 /* Returns the value of an environment variable, or NULL. */

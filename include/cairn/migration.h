@@ -162,7 +162,7 @@ CAIRN_EXTERN(bool) cairn_directives_allows(const cairn_directives *d,
 /*
  * Parses a migration file name (the base name, no directory).  Returns
  * true and fills the parts when it is `<digits>_<name>.(up|down).sql`.
- * *version_len/*name_len are the lengths of the parts within base.
+ * version_len and name_len receive the lengths of the parts within base.
  */
 CAIRN_EXTERN(bool) cairn_migration_parse_filename(const char *base,
 						  size_t *version_len,

@@ -1,0 +1,224 @@
+/*
+ * hook.h - the hook pipeline's public interface.
+ *
+ * One pipeline serves every command that touches migrations.  A hook is a
+ * name, an event and a callback with a payload; an object hook bundles
+ * before/after/on_error callbacks that the pipeline attaches to
+ * pre_execute/pre_rollback, post_execute/post_rollback and on_error.
+ * Hooks of an event run in registration order.  The hooks cairn reads
+ * from cairn.yaml, the built-in hooks in hooks/ and third-party plugins
+ * are all registered through this interface; nothing else reaches the
+ * pipeline.
+ *
+ * A callback returns 0 when it is happy and anything else to fail; it
+ * explains a failure with cairn_error_set().  What a failure does depends
+ * on the hook's on_failure: abort (the default) stops the run at events
+ * that may veto, warn reports and goes on, ignore goes on silently.
+ *
+ * The context a hook sees is read-only and valid only during the call.
+ * Migration fields borrow from the migration set; strings are never NULL
+ * unless documented.
+ */
+#ifndef CAIRN_HOOK_H
+#define CAIRN_HOOK_H
+
+#include "common.h"
+#include "config.h"
+#include "error.h"
+#include "event.h"
+#include "migration.h"
+
+typedef struct cairn_pipeline cairn_pipeline;
+typedef struct cairn_session cairn_session;
+
+typedef struct cairn_hook_context {
+	unsigned int version;
+	cairn_event event;
+	const char *environment;
+	const char *run_id;
+	const char *direction;      /* "up" or "down" */
+	const cairn_migration *migration; /* NULL for run-level events */
+	const char *status;         /* pending|applied|rolled_back|failed */
+	int64_t duration_ms;        /* of the migration, or of the run */
+	const cairn_error *error;   /* the failure, for on_error and
+				       post_complete after a failure */
+	const cairn_kv *metadata;
+	size_t metadata_count;
+	const char *deploy_rev;     /* commit sha deployed ("worktree") */
+	const char *deploy_ref;     /* "refs/heads/main", or "" */
+	const char *actor;          /* "Name <email>" of the deployer */
+	const char *database;       /* connection description, no password */
+	size_t planned;             /* migrations in the plan */
+	size_t done;                /* migrations finished so far */
+	size_t failed;              /* migrations that failed */
+	bool dry_run;
+	bool in_transaction;        /* a migration transaction is open */
+	cairn_session *session;     /* for cairn_hook_sql(); may be NULL */
+} cairn_hook_context;
+
+typedef int (*cairn_hook_fn)(const cairn_hook_context *ctx, void *payload);
+
+typedef struct cairn_hook {
+	unsigned int version;
+	const char *name;            /* shown in logs and `hooks list` */
+	const char *kind;            /* "exec", "sql", "builtin", ... */
+	const char *description;     /* one line for `hooks list`, or NULL */
+	cairn_event event;
+	cairn_hook_fn fn;
+	void *payload;
+	void (*free_payload)(void *payload); /* called when removed */
+	cairn_on_failure on_failure;
+	uint64_t timeout_ms;         /* enforced by out-of-process kinds */
+	/*
+	 * Run inside the migration's transaction: a pre_execute hook after
+	 * BEGIN, a post_execute hook before COMMIT (sql hooks do this).
+	 */
+	bool in_transaction;
+	const char *const *only_environments; /* NULL-terminated or NULL */
+	const char *const *only_migrations;   /* fnmatch globs */
+} cairn_hook;
+
+#define CAIRN_HOOK_VERSION 1
+#define CAIRN_HOOK_INIT { CAIRN_HOOK_VERSION, NULL, NULL, NULL, \
+			  CAIRN_EVENT_PRE_VALIDATE, NULL, NULL, NULL, \
+			  CAIRN_ON_FAILURE_ABORT, 30000, false, NULL, NULL }
+
+/* An object with callbacks around each migration (any may be NULL). */
+typedef struct cairn_hook_object {
+	unsigned int version;
+	const char *name;
+	cairn_hook_fn before;   /* pre_execute and pre_rollback */
+	cairn_hook_fn after;    /* post_execute and post_rollback */
+	cairn_hook_fn on_error; /* on_error */
+	void *payload;
+	void (*free_payload)(void *payload);
+	cairn_on_failure on_failure;
+} cairn_hook_object;
+
+#define CAIRN_HOOK_OBJECT_INIT { CAIRN_HOOK_VERSION, NULL, NULL, NULL, \
+				 NULL, NULL, NULL, CAIRN_ON_FAILURE_ABORT }
+
+/* What happened to one hook call; given to the pipeline's observer. */
+typedef struct cairn_hook_outcome {
+	const cairn_hook *hook;
+	const cairn_hook_context *ctx;
+	int rc;                 /* 0 ok, else failed */
+	const cairn_error *error; /* set when rc != 0 */
+	int64_t duration_us;
+	bool skipped;           /* filtered out by only: */
+} cairn_hook_outcome;
+
+typedef void (*cairn_hook_observer)(const cairn_hook_outcome *outcome,
+				    void *payload);
+
+CAIRN_EXTERN(int) cairn_pipeline_new(cairn_pipeline **out);
+CAIRN_EXTERN(void) cairn_pipeline_free(cairn_pipeline *p);
+
+/*
+ * Registers a hook (its strings are copied).  *id_out (may be NULL)
+ * receives a handle for cairn_pipeline_remove().
+ */
+CAIRN_EXTERN(int) cairn_pipeline_add(cairn_pipeline *p, const cairn_hook *hook,
+				     int *id_out);
+/* Registers an object hook; one id covers all of its callbacks. */
+CAIRN_EXTERN(int) cairn_pipeline_add_object(cairn_pipeline *p,
+					    const cairn_hook_object *obj,
+					    int *id_out);
+/* Removes what an id registered; CAIRN_ENOTFOUND if none. */
+CAIRN_EXTERN(int) cairn_pipeline_remove(cairn_pipeline *p, int id);
+/* Removes every hook. */
+CAIRN_EXTERN(void) cairn_pipeline_clear(cairn_pipeline *p);
+
+/* The hooks of one event, in order (for listing). */
+CAIRN_EXTERN(size_t) cairn_pipeline_count(const cairn_pipeline *p,
+					  cairn_event event);
+CAIRN_EXTERN(const cairn_hook *) cairn_pipeline_get(const cairn_pipeline *p,
+						    cairn_event event,
+						    size_t i);
+
+/* Called after every hook call (audit and logging of hook failures). */
+CAIRN_EXTERN(void) cairn_pipeline_set_observer(cairn_pipeline *p,
+					       cairn_hook_observer fn,
+					       void *payload);
+
+typedef enum {
+	CAIRN_FIRE_ALL = 0,     /* every hook of the event */
+	CAIRN_FIRE_OUTSIDE_TX,  /* only hooks with in_transaction false */
+	CAIRN_FIRE_INSIDE_TX    /* only hooks with in_transaction true */
+} cairn_fire_phase;
+
+/*
+ * Runs the hooks of ctx->event that match the phase and pass their
+ * filters, in order.  Returns 0 when the run may go on, CAIRN_EVETO (with
+ * the error set: which hook and why) when a hook with on_failure abort
+ * failed at an event that may veto.  *warnings (may be NULL) counts
+ * failures that were only warned about.
+ */
+CAIRN_EXTERN(int) cairn_pipeline_fire(cairn_pipeline *p,
+				      const cairn_hook_context *ctx,
+				      cairn_fire_phase phase,
+				      size_t *warnings);
+
+/* True when the hook's only: filters accept the context. */
+CAIRN_EXTERN(bool) cairn_hook_matches(const cairn_hook *hook,
+				      const cairn_hook_context *ctx);
+
+/*
+ * Runs a query on the connection of the context's session (inside the
+ * migration's transaction when one is open).  *first_value receives the
+ * first column of the first row (NULL when there are no rows or it is
+ * NULL; caller frees); *rows the number of rows.  Either may be NULL.
+ */
+CAIRN_EXTERN(int) cairn_hook_sql(const cairn_hook_context *ctx,
+				 const char *sql, char **first_value,
+				 size_t *rows);
+
+/*
+ * The context as one JSON object (the document exec hooks read on stdin
+ * and webhooks post).  Caller frees *out.
+ */
+CAIRN_EXTERN(int) cairn_hook_context_to_json(char **out,
+					     const cairn_hook_context *ctx);
+
+/*
+ * Plugins.  A plugin is a shared object exporting a registration
+ * function (default name cairn_plugin_init) of type cairn_plugin_init_fn.
+ * cairn calls it once with an API table; the plugin checks api_version
+ * (CAIRN_PLUGIN_API_VERSION), registers its hooks through add_hook or
+ * add_object and returns 0.  Built-in hooks are registered the same way.
+ */
+#define CAIRN_PLUGIN_API_VERSION 1
+
+typedef struct cairn_plugin_api {
+	unsigned int api_version;
+	const char *cairn_version;
+	cairn_pipeline *pipeline;
+	/* Options from the hook's configuration ("metrics_file", ...). */
+	const cairn_kv *options;
+	size_t options_count;
+	/* The configuration entry that loaded this plugin or builtin. */
+	const cairn_hook_spec *spec;
+	int (*add_hook)(cairn_pipeline *p, const cairn_hook *hook, int *id);
+	int (*add_object)(cairn_pipeline *p, const cairn_hook_object *obj,
+			  int *id);
+	int (*sql)(const cairn_hook_context *ctx, const char *sql,
+		   char **first_value, size_t *rows);
+	int (*context_to_json)(char **out, const cairn_hook_context *ctx);
+	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+	const char *(*event_name)(cairn_event event);
+} cairn_plugin_api;
+
+typedef int (*cairn_plugin_init_fn)(const cairn_plugin_api *api);
+
+/* Fills an API table for the pipeline (hosts and built-ins use it). */
+CAIRN_EXTERN(void) cairn_plugin_api_init(cairn_plugin_api *api,
+					 cairn_pipeline *p,
+					 const cairn_hook_spec *spec,
+					 const cairn_kv *options,
+					 size_t options_count);
+
+/* The value of a plugin option, or NULL. */
+CAIRN_EXTERN(const char *) cairn_plugin_option(const cairn_plugin_api *api,
+					       const char *key);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * cmd_plan.c - `cairn plan [A..B]`.
+ *
+ * With a range: the migrations added, changed and removed between two
+ * revisions, each with the commit and author that brought it (provenance
+ * is computed only for those migrations, and the history walk stops as
+ * soon as they are all found).  Text, json, or markdown release notes.
+ * Without a range: what `migrate up` would apply (plan_db.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "report.h"
+
+typedef struct {
+	const cairn_migration *m; /* in B, or in A for removed ones */
+	const char *change;       /* added | changed | removed */
+} plan_item;
+
+static json_t *commit_json(const cairn_commit_info *c)
+{
+	char date[64];
+
+	if (!c->sha[0])
+		return json_null();
+	cli_format_time(date, sizeof(date), c->author_time, c->author_offset);
+	return json_pack("{s:s, s:o, s:o, s:s, s:I, s:o}", "sha", c->sha,
+			 "author_name", cli_json_str(c->author_name),
+			 "author_email", cli_json_str(c->author_email),
+			 "date", date, "timestamp", (json_int_t)c->author_time,
+			 "summary", cli_json_str(c->summary));
+}
+
+static void md_cell(const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", stdout);
+		else if (*s == '\n' || *s == '\r')
+			putchar(' ');
+		else
+			putchar(*s);
+	}
+}
+
+static void print_markdown(const char *a, const char *b, plan_item *items,
+			   size_t n)
+{
+	size_t added = 0, other = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(items[i].change, "added"))
+			added++;
+		else
+			other++;
+	printf("## Database migrations: %s → %s\n\n", a, b);
+	if (!n) {
+		puts("No migrations changed between these revisions.");
+		return;
+	}
+	printf("%zu new migration%s.\n\n", added, added == 1 ? "" : "s");
+	if (added) {
+		puts("| Version | Migration | Author | Commit | Date |");
+		puts("|---|---|---|---|---|");
+		for (size_t i = 0; i < n; i++) {
+			const cairn_migration *m = items[i].m;
+			char date[64] = "";
+
+			if (strcmp(items[i].change, "added"))
+				continue;
+			if (m->has_provenance && m->introduced.sha[0])
+				cli_format_time(date, sizeof(date),
+						m->introduced.author_time,
+						m->introduced.author_offset);
+			date[10] = '\0';
+			printf("| %s | ", m->version_text);
+			md_cell(m->name);
+			fputs(" | ", stdout);
+			md_cell(m->has_provenance ? m->introduced.author_name : "");
+			printf(" | `%.12s` | %s |\n",
+			       m->has_provenance ? m->introduced.sha : "", date);
+		}
+		putchar('\n');
+	}
+	if (other) {
+		puts("**Attention: migrations changed or removed after they were released:**\n");
+		for (size_t i = 0; i < n; i++) {
+			const cairn_migration *m = items[i].m;
+
+			if (!strcmp(items[i].change, "added"))
+				continue;
+			printf("- %s `%s_", items[i].change, m->version_text);
+			md_cell(m->name);
+			fputs("`", stdout);
+			if (!strcmp(items[i].change, "changed") &&
+			    m->has_provenance && m->changed.sha[0]) {
+				printf(" in `%.12s` by ", m->changed.sha);
+				md_cell(m->changed.author_name);
+			}
+			putchar('\n');
+		}
+		putchar('\n');
+	}
+}
+
+static void print_text(struct cli *cli, const char *a, const char *b,
+		       plan_item *items, size_t n)
+{
+	if (!n) {
+		if (cli->verbosity >= 0)
+			printf("no migrations changed between %s and %s\n", a, b);
+		return;
+	}
+	printf("migrations in %s..%s:\n", a, b);
+	for (size_t i = 0; i < n; i++) {
+		const cairn_migration *m = items[i].m;
+		const cairn_commit_info *c = !strcmp(items[i].change, "changed") ?
+			&m->changed : &m->introduced;
+		char date[64] = "";
+		char *name = cli_quote_path(m->name);
+
+		if (m->has_provenance && c->sha[0])
+			cli_format_time(date, sizeof(date), c->author_time,
+					c->author_offset);
+		printf("  %-8s %-6s %-30s", items[i].change, m->version_text,
+		       name ? name : "");
+		if (m->has_provenance && c->sha[0])
+			printf(" %.10s  %s <%s>  %s", c->sha, c->author_name,
+			       c->author_email, date);
+		putchar('\n');
+		free(name);
+	}
+}
+
+static int print_json_plan(struct cli *cli, const char *a, const char *ca,
+			   const char *b, const char *cb, plan_item *items,
+			   size_t n)
+{
+	json_t *root = json_object(), *arr = json_array();
+	int rc;
+
+	(void)cli;
+	json_object_set_new(root, "from", json_pack("{s:s, s:s}", "rev", a,
+						    "commit", ca));
+	json_object_set_new(root, "to", json_pack("{s:s, s:s}", "rev", b,
+						  "commit", cb));
+	for (size_t i = 0; i < n; i++) {
+		const cairn_migration *m = items[i].m;
+		json_t *o = json_object();
+
+		json_object_set_new(o, "version", json_string(m->version));
+		json_object_set_new(o, "version_text", json_string(m->version_text));
+		json_object_set_new(o, "name", cli_json_str(m->name));
+		json_object_set_new(o, "file", cli_json_str(m->up_path));
+		json_object_set_new(o, "change", json_string(items[i].change));
+		json_object_set_new(o, "introduced", m->has_provenance ?
+				    commit_json(&m->introduced) : json_null());
+		json_object_set_new(o, "changed", m->has_provenance ?
+				    commit_json(&m->changed) : json_null());
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "migrations", arr);
+	rc = cli_print_json(root);
+	json_decref(root);
+	return rc;
+}
+
+static int plan_range(struct cli *cli, const char *range)
+{
+	const char *dots = strstr(range, "..");
+	cairn_migration_set *sa = NULL, *sb = NULL;
+	plan_item *items = NULL;
+	const char **versions = NULL;
+	size_t n = 0, nv = 0, na, nb;
+	char *a = NULL, *b = NULL;
+	cairn_repo *repo = NULL;
+	int rc;
+
+	if (!dots || dots[2] == '.') {
+		cli_errorf(cli, "bad range '%s'", range);
+		cli_hintf(cli, "write A..B, e.g. v1.0..v1.1 or main..HEAD");
+		return CLI_EXIT_USAGE;
+	}
+	a = strndup(range, (size_t)(dots - range));
+	b = strdup(dots[2] ? dots + 2 : cli->rev);
+	if (!a || !b) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (!*a) {
+		cli_errorf(cli, "bad range '%s': the start is missing", range);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = cli_repo(cli, &repo)) ||
+	    (rc = cli_load_set(cli, a, false, &sa)) ||
+	    (rc = cli_load_set(cli, b, false, &sb)))
+		goto out;
+	na = cairn_migration_set_count(sa);
+	nb = cairn_migration_set_count(sb);
+	items = calloc(na + nb + 1, sizeof(*items));
+	versions = calloc(nb + 1, sizeof(*versions));
+	if (!items || !versions) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < nb; i++) {
+		cairn_migration *m = cairn_migration_set_get(sb, i);
+		cairn_migration *old = cairn_migration_set_find(sa, m->version);
+
+		if (old && !strcmp(old->up_blob, m->up_blob))
+			continue;
+		items[n].m = m;
+		items[n++].change = old ? "changed" : "added";
+		versions[nv++] = m->version;
+	}
+	for (size_t i = 0; i < na; i++) {
+		cairn_migration *m = cairn_migration_set_get(sa, i);
+
+		if (cairn_migration_set_find(sb, m->version))
+			continue;
+		items[n].m = m;
+		items[n++].change = "removed";
+	}
+	if (nv && cairn_migration_set_provenance(sb, repo, versions, nv) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	switch (cli->format) {
+	case CLI_FORMAT_JSON:
+		rc = print_json_plan(cli, a, cairn_migration_set_commit(sa), b,
+				     cairn_migration_set_commit(sb), items, n);
+		break;
+	case CLI_FORMAT_MARKDOWN:
+		print_markdown(a, b, items, n);
+		rc = 0;
+		break;
+	case CLI_FORMAT_TEXT:
+		print_text(cli, a, b, items, n);
+		rc = 0;
+		break;
+	default:
+		rc = cli_usage_error(cli, cli_find_command("plan"),
+				     "plan writes text, json or markdown");
+	}
+out:
+	free(items);
+	free(versions);
+	cairn_migration_set_free(sa);
+	cairn_migration_set_free(sb);
+	free(a);
+	free(b);
+	return rc;
+}
+
+int cmd_plan(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_command *cmd = cli_find_command("plan");
+	int rc, first;
+
+	rc = cli_parse_options(cli, cmd, argc, argv, NULL, "", NULL, NULL,
+			       &first);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (argc - first > 1)
+		return cli_usage_error(cli, cmd, "too many arguments");
+	if (argc - first == 1)
+		return plan_range(cli, argv[first]);
+	return cli_plan_db(cli);
+}

@@ -1,0 +1,101 @@
+/*
+ * cmd_validate.c - `cairn validate`: every check, as a CI gate.
+ *
+ * Static checks come from the library (cairn_validate_run); with --base
+ * the set at the base revision is loaded too, so edits, deletions and
+ * out-of-order versions since the base are found by comparing blob ids.
+ * Exit status: 0 when no error was found (warnings allowed), 1 otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/validate.h"
+#include "cli.h"
+#include "commands.h"
+#include "report.h"
+#include "validate_db.h"
+
+struct validate_opts {
+	const char *base;
+	bool shadow;
+	bool no_db;
+};
+
+enum { OPT_BASE = 1, OPT_SHADOW, OPT_NO_DB };
+
+static int validate_option(struct cli *cli, int c, const char *arg,
+			   void *payload)
+{
+	struct validate_opts *o = payload;
+
+	(void)cli;
+	switch (c) {
+	case OPT_BASE:
+		o->base = arg;
+		break;
+	case OPT_SHADOW:
+		o->shadow = true;
+		break;
+	case OPT_NO_DB:
+		o->no_db = true;
+		break;
+	}
+	return 0;
+}
+
+int cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "base", required_argument, NULL, OPT_BASE },
+		{ "shadow", no_argument, NULL, OPT_SHADOW },
+		{ "no-db", no_argument, NULL, OPT_NO_DB },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_command *cmd = cli_find_command("validate");
+	struct validate_opts o = { NULL, false, false };
+	cairn_validate_options vo = CAIRN_VALIDATE_OPTIONS_INIT;
+	cairn_findings findings = CAIRN_FINDINGS_INIT;
+	cairn_migration_set *set = NULL, *base = NULL;
+	const cairn_environment *env;
+	cairn_repo *repo = NULL;
+	int rc, first;
+
+	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", validate_option,
+			       &o, &first);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (first < argc)
+		return cli_usage_error(cli, cmd, "unexpected argument '%s'",
+				       argv[first]);
+	if (cli->format == CLI_FORMAT_MARKDOWN)
+		return cli_usage_error(cli, cmd,
+			"validate writes text, json, junit, github or gitlab");
+	if ((rc = cli_repo(cli, &repo)) || (rc = cli_env(cli, &env)))
+		return rc;
+	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+		goto out;
+	if (o.base && (rc = cli_load_set(cli, o.base, false, &base)))
+		goto out;
+	vo.base = base;
+	vo.base_rev = o.base;
+	vo.repo = repo;
+	vo.allow_out_of_order = env->allow_out_of_order;
+	vo.require_down = env->require_down;
+	if (cairn_validate_run(&findings, set, &vo) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	rc = cli_validate_extra(cli, set, &findings, !o.no_db, o.shadow);
+	if (rc)
+		goto out;
+	cairn_findings_sort(&findings);
+	cli_print_findings(cli, "validate", &findings, set);
+	rc = cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR) ?
+		     CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+	cairn_findings_dispose(&findings);
+	cairn_migration_set_free(set);
+	cairn_migration_set_free(base);
+	return rc;
+}

@@ -1,0 +1,409 @@
+/*
+ * report.c - findings in text, json, junit, github and gitlab formats.
+ *
+ * JUnit: one testsuite, one testcase per check per migration (the checks
+ * are groups of finding codes: filename, content, directives, down,
+ * history, database, lint); a testcase fails with every finding of its
+ * group as the failure text.  GitHub: one `::error file=..,line=..::msg`
+ * line per finding, escaped as the workflow-command syntax requires, and a
+ * markdown table appended to $GITHUB_STEP_SUMMARY when that is set.
+ * GitLab: a Code Quality report whose fingerprints hash the code, file,
+ * version and message, so they stay stable across runs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/error.h"
+#include "report.h"
+#include "util.h"
+
+json_t *cli_json_str(const char *s)
+{
+	json_t *j;
+	char *q;
+
+	if (!s)
+		return json_string("");
+	j = json_string(s);
+	if (j)
+		return j;
+	q = cli_quote_path(s);
+	j = json_string(q ? q : "");
+	free(q);
+	return j;
+}
+
+json_t *cli_json_str_or_null(const char *s)
+{
+	return s ? cli_json_str(s) : json_null();
+}
+
+static const char *check_of(const char *code)
+{
+	static const struct {
+		const char *code, *check;
+	} map[] = {
+		{ "bad-name", "filename" }, { "duplicate-version", "filename" },
+		{ "missing-up", "filename" }, { "symlink", "filename" },
+		{ "submodule", "filename" }, { "too-large", "content" },
+		{ "binary", "content" }, { "not-utf8", "content" },
+		{ "unreadable", "content" }, { "unknown-directive", "directives" },
+		{ "bad-directive", "directives" }, { "missing-down", "down" },
+		{ "edited-after-push", "history" },
+		{ "deleted-after-push", "history" },
+		{ "renamed-after-push", "history" },
+		{ "out-of-order", "history" }, { "drift", "database" },
+		{ "missing", "database" }, { "failed", "database" },
+		{ "shadow", "shadow" },
+	};
+
+	if (!strncmp(code, "lint/", 5))
+		return "lint";
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].code, code))
+			return map[i].check;
+	return "other";
+}
+
+static const char *const junit_checks[] = {
+	"filename", "content", "directives", "down", "history", "database",
+	"lint", "shadow", "other",
+};
+
+char *cli_xml_escape(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	char *q = malloc(len * 6 + 1);
+
+	if (!q)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *rep = NULL;
+
+		switch (c) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		default:
+			if (c < 0x20 && c != '\n' && c != '\t')
+				rep = "?"; /* not allowed in XML 1.0 */
+		}
+		if (rep) {
+			memcpy(q + o, rep, strlen(rep));
+			o += strlen(rep);
+		} else {
+			q[o++] = (char)c;
+		}
+	}
+	q[o] = '\0';
+	return q;
+}
+
+char *cli_github_escape(const char *s, bool property)
+{
+	size_t len = strlen(s), o = 0;
+	char *q = malloc(len * 3 + 1);
+
+	if (!q)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		const char *rep = NULL;
+
+		if (c == '%')
+			rep = "%25";
+		else if (c == '\r')
+			rep = "%0D";
+		else if (c == '\n')
+			rep = "%0A";
+		else if (property && c == ':')
+			rep = "%3A";
+		else if (property && c == ',')
+			rep = "%2C";
+		if (rep) {
+			memcpy(q + o, rep, 3);
+			o += 3;
+		} else {
+			q[o++] = c;
+		}
+	}
+	q[o] = '\0';
+	return q;
+}
+
+static int print_text(struct cli *cli, const char *what,
+		      const cairn_findings *fs, const cairn_migration_set *set)
+{
+	size_t errors = cairn_findings_count(fs, CAIRN_SEVERITY_ERROR);
+	size_t warnings = cairn_findings_count(fs, CAIRN_SEVERITY_WARNING);
+
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		char *file = cli_quote_path(f->file ? f->file : "");
+		const char *color = f->severity == CAIRN_SEVERITY_ERROR ? "1;31" :
+				    f->severity == CAIRN_SEVERITY_WARNING ? "1;33" : "36";
+
+		if (f->file && f->line)
+			printf("%s:%u: ", file, f->line);
+		else if (f->file)
+			printf("%s: ", file);
+		printf("%s%s%s: %s [%s]\n", cli_color(cli, stdout, color),
+		       cairn_severity_name(f->severity), cli_reset(cli, stdout),
+		       f->message, f->code);
+		if (f->commit)
+			printf("  commit: %.12s\n", f->commit);
+		if (f->hint)
+			printf("  hint: %s\n", f->hint);
+		free(file);
+	}
+	if (cli->verbosity >= 0 || errors) {
+		size_t n = set ? cairn_migration_set_count(set) : 0;
+
+		fprintf(stderr, "cairn: %s: %zu migration%s checked, %zu error%s, %zu warning%s\n",
+			what, n, n == 1 ? "" : "s", errors,
+			errors == 1 ? "" : "s", warnings,
+			warnings == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static json_t *finding_json(const cairn_finding *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "code", json_string(f->code));
+	json_object_set_new(o, "severity",
+			    json_string(cairn_severity_name(f->severity)));
+	json_object_set_new(o, "file", cli_json_str_or_null(f->file));
+	json_object_set_new(o, "line", f->line ? json_integer(f->line) : json_null());
+	json_object_set_new(o, "version", cli_json_str_or_null(f->version));
+	json_object_set_new(o, "message", cli_json_str(f->message));
+	json_object_set_new(o, "hint", cli_json_str_or_null(f->hint));
+	json_object_set_new(o, "commit", cli_json_str_or_null(f->commit));
+	return o;
+}
+
+static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
+{
+	json_t *root = json_object(), *arr = json_array();
+	size_t errors = cairn_findings_count(fs, CAIRN_SEVERITY_ERROR);
+	int rc;
+
+	for (size_t i = 0; i < fs->count; i++)
+		json_array_append_new(arr, finding_json(&fs->items[i]));
+	json_object_set_new(root, "ok", json_boolean(errors == 0));
+	json_object_set_new(root, "checked",
+			    json_integer(set ? (json_int_t)cairn_migration_set_count(set) : 0));
+	json_object_set_new(root, "errors", json_integer((json_int_t)errors));
+	json_object_set_new(root, "warnings",
+			    json_integer((json_int_t)cairn_findings_count(fs, CAIRN_SEVERITY_WARNING)));
+	json_object_set_new(root, "findings", arr);
+	rc = cli_print_json(root);
+	json_decref(root);
+	return rc;
+}
+
+static bool finding_in(const cairn_finding *f, const char *file,
+		       const char *version, const char *check)
+{
+	if (strcmp(check_of(f->code), check))
+		return false;
+	if (version && f->version)
+		return !strcmp(version, f->version);
+	return f->file && file && !strcmp(f->file, file);
+}
+
+static void junit_case(FILE *out, const char *classname, const char *check,
+		       const cairn_findings *fs, const char *file,
+		       const char *version, size_t *failures)
+{
+	char *cls = cli_xml_escape(classname);
+	size_t nfail = 0;
+
+	fprintf(out, "    <testcase classname=\"%s\" name=\"%s\"", cls ? cls : "", check);
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+
+		if (f->severity != CAIRN_SEVERITY_ERROR ||
+		    !finding_in(f, file, version, check))
+			continue;
+		if (!nfail++)
+			fputs(">\n", out);
+		{
+			char *msg = cli_xml_escape(f->message);
+			char *fl = cli_xml_escape(f->file ? f->file : "");
+
+			fprintf(out, "      <failure type=\"%s\" message=\"%s\">%s%s%u: %s</failure>\n",
+				f->code, msg ? msg : "", fl ? fl : "",
+				f->line ? ":" : "", f->line, msg ? msg : "");
+			free(msg);
+			free(fl);
+		}
+	}
+	if (nfail) {
+		fputs("    </testcase>\n", out);
+		(*failures)++;
+	} else {
+		fputs("/>\n", out);
+	}
+	free(cls);
+}
+
+static int print_junit(const char *what, const cairn_findings *fs,
+		       const cairn_migration_set *set)
+{
+	size_t n = set ? cairn_migration_set_count(set) : 0;
+	size_t failures = 0, tests = 0;
+	char *body = NULL;
+	size_t bodylen = 0;
+	FILE *out = open_memstream(&body, &bodylen);
+
+	if (!out)
+		return CLI_EXIT_FAIL;
+	for (size_t i = 0; i < n; i++) {
+		cairn_migration *m = cairn_migration_set_get(set, i);
+
+		for (size_t c = 0; c < CAIRN_ARRAY_SIZE(junit_checks); c++) {
+			junit_case(out, m->up_path, junit_checks[c], fs,
+				   m->up_path, m->version, &failures);
+			tests++;
+		}
+	}
+	/* findings about files that are not migrations */
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		bool seen = false;
+
+		if (f->version && set && cairn_migration_set_find(set, f->version))
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (!fs->items[k].version && fs->items[k].file && f->file &&
+			    !strcmp(fs->items[k].file, f->file) &&
+			    !strcmp(check_of(fs->items[k].code), check_of(f->code)))
+				seen = true;
+		if (seen || f->severity != CAIRN_SEVERITY_ERROR)
+			continue;
+		junit_case(out, f->file ? f->file : "(repository)",
+			   check_of(f->code), fs, f->file, NULL, &failures);
+		tests++;
+	}
+	fclose(out);
+	printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	       "<testsuites name=\"cairn\" tests=\"%zu\" failures=\"%zu\">\n"
+	       "  <testsuite name=\"cairn %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n%s"
+	       "  </testsuite>\n</testsuites>\n",
+	       tests, failures, what, tests, failures, body ? body : "");
+	free(body);
+	return 0;
+}
+
+static int print_github(const cairn_findings *fs,
+			const cairn_migration_set *set)
+{
+	const char *summary = getenv("GITHUB_STEP_SUMMARY");
+	size_t errors = cairn_findings_count(fs, CAIRN_SEVERITY_ERROR);
+
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		char *file = cli_github_escape(f->file ? f->file : "", true);
+		char *title = cli_github_escape(f->code, true);
+		char *msg = cli_github_escape(f->message, false);
+		const char *level = f->severity == CAIRN_SEVERITY_ERROR ? "error" :
+				    f->severity == CAIRN_SEVERITY_WARNING ? "warning" : "notice";
+
+		printf("::%s ", level);
+		if (f->file)
+			printf("file=%s,", file);
+		if (f->line)
+			printf("line=%u,", f->line);
+		printf("title=cairn %s::%s\n", title, msg);
+		free(file);
+		free(title);
+		free(msg);
+	}
+	if (summary && *summary) {
+		FILE *s = fopen(summary, "a");
+
+		if (s) {
+			fprintf(s, "### cairn validate: %s\n\n",
+				errors ? "failed" : "passed");
+			fprintf(s, "%zu migrations checked, %zu errors, %zu warnings.\n\n",
+				set ? cairn_migration_set_count(set) : 0, errors,
+				cairn_findings_count(fs, CAIRN_SEVERITY_WARNING));
+			if (fs->count) {
+				fputs("| Severity | File | Line | Check | Message |\n|---|---|---|---|---|\n", s);
+				for (size_t i = 0; i < fs->count; i++) {
+					const cairn_finding *f = &fs->items[i];
+					char *file = cli_quote_path(f->file ? f->file : "");
+
+					fprintf(s, "| %s | `%s` | %u | %s | ",
+						cairn_severity_name(f->severity),
+						file ? file : "", f->line, f->code);
+					for (const char *p = f->message; *p; p++)
+						fputs(*p == '|' ? "\\|" : *p == '\n' ? " " :
+						      (char[2]){ *p, 0 }, s);
+					fputs(" |\n", s);
+					free(file);
+				}
+				fputc('\n', s);
+			}
+			fclose(s);
+		}
+	}
+	return 0;
+}
+
+static int print_gitlab(const cairn_findings *fs)
+{
+	json_t *arr = json_array();
+	int rc;
+
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		json_t *o = json_object(), *loc = json_object(),
+		       *lines = json_object();
+		char *key = NULL, fp[65];
+		const char *sev = f->severity == CAIRN_SEVERITY_ERROR ? "major" :
+				  f->severity == CAIRN_SEVERITY_WARNING ? "minor" : "info";
+
+		if (asprintf(&key, "%s\n%s\n%s\n%s", f->code,
+			     f->file ? f->file : "", f->version ? f->version : "",
+			     f->message) < 0)
+			key = NULL;
+		cairn_sha256_hex(fp, key ? key : "", key ? strlen(key) : 0);
+		free(key);
+		json_object_set_new(o, "description", cli_json_str(f->message));
+		json_object_set_new(o, "check_name", json_string(f->code));
+		json_object_set_new(o, "fingerprint", json_string(fp));
+		json_object_set_new(o, "severity", json_string(sev));
+		json_object_set_new(loc, "path", cli_json_str(f->file ? f->file : "."));
+		json_object_set_new(lines, "begin", json_integer(f->line ? f->line : 1));
+		json_object_set_new(loc, "lines", lines);
+		json_object_set_new(o, "location", loc);
+		json_array_append_new(arr, o);
+	}
+	rc = cli_print_json(arr);
+	json_decref(arr);
+	return rc;
+}
+
+int cli_print_findings(struct cli *cli, const char *what,
+		       const cairn_findings *findings,
+		       const cairn_migration_set *set)
+{
+	switch (cli->format) {
+	case CLI_FORMAT_JSON:
+		return print_json(findings, set);
+	case CLI_FORMAT_JUNIT:
+		return print_junit(what, findings, set);
+	case CLI_FORMAT_GITHUB:
+		return print_github(findings, set);
+	case CLI_FORMAT_GITLAB:
+		return print_gitlab(findings);
+	default:
+		return print_text(cli, what, findings, set);
+	}
+}

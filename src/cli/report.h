@@ -1,0 +1,33 @@
+/*
+ * report.h - printing validation findings in every output format:
+ * text (for people), json, junit (CI test reports), github (workflow
+ * annotations plus a step summary) and gitlab (Code Quality JSON).
+ */
+#ifndef CAIRN_CLI_REPORT_H
+#define CAIRN_CLI_REPORT_H
+
+#include <jansson.h>
+
+#include "cairn/finding.h"
+#include "cairn/migration.h"
+#include "cli.h"
+
+/* A JSON string from text that may not be UTF-8 (escaped if not). */
+json_t *cli_json_str(const char *s);
+/* A JSON string or null. */
+json_t *cli_json_str_or_null(const char *s);
+
+/*
+ * Prints findings for `what` (e.g. "validate") in cli->format.  `set` (may
+ * be NULL) lists the migrations checked, for junit's passing testcases.
+ */
+int cli_print_findings(struct cli *cli, const char *what,
+		       const cairn_findings *findings,
+		       const cairn_migration_set *set);
+
+/* The GitHub workflow-command escaping of a message or a property. */
+char *cli_github_escape(const char *s, bool property);
+/* XML escaping for attribute values and text. */
+char *cli_xml_escape(const char *s);
+
+#endif

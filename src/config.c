@@ -1,0 +1,643 @@
+/*
+ * config.c - cairn.yaml: loading, checking, defaults and freeing (the
+ * public API of include/cairn/config.h).
+ *
+ * Loading reads the whole file (at most CAIRN_CONFIG_MAX_SIZE bytes),
+ * builds a YAML tree (yaml_tree.c: libyaml, no aliases, no duplicate
+ * keys, one document) and walks it into a cairn_config.  The walk starts
+ * from the defaults and lets each key override them.  `environments` is
+ * read first, whatever its place in the file, so that later sections
+ * (hooks' only.environments, githooks) can check the names they use;
+ * the implicit `development` environment is added before that check.
+ * Hooks are read in file order: events as they appear under `hooks:`,
+ * hooks in list order (config_hook.c reads each one).
+ *
+ * Values go through config_read.c, which expands ${VAR} and reports
+ * every mistake as "FILE:LINE:COL: what" with class CAIRN_ERRCLASS_CONFIG.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cairn/config.h"
+#include "config_hook.h"
+#include "config_read.h"
+#include "error.h"
+#include "util.h"
+#include "yaml_tree.h"
+
+#define CAIRN_CONFIG_MAX_SIZE ((size_t)1024 * 1024)
+#define DEFAULT_MIGRATIONS_DIR "db/migrations"
+#define DEFAULT_SCHEMA "cairn"
+#define DEFAULT_ENVIRONMENT "development"
+#define MAX_SCHEMA_LEN 63 /* PostgreSQL's NAMEDATALEN - 1 */
+
+static const char *const top_keys[] = {
+	"migrations_dir", "schema", "ignore", "environments", "hooks",
+	"githooks", "metadata", "shadow_database_url", NULL,
+};
+
+static const char *const env_keys[] = {
+	"database_url", "allowed_refs", "require_clean_tree", "confirm",
+	"allow_out_of_order", "require_down", "lock_timeout", "metadata",
+	NULL,
+};
+
+static const char *const githook_keys[] = {
+	"pre_push", "post_merge", "post_checkout", NULL,
+};
+
+struct parse {
+	cairn_cfg_ctx c;
+	cairn_config *cfg;
+	size_t env_alloc;
+	size_t hooks_alloc;
+	const char **env_names; /* NULL-terminated, borrowed from cfg */
+};
+
+static void environment_dispose(cairn_environment *env)
+{
+	free(env->name);
+	free(env->database_url);
+	cairn_cfg__strv_free(env->allowed_refs, env->allowed_refs_count);
+	cairn_cfg__kv_free(env->metadata, env->metadata_count);
+}
+
+void cairn_config_free(cairn_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->migrations_dir);
+	free(cfg->schema);
+	cairn_cfg__strv_free(cfg->ignore, cfg->ignore_count);
+	free(cfg->shadow_database_url);
+	for (i = 0; i < cfg->environments_count; i++)
+		environment_dispose(&cfg->environments[i]);
+	free(cfg->environments);
+	for (i = 0; i < cfg->hooks_count; i++)
+		cairn_config__hook_dispose(&cfg->hooks[i]);
+	free(cfg->hooks);
+	cairn_cfg__kv_free(cfg->metadata, cfg->metadata_count);
+	free(cfg->pre_push_environment);
+	free(cfg->post_merge_apply);
+	free(cfg->post_checkout_environment);
+	free(cfg);
+}
+
+const cairn_environment *cairn_config_environment(const cairn_config *cfg,
+						  const char *name)
+{
+	size_t i;
+
+	if (!cfg || !name)
+		return NULL;
+	for (i = 0; i < cfg->environments_count; i++)
+		if (!strcmp(cfg->environments[i].name, name))
+			return &cfg->environments[i];
+	return NULL;
+}
+
+/* Appends an environment called name (a copy) with default settings. */
+static cairn_environment *add_environment(struct parse *p, const char *name,
+					  unsigned line)
+{
+	cairn_config *cfg = p->cfg;
+	cairn_environment *env;
+
+	if (cairn__grow_array((void **)&cfg->environments, &p->env_alloc,
+			      cfg->environments_count + 1,
+			      sizeof(*cfg->environments)) < 0)
+		return NULL;
+	env = &cfg->environments[cfg->environments_count];
+	memset(env, 0, sizeof(*env));
+	env->name = cairn__strdup(name);
+	if (!env->name)
+		return NULL;
+	env->line = line;
+	cfg->environments_count++;
+	return env;
+}
+
+static cairn_config *new_config(struct parse *p)
+{
+	cairn_config *cfg = cairn__calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	p->cfg = cfg;
+	cfg->migrations_dir = cairn__strdup(DEFAULT_MIGRATIONS_DIR);
+	cfg->schema = cairn__strdup(DEFAULT_SCHEMA);
+	if (!cfg->migrations_dir || !cfg->schema) {
+		cairn_config_free(cfg);
+		p->cfg = NULL;
+		return NULL;
+	}
+	return cfg;
+}
+
+int cairn_config_default(cairn_config **out)
+{
+	struct parse p;
+
+	*out = NULL;
+	memset(&p, 0, sizeof(p));
+	if (!new_config(&p))
+		return CAIRN_ERROR;
+	if (!add_environment(&p, DEFAULT_ENVIRONMENT, 0)) {
+		cairn_config_free(p.cfg);
+		return CAIRN_ERROR;
+	}
+	*out = p.cfg;
+	return 0;
+}
+
+static bool valid_env_name(const char *s)
+{
+	size_t i;
+
+	if (!*s)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("_.-", s[i])))
+			return false;
+	return true;
+}
+
+static int read_environment_body(struct parse *p, cairn_environment *env,
+				 const cairn_yaml_pair *kv)
+{
+	const cairn_cfg_ctx *c = &p->c;
+	const cairn_yaml_node *v = kv->value;
+	size_t i;
+	int rc;
+
+	if (!cairn_yaml__is_null(v) && v->kind != CAIRN_YAML_MAPPING) {
+		cairn_cfg__error(c, v, "expected a map for environment '%s', "
+				 "got %s", env->name, cairn_yaml__describe(v));
+		cairn_error__hint("write '%s: {}' for an environment with no "
+				  "settings", env->name);
+		return CAIRN_ERROR;
+	}
+	for (i = 0; v->kind == CAIRN_YAML_MAPPING && i < v->count; i++) {
+		const cairn_yaml_pair *e = &v->pairs[i];
+
+		switch (cairn_cfg__lookup(env_keys, e->key->text)) {
+		case 0:
+			rc = cairn_cfg__string(&env->database_url, c, e, 0);
+			break;
+		case 1:
+			rc = cairn_cfg__string_list(&env->allowed_refs,
+						    &env->allowed_refs_count,
+						    c, e);
+			break;
+		case 2:
+			rc = cairn_cfg__bool(&env->require_clean_tree, c, e);
+			break;
+		case 3:
+			rc = cairn_cfg__bool(&env->confirm, c, e);
+			break;
+		case 4:
+			rc = cairn_cfg__bool(&env->allow_out_of_order, c, e);
+			break;
+		case 5:
+			rc = cairn_cfg__bool(&env->require_down, c, e);
+			break;
+		case 6:
+			rc = cairn_cfg__duration(&env->lock_timeout_ms, c, e,
+						 true);
+			break;
+		case 7:
+			rc = cairn_cfg__kv_map(&env->metadata,
+					       &env->metadata_count, c, e);
+			break;
+		default:
+			cairn_cfg__unknown_key(c, e->key, "in environment",
+					       env_keys);
+			return CAIRN_ERROR;
+		}
+		if (rc < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static int read_environments(struct parse *p, const cairn_yaml_pair *kv)
+{
+	const cairn_yaml_node *v = kv->value;
+	cairn_environment *env;
+	size_t i;
+	int rc = cairn_cfg__want_map(&p->c, kv);
+
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < v->count; i++) {
+		const cairn_yaml_pair *e = &v->pairs[i];
+
+		if (!valid_env_name(e->key->text)) {
+			cairn_cfg__error(&p->c, e->key,
+					 "invalid environment name '%.40s'",
+					 e->key->text);
+			cairn_error__hint("use letters, digits, '_', '.' and "
+					  "'-'");
+			return CAIRN_ERROR;
+		}
+		env = add_environment(p, e->key->text, e->key->line);
+		if (!env || read_environment_body(p, env, e) < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+/* The environments that exist, for checking names that refer to them. */
+static int collect_env_names(struct parse *p)
+{
+	const cairn_config *cfg = p->cfg;
+	size_t i;
+
+	if (!cairn_config_environment(cfg, DEFAULT_ENVIRONMENT) &&
+	    !add_environment(p, DEFAULT_ENVIRONMENT, 0))
+		return CAIRN_ERROR;
+	p->env_names = cairn__calloc(cfg->environments_count + 1,
+				     sizeof(*p->env_names));
+	if (!p->env_names)
+		return CAIRN_ERROR;
+	for (i = 0; i < cfg->environments_count; i++)
+		p->env_names[i] = cfg->environments[i].name;
+	return 0;
+}
+
+static int read_env_ref(struct parse *p, char **out,
+			const cairn_yaml_pair *kv, const char *path)
+{
+	if (cairn_cfg__string(out, &p->c, kv, CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	if (!*out || cairn_cfg__lookup(p->env_names, *out) >= 0)
+		return 0;
+	cairn_cfg__error(&p->c, kv->value, "unknown environment '%.40s' in "
+			 "'%s'", *out, path);
+	cairn_cfg__suggest(*out, p->env_names, "environments");
+	return CAIRN_ERROR;
+}
+
+/* githooks.<hook>: a map with the single key `want`. */
+static int read_githook(struct parse *p, const cairn_yaml_pair *kv,
+			const char *want, char **out)
+{
+	const char *const keys[] = { want, NULL };
+	const cairn_yaml_node *v = kv->value;
+	char where[64], path[64];
+	size_t i;
+	int rc = cairn_cfg__want_map(&p->c, kv);
+
+	if (rc <= 0) {
+		if (rc < 0)
+			cairn_error__hint("write '%s: { %s: NAME }'",
+					  kv->key->text, want);
+		return rc;
+	}
+	snprintf(where, sizeof(where), "in 'githooks.%s'", kv->key->text);
+	snprintf(path, sizeof(path), "githooks.%s.%s", kv->key->text, want);
+	for (i = 0; i < v->count; i++) {
+		const cairn_yaml_pair *g = &v->pairs[i];
+
+		if (strcmp(g->key->text, want))
+			return cairn_cfg__unknown_key(&p->c, g->key, where,
+						      keys);
+		if (read_env_ref(p, out, g, path) < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static int read_githooks(struct parse *p, const cairn_yaml_pair *kv)
+{
+	const cairn_yaml_node *v = kv->value;
+	size_t i;
+	int rc = cairn_cfg__want_map(&p->c, kv);
+
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < v->count; i++) {
+		const cairn_yaml_pair *g = &v->pairs[i];
+
+		switch (cairn_cfg__lookup(githook_keys, g->key->text)) {
+		case 0:
+			rc = read_githook(p, g, "environment",
+					  &p->cfg->pre_push_environment);
+			break;
+		case 1:
+			rc = read_githook(p, g, "apply",
+					  &p->cfg->post_merge_apply);
+			break;
+		case 2:
+			rc = read_githook(p, g, "environment",
+					  &p->cfg->post_checkout_environment);
+			break;
+		default:
+			return cairn_cfg__unknown_key(&p->c, g->key,
+						      "in 'githooks'",
+						      githook_keys);
+		}
+		if (rc < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static int read_hook_list(struct parse *p, cairn_event event,
+			  const cairn_yaml_pair *kv)
+{
+	cairn_config *cfg = p->cfg;
+	const cairn_yaml_node *v = kv->value;
+	size_t i;
+
+	if (cairn_yaml__is_null(v))
+		return 0;
+	if (v->kind != CAIRN_YAML_SEQUENCE) {
+		cairn_cfg__error(&p->c, v, "expected a list of hooks for '%s', "
+				 "got %s", kv->key->text,
+				 cairn_yaml__describe(v));
+		cairn_error__hint("write each hook as a list item: "
+				  "'- builtin: log'");
+		return CAIRN_ERROR;
+	}
+	for (i = 0; i < v->count; i++) {
+		if (cairn__grow_array((void **)&cfg->hooks, &p->hooks_alloc,
+				      cfg->hooks_count + 1,
+				      sizeof(*cfg->hooks)) < 0)
+			return CAIRN_ERROR;
+		if (cairn_config__hook_parse(&cfg->hooks[cfg->hooks_count],
+					     &p->c, event, v->items[i],
+					     p->env_names) < 0)
+			return CAIRN_ERROR;
+		cfg->hooks_count++;
+	}
+	return 0;
+}
+
+static int read_hooks(struct parse *p, const cairn_yaml_pair *kv)
+{
+	const char *event_names[CAIRN_EVENT__COUNT + 1] = { NULL };
+	const cairn_yaml_node *v = kv->value;
+	cairn_event event;
+	size_t i;
+	int rc = cairn_cfg__want_map(&p->c, kv);
+
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < CAIRN_EVENT__COUNT; i++)
+		event_names[i] = cairn_event_name((cairn_event)i);
+	for (i = 0; i < v->count; i++) {
+		const cairn_yaml_pair *h = &v->pairs[i];
+
+		if (cairn_event_from_name(&event, h->key->text) < 0) {
+			cairn_cfg__error(&p->c, h->key, "unknown event '%.40s' "
+					 "in 'hooks'", h->key->text);
+			cairn_cfg__suggest(h->key->text, event_names,
+					   "events");
+			return CAIRN_ERROR;
+		}
+		if (read_hook_list(p, event, h) < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static int read_migrations_dir(struct parse *p, const cairn_yaml_pair *kv)
+{
+	char **dir = &p->cfg->migrations_dir;
+	const char *s, *why = NULL;
+	size_t n;
+
+	if (cairn_cfg__string(dir, &p->c, kv, CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	n = strlen(*dir);
+	while (n > 1 && (*dir)[n - 1] == '/')
+		(*dir)[--n] = '\0';
+	if (!n)
+		why = "is empty";
+	else if ((*dir)[0] == '/')
+		why = "must be relative to the repository root";
+	for (s = *dir; !why && s; s = strchr(s, '/')) {
+		s += *s == '/';
+		if (!strncmp(s, "..", 2) && (s[2] == '/' || !s[2]))
+			why = "may not contain '..'";
+	}
+	if (!why)
+		return 0;
+	cairn_cfg__error(&p->c, kv->value, "migrations_dir '%.40s' %s", *dir,
+			 why);
+	cairn_error__hint("give a path inside the repository, such as "
+			  "'db/migrations'");
+	return CAIRN_ERROR;
+}
+
+static int read_schema(struct parse *p, const cairn_yaml_pair *kv)
+{
+	const char *s;
+	size_t i;
+
+	if (cairn_cfg__string(&p->cfg->schema, &p->c, kv,
+			      CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	s = p->cfg->schema;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		      (i && s[i] >= '0' && s[i] <= '9')))
+			break;
+	if (i && !s[i] && i <= MAX_SCHEMA_LEN)
+		return 0;
+	cairn_cfg__error(&p->c, kv->value, "invalid schema name '%.40s'", s);
+	cairn_error__hint("use lowercase letters, digits and '_', starting "
+			  "with a letter or '_', at most %d characters",
+			  MAX_SCHEMA_LEN);
+	return CAIRN_ERROR;
+}
+
+static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
+{
+	cairn_config *cfg = p->cfg;
+
+	switch (cairn_cfg__lookup(top_keys, kv->key->text)) {
+	case 0:
+		return read_migrations_dir(p, kv);
+	case 1:
+		return read_schema(p, kv);
+	case 2:
+		return cairn_cfg__string_list(&cfg->ignore, &cfg->ignore_count,
+					      &p->c, kv);
+	case 3:
+		return 0; /* read first, by read_root */
+	case 4:
+		return read_hooks(p, kv);
+	case 5:
+		return read_githooks(p, kv);
+	case 6:
+		return cairn_cfg__kv_map(&cfg->metadata, &cfg->metadata_count,
+					 &p->c, kv);
+	case 7:
+		return cairn_cfg__string(&cfg->shadow_database_url, &p->c, kv,
+					 0);
+	default:
+		return cairn_cfg__unknown_key(&p->c, kv->key,
+					      "at the top level", top_keys);
+	}
+}
+
+static int read_root(struct parse *p, const cairn_yaml_node *root)
+{
+	size_t i;
+
+	if (root && !cairn_yaml__is_null(root) &&
+	    root->kind != CAIRN_YAML_MAPPING) {
+		cairn_cfg__error(&p->c, root, "expected a map at the top "
+				 "level, got %s", cairn_yaml__describe(root));
+		cairn_error__hint("start with 'migrations_dir: db/migrations'");
+		return CAIRN_ERROR;
+	}
+	if (root && root->kind == CAIRN_YAML_MAPPING) {
+		for (i = 0; i < root->count; i++)
+			if (!strcmp(root->pairs[i].key->text, "environments") &&
+			    read_environments(p, &root->pairs[i]) < 0)
+				return CAIRN_ERROR;
+	}
+	if (collect_env_names(p) < 0)
+		return CAIRN_ERROR;
+	for (i = 0; root && root->kind == CAIRN_YAML_MAPPING &&
+		    i < root->count; i++)
+		if (read_top_key(p, &root->pairs[i]) < 0)
+			return CAIRN_ERROR;
+	return 0;
+}
+
+int cairn_config_parse(cairn_config **out, const char *name,
+		       const char *text, size_t len,
+		       const cairn_config_options *opts)
+{
+	struct parse p;
+	cairn_yaml_node *root = NULL;
+	int rc = CAIRN_ERROR;
+
+	*out = NULL;
+	memset(&p, 0, sizeof(p));
+	p.c.file = name ? name : "cairn.yaml";
+	if (opts && opts->version != CAIRN_CONFIG_OPTIONS_VERSION)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+			"unsupported cairn_config_options version %u",
+			opts->version);
+	if (opts) {
+		p.c.getenv_fn = opts->getenv_fn;
+		p.c.payload = opts->payload;
+	}
+	if (len > CAIRN_CONFIG_MAX_SIZE) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+				 "%s: file is larger than 1 MiB", p.c.file);
+		cairn_error__hint("a cairn.yaml needs a few kilobytes; is this "
+				  "the right file?");
+		return CAIRN_ERROR;
+	}
+	if (!text)
+		text = "";
+	if (cairn_yaml__parse(&root, p.c.file, text, len) < 0)
+		return CAIRN_ERROR;
+	if (!new_config(&p))
+		goto out;
+	if (read_root(&p, root) < 0)
+		goto out;
+	*out = p.cfg;
+	p.cfg = NULL;
+	rc = 0;
+out:
+	cairn_config_free(p.cfg);
+	free(p.env_names);
+	cairn_yaml__free(root);
+	return rc;
+}
+
+/* Reads at most CAIRN_CONFIG_MAX_SIZE bytes of path into b. */
+static int read_file(cairn_buf *b, const char *path)
+{
+	struct stat st;
+	char chunk[8192];
+	ssize_t n;
+	int fd, rc = CAIRN_ERROR;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+					 "config file '%s' not found", path);
+			cairn_error__hint("run 'cairn init' to create one, or "
+					  "pass --config FILE");
+			return CAIRN_ENOTFOUND;
+		}
+		return cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+					"cannot open '%s': %s", path,
+					strerror(errno));
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG, "'%s' is a directory",
+				 path);
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+					 "cannot read '%s': %s", path,
+					 strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (cairn_buf_put(b, chunk, (size_t)n) < 0) {
+			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+					 "%s: file is larger than 1 MiB", path);
+			cairn_error__hint("a cairn.yaml needs a few kilobytes; "
+					  "is this the right file?");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int cairn_config_load(cairn_config **out, const char *path,
+		      const cairn_config_options *opts)
+{
+	cairn_buf b;
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"no configuration file given");
+	cairn_buf_init(&b, CAIRN_CONFIG_MAX_SIZE);
+	rc = read_file(&b, path);
+	if (rc == 0)
+		rc = cairn_config_parse(out, path, b.ptr, b.size, opts);
+	cairn_buf_dispose(&b);
+	if (rc == 0) {
+		(*out)->path = cairn__strdup(path);
+		if (!(*out)->path) {
+			cairn_config_free(*out);
+			*out = NULL;
+			rc = CAIRN_ERROR;
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * migration_internal.h - the inside of a cairn_migration_set, shared by
+ * src/migration.c (loading, contents), src/directive.c (directives) and
+ * src/provenance.c (history).
+ *
+ * A set owns its migrations (an array sorted by version), its findings,
+ * and a reference to the repository's object database, so that contents
+ * can be read later without the caller handing the repository back.
+ */
+#ifndef CAIRN_SRC_MIGRATION_INTERNAL_H
+#define CAIRN_SRC_MIGRATION_INTERNAL_H
+
+#include <git2.h>
+
+#include "cairn/migration.h"
+#include "buf.h"
+
+struct cairn_migration_set {
+	cairn_migration *items;     /* sorted by version */
+	size_t count;
+	char commit[CAIRN_OID_HEXSZ];
+	char tree[CAIRN_OID_HEXSZ];
+	char *dir;                  /* normalized: "db/migrations", "" = root */
+	bool worktree;
+	char *workdir;              /* worktree mode: the work tree, with '/' */
+	git_odb *odb;               /* git mode: our own reference */
+	size_t max_file_size;
+	cairn_findings findings;
+};
+
+/*
+ * Appends s (len bytes) to out in a form safe to show on one line: bytes
+ * below 0x20, 0x7f, backslash and invalid UTF-8 become \n, \t, \\ or
+ * \xNN; everything else is copied.
+ */
+int cairn_migration__quote(cairn_buf *out, const char *s, size_t len);
+
+/*
+ * Normalizes a migrations directory ("./db//migrations/" ->
+ * "db/migrations"; "." -> "").  Returns NULL and sets a usage error for
+ * absolute paths and "..".
+ */
+char *cairn_migration__normalize_dir(const char *dir);
+
+/* The path of m's up file relative to the set's directory. */
+const char *cairn_migration__rel_up(const cairn_migration_set *set,
+				    const cairn_migration *m);
+
+#endif

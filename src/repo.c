@@ -1,0 +1,449 @@
+/*
+ * repo.c - the git repository cairn reads migrations from; see
+ * include/cairn/repo.h.
+ *
+ * A cairn_repo is a libgit2 repository discovered from a path, plus
+ * copies of its directories.  Opening calls git_libgit2_init() and
+ * freeing calls git_libgit2_shutdown(): libgit2 counts these calls, so
+ * any number of repositories (and migration sets, which hold their own
+ * reference to the object database) may be open at once.
+ *
+ * Errors from libgit2 become CAIRN_ERRCLASS_GIT errors: the primary line
+ * is ours ("cannot resolve revision 'v9'"), libgit2's own message goes
+ * into the detail, and a hint says what to do where we know it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "repo_internal.h"
+#include "util.h"
+
+git_repository *cairn_repo__git(cairn_repo *repo)
+{
+	return repo->git;
+}
+
+int cairn_repo__error(const char *fmt, ...)
+{
+	const git_error *ge = git_error_last();
+	cairn_buf msg = CAIRN_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = cairn_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return CAIRN_ERROR;
+	cairn_error__set(CAIRN_ERRCLASS_GIT, "%s", msg.ptr);
+	if (ge && ge->message && *ge->message)
+		cairn_error__detail("libgit2: %s.", ge->message);
+	cairn_buf_dispose(&msg);
+	return CAIRN_ERROR;
+}
+
+static char *dup_dir(const char *s)
+{
+	return s ? cairn__strdup(s) : NULL;
+}
+
+int cairn_repo_open(cairn_repo **out, const char *path)
+{
+	cairn_repo *repo = NULL;
+	git_repository *git = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		path = ".";
+	if (git_libgit2_init() < 0)
+		return cairn_repo__error("cannot initialize libgit2");
+	rc = git_repository_open_ext(&git, path, 0, NULL);
+	if (rc == GIT_ENOTFOUND) {
+		cairn_error__set(CAIRN_ERRCLASS_GIT,
+				 "not a git repository: '%s'", path);
+		cairn_error__detail("No .git directory was found at '%s' or "
+				    "in any of its parents.", path);
+		cairn_error__hint("run cairn inside a git repository, pass "
+				  "-C DIR, or create one with 'git init'");
+		rc = CAIRN_ENOTFOUND;
+		goto out;
+	}
+	if (rc < 0) {
+		rc = cairn_repo__error("cannot open repository '%s'", path);
+		goto out;
+	}
+	repo = cairn__calloc(1, sizeof(*repo));
+	if (!repo) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	repo->git = git;
+	git = NULL;
+	repo->path = cairn__strdup(path);
+	repo->workdir = dup_dir(git_repository_workdir(repo->git));
+	repo->gitdir = dup_dir(git_repository_path(repo->git));
+	repo->commondir = dup_dir(git_repository_commondir(repo->git));
+	if (!repo->path || !repo->gitdir || !repo->commondir ||
+	    (git_repository_workdir(repo->git) && !repo->workdir)) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	*out = repo;
+	repo = NULL;
+	rc = 0;
+out:
+	git_repository_free(git);
+	if (repo)
+		cairn_repo_free(repo);
+	else if (rc < 0)
+		git_libgit2_shutdown();
+	return rc;
+}
+
+void cairn_repo_free(cairn_repo *repo)
+{
+	if (!repo)
+		return;
+	git_repository_free(repo->git);
+	free(repo->path);
+	free(repo->workdir);
+	free(repo->gitdir);
+	free(repo->commondir);
+	free(repo);
+	git_libgit2_shutdown();
+}
+
+const char *cairn_repo_workdir(const cairn_repo *repo)
+{
+	return repo->workdir;
+}
+
+const char *cairn_repo_gitdir(const cairn_repo *repo)
+{
+	return repo->gitdir;
+}
+
+const char *cairn_repo_commondir(const cairn_repo *repo)
+{
+	return repo->commondir;
+}
+
+/*
+ * Parses rev to an object; unknown revisions become CAIRN_ENOTFOUND with
+ * a hint.  ref_out may be NULL.
+ */
+static int revparse(git_object **out, git_reference **ref_out,
+		    cairn_repo *repo, const char *rev)
+{
+	git_reference *ref = NULL;
+	int rc;
+
+	*out = NULL;
+	if (ref_out)
+		*ref_out = NULL;
+	if (!rev || !*rev)
+		rev = "HEAD";
+	rc = git_revparse_ext(out, &ref, repo->git, rev);
+	if (rc == 0) {
+		if (ref_out)
+			*ref_out = ref;
+		else
+			git_reference_free(ref);
+		return 0;
+	}
+	if (rc == GIT_EAMBIGUOUS) {
+		cairn_repo__error("cannot resolve revision '%s'", rev);
+		cairn_error__hint("the abbreviated id is ambiguous; give more "
+				  "digits");
+		return CAIRN_ERROR;
+	}
+	if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH ||
+	    rc == GIT_EINVALIDSPEC) {
+		cairn_repo__error("cannot resolve revision '%s'", rev);
+		if (git_repository_head_unborn(repo->git) == 1)
+			cairn_error__hint("the repository has no commits "
+					  "yet; commit the migrations first");
+		else
+			cairn_error__hint("give a branch, a tag, a commit id "
+					  "or an expression such as HEAD~1");
+		return CAIRN_ENOTFOUND;
+	}
+	return cairn_repo__error("cannot resolve revision '%s'", rev);
+}
+
+int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
+			      const char *rev)
+{
+	git_object *obj = NULL, *peeled = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!rev || !*rev)
+		rev = "HEAD";
+	rc = revparse(&obj, NULL, repo, rev);
+	if (rc < 0)
+		return rc;
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = cairn_repo__error("cannot use revision '%s': it does "
+				       "not name a commit", rev);
+		goto out;
+	}
+	*out = (git_commit *)peeled;
+	rc = 0;
+out:
+	git_object_free(obj);
+	return rc;
+}
+
+int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+		       const char *rev)
+{
+	git_commit *commit = NULL;
+	int rc;
+
+	out[0] = '\0';
+	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	if (rc < 0)
+		return rc;
+	git_oid_tostr(out, CAIRN_OID_HEXSZ, git_commit_id(commit));
+	git_commit_free(commit);
+	return 0;
+}
+
+int cairn_repo_ref_name(char **out, cairn_repo *repo, const char *rev)
+{
+	git_object *obj = NULL;
+	git_reference *ref = NULL, *head = NULL;
+	const char *name = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!rev || !*rev)
+		rev = "HEAD";
+	if (!strcmp(rev, "HEAD") || !strcmp(rev, "@")) {
+		rc = git_repository_head(&head, repo->git);
+		if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND)
+			return revparse(&obj, NULL, repo, rev);
+		if (rc < 0)
+			return cairn_repo__error("cannot read HEAD of '%s'",
+						 repo->path);
+		if (git_repository_head_detached(repo->git) != 1)
+			name = git_reference_name(head);
+		rc = 0;
+		goto out;
+	}
+	rc = revparse(&obj, &ref, repo, rev);
+	if (rc < 0)
+		return rc;
+	if (ref) {
+		if (git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC)
+			name = git_reference_symbolic_target(ref);
+		else
+			name = git_reference_name(ref);
+		if (name && !strcmp(name, "HEAD"))
+			name = NULL;
+	}
+out:
+	if (name) {
+		*out = cairn__strdup(name);
+		if (!*out)
+			rc = CAIRN_ERROR;
+	}
+	git_reference_free(head);
+	git_reference_free(ref);
+	git_object_free(obj);
+	return rc;
+}
+
+int cairn_repo__commit_info_fill(cairn_commit_info *out,
+				 const git_commit *commit)
+{
+	const git_signature *sig = git_commit_author(commit);
+	const char *summary = git_commit_summary((git_commit *)commit);
+
+	memset(out, 0, sizeof(*out));
+	git_oid_tostr(out->sha, sizeof(out->sha), git_commit_id(commit));
+	out->author_name = cairn__strdup(sig && sig->name ? sig->name : "");
+	out->author_email = cairn__strdup(sig && sig->email ? sig->email : "");
+	out->author_time = sig ? (int64_t)sig->when.time : 0;
+	out->author_offset = sig ? sig->when.offset : 0;
+	out->summary = cairn__strdup(summary ? summary : "");
+	if (!out->author_name || !out->author_email || !out->summary) {
+		cairn_commit_info_dispose(out);
+		return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+int cairn_repo_commit_info(cairn_commit_info *out, cairn_repo *repo,
+			   const char *rev)
+{
+	git_commit *commit = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	if (rc < 0)
+		return rc;
+	rc = cairn_repo__commit_info_fill(out, commit);
+	git_commit_free(commit);
+	return rc;
+}
+
+void cairn_commit_info_dispose(cairn_commit_info *info)
+{
+	if (!info)
+		return;
+	free(info->author_name);
+	free(info->author_email);
+	free(info->summary);
+	memset(info, 0, sizeof(*info));
+}
+
+int cairn_commit_info_copy(cairn_commit_info *out,
+			   const cairn_commit_info *src)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->sha, src->sha, sizeof(out->sha));
+	out->author_time = src->author_time;
+	out->author_offset = src->author_offset;
+	out->author_name = cairn__strdup(src->author_name ? src->author_name
+							  : "");
+	out->author_email = cairn__strdup(src->author_email ?
+					  src->author_email : "");
+	out->summary = cairn__strdup(src->summary ? src->summary : "");
+	if (!out->author_name || !out->author_email || !out->summary) {
+		cairn_commit_info_dispose(out);
+		return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static const char *status_word(unsigned int s)
+{
+	if (s & (GIT_STATUS_INDEX_NEW | GIT_STATUS_INDEX_MODIFIED |
+		 GIT_STATUS_INDEX_DELETED | GIT_STATUS_INDEX_RENAMED |
+		 GIT_STATUS_INDEX_TYPECHANGE))
+		return "has staged changes";
+	if (s & GIT_STATUS_WT_DELETED)
+		return "is deleted";
+	if (s & GIT_STATUS_CONFLICTED)
+		return "has a merge conflict";
+	return "is modified";
+}
+
+int cairn_repo_is_dirty(bool *out, char **detail, cairn_repo *repo)
+{
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_list *list = NULL;
+	const git_status_entry *e;
+	cairn_buf msg = CAIRN_BUF_INIT;
+	size_t i, n;
+	int rc;
+
+	*out = false;
+	if (detail)
+		*detail = NULL;
+	if (git_repository_is_bare(repo->git))
+		return 0;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&list, repo->git, &opts) < 0)
+		return cairn_repo__error("cannot read the status of '%s'",
+					 repo->workdir);
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n; i++) {
+		const char *path;
+
+		e = git_status_byindex(list, i);
+		if (!e || e->status == GIT_STATUS_CURRENT ||
+		    (e->status & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED)) ==
+			    e->status)
+			continue;
+		*out = true;
+		if (!detail)
+			break;
+		path = e->head_to_index ? e->head_to_index->new_file.path
+					: e->index_to_workdir ?
+					  e->index_to_workdir->new_file.path :
+					  "?";
+		rc = cairn_buf_printf(&msg, "'%s' %s", path,
+				      status_word(e->status));
+		if (rc == 0 && n - i > 1)
+			rc = cairn_buf_printf(&msg, " (and %zu more)",
+					      n - i - 1);
+		if (rc < 0)
+			goto fail;
+		*detail = cairn_buf_detach(&msg);
+		if (!*detail)
+			goto fail;
+		break;
+	}
+	git_status_list_free(list);
+	return 0;
+fail:
+	cairn_buf_dispose(&msg);
+	git_status_list_free(list);
+	return CAIRN_ERROR;
+}
+
+int cairn_repo_is_ancestor(bool *out, cairn_repo *repo, const char *ancestor,
+			   const char *descendant)
+{
+	git_commit *a = NULL, *d = NULL;
+	int rc;
+
+	*out = false;
+	rc = cairn_repo__lookup_commit(&a, repo, ancestor);
+	if (rc < 0)
+		goto out;
+	rc = cairn_repo__lookup_commit(&d, repo, descendant);
+	if (rc < 0)
+		goto out;
+	if (git_oid_equal(git_commit_id(a), git_commit_id(d))) {
+		*out = true;
+		goto out;
+	}
+	rc = git_graph_descendant_of(repo->git, git_commit_id(d),
+				     git_commit_id(a));
+	if (rc < 0) {
+		rc = cairn_repo__error("cannot compare '%s' with '%s'",
+				       ancestor, descendant);
+		goto out;
+	}
+	*out = rc == 1;
+	rc = 0;
+out:
+	git_commit_free(a);
+	git_commit_free(d);
+	return rc;
+}
+
+int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)
+{
+	git_config *cfg = NULL;
+	const char *value = NULL;
+	int rc;
+
+	*out = NULL;
+	if (git_repository_config_snapshot(&cfg, repo->git) < 0)
+		return cairn_repo__error("cannot read the git configuration "
+					 "of '%s'", repo->path);
+	rc = git_config_get_string(&value, cfg, key);
+	if (rc == GIT_ENOTFOUND) {
+		rc = 0;
+	} else if (rc < 0) {
+		rc = cairn_repo__error("cannot read git configuration '%s'",
+				       key);
+	} else {
+		*out = cairn__strdup(value);
+		rc = *out ? 0 : CAIRN_ERROR;
+	}
+	git_config_free(cfg);
+	return rc;
+}
