@@ -182,7 +182,7 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 	int rc;
 
 	if (!cairn_yaml__is_null(v) && v->kind != CAIRN_YAML_MAPPING) {
-		cairn_cfg__error(c, v, "expected a map for environment '%s', "
+		cairn_cfg__error(c, v, "expected a map for environment '%.40s', "
 				 "got %s", env->name, cairn_yaml__describe(v));
 		cairn_error__hint("write '%s: {}' for an environment with no "
 				  "settings", env->name);
@@ -393,6 +393,10 @@ static int read_hooks(struct parse *p, const cairn_yaml_pair *kv)
 	size_t i;
 	int rc = cairn_cfg__want_map(&p->c, kv);
 
+	if (rc < 0)
+		cairn_error__hint("write one event per key, each with a list "
+				  "of hooks: 'pre_validate: [{builtin: "
+				  "db-reachable}]'");
 	if (rc <= 0)
 		return rc;
 	for (i = 0; i < CAIRN_EVENT__COUNT; i++)

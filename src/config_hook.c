@@ -145,8 +145,15 @@ static int read_run(cairn_hook_spec *h, const cairn_cfg_ctx *c,
 	if (v->kind == CAIRN_YAML_MAPPING)
 		return cairn_cfg__error(c, v, "expected a list or a string "
 					"for 'run', got a map");
-	if (v->kind == CAIRN_YAML_SCALAR)
-		return cairn_cfg__string(&h->shell, c, kv, CAIRN_CFG_REQUIRED);
+	if (v->kind == CAIRN_YAML_SCALAR) {
+		if (cairn_cfg__string(&h->shell, c, kv, CAIRN_CFG_REQUIRED) < 0)
+			return CAIRN_ERROR;
+		/* unlike a URL, an empty command cannot wait until later */
+		if (!h->shell[strspn(h->shell, " \t\n")])
+			return cairn_cfg__error(c, v, "'run' is empty after "
+						"expanding variables");
+		return 0;
+	}
 	if (!v->count) {
 		cairn_cfg__error(c, v, "empty value for 'run'");
 		cairn_error__hint("give the program and its arguments: "
@@ -164,6 +171,10 @@ static int read_run(cairn_hook_spec *h, const cairn_cfg_ctx *c,
 		if (cairn_cfg__expand_node(&h->argv[i], c, item, "run") < 0)
 			return CAIRN_ERROR;
 		h->argc = i + 1;
+		if (!i && !*h->argv[0])
+			return cairn_cfg__error(c, item, "the program in 'run' "
+						"is empty after expanding "
+						"variables");
 	}
 	return 0;
 }
@@ -189,11 +200,11 @@ static int read_headers(cairn_hook_spec *h, const cairn_cfg_ctx *c,
 		for (j = 0; h->headers[i].key[j]; j++)
 			if (!is_tchar(h->headers[i].key[j]))
 				return cairn_cfg__error(c, p->key,
-					"invalid header name '%s'",
+					"invalid header name '%.40s'",
 					h->headers[i].key);
 		if (strpbrk(h->headers[i].value, "\r\n"))
 			return cairn_cfg__error(c, p->value,
-				"header '%s' contains a line break",
+				"header '%.40s' contains a line break",
 				h->headers[i].key);
 	}
 	return 0;
@@ -209,7 +220,7 @@ static int check_env_refs(const cairn_cfg_ctx *c, const cairn_yaml_node *list,
 	for (i = 0; i < count; i++) {
 		if (cairn_cfg__lookup(env_names, names[i]) >= 0)
 			continue;
-		cairn_cfg__error(c, list->items[i], "unknown environment '%s' "
+		cairn_cfg__error(c, list->items[i], "unknown environment '%.40s' "
 				 "in 'only.environments'", names[i]);
 		cairn_cfg__suggest(names[i], env_names, "environments");
 		return CAIRN_ERROR;
@@ -259,7 +270,7 @@ static int read_identifier(char **out, const cairn_cfg_ctx *c,
 	if (cairn_cfg__string(out, c, kv, CAIRN_CFG_REQUIRED) < 0)
 		return CAIRN_ERROR;
 	if (*out && !cairn_cfg__is_identifier(*out)) {
-		cairn_cfg__error(c, kv->value, "invalid %s '%s' for '%s'",
+		cairn_cfg__error(c, kv->value, "invalid %s '%.40s' for '%s'",
 				 what, *out, kv->key->text);
 		cairn_error__hint("use letters, digits and '_', not starting "
 				  "with a digit");
@@ -292,7 +303,7 @@ static int read_key(cairn_hook_spec *h, const cairn_cfg_ctx *c,
 			return CAIRN_ERROR;
 		if (cairn_cfg__lookup(builtin_names, h->builtin) >= 0)
 			return 0;
-		cairn_cfg__error(c, kv->value, "unknown builtin hook '%s'",
+		cairn_cfg__error(c, kv->value, "unknown builtin hook '%.40s'",
 				 h->builtin);
 		cairn_cfg__suggest(h->builtin, builtin_names, "builtins");
 		return CAIRN_ERROR;
@@ -547,6 +558,10 @@ int cairn_config__hook_parse(cairn_hook_spec *out, const cairn_cfg_ctx *c,
 					 "%s hooks", kv->key->text,
 					 cairn_hook_kind_name(
 						 (cairn_hook_kind)kind));
+			cairn_error__hint("this is %s %s hook; remove '%s'",
+					  h->kind == CAIRN_HOOK_EXEC ? "an" : "a",
+					  cairn_hook_kind_name(h->kind),
+					  kv->key->text);
 			goto fail;
 		}
 		if (read_key(h, c, kv, env_names) < 0)

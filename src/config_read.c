@@ -17,38 +17,19 @@
 #include "error.h"
 #include "util.h"
 
-#define SNIPPET_MAX 40
-
-/* A printable, bounded copy of s for messages. */
-static void snippet(char out[SNIPPET_MAX + 4], const char *s)
-{
-	size_t i = 0, n = strlen(s);
-
-	if (n > SNIPPET_MAX) {
-		n = SNIPPET_MAX;
-		/* do not cut a UTF-8 sequence in half */
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (n < strlen(s)) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-}
-
 static int verror_at(const cairn_cfg_ctx *c, unsigned line, unsigned column,
 		     const char *fmt, va_list ap)
 {
 	cairn_buf msg = CAIRN_BUF_INIT;
 
+	size_t i;
+
 	if (cairn_buf_vprintf(&msg, fmt, ap) < 0)
 		return CAIRN_ERROR;
+	/* the message quotes the file: keep it one printable line */
+	for (i = 0; i < msg.size; i++)
+		if ((unsigned char)msg.ptr[i] < 0x20 || msg.ptr[i] == 0x7f)
+			msg.ptr[i] = '?';
 	cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u:%u: %s", c->file, line,
 			 column, msg.ptr);
 	cairn_buf_dispose(&msg);
@@ -118,9 +99,9 @@ void cairn_cfg__suggest(const char *got, const char *const *known,
 int cairn_cfg__unknown_key(const cairn_cfg_ctx *c, const cairn_yaml_node *key,
 			   const char *where, const char *const *known)
 {
-	char s[SNIPPET_MAX + 4];
+	char s[CAIRN_YAML_SNIPPET_SIZE];
 
-	snippet(s, key->text);
+	cairn_yaml__snippet(s, key->text);
 	cairn_cfg__error(c, key, "unknown key '%s' %s", s, where);
 	cairn_cfg__suggest(key->text, known, "keys");
 	return CAIRN_ERROR;
@@ -162,7 +143,7 @@ int cairn_cfg__expand_node(char **out, const cairn_cfg_ctx *c,
 
 	*out = NULL;
 	if (n->kind != CAIRN_YAML_SCALAR)
-		return cairn_cfg__error(c, n, "expected a string for '%s', "
+		return cairn_cfg__error(c, n, "expected a string for '%.40s', "
 					"got %s", what,
 					cairn_yaml__describe(n));
 	if (cairn_config__expand(out, &p, n->text, c->getenv_fn,
@@ -177,7 +158,7 @@ int cairn_cfg__expand_node(char **out, const cairn_cfg_ctx *c,
 			if (((unsigned char)n->text[i] & 0xc0) != 0x80)
 				column++;
 	}
-	cairn_cfg__error_at(c, line, column, "%s in '%s'", p.what, what);
+	cairn_cfg__error_at(c, line, column, "%s in '%.40s'", p.what, what);
 	if (p.hint)
 		cairn_error__hint("%s", p.hint);
 	return CAIRN_ERROR;
@@ -227,7 +208,7 @@ int cairn_cfg__bool(bool *out, const cairn_cfg_ctx *c,
 {
 	static const char *const yes[] = { "true", "True", "TRUE", NULL };
 	static const char *const no[] = { "false", "False", "FALSE", NULL };
-	char *s, shown[SNIPPET_MAX + 4];
+	char *s, shown[CAIRN_YAML_SNIPPET_SIZE];
 	int rc = scalar(&s, c, kv, 0);
 
 	if (rc <= 0)
@@ -237,7 +218,7 @@ int cairn_cfg__bool(bool *out, const cairn_cfg_ctx *c,
 	} else if (cairn_cfg__lookup(no, s) >= 0) {
 		*out = false;
 	} else {
-		snippet(shown, s);
+		cairn_yaml__snippet(shown, s);
 		cairn_cfg__error(c, kv->value,
 				 "expected true or false for '%s', got '%s'",
 				 kv->key->text, shown);
@@ -250,7 +231,7 @@ int cairn_cfg__bool(bool *out, const cairn_cfg_ctx *c,
 int cairn_cfg__uint(unsigned *out, const cairn_cfg_ctx *c,
 		    const cairn_yaml_pair *kv, unsigned min, unsigned max)
 {
-	char *s, shown[SNIPPET_MAX + 4];
+	char *s, shown[CAIRN_YAML_SNIPPET_SIZE];
 	uint64_t v = 0;
 	size_t i;
 	int rc = scalar(&s, c, kv, 0);
@@ -260,7 +241,7 @@ int cairn_cfg__uint(unsigned *out, const cairn_cfg_ctx *c,
 	for (i = 0; s[i] >= '0' && s[i] <= '9' && v <= max; i++)
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	if (!i || s[i] || v < min || v > max) {
-		snippet(shown, s);
+		cairn_yaml__snippet(shown, s);
 		cairn_cfg__error(c, kv->value, "expected a whole number from "
 				 "%u to %u for '%s', got '%s'", min, max,
 				 kv->key->text, shown);
@@ -275,14 +256,14 @@ int cairn_cfg__uint(unsigned *out, const cairn_cfg_ctx *c,
 int cairn_cfg__duration(uint64_t *out, const cairn_cfg_ctx *c,
 			const cairn_yaml_pair *kv, bool allow_zero)
 {
-	char *s, shown[SNIPPET_MAX + 4];
+	char *s, shown[CAIRN_YAML_SNIPPET_SIZE];
 	uint64_t ms;
 	int rc = scalar(&s, c, kv, 0);
 
 	if (rc <= 0)
 		return rc;
 	if (cairn__parse_duration_ms(s, &ms) < 0 || (!ms && !allow_zero)) {
-		snippet(shown, s);
+		cairn_yaml__snippet(shown, s);
 		cairn_cfg__error(c, kv->value, "invalid duration '%s' for "
 				 "'%s'", shown, kv->key->text);
 		cairn_error__hint("write a positive number with a unit: 500ms, "
@@ -300,14 +281,14 @@ int cairn_cfg__enum(int *out, const cairn_cfg_ctx *c,
 		    const cairn_yaml_pair *kv, const char *const *names,
 		    const char *what)
 {
-	char *s, shown[SNIPPET_MAX + 4];
+	char *s, shown[CAIRN_YAML_SNIPPET_SIZE];
 	int i, rc = scalar(&s, c, kv, 0);
 
 	if (rc <= 0)
 		return rc;
 	i = cairn_cfg__lookup(names, s);
 	if (i < 0) {
-		snippet(shown, s);
+		cairn_yaml__snippet(shown, s);
 		cairn_cfg__error(c, kv->value, "invalid value '%s' for '%s'",
 				 shown, kv->key->text);
 		cairn_cfg__suggest(s, names, what);

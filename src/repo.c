@@ -339,7 +339,7 @@ static const char *status_word(unsigned int s)
 
 int cairn_repo_is_dirty(bool *out, char **detail, cairn_repo *repo)
 {
-	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	git_status_options opts;
 	git_status_list *list = NULL;
 	const git_status_entry *e;
 	cairn_buf msg = CAIRN_BUF_INIT;
@@ -351,6 +351,7 @@ int cairn_repo_is_dirty(bool *out, char **detail, cairn_repo *repo)
 		*detail = NULL;
 	if (git_repository_is_bare(repo->git))
 		return 0;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	if (git_status_list_new(&list, repo->git, &opts) < 0)

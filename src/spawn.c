@@ -152,10 +152,17 @@ static const char *env_get(char *const *envp, const char *key)
 	return NULL;
 }
 
-/* The paths execve will try for prog, in order. */
+/*
+ * The paths execve will try for prog, in order.  For a PATH search only
+ * existing regular files are kept (as git's locate_in_PATH does), so a
+ * PATH entry we may not search reads as "not found", not "permission
+ * denied".  Relative entries are kept when the child changes directory:
+ * they only make sense from there.
+ */
 static int find_candidates(cairn_strvec *out, const char *prog,
-			   char *const *envp)
+			   char *const *envp, const char *cwd)
 {
+	struct stat st;
 	const char *path, *p, *end;
 	cairn_buf b = CAIRN_BUF_INIT;
 	int rc = 0;
@@ -178,7 +185,8 @@ static int find_candidates(cairn_strvec *out, const char *prog,
 			rc = cairn_buf_putc(&b, '/');
 		if (!rc)
 			rc = cairn_buf_puts(&b, prog);
-		if (!rc)
+		if (!rc && ((cwd && b.ptr[0] != '/') ||
+			    (stat(b.ptr, &st) == 0 && S_ISREG(st.st_mode))))
 			rc = cairn_strvec_push(out, b.ptr);
 		if (rc < 0 || !*end)
 			break;
@@ -559,7 +567,7 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 			goto out;
 		p.envp = p.envv.count ? p.envv.items : empty_env;
 	}
-	if (find_candidates(&p.paths, o->argv[0], p.envp) < 0)
+	if (find_candidates(&p.paths, o->argv[0], p.envp, o->cwd) < 0)
 		goto out;
 	p.cwd = o->cwd;
 	p.new_pg = o->new_process_group;

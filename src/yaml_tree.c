@@ -212,6 +212,28 @@ static int build_sequence(struct builder *b, cairn_yaml_node *n,
 	}
 }
 
+void cairn_yaml__snippet(char out[CAIRN_YAML_SNIPPET_SIZE], const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	if (n > CAIRN_YAML_SNIPPET_MAX) {
+		n = CAIRN_YAML_SNIPPET_MAX;
+		/* do not cut a UTF-8 sequence in half */
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (n < strlen(s)) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+}
+
 static int cmp_pairs(const void *pa, const void *pb)
 {
 	const cairn_yaml_pair *a = *(const cairn_yaml_pair *const *)pa;
@@ -228,6 +250,7 @@ static int check_duplicates(struct builder *b, const cairn_yaml_node *n)
 {
 	const cairn_yaml_pair **sorted;
 	const cairn_yaml_pair *first = NULL, *dup = NULL;
+	char shown[CAIRN_YAML_SNIPPET_SIZE];
 	size_t i;
 
 	if (n->count < 2)
@@ -253,12 +276,11 @@ static int check_duplicates(struct builder *b, const cairn_yaml_node *n)
 	free(sorted);
 	if (!dup)
 		return 0;
+	cairn_yaml__snippet(shown, dup->key->text);
 	cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u:%u: duplicate key '%s'",
-			 b->name, dup->key->line, dup->key->column,
-			 dup->key->text);
+			 b->name, dup->key->line, dup->key->column, shown);
 	cairn_error__detail("'%s' is already set at line %u, column %u.",
-			    first->key->text, first->key->line,
-			    first->key->column);
+			    shown, first->key->line, first->key->column);
 	cairn_error__hint("remove one of them");
 	return CAIRN_ERROR;
 }

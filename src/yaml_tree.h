@@ -76,6 +76,15 @@ void cairn_yaml__free(cairn_yaml_node *node);
 /* True for a plain scalar spelled "", "~", "null", "Null" or "NULL". */
 bool cairn_yaml__is_null(const cairn_yaml_node *node);
 
+/*
+ * A printable copy of s for messages: at most CAIRN_YAML_SNIPPET_MAX bytes
+ * (cut on a UTF-8 boundary, "..." appended), control characters as '?',
+ * so that quoting the file's text cannot break a message or a terminal.
+ */
+#define CAIRN_YAML_SNIPPET_MAX 40
+#define CAIRN_YAML_SNIPPET_SIZE (CAIRN_YAML_SNIPPET_MAX + 4)
+void cairn_yaml__snippet(char out[CAIRN_YAML_SNIPPET_SIZE], const char *s);
+
 /* "a string", "a list", "a map" or "an empty value", for messages. */
 const char *cairn_yaml__describe(const cairn_yaml_node *node);
 

@@ -54,6 +54,9 @@ typedef struct cairn_hook_context {
 	bool dry_run;
 	bool in_transaction;        /* a migration transaction is open */
 	cairn_session *session;     /* for cairn_hook_sql(); may be NULL */
+	/* Where hooks send output lines (see cairn_hook_log); may be NULL. */
+	void (*log_fn)(const char *source, const char *text, void *payload);
+	void *log_payload;
 } cairn_hook_context;
 
 typedef int (*cairn_hook_fn)(const cairn_hook_context *ctx, void *payload);
@@ -174,6 +177,13 @@ CAIRN_EXTERN(int) cairn_hook_sql(const cairn_hook_context *ctx,
 				 size_t *rows);
 
 /*
+ * Sends text (one or more lines: a hook's captured output, a note) from
+ * `source` (the hook's name) to the run's log.  No-op without a log.
+ */
+CAIRN_EXTERN(void) cairn_hook_log(const cairn_hook_context *ctx,
+				  const char *source, const char *text);
+
+/*
  * The context as one JSON object (the document exec hooks read on stdin
  * and webhooks post).  Caller frees *out.
  */
@@ -193,7 +203,13 @@ typedef struct cairn_plugin_api {
 	unsigned int api_version;
 	const char *cairn_version;
 	cairn_pipeline *pipeline;
-	/* Options from the hook's configuration ("metrics_file", ...). */
+	/*
+	 * Options from the hook's configuration: "metrics_file", "path",
+	 * "refs" (comma-separated), and "workdir" (the repository work dir,
+	 * which relative paths are relative to) when the host knows it.
+	 * The table, options and spec are valid only during the init call;
+	 * copy what you keep.
+	 */
 	const cairn_kv *options;
 	size_t options_count;
 	/* The configuration entry that loaded this plugin or builtin. */
@@ -205,6 +221,8 @@ typedef struct cairn_plugin_api {
 		   char **first_value, size_t *rows);
 	int (*context_to_json)(char **out, const cairn_hook_context *ctx);
 	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+	void (*log)(const cairn_hook_context *ctx, const char *source,
+		    const char *text);
 	const char *(*event_name)(cairn_event event);
 } cairn_plugin_api;
 
@@ -216,6 +234,16 @@ CAIRN_EXTERN(void) cairn_plugin_api_init(cairn_plugin_api *api,
 					 const cairn_hook_spec *spec,
 					 const cairn_kv *options,
 					 size_t options_count);
+
+/*
+ * Fills a hook from what a configuration entry says about any hook: name,
+ * kind name, event, on_failure, timeout and the only: filters (borrowed
+ * from spec; cairn_pipeline_add copies them).  The rest is as in
+ * CAIRN_HOOK_INIT: the caller sets fn, payload and anything else.
+ * Built-ins and plugins use it so their hooks honour the user's settings.
+ */
+CAIRN_EXTERN(void) cairn_hook_from_spec(cairn_hook *out,
+					const cairn_hook_spec *spec);
 
 /* The value of a plugin option, or NULL. */
 CAIRN_EXTERN(const char *) cairn_plugin_option(const cairn_plugin_api *api,

@@ -495,6 +495,44 @@ START_TEST(test_missing_program)
 }
 END_TEST
 
+START_TEST(test_path_search)
+{
+	/* PATH of the child's environment, in order, skipping entries that
+	 * are missing or hold a non-executable file of that name */
+	const char *argv[] = { "cairn-test-prog", NULL };
+	const char *add[] = { NULL, NULL };
+	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
+	cairn_spawn_result r;
+	char path[4096], *env_path;
+
+	tu_write(tmp, "bin0/cairn-test-prog", "#!/bin/sh\necho zero\n");
+	tu_write(tmp, "bin1/cairn-test-prog", "#!/bin/sh\necho one\n");
+	tu_write(tmp, "bin2/cairn-test-prog", "#!/bin/sh\necho two\n");
+	snprintf(path, sizeof(path), "%s/bin1/cairn-test-prog", tmp);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/bin2/cairn-test-prog", tmp);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert(asprintf(&env_path, "PATH=%s/missing:%s/bin0:%s/bin1:%s/bin2",
+			   tmp, tmp, tmp, tmp) > 0);
+	add[0] = env_path;
+	o.argv = argv;
+	o.env_add = add;
+	run_ok(&r, &o);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out.ptr, "one\n");
+	cairn_spawn_result_dispose(&r);
+
+	/* only the non-executable one: permission denied, 126 */
+	snprintf(env_path, strlen(env_path) + 1, "PATH=%s/bin0", tmp);
+	run_ok(&r, &o);
+	ck_assert(r.exec_failed);
+	ck_assert_int_eq(r.status, 126);
+	ck_assert_int_eq(r.exec_errno, EACCES);
+	cairn_spawn_result_dispose(&r);
+	free(env_path);
+}
+END_TEST
+
 START_TEST(test_relative_program_in_cwd)
 {
 	const char *argv[] = { "./hook", "arg", NULL };
@@ -661,6 +699,7 @@ static Suite *spawn_suite(void)
 	tcase_add_test(tc, test_env_build);
 	tcase_add_test(tc, test_cwd);
 	tcase_add_test(tc, test_missing_program);
+	tcase_add_test(tc, test_path_search);
 	tcase_add_test(tc, test_relative_program_in_cwd);
 	tcase_add_test(tc, test_metacharacters_are_data);
 	tcase_add_test(tc, test_fds_not_inherited);

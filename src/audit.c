@@ -1,0 +1,361 @@
+/*
+ * audit.c - writing, reading and verifying cairn's audit trail
+ * (include/cairn/audit.h).
+ *
+ * Writing is plain SQL: cairn_audit__sql() builds one INSERT with every
+ * value a literal, which the engine pastes into the batch that runs a
+ * migration (so the row commits or rolls back with it) and
+ * cairn_audit_append() runs on its own.  The database does the rest: the
+ * chain trigger (schema.c) takes the chain lock, numbers the row, links
+ * it to the previous one and hashes cairn_audit__canonical_sql below.
+ * Rows are checked here before any SQL is built, so a bad row cannot
+ * fail a migration's batch half-way.
+ *
+ * Verification trusts nothing stored in the database but the rows: the
+ * canonical text comes from the expression compiled into this file (not
+ * from the trigger function, which whoever edits rows could replace too),
+ * the hash is recomputed with libcrypto, and the rows stream through
+ * libpq's single-row mode so a million rows take constant memory.  Each
+ * row must (a) link to the hash of the row before it (the first to 64
+ * zeros) and (b) hash to its stored hash.  (a) is checked first, so a
+ * deleted row or swapped ids read as a broken link and an edited field as
+ * a bad hash.  After the first failure the rest are only counted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "error.h"
+#include "util.h"
+
+const char cairn_audit__canonical_sql[] =
+	"(jsonb_build_array(r.prev_hash, r.id, " CAIRN_AUDIT__AT_SQL ", "
+	"r.run_id, r.environment, r.event, r.version::text, r.name, "
+	"r.commit_sha, r.author, r.actor, r.deploy_rev, r.outcome, "
+	"r.detail)::text)";
+
+static bool is_version(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (s[n] < '0' || s[n] > '9')
+			return false;
+	return n >= 1 && n <= 20;
+}
+
+static int check_row(const cairn_audit_row *row)
+{
+	json_t *j;
+	json_error_t jerr;
+	bool object;
+
+	if (!row->run_id || !row->event || !row->outcome)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+			"an audit row needs a run id, an event and an outcome");
+	if (row->version && !is_version(row->version))
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+			"invalid migration version '%s' for an audit row: expected 1 to 20 digits",
+			row->version);
+	if (!row->detail_json)
+		return 0;
+	j = json_loads(row->detail_json, 0, &jerr);
+	object = j && json_is_object(j);
+	json_decref(j);
+	if (!object) {
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "the detail of an audit row is not a JSON object");
+		cairn_error__detail("%s", j ? "It is a JSON array." : jerr.text);
+		return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
+		     const char *detail_sql_expr)
+{
+	const char *const text[] = {
+		row->name, row->commit_sha, row->author, row->actor,
+		row->deploy_rev, row->outcome,
+	};
+
+	if (check_row(row) < 0)
+		return CAIRN_ERROR;
+	if (cairn_buf_printf(out,
+			     "INSERT INTO %s.audit (run_id, environment, event, "
+			     "version, name, commit_sha, author, actor, "
+			     "deploy_rev, outcome, detail) VALUES (",
+			     cairn_db__schema_ident(db)) < 0 ||
+	    cairn_db__literal(out, row->run_id) < 0 ||
+	    cairn_buf_puts(out, ", ") < 0 ||
+	    cairn_db__literal_or_null(out, row->environment) < 0 ||
+	    cairn_buf_puts(out, ", ") < 0 ||
+	    cairn_db__literal(out, row->event) < 0 ||
+	    cairn_buf_puts(out, ", ") < 0)
+		return CAIRN_ERROR;
+	if (row->version) {
+		if (cairn_db__literal(out, row->version) < 0 ||
+		    cairn_buf_puts(out, "::numeric") < 0)
+			return CAIRN_ERROR;
+	} else if (cairn_buf_puts(out, "NULL") < 0) {
+		return CAIRN_ERROR;
+	}
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(text); i++)
+		if (cairn_buf_puts(out, ", ") < 0 ||
+		    cairn_db__literal_or_null(out, text[i]) < 0)
+			return CAIRN_ERROR;
+	if (cairn_buf_puts(out, detail_sql_expr ? ", (" : ", ") < 0 ||
+	    cairn_db__literal(out, row->detail_json ? row->detail_json
+						    : "{}") < 0 ||
+	    cairn_buf_puts(out, "::jsonb") < 0)
+		return CAIRN_ERROR;
+	if (detail_sql_expr &&
+	    cairn_buf_printf(out, " || (%s))", detail_sql_expr) < 0)
+		return CAIRN_ERROR;
+	return cairn_buf_putc(out, ')');
+}
+
+int cairn_audit_append(cairn_db *db, const cairn_audit_row *row)
+{
+	cairn_buf sql = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	int rc = CAIRN_ERROR;
+
+	if (cairn_audit__sql(&sql, db, row, NULL) < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		cairn_db__error(db, res, "cannot append to the audit trail");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	return rc;
+}
+
+/* A copy of column c of row i, NULL for SQL NULL; false on OOM. */
+static bool take(char **out, const PGresult *res, int i, int c)
+{
+	if (PQgetisnull(res, i, c)) {
+		*out = NULL;
+		return true;
+	}
+	*out = cairn__strdup(PQgetvalue(res, i, c));
+	return *out != NULL;
+}
+
+#define LIST_COLUMNS \
+	"r.id, " CAIRN_AUDIT__AT_SQL " AS at, r.run_id, r.environment, " \
+	"r.event, r.version::text AS version, r.name, r.commit_sha, " \
+	"r.author, r.actor, r.deploy_rev, r.outcome, " \
+	"r.detail::text AS detail, r.prev_hash, r.hash"
+
+int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
+		     const char *since, size_t limit)
+{
+	cairn_buf sql = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	cairn_audit_entry *e = NULL;
+	const char *params[1] = { since };
+	size_t n = 0;
+	int rc = CAIRN_ERROR;
+
+	*out = NULL;
+	*count = 0;
+	if (limit && cairn_buf_puts(&sql, "SELECT * FROM (") < 0)
+		goto out;
+	if (cairn_buf_printf(&sql, "SELECT " LIST_COLUMNS " FROM %s.audit AS r",
+			     cairn_db__schema_ident(db)) < 0 ||
+	    (since && cairn_buf_puts(&sql, " WHERE r.at >= $1::timestamptz") < 0))
+		goto out;
+	if (limit) {
+		unsigned long long l = limit > INT64_MAX ? INT64_MAX : limit;
+
+		if (cairn_buf_printf(&sql,
+				     " ORDER BY r.id DESC LIMIT %llu) AS t ORDER BY t.id",
+				     l) < 0)
+			goto out;
+	} else if (cairn_buf_puts(&sql, " ORDER BY r.id") < 0) {
+		goto out;
+	}
+	res = PQexecParams(cairn_db__conn(db), sql.ptr, since ? 1 : 0, NULL,
+			   since ? params : NULL, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot read the audit trail");
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	e = cairn__calloc((size_t)PQntuples(res), sizeof(*e));
+	if (!e)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++, n++) {
+		cairn_audit_entry *x = &e[i];
+
+		x->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		if (!take(&x->at, res, i, 1) || !take(&x->run_id, res, i, 2) ||
+		    !take(&x->environment, res, i, 3) ||
+		    !take(&x->event, res, i, 4) ||
+		    !take(&x->version, res, i, 5) ||
+		    !take(&x->name, res, i, 6) ||
+		    !take(&x->commit_sha, res, i, 7) ||
+		    !take(&x->author, res, i, 8) ||
+		    !take(&x->actor, res, i, 9) ||
+		    !take(&x->deploy_rev, res, i, 10) ||
+		    !take(&x->outcome, res, i, 11) ||
+		    !take(&x->detail, res, i, 12) ||
+		    !take(&x->prev_hash, res, i, 13) ||
+		    !take(&x->hash, res, i, 14)) {
+			n++;
+			goto out;
+		}
+	}
+	*out = e;
+	*count = n;
+	e = NULL;
+	rc = 0;
+out:
+	cairn_audit_entries_free(e, n);
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	return rc;
+}
+
+void cairn_audit_entries_free(cairn_audit_entry *e, size_t count)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free(e[i].at);
+		free(e[i].run_id);
+		free(e[i].environment);
+		free(e[i].event);
+		free(e[i].version);
+		free(e[i].name);
+		free(e[i].commit_sha);
+		free(e[i].author);
+		free(e[i].actor);
+		free(e[i].deploy_rev);
+		free(e[i].outcome);
+		free(e[i].detail);
+		free(e[i].prev_hash);
+		free(e[i].hash);
+	}
+	free(e);
+}
+
+struct verify {
+	cairn_audit_verify_result *r;
+	cairn_buf last; /* hash of the previous row */
+	int64_t last_id;
+};
+
+/* Checks row i of res; sets r->reason at the first failure. */
+static int verify_row(struct verify *v, const PGresult *res, int i)
+{
+	cairn_audit_verify_result *r = v->r;
+	int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	const char *prev = PQgetvalue(res, i, 1);
+	const char *hash = PQgetvalue(res, i, 2);
+	char want[65];
+	cairn_buf why = CAIRN_BUF_INIT;
+
+	if (r->reason)
+		goto next;
+	if (strcmp(prev, v->last.ptr)) {
+		if (r->rows == 0)
+			cairn_buf_printf(&why,
+					 "row %lld is the first row but does not start the chain: the rows before it were deleted",
+					 (long long)id);
+		else
+			cairn_buf_printf(&why,
+					 "row %lld does not follow row %lld: a row before it was deleted, the rows were reordered, or row %lld was rewritten with a recomputed hash",
+					 (long long)id, (long long)v->last_id,
+					 (long long)v->last_id);
+	} else {
+		if (cairn__sha256_hex(want, PQgetvalue(res, i, 3),
+				      (size_t)PQgetlength(res, i, 3)) < 0)
+			return CAIRN_ERROR;
+		if (strcmp(want, hash))
+			cairn_buf_printf(&why,
+					 "row %lld was edited: its hash does not match its contents",
+					 (long long)id);
+	}
+	if (why.size) {
+		r->first_bad_id = id;
+		r->reason = cairn_buf_detach(&why);
+		if (!r->reason)
+			return cairn_error__oom();
+	}
+next:
+	r->rows++;
+	v->last_id = id;
+	cairn_buf_clear(&v->last);
+	return cairn_buf_puts(&v->last, hash);
+}
+
+int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
+{
+	PGconn *conn = cairn_db__conn(db);
+	struct verify v = { out, CAIRN_BUF_INIT, 0 };
+	cairn_buf sql = CAIRN_BUF_INIT;
+	PGresult *res;
+	const char *what = "cannot verify the audit trail";
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cairn_buf_puts(&v.last, CAIRN_AUDIT_GENESIS) < 0 ||
+	    cairn_buf_printf(&sql,
+			     "SELECT r.id, r.prev_hash, r.hash, %s FROM %s.audit AS r ORDER BY r.id",
+			     cairn_audit__canonical_sql,
+			     cairn_db__schema_ident(db)) < 0) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	if (!PQsendQuery(conn, sql.ptr)) {
+		rc = cairn_db__error(db, NULL, what);
+		goto out;
+	}
+	PQsetSingleRowMode(conn);
+	/* read every result, even after a failure, to leave the connection idle */
+	while ((res = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+			/* TUPLES_OK ends the stream with no rows, or holds
+			 * them all if single-row mode was refused */
+			for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+				if (verify_row(&v, res, i) < 0)
+					rc = CAIRN_ERROR;
+		} else if (rc == 0) {
+			rc = cairn_db__error(db, res, what);
+		}
+		PQclear(res);
+	}
+	if (rc < 0)
+		goto out;
+	out->ok = out->reason == NULL;
+	out->last_hash = cairn_buf_detach(&v.last);
+	if (!out->last_hash)
+		rc = cairn_error__oom();
+out:
+	cairn_buf_dispose(&v.last);
+	cairn_buf_dispose(&sql);
+	return rc;
+}
+
+void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
+{
+	if (!r)
+		return;
+	free(r->reason);
+	free(r->last_hash);
+	memset(r, 0, sizeof(*r));
+}

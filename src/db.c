@@ -1,0 +1,286 @@
+/*
+ * db.c - connecting to PostgreSQL and running statements (libpq).
+ *
+ * The connection is opened with PQconnectdbParams so a URL or a key=value
+ * string works, with libpq's own defaults (PG* variables, ~/.pgpass,
+ * service files) filling the rest.  Right after connecting, the session
+ * is put in a known state: standard_conforming_strings on (so literal
+ * quoting in cairn_db__literal is correct), client_encoding UTF8, and an
+ * application_name that tells other sessions who holds the deploy lock.
+ *
+ * Errors never carry a password: descriptions are built from PQuser,
+ * PQhost, PQport and PQdb, and libpq's messages do not include it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "error.h"
+#include "util.h"
+
+struct cairn_db {
+	PGconn *conn;
+	PGcancel *cancel;
+	char *schema;
+	char *schema_ident;
+	char *description;
+};
+
+static void notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int cairn_db_redact(char **out, const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	cairn_buf b = CAIRN_BUF_INIT;
+
+	*out = NULL;
+	if (!conninfo || !*conninfo) {
+		*out = cairn__strdup("(libpq defaults)");
+		return *out ? 0 : CAIRN_ERROR;
+	}
+	opts = PQconninfoParse(conninfo, &err);
+	if (!opts) {
+		PQfreemem(err);
+		*out = cairn__strdup("(unparsable connection string)");
+		return *out ? 0 : CAIRN_ERROR;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (b.size)
+			cairn_buf_putc(&b, ' ');
+		if (!strcmp(o->keyword, "password"))
+			cairn_buf_printf(&b, "%s=********", o->keyword);
+		else
+			cairn_buf_printf(&b, "%s=%s", o->keyword, o->val);
+	}
+	PQconninfoFree(opts);
+	*out = cairn_buf_detach(&b);
+	return *out ? 0 : CAIRN_ERROR;
+}
+
+int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
+{
+	const char *keys[5], *vals[5];
+	char timeout[32];
+	cairn_db *db;
+	cairn_buf b = CAIRN_BUF_INIT;
+	const char *schema = opts && opts->schema ? opts->schema : "cairn";
+	uint64_t ms = opts && opts->connect_timeout_ms ?
+			      opts->connect_timeout_ms : 10000;
+	int n = 0;
+
+	*out = NULL;
+	db = cairn__calloc(1, sizeof(*db));
+	if (!db)
+		return CAIRN_ERROR;
+	snprintf(timeout, sizeof(timeout), "%llu",
+		 (unsigned long long)((ms + 999) / 1000));
+	keys[n] = "connect_timeout";
+	vals[n++] = timeout;
+	keys[n] = "application_name";
+	vals[n++] = opts && opts->application_name ? opts->application_name
+						   : "cairn";
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
+	if (opts && opts->conninfo && *opts->conninfo) {
+		keys[n] = "dbname";
+		vals[n++] = opts->conninfo;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	/* expand_dbname: a URL or key=value string in dbname is expanded */
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (!db->conn) {
+		free(db);
+		return cairn_error__oom();
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		char *red = NULL;
+		const char *msg = PQerrorMessage(db->conn);
+		size_t len = strlen(msg);
+
+		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+			len--;
+		cairn_db_redact(&red, opts ? opts->conninfo : NULL);
+		cairn_error__set(CAIRN_ERRCLASS_DB,
+				 "cannot connect to the database");
+		cairn_error__detail("%.*s (connection: %s)", (int)len, msg,
+				    red ? red : "?");
+		cairn_error__hint("check the environment's database_url, --db, DATABASE_URL or the PG* variables; is the server running?");
+		free(red);
+		cairn_db_free(db);
+		return CAIRN_ERROR;
+	}
+	PQsetNoticeProcessor(db->conn, notice_ignore, NULL);
+	db->cancel = PQgetCancel(db->conn);
+	db->schema = cairn__strdup(schema);
+	{
+		char *id = PQescapeIdentifier(db->conn, schema, strlen(schema));
+
+		db->schema_ident = id ? cairn__strdup(id) : NULL;
+		PQfreemem(id);
+	}
+	cairn_buf_printf(&b, "%s@%s", PQuser(db->conn), PQhost(db->conn));
+	if (PQport(db->conn) && *PQport(db->conn))
+		cairn_buf_printf(&b, ":%s", PQport(db->conn));
+	cairn_buf_printf(&b, "/%s", PQdb(db->conn));
+	db->description = cairn_buf_detach(&b);
+	if (!db->schema || !db->schema_ident || !db->description) {
+		cairn_db_free(db);
+		return cairn_error__oom();
+	}
+	if (cairn_db_exec(db, "SET standard_conforming_strings = on") < 0) {
+		cairn_db_free(db);
+		return CAIRN_ERROR;
+	}
+	*out = db;
+	return 0;
+}
+
+void cairn_db_free(cairn_db *db)
+{
+	if (!db)
+		return;
+	if (db->cancel)
+		PQfreeCancel(db->cancel);
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->schema);
+	free(db->schema_ident);
+	free(db->description);
+	free(db);
+}
+
+const char *cairn_db_description(const cairn_db *db)
+{
+	return db->description;
+}
+
+const char *cairn_db_schema(const cairn_db *db)
+{
+	return db->schema;
+}
+
+PGconn *cairn_db__conn(cairn_db *db)
+{
+	return db->conn;
+}
+
+const char *cairn_db__schema_ident(const cairn_db *db)
+{
+	return db->schema_ident;
+}
+
+void cairn_db_cancel(cairn_db *db)
+{
+	char errbuf[256];
+
+	if (db && db->cancel)
+		PQcancel(db->cancel, errbuf, (int)sizeof(errbuf));
+}
+
+bool cairn_db_is_ok(const cairn_db *db)
+{
+	return db && db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+int cairn_db__error(cairn_db *db, const PGresult *res, const char *what)
+{
+	const char *msg, *state, *detail, *hint, *pos;
+	size_t len;
+
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		msg = PQerrorMessage(db->conn);
+		len = strlen(msg);
+		while (len && msg[len - 1] == '\n')
+			len--;
+		cairn_error__set(CAIRN_ERRCLASS_DB,
+				 "%s: the connection to the database was lost",
+				 what);
+		cairn_error__detail("%.*s", (int)len, msg);
+		cairn_error__hint("check that the server is running, then run the command again; nothing half-applied was committed");
+		return CAIRN_ERROR;
+	}
+	if (!res) {
+		msg = PQerrorMessage(db->conn);
+		len = strlen(msg);
+		while (len && msg[len - 1] == '\n')
+			len--;
+		cairn_error__set(CAIRN_ERRCLASS_SQL, "%s: %.*s", what,
+				 (int)len, msg);
+		return CAIRN_ERROR;
+	}
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	(void)pos;
+	cairn_error__set(CAIRN_ERRCLASS_SQL, "%s: %s", what,
+			 msg ? msg : PQresultErrorMessage(res));
+	if (detail)
+		cairn_error__detail("%s", detail);
+	if (hint)
+		cairn_error__hint("%s", hint);
+	if (state)
+		cairn_error_set_sqlstate(state);
+	return CAIRN_ERROR;
+}
+
+int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
+		    int nparams, const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (out)
+		*out = NULL;
+	if (nparams)
+		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
+				   NULL, 0);
+	else
+		res = PQexec(db->conn, sql);
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "query failed");
+		PQclear(res);
+		return CAIRN_ERROR;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+int cairn_db_exec(cairn_db *db, const char *sql)
+{
+	return cairn_db__query(db, NULL, sql, 0, NULL);
+}
+
+int cairn_db__literal(cairn_buf *b, const char *s)
+{
+	if (cairn_buf_putc(b, '\'') < 0)
+		return CAIRN_ERROR;
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'' && cairn_buf_putc(b, '\'') < 0)
+			return CAIRN_ERROR;
+		if (cairn_buf_putc(b, *p) < 0)
+			return CAIRN_ERROR;
+	}
+	return cairn_buf_putc(b, '\'');
+}
+
+int cairn_db__literal_or_null(cairn_buf *b, const char *s)
+{
+	if (!s)
+		return cairn_buf_puts(b, "NULL");
+	return cairn_db__literal(b, s);
+}

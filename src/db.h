@@ -1,0 +1,39 @@
+/*
+ * db.h (internal) - what library modules use of a cairn_db: the libpq
+ * connection, the quoted schema identifier, and query helpers that turn
+ * libpq failures into cairn errors (class DB when the connection is gone,
+ * SQL when a statement failed, with the server's message, SQLSTATE and
+ * position as detail).
+ */
+#ifndef CAIRN_SRC_DB_H
+#define CAIRN_SRC_DB_H
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "cairn/db.h"
+
+PGconn *cairn_db__conn(cairn_db *db);
+/* The schema as a quoted identifier, ready to paste: "cairn" */
+const char *cairn_db__schema_ident(const cairn_db *db);
+
+/*
+ * Runs sql with text parameters ($1..$n, NULL = SQL NULL).  On success
+ * *out (may be NULL to discard) holds the result; caller PQclear()s it.
+ */
+int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
+		    int nparams, const char *const *params);
+
+/*
+ * Sets the error object from a failed result (or the connection when res
+ * is NULL).  Returns CAIRN_ERROR.  `what` starts the message ("cannot
+ * create the cairn schema").
+ */
+int cairn_db__error(cairn_db *db, const PGresult *res, const char *what);
+
+/* Appends a SQL string literal ('...' with quotes doubled) to b. */
+int cairn_db__literal(cairn_buf *b, const char *s);
+/* Appends a literal or NULL. */
+int cairn_db__literal_or_null(cairn_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * migrate_up.c - `migrate up`: apply pending migrations through the
+ * pipeline (include/cairn/engine.h has the drawing).
+ *
+ * Per migration, the statements from BEGIN to COMMIT travel in one
+ * simple-query message when no in-transaction hook needs to run between
+ * them: BEGIN, SET LOCAL timeouts from directives, the file's SQL, the
+ * tracking row, the audit row, COMMIT.  The tracking row's duration is
+ * measured by the server (clock_timestamp() - now()), so nothing has to
+ * come back before the COMMIT can be sent.  With in-transaction hooks
+ * the batch is cut where they run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/validate.h"
+#include "run.h"
+#include "util.h"
+
+static int tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
+			   const char *status, const char *duration_sql)
+{
+	const char *s = cairn_db__schema_ident(r->o->db);
+	const cairn_commit_info *c = m->has_provenance ? &m->introduced : NULL;
+	int rc = 0;
+
+	rc |= cairn_buf_printf(b,
+		"INSERT INTO %s.migrations (version, name, checksum, up_blob, "
+		"down_blob, no_transaction, status, commit_sha, author_name, "
+		"author_email, authored_at, deploy_rev, deploy_ref, applied_by, "
+		"applied_at, duration_ms, cairn_version) VALUES (", s);
+	rc |= cairn_db__literal(b, m->version);
+	rc |= cairn_buf_puts(b, "::numeric, ");
+	rc |= cairn_db__literal(b, m->name);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal(b, m->checksum);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, m->up_blob[0] ? m->up_blob : NULL);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, m->down_blob[0] ? m->down_blob : NULL);
+	rc |= cairn_buf_printf(b, ", %s, ", m->up_directives.no_transaction ?
+			       "true" : "false");
+	rc |= cairn_db__literal(b, status);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, c && c->sha[0] ? c->sha : NULL);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, c ? c->author_name : NULL);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, c ? c->author_email : NULL);
+	if (c && c->sha[0])
+		rc |= cairn_buf_printf(b, ", to_timestamp(%lld), ",
+				       (long long)c->author_time);
+	else
+		rc |= cairn_buf_puts(b, ", NULL, ");
+	rc |= cairn_db__literal(b, r->ctx.deploy_rev);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal_or_null(b, r->o->deploy_ref);
+	rc |= cairn_buf_puts(b, ", ");
+	rc |= cairn_db__literal(b, r->actor);
+	rc |= cairn_buf_printf(b, ", now(), %s, ", duration_sql);
+	rc |= cairn_db__literal(b, cairn_version());
+	rc |= cairn_buf_puts(b, ")");
+	return rc ? CAIRN_ERROR : 0;
+}
+
+static int add_timeouts(cairn_buf *b, const cairn_directives *d,
+			bool local, size_t *count)
+{
+	if (d->statement_timeout_ms) {
+		cairn_buf_printf(b, "SET %sstatement_timeout = '%llums';\n",
+				 local ? "LOCAL " : "",
+				 (unsigned long long)d->statement_timeout_ms);
+		(*count)++;
+	}
+	if (d->lock_timeout_ms) {
+		cairn_buf_printf(b, "SET %slock_timeout = '%llums';\n",
+				 local ? "LOCAL " : "",
+				 (unsigned long long)d->lock_timeout_ms);
+		(*count)++;
+	}
+	return 0;
+}
+
+static char *duration_json(int64_t ms)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "{\"duration_ms\":%lld}", (long long)ms) < 0)
+		return NULL;
+	return s;
+}
+
+/* A migration in its own transaction. */
+static int apply_tx(run *r, cairn_migration *m)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	size_t prefix = 1, sql_off;
+	int rc;
+
+	cairn_buf_puts(&b, "BEGIN;\n");
+	add_timeouts(&b, &m->up_directives, true, &prefix);
+	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
+		if ((rc = run__exec_batch(r, b.ptr, m, m->up_path, NULL, 0, 0,
+					  prefix)) < 0)
+			goto out;
+		r->tx_open = true;
+		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_INSIDE_TX,
+			       "pending", 0, true);
+		if (rc < 0)
+			goto rollback;
+		cairn_buf_clear(&b);
+		prefix = 0;
+	}
+	sql_off = b.size;
+	cairn_buf_put(&b, m->up_sql, m->up_len);
+	cairn_buf_puts(&b, "\n;\n");
+	if (r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE]) {
+		if ((rc = run__exec_batch(r, b.ptr, m, m->up_path, m->up_sql,
+					  m->up_len, sql_off, prefix)) < 0)
+			goto out;
+		r->tx_open = true;
+		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
+			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
+		if (rc < 0)
+			goto rollback;
+		cairn_buf_clear(&b);
+		sql_off = 0;
+		prefix = 0;
+	}
+	if ((rc = tracking_insert(r, &b, m, "applied", RUN_DURATION_EXPR)) < 0)
+		goto out;
+	cairn_buf_puts(&b, ";\n");
+	rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
+			    NULL, "jsonb_build_object('duration_ms', "
+			    RUN_DURATION_EXPR ")");
+	if (rc < 0)
+		goto out;
+	cairn_buf_puts(&b, ";\nCOMMIT");
+	rc = run__exec_batch(r, b.ptr, m, m->up_path,
+			     sql_off || !r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE] ?
+				     m->up_sql : NULL,
+			     m->up_len, sql_off, prefix);
+	r->tx_open = false;
+	goto out;
+rollback:
+	{
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+		cairn_error__restore(&saved);
+		r->tx_open = false;
+	}
+out:
+	cairn_buf_dispose(&b);
+	return rc;
+}
+
+/* A `-- cairn: no-transaction` migration: running, run, applied/failed. */
+static int apply_no_tx(run *r, cairn_migration *m)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	const char *s = cairn_db__schema_ident(r->o->db);
+	int64_t t0 = cairn__now_ms();
+	size_t n = 0;
+	char *extra = NULL;
+	int rc;
+
+	if ((rc = tracking_insert(r, &b, m, "running", "NULL")) < 0 ||
+	    (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
+		goto out;
+	cairn_buf_clear(&b);
+	add_timeouts(&b, &m->up_directives, false, &n);
+	if (n && (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
+		goto failed;
+	rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_INSIDE_TX,
+		       "pending", 0, false);
+	if (rc == 0)
+		rc = run__exec_statements(r, m, m->up_path, m->up_sql, m->up_len);
+	if (rc == 0)
+		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
+			       CAIRN_FIRE_INSIDE_TX, "applied",
+			       cairn__now_ms() - t0, false);
+	if (n && cairn_db_is_ok(r->o->db))
+		PQclear(PQexec(cairn_db__conn(r->o->db),
+			       "RESET statement_timeout; RESET lock_timeout"));
+	if (rc < 0)
+		goto failed;
+	cairn_buf_clear(&b);
+	cairn_buf_printf(&b, "BEGIN;\nUPDATE %s.migrations SET status = 'applied', "
+			 "duration_ms = %lld, applied_at = now() WHERE version = ",
+			 s, (long long)(cairn__now_ms() - t0));
+	cairn_db__literal(&b, m->version);
+	cairn_buf_puts(&b, "::numeric;\n");
+	extra = duration_json(cairn__now_ms() - t0);
+	if ((rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL,
+				 "applied", extra, NULL)) < 0)
+		goto out;
+	cairn_buf_puts(&b, ";\nCOMMIT");
+	rc = run__exec_batch(r, b.ptr, m, m->up_path, NULL, 0, 0, 0);
+	goto out;
+failed:
+	{
+		/* record the failure on the running row; keep the error */
+		cairn_error_saved saved;
+		cairn_buf f = CAIRN_BUF_INIT;
+
+		cairn_error__save(&saved);
+		if (cairn_db_is_ok(r->o->db)) {
+			cairn_buf_printf(&f, "UPDATE %s.migrations SET status = 'failed', "
+					 "duration_ms = %lld, error = ", s,
+					 (long long)(cairn__now_ms() - t0));
+			cairn_db__literal(&f, saved.message ? saved.message : "failed");
+			cairn_buf_puts(&f, " WHERE version = ");
+			cairn_db__literal(&f, m->version);
+			cairn_buf_puts(&f, "::numeric");
+			PQclear(PQexec(cairn_db__conn(r->o->db), f.ptr));
+		}
+		cairn_buf_dispose(&f);
+		cairn_error__restore(&saved);
+	}
+out:
+	free(extra);
+	cairn_buf_dispose(&b);
+	return rc;
+}
+
+static int single_transaction(run *r, cairn_migration **plan, size_t n)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if ((rc = cairn_db_exec(r->o->db, "BEGIN")) < 0)
+		return rc;
+	r->tx_open = true;
+	for (i = 0; i < n && rc == 0; i++) {
+		cairn_migration *m = plan[i];
+		size_t prefix = 1, sql_off;
+
+		run__progress(r, "apply", m, i, n);
+		if (run__cancelled(r)) {
+			rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
+					      "interrupted before migration %s_%s",
+					      m->version_text, m->name);
+			break;
+		}
+		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_ALL,
+			       "pending", 0, true);
+		if (rc < 0)
+			break;
+		cairn_buf_clear(&b);
+		cairn_buf_puts(&b, "SELECT set_config('cairn.t0', clock_timestamp()::text, true);\n");
+		add_timeouts(&b, &m->up_directives, true, &prefix);
+		sql_off = b.size;
+		cairn_buf_put(&b, m->up_sql, m->up_len);
+		cairn_buf_puts(&b, "\n;\n");
+		if (m->up_directives.statement_timeout_ms)
+			cairn_buf_puts(&b, "SET LOCAL statement_timeout = DEFAULT;\n");
+		if (m->up_directives.lock_timeout_ms)
+			cairn_buf_puts(&b, "SET LOCAL lock_timeout = DEFAULT;\n");
+		tracking_insert(r, &b, m, "applied",
+			"(extract(epoch from clock_timestamp() - current_setting('cairn.t0')::timestamptz) * 1000)::bigint");
+		cairn_buf_puts(&b, ";\n");
+		run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
+			       NULL,
+			       "jsonb_build_object('duration_ms', (extract(epoch from clock_timestamp() - current_setting('cairn.t0')::timestamptz) * 1000)::bigint, 'single_transaction', true)");
+		rc = run__exec_batch(r, b.ptr, m, m->up_path, m->up_sql,
+				     m->up_len, sql_off, prefix);
+		if (rc < 0) {
+			r->r->failed++;
+			break;
+		}
+		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
+			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
+	}
+	if (rc == 0) {
+		rc = cairn_db_exec(r->o->db, "COMMIT");
+		r->tx_open = false;
+		if (rc == 0)
+			r->r->done = n;
+	}
+	if (rc < 0 && r->tx_open) {
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		if (cairn_db_is_ok(r->o->db))
+			PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+		cairn_error__restore(&saved);
+		r->tx_open = false;
+	}
+	cairn_buf_dispose(&b);
+	if (rc < 0) {
+		cairn_migration *m = i < n ? plan[i] : NULL;
+
+		run__set_failure(r);
+		run__audit_failure(r, "on_error", m,
+				   r->failure_pub.klass == CAIRN_ERRCLASS_INTERRUPTED ?
+				   "interrupted" : "failed");
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, plan[i],
+			       CAIRN_FIRE_OUTSIDE_TX, "applied", 0, false);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_finding(cairn_run_result *res, const char *code,
+		       const cairn_migration *m, const cairn_applied *a,
+		       const char *hint, const char *msg)
+{
+	return cairn_findings_add(&res->findings, code, CAIRN_SEVERITY_ERROR,
+				  m ? m->up_path : NULL, 0,
+				  m ? m->version : a->version, hint, NULL,
+				  "%s", msg);
+}
+
+/*
+ * Decides what to apply, or why nothing may run (findings).
+ */
+static int make_plan(run *r, cairn_migration ***out, size_t *nout)
+{
+	cairn_status_entry *e = NULL;
+	cairn_migration **plan = NULL;
+	size_t n = 0, np = 0;
+	char msg[600];
+	int rc = CAIRN_ERROR;
+
+	*out = NULL;
+	*nout = 0;
+	if (cairn_status_compute(&e, &n, r->o->set, &r->applied) < 0)
+		return CAIRN_ERROR;
+	plan = cairn__calloc(n + 1, sizeof(*plan));
+	if (!plan)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		cairn_migration *m = e[i].migration;
+		const cairn_applied *a = e[i].applied;
+		const char *v = m ? m->version_text : a->version;
+		const char *name = m ? m->name : a->name;
+
+		switch (e[i].state) {
+		case CAIRN_STATE_FAILED:
+		case CAIRN_STATE_RUNNING:
+			snprintf(msg, sizeof(msg),
+				 "migration %s_%s %s in an earlier run (%s)", v, name,
+				 e[i].state == CAIRN_STATE_FAILED ? "failed" :
+				 "never finished", a->error[0] ? a->error : "no error recorded");
+			{
+				char hint[200];
+
+				snprintf(hint, sizeof(hint),
+					 "check the database by hand, then run 'cairn repair --resolve %s'",
+					 a->version);
+				add_finding(r->r, "failed", m, a, hint, msg);
+			}
+			break;
+		case CAIRN_STATE_DRIFTED:
+			snprintf(msg, sizeof(msg),
+				 "migration %s_%s was changed after it was applied (checksum %.12s, applied %.12s)",
+				 v, name, m->checksum, a->checksum);
+			{
+				char hint[200];
+
+				snprintf(hint, sizeof(hint),
+					 "restore the file, or if the edit is intended run 'cairn repair --accept %s'",
+					 a->version);
+				add_finding(r->r, "drift", m, a, hint, msg);
+			}
+			break;
+		case CAIRN_STATE_MISSING:
+			snprintf(msg, sizeof(msg),
+				 "migration %s_%s is applied but absent at this revision",
+				 v, name);
+			add_finding(r->r, "missing", NULL, a,
+				    "check out the branch that has it, or roll it back there with 'cairn migrate down'",
+				    msg);
+			break;
+		case CAIRN_STATE_PENDING:
+			if (r->o->target &&
+			    cairn__version_cmp(m->version, r->o->target) > 0)
+				break;
+			if (e[i].out_of_order && !r->o->allow_out_of_order) {
+				snprintf(msg, sizeof(msg),
+					 "pending migration %s_%s is numbered below the highest applied migration",
+					 v, name);
+				add_finding(r->r, "out-of-order", m, NULL,
+					    "renumber it above the highest applied version, or set allow_out_of_order for the environment",
+					    msg);
+				break;
+			}
+			if (cairn_migration_load_content(r->o->set, m) < 0)
+				goto out;
+			plan[np++] = m;
+			break;
+		case CAIRN_STATE_APPLIED:
+			break;
+		}
+	}
+	{
+		const cairn_findings *sf = cairn_migration_set_findings(r->o->set);
+
+		for (size_t i = 0; i < sf->count; i++) {
+			const cairn_finding *f = &sf->items[i];
+
+			if (f->severity != CAIRN_SEVERITY_ERROR)
+				continue;
+			cairn_findings_add(&r->r->findings, f->code, f->severity,
+					   f->file, f->line, f->version, f->hint,
+					   f->commit, "%s", f->message);
+		}
+	}
+	*out = plan;
+	*nout = np;
+	plan = NULL;
+	rc = 0;
+out:
+	free(plan);
+	free(e);
+	return rc;
+}
+
+static int dry_run_plan(run *r, cairn_migration **plan, size_t n)
+{
+	r->r->plan = cairn__calloc(n + 1, sizeof(char *));
+	if (!r->r->plan)
+		return CAIRN_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		char label[300];
+
+		run__label(label, sizeof(label), plan[i]);
+		r->r->plan[i] = cairn__strdup(label);
+	}
+	r->r->plan_count = n;
+	return 0;
+}
+
+int cairn_migrate_up(cairn_run_result *out, const cairn_run_options *o)
+{
+	run r;
+	cairn_migration **plan = NULL;
+	cairn_migration *current = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = run__init(&r, o, out, "up")) < 0)
+		goto done;
+	if ((rc = run__start_db(&r)) < 0)
+		goto done;
+	rc = run__fire(&r, CAIRN_EVENT_PRE_VALIDATE, NULL, CAIRN_FIRE_ALL,
+		       "pending", 0, false);
+	if (rc < 0)
+		goto finish;
+	if ((rc = make_plan(&r, &plan, &n)) < 0)
+		goto finish;
+	if (cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR)) {
+		size_t k = cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR);
+
+		rc = cairn_error__set(CAIRN_ERRCLASS_VALIDATION,
+			"%zu problem%s stop%s the run; nothing was applied", k,
+			k == 1 ? "" : "s", k == 1 ? "s" : "");
+		goto finish;
+	}
+	out->planned = n;
+	if (n) {
+		const char **versions = cairn__calloc(n, sizeof(*versions));
+
+		if (!versions) {
+			rc = CAIRN_ERROR;
+			goto finish;
+		}
+		for (size_t i = 0; i < n; i++)
+			versions[i] = plan[i]->version;
+		rc = cairn_migration_set_provenance(o->set, o->repo, versions, n);
+		free(versions);
+		if (rc < 0)
+			goto finish;
+	}
+	if (o->single_transaction) {
+		for (size_t i = 0; i < n; i++) {
+			if (plan[i]->up_directives.no_transaction) {
+				rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"--single-transaction cannot apply migration %s_%s: it is marked no-transaction",
+					plan[i]->version_text, plan[i]->name);
+				cairn_error__hint("apply it on its own first (cairn migrate up --to %s), then the rest",
+						  plan[i]->version);
+				goto finish;
+			}
+		}
+	}
+	rc = run__fire(&r, CAIRN_EVENT_POST_VALIDATE, NULL, CAIRN_FIRE_ALL,
+		       "pending", 0, false);
+	if (rc < 0)
+		goto finish;
+	if (o->dry_run) {
+		rc = dry_run_plan(&r, plan, n);
+		goto done;
+	}
+	if (o->single_transaction) {
+		rc = single_transaction(&r, plan, n);
+		goto finish;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cairn_migration *m = plan[i];
+		int64_t t0;
+
+		current = m;
+		run__progress(&r, "apply", m, i, n);
+		if (run__cancelled(&r)) {
+			rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
+				"interrupted before migration %s_%s; nothing of it ran",
+				m->version_text, m->name);
+			run__set_failure(&r);
+			run__audit_failure(&r, "on_error", m, "interrupted");
+			goto finish;
+		}
+		rc = run__fire(&r, CAIRN_EVENT_PRE_EXECUTE, m,
+			       CAIRN_FIRE_OUTSIDE_TX, "pending", 0, false);
+		if (rc < 0) {
+			run__set_failure(&r);
+			run__audit_failure(&r, "pre_execute", m, "vetoed");
+			goto finish;
+		}
+		t0 = cairn__now_ms();
+		rc = m->up_directives.no_transaction ? apply_no_tx(&r, m)
+						     : apply_tx(&r, m);
+		if (rc < 0) {
+			const cairn_error *e = cairn_error_last();
+			bool veto = e && e->klass == CAIRN_ERRCLASS_HOOK;
+			bool intr = e && e->klass == CAIRN_ERRCLASS_INTERRUPTED;
+
+			out->failed++;
+			run__set_failure(&r);
+			run__flush_hook_failures(&r);
+			run__audit_failure(&r, veto ? "post_execute" : "on_error", m,
+					   intr ? "interrupted" : veto ? "vetoed" : "failed");
+			goto finish;
+		}
+		out->done++;
+		run__flush_hook_failures(&r);
+		rc = run__fire(&r, CAIRN_EVENT_POST_EXECUTE, m,
+			       CAIRN_FIRE_OUTSIDE_TX, "applied",
+			       cairn__now_ms() - t0, false);
+		if (rc < 0)
+			goto finish;
+	}
+	current = NULL;
+	run__progress(&r, "done", NULL, n, n);
+finish:
+	rc = run__finish(&r, current, rc);
+done:
+	if (rc < 0 && !r.failed)
+		run__set_failure(&r);
+	if (o->dry_run && rc == 0)
+		cairn_error_clear();
+	free(plan);
+	if (r.failed && rc < 0) {
+		run__return_failure(&r);
+		rc = r.failure_pub.klass == CAIRN_ERRCLASS_INTERRUPTED ?
+			     CAIRN_EINTERRUPTED : rc;
+	}
+	run__dispose(&r);
+	return rc;
+}
+
+void cairn_run_result_dispose(cairn_run_result *res)
+{
+	cairn_findings_dispose(&res->findings);
+	for (size_t i = 0; i < res->plan_count; i++)
+		free(res->plan[i]);
+	free(res->plan);
+	res->plan = NULL;
+	res->plan_count = 0;
+}

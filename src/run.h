@@ -1,0 +1,120 @@
+/*
+ * run.h (internal) - the machinery every engine command shares: a run's
+ * identity and context, firing the pipeline, recording hook failures,
+ * writing audit rows, and sending a batch of statements for a migration
+ * with errors that name the file and line.
+ *
+ * migrate_up.c, migrate_down.c and repair.c build on it.
+ */
+#ifndef CAIRN_SRC_RUN_H
+#define CAIRN_SRC_RUN_H
+
+#include "buf.h"
+#include "cairn/engine.h"
+#include "db.h"
+#include "error.h"
+#include "session.h"
+
+typedef struct {
+	char *hook;
+	cairn_event event;
+	char *version;
+	char *name;
+	char *message;
+	const char *policy;
+} run_hook_failure;
+
+typedef struct run {
+	const cairn_run_options *o;
+	cairn_run_result *r;
+	const char *direction;   /* "up" or "down" */
+	cairn_applied_list applied;
+	char *actor;
+	char *actor_detail;      /* JSON object text */
+	char *meta_json;         /* JSON object text */
+	struct cairn_session session;
+	cairn_hook_context ctx;  /* fields shared by every event */
+	int64_t t0;
+	bool locked;
+	bool tx_open;
+	bool in_tx_hooks[CAIRN_EVENT__COUNT];
+	run_hook_failure *hook_failures;
+	size_t nhook_failures, ahook_failures;
+	/* the failure that ended the run, kept across hook calls */
+	bool failed;
+	cairn_error_saved failure;
+	cairn_error failure_pub;
+} run;
+
+/* Sets up ids, actor, metadata, the base context and the observer. */
+int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
+	      const char *direction);
+/* Connects the pieces that need the database: lock, tracking rows. */
+int run__start_db(run *r);
+void run__dispose(run *r);
+
+/*
+ * Fires ev for m (NULL: run level).  Returns 0 or CAIRN_EVETO with the
+ * error set.
+ */
+int run__fire(run *r, cairn_event ev, const cairn_migration *m,
+	      cairn_fire_phase phase, const char *status, int64_t duration_ms,
+	      bool in_tx);
+
+/* Keeps the current error as the run's failure (first one wins). */
+void run__set_failure(run *r);
+/* Restores the run's failure as the current error; returns CAIRN_ERROR. */
+int run__return_failure(run *r);
+
+/*
+ * Finishes a run: on failure fires on_error (with m, may be NULL), then
+ * post_complete; writes pending hook-failure audit rows; releases the
+ * lock.  Returns 0 or the failure's code (error set).
+ */
+int run__finish(run *r, const cairn_migration *m, int rc);
+
+/*
+ * Appends an audit INSERT for migration m (may be NULL) to b.  extra is
+ * a JSON object (may be NULL) merged into the detail; detail_expr a SQL
+ * jsonb expression merged too (may be NULL).
+ */
+int run__audit_sql(run *r, cairn_buf *b, const char *event,
+		   const cairn_migration *m, const char *version,
+		   const char *name, const char *outcome,
+		   const char *extra_json, const char *detail_expr);
+/* Writes one audit row on its own (autocommit); errors are swallowed
+ * into the log when the connection is gone. */
+int run__audit_now(run *r, const char *event, const cairn_migration *m,
+		   const char *outcome, const char *extra_json);
+/* Audit row for a failure: the current error as detail. */
+int run__audit_failure(run *r, const char *event, const cairn_migration *m,
+		       const char *outcome);
+/* Writes audit rows for hook failures recorded so far. */
+void run__flush_hook_failures(run *r);
+
+/*
+ * Sends a batch; `sql_off`/`sql_len` locate the migration's own SQL
+ * inside it (for line numbers), `prefix_results` is how many results the
+ * statements before it produce.  On failure sets an error naming the
+ * migration, file and line, and rolls back an open transaction.
+ */
+int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
+		    const char *file, const char *file_sql, size_t file_len,
+		    size_t sql_off, size_t prefix_results);
+
+/* Runs a statement list one at a time outside a transaction. */
+int run__exec_statements(run *r, const cairn_migration *m, const char *file,
+			 const char *sql, size_t len);
+
+/* The SQL expression for "milliseconds since the transaction began". */
+#define RUN_DURATION_EXPR \
+	"(extract(epoch from clock_timestamp() - now()) * 1000)::bigint"
+
+bool run__cancelled(const run *r);
+/* Reports a progress step to the caller. */
+void run__progress(run *r, const char *phase, const cairn_migration *m,
+		   size_t index, size_t total);
+/* "0003_add_users" */
+void run__label(char *out, size_t len, const cairn_migration *m);
+
+#endif
