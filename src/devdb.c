@@ -195,7 +195,8 @@ static char *tail_lines(const char *text, int lines)
 	return cairn__strndup(p, (size_t)(end - p));
 }
 
-static char *file_tail(const char *path, int lines)
+/* The last lines of what was written to path after offset `from`. */
+static char *file_tail(const char *path, int lines, off_t from)
 {
 	char *text = NULL, *tail;
 	struct stat st;
@@ -206,8 +207,10 @@ static char *file_tail(const char *path, int lines)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > (off_t)want)
-		lseek(fd, st.st_size - (off_t)want, SEEK_SET);
+	if (fstat(fd, &st) == 0 && st.st_size - from > (off_t)want)
+		from = st.st_size - (off_t)want;
+	if (from > 0)
+		lseek(fd, from, SEEK_SET);
 	text = malloc(want + 1);
 	if (text) {
 		n = read(fd, text, want);
@@ -363,24 +366,6 @@ static int require_pg_user(const struct devdb *d, const char *primary)
 	return CAIRN_ERROR;
 }
 
-/* Creates .cairn/ with its .gitignore. */
-static int prepare_cairn_dir(const struct devdb *d)
-{
-	char *ignore = NULL;
-	int rc = 0;
-
-	if (mkdir(d->cairn_dir, 0755) < 0 && errno != EEXIST)
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot create directory '%s': %s", d->cairn_dir,
-			strerror(errno));
-	if (!(ignore = join(d->cairn_dir, ".gitignore")))
-		return CAIRN_ERROR;
-	if (!path_exists(ignore))
-		rc = write_file(ignore, "*\n", NULL);
-	free(ignore);
-	return rc;
-}
-
 static int take_lock(struct devdb *d)
 {
 	char *path = join(d->cairn_dir, "devdb.lock");
@@ -404,6 +389,26 @@ static int take_lock(struct devdb *d)
 	}
 	free(path);
 	return 0;
+}
+
+/* Creates .cairn/, takes the lock, writes .cairn/.gitignore. */
+static int prepare_cairn_dir(struct devdb *d)
+{
+	char *ignore = NULL;
+	int rc = 0;
+
+	if (mkdir(d->cairn_dir, 0755) < 0 && errno != EEXIST)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+			"cannot create directory '%s': %s", d->cairn_dir,
+			strerror(errno));
+	if ((rc = take_lock(d)) < 0)
+		return rc;
+	if (!(ignore = join(d->cairn_dir, ".gitignore")))
+		return CAIRN_ERROR;
+	if (!path_exists(ignore))
+		rc = write_file(ignore, "*\n", NULL);
+	free(ignore);
+	return rc;
 }
 
 /* The path in .cairn/pg-location, or NULL (absent or not a path). */
@@ -714,20 +719,32 @@ out:
 
 /* What went wrong with a server program, for an error detail. */
 static void detail_from(const cairn_spawn_result *r, const char *what,
-			const char *log_path)
+			const char *log_path, off_t log_from)
 {
-	char *tail = log_path ? file_tail(log_path, LOG_TAIL_LINES) : NULL;
+	char *tail = log_path ? file_tail(log_path, LOG_TAIL_LINES, log_from) :
+				NULL;
 	char *out = tail ? NULL : tail_lines(r->out.ptr, LOG_TAIL_LINES);
-	const char *why = r->message ? r->message : "it failed";
+	char why[64];
 
-	if (tail)
-		cairn_error__detail("%s: %s.  The server log '%s' ends "
+	if (r->cancelled)
+		snprintf(why, sizeof(why), "it was interrupted");
+	else if (r->timed_out)
+		snprintf(why, sizeof(why), "it timed out");
+	else if (r->status > 128)
+		snprintf(why, sizeof(why), "it was killed by signal %d",
+			 r->status - 128);
+	else
+		snprintf(why, sizeof(why), "exit status %d", r->status);
+	if (r->exec_failed)
+		cairn_error__detail("%s: %s.", what, r->message);
+	else if (tail)
+		cairn_error__detail("%s (%s).  The server log '%s' ends "
 				    "with:\n%s", what, why, log_path, tail);
 	else if (out)
-		cairn_error__detail("%s: %s.  Its output ends with:\n%s",
+		cairn_error__detail("%s (%s).  Its output ends with:\n%s",
 				    what, why, out);
 	else
-		cairn_error__detail("%s: %s.", what, why);
+		cairn_error__detail("%s (%s).", what, why);
 	free(tail);
 	free(out);
 }
@@ -745,7 +762,7 @@ static int create_cluster(struct devdb *d)
 	rc = run_pg(d, &r, "initdb", args, 300000);
 	if (rc == 0 && r.status != 0) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, START_FAILED);
-		detail_from(&r, "initdb failed", NULL);
+		detail_from(&r, "initdb failed", NULL, 0);
 		cairn_error__hint("Check that '%s' is writable by %s and "
 				  "that the C.UTF-8 locale exists.", d->dir,
 				  d->as_root ? "the postgres user" : "you");
@@ -840,6 +857,8 @@ static int start_server(struct devdb *d)
 	uint64_t timeout = d->opts->start_timeout_ms ?
 		d->opts->start_timeout_ms : 60000;
 	cairn_spawn_result r;
+	struct stat st;
+	off_t log_size = 0;
 	int rc = CAIRN_ERROR;
 
 	memset(&r, 0, sizeof(r));
@@ -847,10 +866,12 @@ static int start_server(struct devdb *d)
 		goto out;
 	snprintf(secs, sizeof(secs), "%llu",
 		 (unsigned long long)((timeout + 999) / 1000));
+	if (stat(log, &st) == 0)
+		log_size = st.st_size; /* the detail shows this start only */
 	rc = run_pg(d, &r, "pg_ctl", args, timeout + 15000);
 	if (rc == 0 && (r.status != 0 || !is_running(d->dir))) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, START_FAILED);
-		detail_from(&r, "pg_ctl start failed", log);
+		detail_from(&r, "pg_ctl start failed", log, log_size);
 		cairn_error__hint("See '%s'.  If the cluster is damaged, "
 				  "remove '%s' and start again (its data is "
 				  "lost).", log, d->dir);
@@ -895,7 +916,6 @@ int cairn_devdb_start(char **url_out, const cairn_devdb_options *opts)
 	if ((rc = devdb_init(&d, opts)) < 0 ||
 	    (rc = require_pg_user(&d, START_FAILED)) < 0 ||
 	    (rc = prepare_cairn_dir(&d)) < 0 ||
-	    (rc = take_lock(&d)) < 0 ||
 	    (rc = locate_or_create(&d)) < 0)
 		goto out;
 	if (!(url = make_url(d.dir))) {
@@ -976,7 +996,7 @@ int cairn_devdb_stop(const cairn_devdb_options *opts)
 		char *log = join(d.dir, "server.log");
 
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, STOP_FAILED);
-		detail_from(&r, "pg_ctl stop failed", NULL);
+		detail_from(&r, "pg_ctl stop failed", NULL, 0);
 		cairn_error__hint("See '%s'.", log ? log : d.dir);
 		free(log);
 	}

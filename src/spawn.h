@@ -48,11 +48,12 @@ typedef struct {
 	/*
 	 * The program and its arguments, NULL-terminated.  argv[0] without a
 	 * slash is looked up in the PATH of the child's environment (before
-	 * fork; "/usr/local/bin:/usr/bin:/bin" when there is none); with a
+	 * fork; "/usr/local/bin:/usr/bin:/bin" when there is none), trying
+	 * each regular file of that name in order as execvp does; with a
 	 * slash it is used as is, relative to cwd.
 	 */
 	const char *const *argv;
-	/* The child's whole environment ("K=V", NULL-terminated); NULL: ours. */
+	/* The child's whole environment ("K=V", NULL-terminated); NULL: ours */
 	const char *const *env;
 	/*
 	 * Entries applied on top of env (or of ours): "K=V" sets K, replacing

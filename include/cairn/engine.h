@@ -126,7 +126,7 @@ typedef struct cairn_run_options {
 } cairn_run_options;
 
 #define CAIRN_RUN_OPTIONS_VERSION 1
-#define CAIRN_RUN_OPTIONS_INIT { CAIRN_RUN_OPTIONS_VERSION }
+#define CAIRN_RUN_OPTIONS_INIT { .version = CAIRN_RUN_OPTIONS_VERSION }
 
 typedef struct cairn_run_result {
 	char run_id[40];

@@ -260,8 +260,13 @@ int cli_parse_options(struct cli *cli, const struct cli_command *cmd,
 	for (size_t i = 0; opts && opts[i].name && n < 63; i++)
 		all[n++] = opts[i];
 	memset(&all[n], 0, sizeof(all[n]));
-	/* '+': stop at the first non-option (the command, or positional) */
-	snprintf(shorts, sizeof(shorts), "+C:qvh%s", shortopts ? shortopts : "");
+	/*
+	 * Before the command, '+' stops at the first non-option (the
+	 * command's name); a command's own options may come before or after
+	 * its positional arguments.
+	 */
+	snprintf(shorts, sizeof(shorts), "%sC:qvh%s", cmd ? "" : "+",
+		 shortopts ? shortopts : "");
 
 	optind = 0; /* full reset of getopt's state */
 	opterr = 0;

@@ -20,8 +20,6 @@ static int not_built(struct cli *cli, const char *what)
 		return not_built(cli, what);                     \
 	}
 
-PENDING(cmd_status, "cairn status")
-PENDING(cmd_migrate, "cairn migrate")
 PENDING(cmd_repair, "cairn repair")
 PENDING(cmd_audit, "cairn audit")
 PENDING(cmd_lint, "cairn lint")

@@ -1,0 +1,493 @@
+/*
+ * cmd_migrate.c - `cairn migrate up|down`.
+ *
+ * Checks the environment's guards first (allowed_refs, require_clean_tree,
+ * confirm), then hands the run to the engine with the pipeline built from
+ * cairn.yaml.  On a terminal, a progress bar shows count, current
+ * migration and elapsed time; elsewhere one line per migration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cairn/refs.h"
+#include "cli.h"
+#include "commands.h"
+#include "dbopen.h"
+#include "report.h"
+
+struct migrate_opts {
+	const char *to;
+	size_t steps;
+	bool dry_run;
+	bool single;
+	bool yes;
+	uint64_t lock_timeout_ms;
+	cairn_kv meta[32];
+	size_t nmeta;
+};
+
+enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META };
+
+static bool digits(const char *s)
+{
+	if (!*s || strlen(s) > 20)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int parse_ms(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t mult = 1;
+
+	if (end == s)
+		return -1;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		mult = 1000;
+	else if (!strcmp(end, "ms"))
+		mult = 1;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mult = 60000;
+	else if (!strcmp(end, "h"))
+		mult = 3600000;
+	else
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int migrate_option(struct cli *cli, int c, const char *arg,
+			  void *payload)
+{
+	struct migrate_opts *o = payload;
+	const struct cli_command *cmd = cli_find_command("migrate");
+
+	switch (c) {
+	case OPT_TO:
+		if (!digits(arg))
+			return cli_usage_error(cli, cmd, "--to needs a version number, not '%s'", arg);
+		o->to = arg;
+		break;
+	case OPT_STEPS: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end || !*arg || v == 0 || v > 1000000)
+			return cli_usage_error(cli, cmd, "--steps needs a positive number, not '%s'", arg);
+		o->steps = v;
+		break;
+	}
+	case OPT_DRY:
+		o->dry_run = true;
+		break;
+	case OPT_SINGLE:
+		o->single = true;
+		break;
+	case OPT_YES:
+		o->yes = true;
+		break;
+	case OPT_LOCK:
+		if (parse_ms(arg, &o->lock_timeout_ms) < 0)
+			return cli_usage_error(cli, cmd, "bad --lock-timeout '%s' (e.g. 30s, 500ms, 2min)", arg);
+		break;
+	case OPT_META: {
+		const char *eq = strchr(arg, '=');
+
+		if (!eq || eq == arg)
+			return cli_usage_error(cli, cmd, "--meta needs KEY=VALUE, not '%s'", arg);
+		if (o->nmeta >= 32)
+			return cli_usage_error(cli, cmd, "too many --meta options");
+		o->meta[o->nmeta].key = strndup(arg, (size_t)(eq - arg));
+		o->meta[o->nmeta].value = strdup(eq + 1);
+		o->nmeta++;
+		break;
+	}
+	}
+	return 0;
+}
+
+struct progress_state {
+	struct cli *cli;
+	bool bar;
+	size_t shown;
+};
+
+static void on_progress(const cairn_progress *p, void *payload)
+{
+	struct cli *cli = payload;
+	char label[300];
+
+	if (cli->verbosity < 0 || cli->format == CLI_FORMAT_JSON)
+		return;
+	if (!p->migration) {
+		if (cli->stderr_tty)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	snprintf(label, sizeof(label), "%s_%s", p->migration->version_text,
+		 p->migration->name);
+	if (cli->stderr_tty) {
+		int width = 24;
+		int filled = p->total ? (int)((p->index * (size_t)width) / p->total) : 0;
+
+		fprintf(stderr, "\r\033[K[%.*s%.*s] %zu/%zu %s %.1fs", filled,
+			"########################", width - filled,
+			"                        ", p->index + 1, p->total, label,
+			(double)p->elapsed_ms / 1000.0);
+		fflush(stderr);
+	} else {
+		fprintf(stderr, "cairn: %s %s\n",
+			!strcmp(p->phase, "rollback") ? "rolling back" : "applying",
+			label);
+	}
+}
+
+static void on_lock_wait(const char *holder, void *payload)
+{
+	struct cli *cli = payload;
+
+	cli_notef(cli, "waiting for the deploy lock, held by %s", holder);
+}
+
+/* The guards of DESIGN 4: allowed_refs, require_clean_tree, confirm. */
+static int guards(struct cli *cli, const cairn_environment *env,
+		  const char *rev_sha, size_t planned, const char *what,
+		  bool yes, cairn_db *db)
+{
+	cairn_repo *repo;
+	int rc;
+
+	if ((rc = cli_repo(cli, &repo)))
+		return rc;
+	if (env->allowed_refs_count) {
+		bool ok = false;
+
+		if (cli->worktree) {
+			cli_errorf(cli, "environment '%s' only deploys from allowed refs; --worktree is refused",
+				   env->name);
+			return CLI_EXIT_FAIL;
+		}
+		if (cairn_repo_reachable_from(&ok, NULL, repo, rev_sha,
+					      (const char *const *)env->allowed_refs,
+					      env->allowed_refs_count) < 0)
+			return cli_report_error(cli);
+		if (!ok) {
+			cli_errorf(cli, "revision '%s' (%.12s) is not reachable from the refs allowed for '%s'",
+				   cli->rev, rev_sha, env->name);
+			fprintf(stderr, "DETAIL: allowed_refs:");
+			for (size_t i = 0; i < env->allowed_refs_count; i++)
+				fprintf(stderr, " %s", env->allowed_refs[i]);
+			fputc('\n', stderr);
+			cli_hintf(cli, "deploy a commit that is on one of those refs");
+			return CLI_EXIT_FAIL;
+		}
+	}
+	if (env->require_clean_tree) {
+		bool dirty = false;
+		char *detail = NULL;
+
+		if (cairn_repo_is_dirty(&dirty, &detail, repo) < 0)
+			return cli_report_error(cli);
+		if (dirty) {
+			cli_errorf(cli, "the working tree has uncommitted changes; environment '%s' requires a clean tree",
+				   env->name);
+			if (detail)
+				fprintf(stderr, "DETAIL: %s\n", detail);
+			cli_hintf(cli, "commit or stash the changes first");
+			free(detail);
+			return CLI_EXIT_FAIL;
+		}
+		free(detail);
+	}
+	if (env->confirm && !yes && planned) {
+		char answer[16] = "";
+
+		if (!cli->stdin_tty) {
+			cli_errorf(cli, "environment '%s' needs confirmation to %s %zu migration%s",
+				   env->name, what, planned, planned == 1 ? "" : "s");
+			cli_hintf(cli, "pass --yes (standard input is not a terminal, so cairn cannot ask)");
+			return CLI_EXIT_USAGE;
+		}
+		fprintf(stderr, "%s %zu migration%s on %s (%s)? [y/N] ", what,
+			planned, planned == 1 ? "" : "s", env->name,
+			cairn_db_description(db));
+		fflush(stderr);
+		if (!fgets(answer, sizeof(answer), stdin) ||
+		    (answer[0] != 'y' && answer[0] != 'Y')) {
+			cli_notef(cli, "nothing was changed");
+			return CLI_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+static void print_dry_run(struct cli *cli, const cairn_run_result *res,
+			  cairn_pipeline *p, cairn_migration_set *set,
+			  bool down, const cairn_environment *env)
+{
+	cairn_event pre = down ? CAIRN_EVENT_PRE_ROLLBACK : CAIRN_EVENT_PRE_EXECUTE;
+	cairn_event post = down ? CAIRN_EVENT_POST_ROLLBACK : CAIRN_EVENT_POST_EXECUTE;
+	cairn_event run_events[] = { CAIRN_EVENT_PRE_VALIDATE,
+				     CAIRN_EVENT_POST_VALIDATE,
+				     CAIRN_EVENT_POST_COMPLETE };
+
+	if (!res->plan_count) {
+		printf("nothing to %s\n", down ? "roll back" : "apply");
+		return;
+	}
+	printf("would %s %zu migration%s:\n", down ? "roll back" : "apply",
+	       res->plan_count, res->plan_count == 1 ? "" : "s");
+	for (size_t i = 0; i < res->plan_count; i++) {
+		const char *label = res->plan[i];
+		const char *us = strchr(label, '_');
+		char version[32];
+		cairn_migration *m;
+
+		snprintf(version, sizeof(version), "%.*s",
+			 (int)(us ? (size_t)(us - label) : strlen(label)), label);
+		m = cairn_migration_set_find(set, version);
+		printf("  %s\n", label);
+		for (int k = 0; k < 2 && p && m; k++) {
+			cairn_event ev = k ? post : pre;
+			cairn_hook_context ctx;
+			size_t n = cairn_pipeline_count(p, ev);
+
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.event = ev;
+			ctx.environment = env->name;
+			ctx.migration = m;
+			for (size_t h = 0; h < n; h++) {
+				const cairn_hook *hk = cairn_pipeline_get(p, ev, h);
+
+				if (cairn_hook_matches(hk, &ctx))
+					printf("      %s: %s (%s%s)\n",
+					       cairn_event_name(ev), hk->name,
+					       hk->kind, hk->in_transaction ?
+					       ", in transaction" : "");
+			}
+		}
+	}
+	for (size_t k = 0; p && k < 3; k++) {
+		size_t n = cairn_pipeline_count(p, run_events[k]);
+
+		for (size_t h = 0; h < n; h++)
+			printf("  %s: %s (%s)\n", cairn_event_name(run_events[k]),
+			       cairn_pipeline_get(p, run_events[k], h)->name,
+			       cairn_pipeline_get(p, run_events[k], h)->kind);
+	}
+	(void)cli;
+}
+
+static json_t *result_json(const cairn_run_result *res, int rc, bool down)
+{
+	json_t *o = json_object(), *plan = json_array();
+	const cairn_error *e = rc < 0 ? cairn_error_last() : NULL;
+
+	json_object_set_new(o, "ok", json_boolean(rc == 0));
+	json_object_set_new(o, "run_id", json_string(res->run_id));
+	json_object_set_new(o, "direction", json_string(down ? "down" : "up"));
+	json_object_set_new(o, "planned", json_integer((json_int_t)res->planned));
+	json_object_set_new(o, down ? "rolled_back" : "applied",
+			    json_integer((json_int_t)res->done));
+	json_object_set_new(o, "failed", json_integer((json_int_t)res->failed));
+	json_object_set_new(o, "hook_warnings", json_integer((json_int_t)res->warnings));
+	json_object_set_new(o, "duration_ms", json_integer(res->duration_ms));
+	for (size_t i = 0; i < res->plan_count; i++)
+		json_array_append_new(plan, cli_json_str(res->plan[i]));
+	json_object_set_new(o, "plan", plan);
+	if (e)
+		json_object_set_new(o, "error", json_pack("{s:o, s:o, s:o}",
+			"message", cli_json_str(e->message),
+			"detail", cli_json_str_or_null(e->detail),
+			"hint", cli_json_str_or_null(e->hint)));
+	return o;
+}
+
+int cmd_migrate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "steps", required_argument, NULL, OPT_STEPS },
+		{ "dry-run", no_argument, NULL, OPT_DRY },
+		{ "single-transaction", no_argument, NULL, OPT_SINGLE },
+		{ "yes", no_argument, NULL, OPT_YES },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK },
+		{ "meta", required_argument, NULL, OPT_META },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_command *cmd = cli_find_command("migrate");
+	struct migrate_opts mo;
+	cairn_run_options ro = CAIRN_RUN_OPTIONS_INIT;
+	cairn_run_result res;
+	const cairn_environment *env;
+	const cairn_config *cfg;
+	cairn_migration_set *set = NULL;
+	cairn_pipeline *pipeline = NULL;
+	cairn_db *db = NULL;
+	cairn_kv *meta = NULL;
+	char deploy_rev[CAIRN_OID_HEXSZ] = "", *deploy_ref = NULL;
+	bool down;
+	int rc, first;
+
+	memset(&mo, 0, sizeof(mo));
+	memset(&res, 0, sizeof(res));
+	rc = cli_parse_options(cli, cmd, argc, argv, opts, "y", migrate_option,
+			       &mo, &first);
+	if (rc)
+		goto out_early;
+	if (first >= argc) {
+		rc = cli_usage_error(cli, cmd, "say 'up' or 'down'");
+		goto out_early;
+	}
+	if (!strcmp(argv[first], "up")) {
+		down = false;
+	} else if (!strcmp(argv[first], "down")) {
+		down = true;
+	} else {
+		rc = cli_usage_error(cli, cmd, "unknown direction '%s': say 'up' or 'down'", argv[first]);
+		goto out_early;
+	}
+	/* options may follow the direction too */
+	if (first + 1 < argc) {
+		int first2;
+
+		rc = cli_parse_options(cli, cmd, argc - first, argv + first, opts,
+				       "y", migrate_option, &mo, &first2);
+		if (rc)
+			goto out_early;
+		if (first2 < argc - first) {
+			rc = cli_usage_error(cli, cmd, "unexpected argument '%s'",
+					     argv[first + first2]);
+			goto out_early;
+		}
+	}
+	if (down && mo.single) {
+		rc = cli_usage_error(cli, cmd, "--single-transaction applies to 'up' only");
+		goto out_early;
+	}
+	if (!down && mo.steps) {
+		rc = cli_usage_error(cli, cmd, "--steps applies to 'down' only");
+		goto out_early;
+	}
+	if (down && mo.steps && mo.to) {
+		rc = cli_usage_error(cli, cmd, "give --steps or --to, not both");
+		goto out_early;
+	}
+	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))
+		goto out_early;
+	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+		goto out_early;
+	if ((rc = cli_build_pipeline(cli, &pipeline)))
+		goto out;
+	if ((rc = cli_open_db(cli, &db)))
+		goto out;
+	if ((rc = cli_run_options(cli, &ro, set, db, pipeline, deploy_rev,
+				  &deploy_ref)))
+		goto out;
+	/* metadata: config, then environment, then --meta */
+	{
+		size_t n = cfg->metadata_count + env->metadata_count + mo.nmeta, k = 0;
+
+		meta = calloc(n + 1, sizeof(*meta));
+		for (size_t i = 0; meta && i < cfg->metadata_count; i++)
+			meta[k++] = cfg->metadata[i];
+		for (size_t i = 0; meta && i < env->metadata_count; i++)
+			meta[k++] = env->metadata[i];
+		for (size_t i = 0; meta && i < mo.nmeta; i++)
+			meta[k++] = mo.meta[i];
+		ro.metadata = meta;
+		ro.metadata_count = meta ? k : 0;
+	}
+	ro.target = mo.to;
+	ro.steps = mo.steps;
+	ro.single_transaction = mo.single;
+	if (mo.lock_timeout_ms)
+		ro.lock_timeout_ms = mo.lock_timeout_ms;
+	ro.progress = on_progress;
+	ro.lock_wait = on_lock_wait;
+
+	/*
+	 * A dry run first when it is asked for, or when the environment
+	 * wants a confirmation that names the number of migrations.
+	 */
+	if (mo.dry_run || (env->confirm && !mo.yes)) {
+		ro.dry_run = true;
+		rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
+		if (rc < 0 || mo.dry_run) {
+			if (rc < 0 && res.findings.count) {
+				cairn_findings_sort(&res.findings);
+				if (cli->format != CLI_FORMAT_JSON)
+					cli_print_findings(cli, "migrate", &res.findings, set);
+			}
+			if (cli->format == CLI_FORMAT_JSON) {
+				json_t *j = result_json(&res, rc, down);
+
+				cli_print_json(j);
+				json_decref(j);
+			} else if (rc == 0) {
+				print_dry_run(cli, &res, pipeline, set, down, env);
+			}
+			rc = rc < 0 ? cli_report_error(cli) : 0;
+			goto out;
+		}
+	}
+	if ((rc = guards(cli, env, deploy_rev, ro.dry_run ? res.plan_count : 1,
+			 down ? "roll back" : "apply", mo.yes, db)))
+		goto out;
+	cairn_run_result_dispose(&res);
+	ro.dry_run = false;
+	ro.cancel = cli_interrupt_install(db);
+	rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
+	cli_interrupt_remove();
+	if (cli->stderr_tty && cli->verbosity >= 0)
+		fputs("\r\033[K", stderr);
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_t *j = result_json(&res, rc, down);
+
+		cli_print_json(j);
+		json_decref(j);
+	}
+	if (rc < 0) {
+		if (res.findings.count && cli->format != CLI_FORMAT_JSON) {
+			cairn_findings_sort(&res.findings);
+			cli_print_findings(cli, "migrate", &res.findings, set);
+		}
+		if (res.done && cli->verbosity >= 0)
+			cli_notef(cli, "%zu migration%s %s before the failure",
+				  res.done, res.done == 1 ? " was" : "s were",
+				  down ? "rolled back" : "applied");
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	if (cli->format != CLI_FORMAT_JSON && cli->verbosity >= 0) {
+		if (!res.planned)
+			printf("nothing to %s: %s is up to date\n",
+			       down ? "roll back" : "apply", env->name);
+		else
+			printf("%s %zu migration%s on %s in %lld ms%s\n",
+			       down ? "rolled back" : "applied", res.done,
+			       res.done == 1 ? "" : "s", env->name,
+			       (long long)res.duration_ms,
+			       res.warnings ? " (with hook warnings)" : "");
+	}
+	rc = 0;
+out:
+	cairn_run_result_dispose(&res);
+	cairn_pipeline_free(pipeline);
+	cairn_db_free(db);
+	cairn_migration_set_free(set);
+	free(deploy_ref);
+	free(meta);
+out_early:
+	for (size_t i = 0; i < mo.nmeta; i++) {
+		free(mo.meta[i].key);
+		free(mo.meta[i].value);
+	}
+	return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * cmd_status.c - `cairn status`: the migrations at --rev next to the
+ * tracking table, with the commit and author of each.
+ *
+ * The tracking table already records commit and author for applied
+ * migrations, so provenance is walked only for pending ones.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dbopen.h"
+#include "report.h"
+
+static const char *state_color(cairn_state s)
+{
+	switch (s) {
+	case CAIRN_STATE_APPLIED:
+		return "32";
+	case CAIRN_STATE_PENDING:
+		return "33";
+	default:
+		return "1;31";
+	}
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_command *cmd = cli_find_command("status");
+	cairn_migration_set *set = NULL;
+	cairn_applied_list applied = { NULL, 0, NULL };
+	cairn_status_entry *e = NULL;
+	const cairn_environment *env;
+	const char **pending = NULL;
+	size_t n = 0, np = 0, counts[6] = { 0 };
+	cairn_repo *repo;
+	cairn_db *db = NULL;
+	int rc, first;
+
+	rc = cli_parse_options(cli, cmd, argc, argv, NULL, "", NULL, NULL,
+			       &first);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (first < argc)
+		return cli_usage_error(cli, cmd, "unexpected argument '%s'",
+				       argv[first]);
+	if ((rc = cli_env(cli, &env)) || (rc = cli_repo(cli, &repo)))
+		return rc;
+	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+		return rc;
+	if ((rc = cli_open_db(cli, &db)))
+		goto out;
+	if (cairn_applied_load(&applied, db) < 0 ||
+	    cairn_status_compute(&e, &n, set, &applied) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	pending = calloc(n + 1, sizeof(*pending));
+	for (size_t i = 0; pending && i < n; i++)
+		if (e[i].state == CAIRN_STATE_PENDING)
+			pending[np++] = e[i].migration->version;
+	if (np && cairn_migration_set_provenance(set, repo, pending, np) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		counts[e[i].state]++;
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_t *root = json_object(), *arr = json_array();
+
+		json_object_set_new(root, "environment", json_string(env->name));
+		json_object_set_new(root, "database", cli_json_str(cairn_db_description(db)));
+		json_object_set_new(root, "revision", json_string(cli->worktree ? "worktree" : cairn_migration_set_commit(set)));
+		for (size_t i = 0; i < n; i++) {
+			const cairn_migration *m = e[i].migration;
+			const cairn_applied *a = e[i].applied;
+			json_t *o = json_object();
+
+			json_object_set_new(o, "version", json_string(m ? m->version : a->version));
+			json_object_set_new(o, "name", cli_json_str(m ? m->name : a->name));
+			json_object_set_new(o, "state", json_string(cairn_state_name(e[i].state)));
+			json_object_set_new(o, "file", cli_json_str_or_null(m ? m->up_path : NULL));
+			json_object_set_new(o, "out_of_order", json_boolean(e[i].out_of_order));
+			if (a) {
+				json_object_set_new(o, "commit", cli_json_str_or_null(*a->commit_sha ? a->commit_sha : NULL));
+				json_object_set_new(o, "author_name", cli_json_str(a->author_name));
+				json_object_set_new(o, "author_email", cli_json_str(a->author_email));
+				json_object_set_new(o, "applied_at", json_string(a->applied_at));
+				json_object_set_new(o, "applied_by", cli_json_str(a->applied_by));
+				json_object_set_new(o, "duration_ms", json_integer(a->duration_ms));
+				if (*a->error)
+					json_object_set_new(o, "error", cli_json_str(a->error));
+			} else if (m && m->has_provenance) {
+				json_object_set_new(o, "commit", json_string(m->introduced.sha));
+				json_object_set_new(o, "author_name", cli_json_str(m->introduced.author_name));
+				json_object_set_new(o, "author_email", cli_json_str(m->introduced.author_email));
+			}
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(root, "migrations", arr);
+		json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+			"applied", (json_int_t)counts[CAIRN_STATE_APPLIED],
+			"pending", (json_int_t)counts[CAIRN_STATE_PENDING],
+			"drifted", (json_int_t)counts[CAIRN_STATE_DRIFTED],
+			"missing", (json_int_t)counts[CAIRN_STATE_MISSING],
+			"failed", (json_int_t)(counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])));
+		cli_print_json(root);
+		json_decref(root);
+	} else {
+		printf("environment %s, database %s\n", env->name, cairn_db_description(db));
+		for (size_t i = 0; i < n; i++) {
+			const cairn_migration *m = e[i].migration;
+			const cairn_applied *a = e[i].applied;
+			char *name = cli_quote_path(m ? m->name : a->name);
+			const char *sha = a ? a->commit_sha : (m && m->has_provenance ? m->introduced.sha : "");
+			const char *author = a ? a->author_name : (m && m->has_provenance ? m->introduced.author_name : "");
+
+			printf("  %s%-8s%s %-6s %-32s %.10s  %s", cli_color(cli, stdout, state_color(e[i].state)),
+			       cairn_state_name(e[i].state), cli_reset(cli, stdout),
+			       m ? m->version_text : a->version, name ? name : "",
+			       sha ? sha : "", author ? author : "");
+			if (a && e[i].state == CAIRN_STATE_APPLIED)
+				printf("  %s", a->applied_at);
+			if (e[i].out_of_order)
+				printf("  (out of order)");
+			putchar('\n');
+			free(name);
+		}
+		printf("%zu applied, %zu pending", counts[CAIRN_STATE_APPLIED], counts[CAIRN_STATE_PENDING]);
+		if (counts[CAIRN_STATE_DRIFTED])
+			printf(", %zu drifted", counts[CAIRN_STATE_DRIFTED]);
+		if (counts[CAIRN_STATE_MISSING])
+			printf(", %zu missing", counts[CAIRN_STATE_MISSING]);
+		if (counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])
+			printf(", %zu failed", counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING]);
+		putchar('\n');
+		if (counts[CAIRN_STATE_DRIFTED])
+			cli_hintf(cli, "a drifted migration was edited after it was applied: restore it, or 'cairn repair --accept VERSION'");
+		if (counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])
+			cli_hintf(cli, "check the database, then 'cairn repair --resolve VERSION'");
+	}
+	rc = 0;
+out:
+	free(pending);
+	free(e);
+	cairn_applied_list_dispose(&applied);
+	cairn_db_free(db);
+	cairn_migration_set_free(set);
+	return rc;
+}

@@ -1,0 +1,194 @@
+/*
+ * dbopen.c - connection choice, pipeline construction, interrupts and
+ * log output for the commands that reach a database (see dbopen.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../hooks/builtins.h"
+#include "cairn/devdb.h"
+#include "cairn/hooks_config.h"
+#include "dbopen.h"
+
+static volatile sig_atomic_t interrupted;
+static cairn_db *interrupt_db;
+
+static void on_signal(int sig)
+{
+	if (interrupted) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	interrupted = 1;
+	if (interrupt_db)
+		cairn_db_cancel(interrupt_db);
+}
+
+volatile sig_atomic_t *cli_interrupt_install(cairn_db *db)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	interrupt_db = db;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return &interrupted;
+}
+
+void cli_interrupt_remove(void)
+{
+	interrupt_db = NULL;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
+static bool pg_env_set(void)
+{
+	static const char *const vars[] = { "PGHOST", "PGDATABASE", "PGSERVICE",
+					    "PGPORT", NULL };
+
+	for (size_t i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return true;
+	}
+	return false;
+}
+
+int cli_open_db(struct cli *cli, cairn_db **out)
+{
+	cairn_db_options o = CAIRN_DB_OPTIONS_INIT;
+	const cairn_environment *env;
+	const cairn_config *cfg;
+	const char *url = NULL;
+	char *devurl = NULL, appname[128], host[64] = "";
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))
+		return rc;
+	if (cli->db_url && *cli->db_url)
+		url = cli->db_url;
+	else if (env->database_url && *env->database_url)
+		url = env->database_url;
+	else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL"))
+		url = getenv("DATABASE_URL");
+	else if (!strcmp(env->name, "development") && !pg_env_set()) {
+		cairn_devdb_options dopts = CAIRN_DEVDB_OPTIONS_INIT;
+		cairn_repo *repo;
+
+		if ((rc = cli_repo(cli, &repo)))
+			return rc;
+		dopts.repo_workdir = cairn_repo_workdir(repo);
+		if (!dopts.repo_workdir) {
+			cli_errorf(cli, "the development database needs a work tree");
+			return CLI_EXIT_USAGE;
+		}
+		if (cairn_devdb_start(&devurl, &dopts) < 0)
+			return cli_report_error(cli);
+		url = devurl;
+		cli_verbosef(cli, "using the built-in development database");
+	} else if (strcmp(env->name, "development") != 0 && !pg_env_set()) {
+		cli_errorf(cli, "environment '%s' has no database_url", env->name);
+		cli_hintf(cli, "set database_url in cairn.yaml, DATABASE_URL, or pass --db URL");
+		return CLI_EXIT_USAGE;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(appname, sizeof(appname), "cairn %s (%s@%s)",
+		 cairn_version(), getenv("USER") ? getenv("USER") : "?", host);
+	o.conninfo = url;
+	o.schema = cfg->schema;
+	o.application_name = appname;
+	rc = cairn_db_connect(out, &o);
+	free(devurl);
+	if (rc < 0)
+		return cli_report_error(cli);
+	return 0;
+}
+
+int cli_build_pipeline(struct cli *cli, cairn_pipeline **out)
+{
+	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;
+	const cairn_config *cfg;
+	cairn_repo *repo;
+	cairn_pipeline *p;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_config(cli, &cfg)) || (rc = cli_repo(cli, &repo)))
+		return rc;
+	if (cairn_pipeline_new(&p) < 0)
+		return cli_report_error(cli);
+	bo.builtins = cairn_builtins(&bo.builtins_count);
+	bo.workdir = cairn_repo_workdir(repo);
+	if (cairn_hooks_build(p, cfg, &bo) < 0) {
+		cairn_pipeline_free(p);
+		return cli_report_error(cli);
+	}
+	*out = p;
+	return 0;
+}
+
+void cli_log_line(const char *source, const char *text, void *payload)
+{
+	struct cli *cli = payload;
+	const char *p = text;
+
+	if (cli->verbosity < 0)
+		return;
+	if (cli->stderr_tty)
+		fputs("\r\033[K", stderr);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(stderr, "%s[%s]%s %.*s\n", cli_color(cli, stderr, "2"),
+			source, cli_reset(cli, stderr), (int)len, p);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+int cli_run_options(struct cli *cli, cairn_run_options *o,
+		    cairn_migration_set *set, cairn_db *db,
+		    cairn_pipeline *pipeline, char deploy_rev[CAIRN_OID_HEXSZ],
+		    char **deploy_ref)
+{
+	const cairn_environment *env;
+	cairn_repo *repo;
+	int rc;
+
+	*deploy_ref = NULL;
+	if ((rc = cli_repo(cli, &repo)) || (rc = cli_env(cli, &env)))
+		return rc;
+	if (cli->worktree) {
+		snprintf(deploy_rev, CAIRN_OID_HEXSZ, "worktree");
+	} else {
+		snprintf(deploy_rev, CAIRN_OID_HEXSZ, "%s",
+			 cairn_migration_set_commit(set));
+		if (cairn_repo_ref_name(deploy_ref, repo, cli->rev) < 0) {
+			cairn_error_clear();
+			*deploy_ref = NULL;
+		}
+	}
+	o->repo = repo;
+	o->set = set;
+	o->db = db;
+	o->pipeline = pipeline;
+	o->environment = env->name;
+	o->deploy_rev = deploy_rev;
+	o->deploy_ref = *deploy_ref;
+	o->allow_out_of_order = env->allow_out_of_order;
+	o->lock_timeout_ms = env->lock_timeout_ms;
+	o->workdir = cairn_repo_workdir(repo);
+	o->log_fn = cli_log_line;
+	o->payload = cli;
+	return 0;
+}

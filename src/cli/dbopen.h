@@ -1,0 +1,44 @@
+/*
+ * dbopen.h - what database-facing commands share: choosing and opening
+ * the connection (with the built-in development database as the default
+ * for `development`), building the hook pipeline from the configuration,
+ * interrupt handling, and printing the run's log lines.
+ */
+#ifndef CAIRN_CLI_DBOPEN_H
+#define CAIRN_CLI_DBOPEN_H
+
+#include <signal.h>
+
+#include "cairn/db.h"
+#include "cairn/engine.h"
+#include "cairn/hook.h"
+#include "cli.h"
+
+/*
+ * Opens the environment's database: --db, then database_url, then
+ * DATABASE_URL, then (for development, when no PG* variable points
+ * elsewhere) the built-in development database, started when needed,
+ * then libpq defaults.  Returns 0 or an exit code after reporting.
+ */
+int cli_open_db(struct cli *cli, cairn_db **out);
+
+/* The hook pipeline described by the configuration (built-ins included). */
+int cli_build_pipeline(struct cli *cli, cairn_pipeline **out);
+
+/*
+ * SIGINT/SIGTERM: the first one sets the flag and cancels the statement
+ * running on db; a second one ends the program at once.
+ */
+volatile sig_atomic_t *cli_interrupt_install(cairn_db *db);
+void cli_interrupt_remove(void);
+
+/* Log callback for cairn_run_options: "[source] text" on stderr. */
+void cli_log_line(const char *source, const char *text, void *payload);
+
+/* Fills the parts of run options every command needs. */
+int cli_run_options(struct cli *cli, cairn_run_options *o,
+		    cairn_migration_set *set, cairn_db *db,
+		    cairn_pipeline *pipeline, char deploy_rev[CAIRN_OID_HEXSZ],
+		    char **deploy_ref);
+
+#endif
