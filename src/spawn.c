@@ -33,7 +33,8 @@
  *     a process that escaped the group (setsid) and keeps our pipes open
  *     must not hold us forever.  Without a timeout we read until EOF, as
  *     git does.  Finally the child is reaped; while a deadline is pending
- *     that wait polls with a short back-off instead of blocking.
+ *     that wait polls a pidfd (a short sleep back-off where the kernel
+ *     has none) instead of blocking in waitpid().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -446,35 +448,56 @@ static int pump(struct run *r, cairn_spawn_result *res, const char *prog,
 	return 0;
 }
 
-/* Reaps the child, still enforcing the deadline while it lingers. */
+/*
+ * Reaps the child, still enforcing the deadline while it lingers.  With
+ * a deadline pending we wait on a pidfd (readable when the child exits),
+ * or, on kernels without pidfd_open, sleep with a short back-off.
+ */
 static int reap(struct run *r, int *status)
 {
 	int64_t sleep_ms = 1;
+	int pidfd = -1;
 
+#ifdef SYS_pidfd_open
+	if ((r->deadline || r->cancel) && !r->kill_sent)
+		pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+#endif
 	for (;;) {
 		bool timed = (r->deadline || r->cancel) && !r->kill_sent;
 		pid_t w = waitpid(r->pid, status, timed ? WNOHANG : 0);
-		struct timespec ts;
 		int64_t now, delay = sleep_ms;
 		int next;
 
 		if (w == r->pid)
-			return 0;
+			break;
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
+		if (w < 0) {
+			close_fd(&pidfd);
 			return -1;
+		}
 		now = cairn__now_ms();
 		check_stop(r, now);
 		next = next_wakeup(r, now);
+		if (pidfd >= 0) {
+			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+			poll(&pfd, 1, next);
+			continue;
+		}
 		if (next >= 0 && next < delay)
 			delay = next;
-		ts.tv_sec = (time_t)(delay / 1000);
-		ts.tv_nsec = (long)(delay % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+		{
+			struct timespec ts = { (time_t)(delay / 1000),
+					       (long)(delay % 1000) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		sleep_ms = sleep_ms * 2 > CANCEL_POLL_MS ? CANCEL_POLL_MS :
 							   sleep_ms * 2;
 	}
+	close_fd(&pidfd);
+	return 0;
 }
 
 static int set_message(cairn_spawn_result *res, const char *fmt, ...)

@@ -20,14 +20,7 @@ static int not_built(struct cli *cli, const char *what)
 		return not_built(cli, what);                     \
 	}
 
-PENDING(cmd_repair, "cairn repair")
-PENDING(cmd_audit, "cairn audit")
 PENDING(cmd_lint, "cairn lint")
 PENDING(cmd_githooks, "cairn githooks")
 PENDING(cmd_githook, "cairn githook")
-PENDING(cmd_dev_db, "cairn dev-db")
 
-int cli_plan_db(struct cli *cli)
-{
-	return not_built(cli, "cairn plan (without a range)");
-}

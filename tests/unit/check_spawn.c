@@ -275,6 +275,26 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+START_TEST(test_timeout_after_closing_output)
+{
+	/* no pipes left to wait on: the deadline holds while reaping */
+	const char *argv[] = { "/bin/sh", "-c",
+		"echo bye; exec >&- 2>&-; sleep 30", NULL };
+	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
+	cairn_spawn_result r;
+
+	o.argv = argv;
+	o.timeout_ms = 300;
+	run_ok(&r, &o);
+	ck_assert(r.timed_out);
+	ck_assert_str_eq(r.out.ptr, "bye\n");
+	ck_assert_int_eq(r.status, 128 + SIGTERM);
+	ck_assert_msg(r.duration_ms >= 250 && r.duration_ms < 2000,
+		      "duration %lld", (long long)r.duration_ms);
+	cairn_spawn_result_dispose(&r);
+}
+END_TEST
+
 START_TEST(test_timeout_kills_grandchild)
 {
 	/* the background sleep keeps our stdout open: only a group kill
@@ -691,6 +711,7 @@ static Suite *spawn_suite(void)
 	tcase_add_test(tc, test_stdin_not_read);
 	tcase_add_test(tc, test_no_stdin_is_dev_null);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_timeout_after_closing_output);
 	tcase_add_test(tc, test_timeout_kills_grandchild);
 	tcase_add_test(tc, test_timeout_sigkill_after_grace);
 	tcase_add_test(tc, test_cancel);
