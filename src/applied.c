@@ -34,7 +34,7 @@ int cairn_applied_load(cairn_applied_list *out, cairn_db *db)
 		"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 		"coalesce(applied_by, ''), coalesce(deploy_rev, ''), "
 		"coalesce(duration_ms, 0), coalesce(error, '') "
-		"FROM %s.migrations ORDER BY version",
+		"FROM %s.migrations m ORDER BY m.version",
 		cairn_db__schema_ident(db)) < 0)
 		goto out;
 	if (cairn_db__query(db, &res, sql.ptr, 0, NULL) < 0)

@@ -32,10 +32,10 @@
 #include "util.h"
 
 const char cairn_audit__canonical_sql[] =
-	"(jsonb_build_array(r.prev_hash, r.id, " CAIRN_AUDIT__AT_SQL ", "
-	"r.run_id, r.environment, r.event, r.version::text, r.name, "
-	"r.commit_sha, r.author, r.actor, r.deploy_rev, r.outcome, "
-	"r.detail)::text)";
+    "(jsonb_build_array(r.prev_hash, r.id, " CAIRN_AUDIT__AT_SQL ", "
+    "r.run_id, r.environment, r.event, r.version::text, r.name, "
+    "r.commit_sha, r.author, r.actor, r.deploy_rev, r.outcome, "
+    "r.detail)::text)";
 
 static bool is_version(const char *s)
 {
@@ -54,41 +54,46 @@ static int check_row(const cairn_audit_row *row)
 	bool object;
 
 	if (!row->run_id || !row->event || !row->outcome)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"an audit row needs a run id, an event and an outcome");
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "an audit row needs a run id, an event and an outcome");
 	if (row->version && !is_version(row->version))
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"invalid migration version '%s' for an audit row: expected 1 to 20 digits",
-			row->version);
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "invalid migration version '%s' for an audit row: expected 1 to 20 digits",
+		    row->version);
 	if (!row->detail_json)
 		return 0;
 	j = json_loads(row->detail_json, 0, &jerr);
 	object = j && json_is_object(j);
 	json_decref(j);
 	if (!object) {
-		cairn_error__set(CAIRN_ERRCLASS_USAGE,
-				 "the detail of an audit row is not a JSON object");
-		cairn_error__detail("%s", j ? "It is a JSON array." : jerr.text);
+		cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "the detail of an audit row is not a JSON object");
+		if (j)
+			cairn_error__detail("It is a JSON array.");
+		else
+			cairn_error__detail("Invalid JSON: %s.", jerr.text);
 		return CAIRN_ERROR;
 	}
 	return 0;
 }
 
-int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
-		     const char *detail_sql_expr)
+static int put_insert(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
+		      const char *detail_sql_expr)
 {
 	const char *const text[] = {
-		row->name, row->commit_sha, row->author, row->actor,
-		row->deploy_rev, row->outcome,
+	    row->name,	row->commit_sha, row->author,
+	    row->actor, row->deploy_rev, row->outcome,
 	};
 
-	if (check_row(row) < 0)
-		return CAIRN_ERROR;
-	if (cairn_buf_printf(out,
-			     "INSERT INTO %s.audit (run_id, environment, event, "
-			     "version, name, commit_sha, author, actor, "
-			     "deploy_rev, outcome, detail) VALUES (",
-			     cairn_db__schema_ident(db)) < 0 ||
+	if (cairn_buf_printf(
+		out,
+		"INSERT INTO %s.audit (run_id, environment, event, "
+		"version, name, commit_sha, author, actor, "
+		"deploy_rev, outcome, detail) VALUES (",
+		cairn_db__schema_ident(db)) < 0 ||
 	    cairn_db__literal(out, row->run_id) < 0 ||
 	    cairn_buf_puts(out, ", ") < 0 ||
 	    cairn_db__literal_or_null(out, row->environment) < 0 ||
@@ -108,14 +113,28 @@ int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
 		    cairn_db__literal_or_null(out, text[i]) < 0)
 			return CAIRN_ERROR;
 	if (cairn_buf_puts(out, detail_sql_expr ? ", (" : ", ") < 0 ||
-	    cairn_db__literal(out, row->detail_json ? row->detail_json
-						    : "{}") < 0 ||
+	    cairn_db__literal(out, row->detail_json ? row->detail_json : "{}") <
+		0 ||
 	    cairn_buf_puts(out, "::jsonb") < 0)
 		return CAIRN_ERROR;
 	if (detail_sql_expr &&
 	    cairn_buf_printf(out, " || (%s))", detail_sql_expr) < 0)
 		return CAIRN_ERROR;
 	return cairn_buf_putc(out, ')');
+}
+
+int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
+		     const char *detail_sql_expr)
+{
+	size_t start = out->size;
+
+	if (check_row(row) < 0)
+		return CAIRN_ERROR;
+	if (put_insert(out, db, row, detail_sql_expr) < 0) {
+		cairn_buf_truncate(out, start); /* no half statement */
+		return CAIRN_ERROR;
+	}
+	return 0;
 }
 
 int cairn_audit_append(cairn_db *db, const cairn_audit_row *row)
@@ -149,10 +168,10 @@ static bool take(char **out, const PGresult *res, int i, int c)
 	return *out != NULL;
 }
 
-#define LIST_COLUMNS \
-	"r.id, " CAIRN_AUDIT__AT_SQL " AS at, r.run_id, r.environment, " \
-	"r.event, r.version::text AS version, r.name, r.commit_sha, " \
-	"r.author, r.actor, r.deploy_rev, r.outcome, " \
+#define LIST_COLUMNS                                                           \
+	"r.id, " CAIRN_AUDIT__AT_SQL " AS at, r.run_id, r.environment, "       \
+	"r.event, r.version::text AS version, r.name, r.commit_sha, "          \
+	"r.author, r.actor, r.deploy_rev, r.outcome, "                         \
 	"r.detail::text AS detail, r.prev_hash, r.hash"
 
 int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
@@ -161,7 +180,7 @@ int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 	cairn_buf sql = CAIRN_BUF_INIT;
 	PGresult *res = NULL;
 	cairn_audit_entry *e = NULL;
-	const char *params[1] = { since };
+	const char *params[1] = {since};
 	size_t n = 0;
 	int rc = CAIRN_ERROR;
 
@@ -171,14 +190,16 @@ int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 		goto out;
 	if (cairn_buf_printf(&sql, "SELECT " LIST_COLUMNS " FROM %s.audit AS r",
 			     cairn_db__schema_ident(db)) < 0 ||
-	    (since && cairn_buf_puts(&sql, " WHERE r.at >= $1::timestamptz") < 0))
+	    (since &&
+	     cairn_buf_puts(&sql, " WHERE r.at >= $1::timestamptz") < 0))
 		goto out;
 	if (limit) {
 		unsigned long long l = limit > INT64_MAX ? INT64_MAX : limit;
 
-		if (cairn_buf_printf(&sql,
-				     " ORDER BY r.id DESC LIMIT %llu) AS t ORDER BY t.id",
-				     l) < 0)
+		if (cairn_buf_printf(
+			&sql,
+			" ORDER BY r.id DESC LIMIT %llu) AS t ORDER BY t.id",
+			l) < 0)
 			goto out;
 	} else if (cairn_buf_puts(&sql, " ORDER BY r.id") < 0) {
 		goto out;
@@ -271,22 +292,25 @@ static int verify_row(struct verify *v, const PGresult *res, int i)
 		goto next;
 	if (strcmp(prev, v->last.ptr)) {
 		if (r->rows == 0)
-			cairn_buf_printf(&why,
-					 "row %lld is the first row but does not start the chain: the rows before it were deleted",
-					 (long long)id);
+			cairn_buf_printf(
+			    &why,
+			    "row %lld is the first row but does not start the chain: the rows before it were deleted",
+			    (long long)id);
 		else
-			cairn_buf_printf(&why,
-					 "row %lld does not follow row %lld: a row before it was deleted, the rows were reordered, or row %lld was rewritten with a recomputed hash",
-					 (long long)id, (long long)v->last_id,
-					 (long long)v->last_id);
+			cairn_buf_printf(
+			    &why,
+			    "row %lld does not follow row %lld: a row before it was deleted, the rows were reordered, or row %lld was rewritten with a recomputed hash",
+			    (long long)id, (long long)v->last_id,
+			    (long long)v->last_id);
 	} else {
 		if (cairn__sha256_hex(want, PQgetvalue(res, i, 3),
 				      (size_t)PQgetlength(res, i, 3)) < 0)
 			return CAIRN_ERROR;
 		if (strcmp(want, hash))
-			cairn_buf_printf(&why,
-					 "row %lld was edited: its hash does not match its contents",
-					 (long long)id);
+			cairn_buf_printf(
+			    &why,
+			    "row %lld was edited: its hash does not match its contents",
+			    (long long)id);
 	}
 	if (why.size) {
 		r->first_bad_id = id;
@@ -304,7 +328,7 @@ next:
 int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
 {
 	PGconn *conn = cairn_db__conn(db);
-	struct verify v = { out, CAIRN_BUF_INIT, 0 };
+	struct verify v = {out, CAIRN_BUF_INIT, 0};
 	cairn_buf sql = CAIRN_BUF_INIT;
 	PGresult *res;
 	const char *what = "cannot verify the audit trail";
@@ -312,10 +336,10 @@ int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
 
 	memset(out, 0, sizeof(*out));
 	if (cairn_buf_puts(&v.last, CAIRN_AUDIT_GENESIS) < 0 ||
-	    cairn_buf_printf(&sql,
-			     "SELECT r.id, r.prev_hash, r.hash, %s FROM %s.audit AS r ORDER BY r.id",
-			     cairn_audit__canonical_sql,
-			     cairn_db__schema_ident(db)) < 0) {
+	    cairn_buf_printf(
+		&sql,
+		"SELECT r.id, r.prev_hash, r.hash, %s FROM %s.audit AS r ORDER BY r.id",
+		cairn_audit__canonical_sql, cairn_db__schema_ident(db)) < 0) {
 		rc = CAIRN_ERROR;
 		goto out;
 	}
@@ -324,7 +348,7 @@ int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
 		goto out;
 	}
 	PQsetSingleRowMode(conn);
-	/* read every result, even after a failure, to leave the connection idle */
+	/* read every result, even after a failure: leave the connection idle */
 	while ((res = PQgetResult(conn))) {
 		ExecStatusType st = PQresultStatus(res);
 

@@ -19,8 +19,8 @@
 extern const char cairn_audit__canonical_sql[];
 
 /* to_char(r.at ...) giving ISO 8601 UTC with microseconds. */
-#define CAIRN_AUDIT__AT_SQL \
-	"to_char(r.at AT TIME ZONE 'UTC', " \
+#define CAIRN_AUDIT__AT_SQL                                                    \
+	"to_char(r.at AT TIME ZONE 'UTC', "                                    \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /*

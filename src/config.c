@@ -182,8 +182,9 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 	int rc;
 
 	if (!cairn_yaml__is_null(v) && v->kind != CAIRN_YAML_MAPPING) {
-		cairn_cfg__error(c, v, "expected a map for environment '%.40s', "
-				 "got %s", env->name, cairn_yaml__describe(v));
+		cairn_cfg__error(c, v, "expected a map for environment "
+				 "'%.40s', got %s", env->name,
+				 cairn_yaml__describe(v));
 		cairn_error__hint("write '%s: {}' for an environment with no "
 				  "settings", env->name);
 		return CAIRN_ERROR;

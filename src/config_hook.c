@@ -183,7 +183,8 @@ static int read_run(cairn_hook_spec *h, const cairn_cfg_ctx *c,
 static bool is_tchar(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+	       (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 static int read_headers(cairn_hook_spec *h, const cairn_cfg_ctx *c,
@@ -220,8 +221,8 @@ static int check_env_refs(const cairn_cfg_ctx *c, const cairn_yaml_node *list,
 	for (i = 0; i < count; i++) {
 		if (cairn_cfg__lookup(env_names, names[i]) >= 0)
 			continue;
-		cairn_cfg__error(c, list->items[i], "unknown environment '%.40s' "
-				 "in 'only.environments'", names[i]);
+		cairn_cfg__error(c, list->items[i], "unknown environment "
+				 "'%.40s' in 'only.environments'", names[i]);
 		cairn_cfg__suggest(names[i], env_names, "environments");
 		return CAIRN_ERROR;
 	}
@@ -559,9 +560,8 @@ int cairn_config__hook_parse(cairn_hook_spec *out, const cairn_cfg_ctx *c,
 					 cairn_hook_kind_name(
 						 (cairn_hook_kind)kind));
 			cairn_error__hint("this is %s %s hook; remove '%s'",
-					  h->kind == CAIRN_HOOK_EXEC ? "an" : "a",
-					  cairn_hook_kind_name(h->kind),
-					  kv->key->text);
+				h->kind == CAIRN_HOOK_EXEC ? "an" : "a",
+				cairn_hook_kind_name(h->kind), kv->key->text);
 			goto fail;
 		}
 		if (read_key(h, c, kv, env_names) < 0)

@@ -32,7 +32,8 @@ typedef struct cairn_cfg_ctx {
 
 /* Sets "FILE:LINE:COL: <fmt>" at a node; returns CAIRN_ERROR. */
 int cairn_cfg__error(const cairn_cfg_ctx *c, const cairn_yaml_node *at,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int cairn_cfg__error_at(const cairn_cfg_ctx *c, unsigned line,
 			unsigned column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -67,9 +67,9 @@
 
 struct devdb {
 	const cairn_devdb_options *opts;
-	char *workdir;   /* canonical, no trailing slash */
+	char *workdir;	 /* canonical, no trailing slash */
 	char *cairn_dir; /* <workdir>/.cairn */
-	char *dir;       /* the cluster directory */
+	char *dir;	 /* the cluster directory */
 	char *bindir;
 	bool as_root;
 	bool have_pg_user;
@@ -152,14 +152,16 @@ static int read_file(char **out, const char *path, size_t max)
 		if (errno == ENOENT || errno == ENOTDIR)
 			return CAIRN_ENOTFOUND;
 		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot read '%s': %s", path, strerror(errno));
+					"cannot read '%s': %s", path,
+					strerror(errno));
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				"cannot read '%s': %s", path, strerror(errno));
+					      "cannot read '%s': %s", path,
+					      strerror(errno));
 			break;
 		}
 		if (b.size + (size_t)n > max)
@@ -294,10 +296,10 @@ static char *make_url(const char *dir)
 
 static PGPing ping(const char *dir)
 {
-	const char *const keys[] = { "host", "port", "dbname", "user",
-				     "connect_timeout", NULL };
-	const char *const vals[] = { dir, PG_PORT, "postgres", "postgres",
-				     "5", NULL };
+	const char *const keys[] = {
+	    "host", "port", "dbname", "user", "connect_timeout", NULL};
+	const char *const vals[] = {dir,	PG_PORT, "postgres",
+				    "postgres", "5",	 NULL};
 
 	return PQpingParams(keys, vals, 0);
 }
@@ -319,16 +321,19 @@ static int devdb_init(struct devdb *d, const cairn_devdb_options *opts)
 	d->lock_fd = -1;
 	d->opts = opts;
 	if (!opts || opts->version != CAIRN_DEVDB_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"unsupported development database options version");
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "unsupported development database options version");
 	if (!opts->repo_workdir || !*opts->repo_workdir)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"no repository directory for the development database");
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "no repository directory for the development database");
 	real = realpath(opts->repo_workdir, NULL);
 	if (!real)
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot use '%s' as the repository directory: %s",
-			opts->repo_workdir, strerror(errno));
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_OS,
+		    "cannot use '%s' as the repository directory: %s",
+		    opts->repo_workdir, strerror(errno));
 	d->workdir = real;
 	if (!(d->cairn_dir = join(d->workdir, ".cairn")))
 		return CAIRN_ERROR;
@@ -399,8 +404,8 @@ static int prepare_cairn_dir(struct devdb *d)
 
 	if (mkdir(d->cairn_dir, 0755) < 0 && errno != EEXIST)
 		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot create directory '%s': %s", d->cairn_dir,
-			strerror(errno));
+					"cannot create directory '%s': %s",
+					d->cairn_dir, strerror(errno));
 	if ((rc = take_lock(d)) < 0)
 		return rc;
 	if (!(ignore = join(d->cairn_dir, ".gitignore")))
@@ -476,9 +481,8 @@ static int locate_existing(struct devdb *d)
 /* runuser(1): where util-linux installs it, else from PATH. */
 static const char *runuser_path(void)
 {
-	static const char *const paths[] = { "/usr/sbin/runuser",
-					     "/sbin/runuser",
-					     "/usr/bin/runuser" };
+	static const char *const paths[] = {
+	    "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"};
 	size_t i;
 
 	for (i = 0; i < CAIRN_ARRAY_SIZE(paths); i++)
@@ -490,8 +494,8 @@ static const char *runuser_path(void)
 /* As root: can the postgres user write to dir (every parent included)? */
 static bool postgres_can_write(const char *dir)
 {
-	const char *argv[] = { runuser_path(), "-u", "postgres", "--", "test",
-			       "-w", dir, NULL };
+	const char *argv[] = {runuser_path(), "-u", "postgres", "--",
+			      "test",	      "-w", dir,	NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	bool ok;
@@ -508,13 +512,14 @@ static bool postgres_can_write(const char *dir)
 static int make_private_dir(const struct devdb *d, const char *dir)
 {
 	if (d->as_root && chown(dir, d->pg_uid, d->pg_gid) < 0)
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot give '%s' to the postgres user: %s", dir,
-			strerror(errno));
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_OS,
+		    "cannot give '%s' to the postgres user: %s", dir,
+		    strerror(errno));
 	if (chmod(dir, 0700) < 0)
 		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot change the mode of '%s': %s", dir,
-			strerror(errno));
+					"cannot change the mode of '%s': %s",
+					dir, strerror(errno));
 	return 0;
 }
 
@@ -527,9 +532,10 @@ static int make_fallback(struct devdb *d)
 	int rc = CAIRN_ERROR;
 
 	if (!mkdtemp(tmpl))
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-			"cannot create a directory under /tmp: %s",
-			strerror(errno));
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_OS,
+		    "cannot create a directory under /tmp: %s",
+		    strerror(errno));
 	if (make_private_dir(d, tmpl) < 0)
 		goto out_rmdir;
 	if (!(loc = join(d->cairn_dir, "pg-location")) ||
@@ -571,9 +577,10 @@ static int locate_or_create(struct devdb *d)
 	}
 	if (dir_is_usable(def)) {
 		if (mkdir(def, 0700) < 0 && errno != EEXIST) {
-			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				"cannot create directory '%s': %s", def,
-				strerror(errno));
+			rc =
+			    cairn_error__set(CAIRN_ERRCLASS_OS,
+					     "cannot create directory '%s': %s",
+					     def, strerror(errno));
 			free(def);
 			return rc;
 		}
@@ -593,7 +600,7 @@ static int locate_or_create(struct devdb *d)
 
 static int find_bindir(struct devdb *d, const char *primary)
 {
-	const char *argv[] = { "pg_config", "--bindir", NULL };
+	const char *argv[] = {"pg_config", "--bindir", NULL};
 	const char *root = "/usr/lib/postgresql";
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
@@ -605,8 +612,9 @@ static int find_bindir(struct devdb *d, const char *primary)
 	if (d->opts->pg_bindir) {
 		if (is_executable(d->opts->pg_bindir, "initdb") &&
 		    is_executable(d->opts->pg_bindir, "pg_ctl"))
-			return (d->bindir = cairn__strdup(d->opts->pg_bindir)) ?
-				0 : CAIRN_ERROR;
+			return (d->bindir = cairn__strdup(d->opts->pg_bindir))
+				   ? 0
+				   : CAIRN_ERROR;
 		cairn_error__set(CAIRN_ERRCLASS_DB, "%s", primary);
 		cairn_error__detail("'%s' holds no initdb and pg_ctl.",
 				    d->opts->pg_bindir);
@@ -666,7 +674,8 @@ static int find_bindir(struct devdb *d, const char *primary)
 	cairn_error__set(CAIRN_ERRCLASS_DB, "%s", primary);
 	cairn_error__detail("No PostgreSQL server programs (initdb, pg_ctl) "
 			    "were found: not in the directory 'pg_config "
-			    "--bindir' names, nor in %s/*/bin.", root);
+			    "--bindir' names, nor in %s/*/bin.",
+			    root);
 	cairn_error__hint("Install the PostgreSQL server (Debian and Ubuntu: "
 			  "apt-get install postgresql), or set database_url "
 			  "for the development environment.");
@@ -681,8 +690,10 @@ static int run_pg(const struct devdb *d, cairn_spawn_result *r,
 		  const char *prog, const char *const *args,
 		  uint64_t timeout_ms)
 {
-	static const char *const unset[] = { "PGDATA", "PGPORT", "PGHOST",
-					     "PGHOSTADDR", "PGOPTIONS", NULL };
+	/* bare names: removed from the child's environment */
+	static const char *const unset[] = {
+	    "PGDATA", "PGPORT", "PGHOST", "PGHOSTADDR", "PGOPTIONS", NULL,
+	};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_strvec argv = CAIRN_STRVEC_INIT;
 	char *path = join(d->bindir, prog);
@@ -721,8 +732,8 @@ out:
 static void detail_from(const cairn_spawn_result *r, const char *what,
 			const char *log_path, off_t log_from)
 {
-	char *tail = log_path ? file_tail(log_path, LOG_TAIL_LINES, log_from) :
-				NULL;
+	char *tail =
+	    log_path ? file_tail(log_path, LOG_TAIL_LINES, log_from) : NULL;
 	char *out = tail ? NULL : tail_lines(r->out.ptr, LOG_TAIL_LINES);
 	char why[64];
 
@@ -739,10 +750,11 @@ static void detail_from(const cairn_spawn_result *r, const char *what,
 		cairn_error__detail("%s: %s.", what, r->message);
 	else if (tail)
 		cairn_error__detail("%s (%s).  The server log '%s' ends "
-				    "with:\n%s", what, why, log_path, tail);
+				    "with:\n%s",
+				    what, why, log_path, tail);
 	else if (out)
-		cairn_error__detail("%s (%s).  Its output ends with:\n%s",
-				    what, why, out);
+		cairn_error__detail("%s (%s).  Its output ends with:\n%s", what,
+				    why, out);
 	else
 		cairn_error__detail("%s (%s).", what, why);
 	free(tail);
@@ -752,8 +764,9 @@ static void detail_from(const cairn_spawn_result *r, const char *what,
 static int create_cluster(struct devdb *d)
 {
 	char *data = join(d->dir, "data");
-	const char *args[] = { "-D", data, "-U", "postgres", "--auth=trust",
-			       "-E", "UTF8", "--locale=C.UTF-8", "-N", NULL };
+	const char *args[] = {"-D",	      data, "-U",   "postgres",
+			      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+			      "-N",	      NULL};
 	cairn_spawn_result r;
 	int rc;
 
@@ -764,7 +777,8 @@ static int create_cluster(struct devdb *d)
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, START_FAILED);
 		detail_from(&r, "initdb failed", NULL, 0);
 		cairn_error__hint("Check that '%s' is writable by %s and "
-				  "that the C.UTF-8 locale exists.", d->dir,
+				  "that the C.UTF-8 locale exists.",
+				  d->dir,
 				  d->as_root ? "the postgres user" : "you");
 	}
 	cairn_spawn_result_dispose(&r);
@@ -791,13 +805,15 @@ static int write_settings(struct devdb *d)
 		if (cairn_buf_putc(&sockdir, *p) < 0 ||
 		    (*p == '\'' && cairn_buf_putc(&sockdir, '\'') < 0))
 			goto out;
-	if (cairn_buf_printf(&want,
+	if (cairn_buf_printf(
+		&want,
 		"# Written by cairn at every start of the development "
 		"database:\n"
 		"# a unix socket in the cluster's directory, no TCP port.\n"
 		"listen_addresses = ''\n"
 		"unix_socket_directories = '%s'\n"
-		"port = " PG_PORT "\n", sockdir.ptr) < 0)
+		"port = " PG_PORT "\n",
+		sockdir.ptr) < 0)
 		goto out;
 	rc = read_file(&have, conf, 65536);
 	if (rc < 0 && rc != CAIRN_ENOTFOUND)
@@ -809,20 +825,20 @@ static int write_settings(struct devdb *d)
 	if ((rc = read_file(&text, main_conf, 16 * 1024 * 1024)) < 0) {
 		if (rc == CAIRN_ENOTFOUND)
 			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				"cannot read '%s': %s", main_conf,
-				strerror(ENOENT));
+					      "cannot read '%s': %s", main_conf,
+					      strerror(ENOENT));
 		goto out;
 	}
 	rc = 0;
 	if (!strstr(text, "\n" CONF_INCLUDE "\n")) {
-		static const char line[] = "\n# added by cairn\n"
-					   CONF_INCLUDE "\n";
+		static const char line[] =
+		    "\n# added by cairn\n" CONF_INCLUDE "\n";
 		size_t off = 0;
 
 		fd = open(main_conf, O_WRONLY | O_APPEND | O_CLOEXEC);
 		while (fd >= 0 && off < sizeof(line) - 1) {
-			ssize_t n = write(fd, line + off,
-					  sizeof(line) - 1 - off);
+			ssize_t n =
+			    write(fd, line + off, sizeof(line) - 1 - off);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -832,8 +848,8 @@ static int write_settings(struct devdb *d)
 		}
 		if (fd < 0 || off < sizeof(line) - 1)
 			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				"cannot write '%s': %s", main_conf,
-				strerror(errno));
+					      "cannot write '%s': %s",
+					      main_conf, strerror(errno));
 	}
 out:
 	if (fd >= 0)
@@ -852,10 +868,10 @@ static int start_server(struct devdb *d)
 	char *data = join(d->dir, "data");
 	char *log = join(d->dir, "server.log");
 	char secs[32];
-	const char *args[] = { "-D", data, "-l", log, "-w", "-t", secs,
-			       "start", NULL };
-	uint64_t timeout = d->opts->start_timeout_ms ?
-		d->opts->start_timeout_ms : 60000;
+	const char *args[] = {"-D", data, "-l",	   log, "-w",
+			      "-t", secs, "start", NULL};
+	uint64_t timeout =
+	    d->opts->start_timeout_ms ? d->opts->start_timeout_ms : 60000;
 	cairn_spawn_result r;
 	struct stat st;
 	off_t log_size = 0;
@@ -874,7 +890,8 @@ static int start_server(struct devdb *d)
 		detail_from(&r, "pg_ctl start failed", log, log_size);
 		cairn_error__hint("See '%s'.  If the cluster is damaged, "
 				  "remove '%s' and start again (its data is "
-				  "lost).", log, d->dir);
+				  "lost).",
+				  log, d->dir);
 	}
 out:
 	cairn_spawn_result_dispose(&r);
@@ -889,10 +906,10 @@ out:
  */
 static bool wait_running(const struct devdb *d)
 {
-	uint64_t timeout = d->opts->start_timeout_ms ?
-		d->opts->start_timeout_ms : 60000;
+	uint64_t timeout =
+	    d->opts->start_timeout_ms ? d->opts->start_timeout_ms : 60000;
 	int64_t deadline = cairn__now_ms() + (int64_t)timeout;
-	struct timespec ts = { 0, 50 * 1000000L };
+	struct timespec ts = {0, 50 * 1000000L};
 
 	for (;;) {
 		PGPing p = ping(d->dir);
@@ -915,8 +932,7 @@ int cairn_devdb_start(char **url_out, const cairn_devdb_options *opts)
 		*url_out = NULL;
 	if ((rc = devdb_init(&d, opts)) < 0 ||
 	    (rc = require_pg_user(&d, START_FAILED)) < 0 ||
-	    (rc = prepare_cairn_dir(&d)) < 0 ||
-	    (rc = locate_or_create(&d)) < 0)
+	    (rc = prepare_cairn_dir(&d)) < 0 || (rc = locate_or_create(&d)) < 0)
 		goto out;
 	if (!(url = make_url(d.dir))) {
 		rc = CAIRN_ERROR;
@@ -945,8 +961,8 @@ out:
 static int stop_with(struct devdb *d, const char *mode, cairn_spawn_result *r)
 {
 	char *data = join(d->dir, "data");
-	const char *args[] = { "-D", data, "-m", mode, "-w", "-t", "60",
-			       "stop", NULL };
+	const char *args[] = {"-D", data, "-m",	  mode, "-w",
+			      "-t", "60", "stop", NULL};
 	int rc;
 
 	if (!data) {
@@ -1053,8 +1069,7 @@ int cairn_devdb_url(char **url_out, const cairn_devdb_options *opts)
 	int rc;
 
 	*url_out = NULL;
-	if ((rc = devdb_init(&d, opts)) < 0 ||
-	    (rc = locate_existing(&d)) < 0)
+	if ((rc = devdb_init(&d, opts)) < 0 || (rc = locate_existing(&d)) < 0)
 		goto out;
 	if (!(*url_out = make_url(d.dir)))
 		rc = CAIRN_ERROR;

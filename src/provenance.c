@@ -538,7 +538,13 @@ static int tree_child(git_oid *out, struct walk *w, const git_oid *tree,
 
 	memset(out, 0, sizeof(*out));
 	rc = rtree_open(&t, w, tree);
-	while (rc == 0 && (rc = rtree_next(&t, &e)) == 1) {
+	while (rc == 0) {
+		int more = rtree_next(&t, &e);
+
+		if (more <= 0) {
+			rc = more;
+			break;
+		}
 		if (e.len == n && !memcmp(e.name, name, n)) {
 			if (is_tree(e.mode))
 				git_oid_fromraw(out, e.id);
@@ -546,7 +552,7 @@ static int tree_child(git_oid *out, struct walk *w, const git_oid *tree,
 		}
 	}
 	rtree_close(&t);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* Resolves a node's migrations subtree id (parsing it first). */
@@ -757,7 +763,13 @@ static int enumerate(struct walk *w, const git_oid *tree)
 	int rc;
 
 	rc = rtree_open(&t, w, tree);
-	while (rc == 0 && (rc = rtree_next(&t, &e)) == 1) {
+	while (rc == 0) {
+		int more = rtree_next(&t, &e);
+
+		if (more <= 0) {
+			rc = more;
+			break;
+		}
 		if (e.name[0] == '.')
 			continue;
 		rc = cairn_buf_put(&w->path, e.name, e.len);
@@ -779,7 +791,7 @@ static int enumerate(struct walk *w, const git_oid *tree)
 		cairn_buf_truncate(&w->path, len);
 	}
 	rtree_close(&t);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* ---- diffing ---------------------------------------------------------- */
@@ -1223,6 +1235,7 @@ static int walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	size_t i;
 
 	memset(w, 0, sizeof(*w));
+	cairn_buf_init(&w->path, 0);
 	w->git = cairn_repo__git(repo);
 	w->dir = dir;
 	w->shallow = git_repository_is_shallow(w->git) == 1;
@@ -1304,7 +1317,13 @@ static int blob_at(git_oid *out, struct walk *w, uint32_t commit,
 
 		memset(&next, 0, sizeof(next));
 		rc = rtree_open(&t, w, &cur);
-		while (rc == 0 && (rc = rtree_next(&t, &e)) == 1) {
+		while (rc == 0) {
+			int more = rtree_next(&t, &e);
+
+			if (more <= 0) {
+				rc = more;
+				break;
+			}
 			if (e.len == n && !memcmp(e.name, p, n)) {
 				if (is_tree(e.mode) == (slash != NULL))
 					git_oid_fromraw(&next, e.id);
@@ -1371,6 +1390,38 @@ static void infos_dispose(struct infos *in)
 		cairn_commit_info_dispose(&in->items[i]);
 	free(in->items);
 	oidmap_dispose(&in->index);
+}
+
+/* Adds a commit known from a cache entry, unless it is known already. */
+static int info_seed(struct infos *in, const cairn_provcache_commit *k)
+{
+	cairn_commit_info src, *dst;
+	git_oid id;
+	uint32_t i;
+
+	if (git_oid_fromstr(&id, k->sha) < 0)
+		return cairn_repo__error("cannot parse a cached id");
+	if (oidmap_get(&in->index, &id, &i))
+		return 0;
+	if (cairn__grow_array((void **)&in->items, &in->alloc, in->count + 1,
+			      sizeof(*in->items)) < 0)
+		return CAIRN_ERROR;
+	memset(&src, 0, sizeof(src));
+	git_oid_tostr(src.sha, sizeof(src.sha), &id);
+	src.author_name = (char *)k->name;
+	src.author_email = (char *)k->email;
+	src.summary = (char *)k->summary;
+	src.author_time = k->time;
+	src.author_offset = k->offset;
+	dst = &in->items[in->count];
+	if (cairn_commit_info_copy(dst, &src) < 0)
+		return CAIRN_ERROR;
+	if (oidmap_put(&in->index, &id, (uint32_t)in->count) < 0) {
+		cairn_commit_info_dispose(dst);
+		return CAIRN_ERROR;
+	}
+	in->count++;
+	return 0;
 }
 
 static int set_info(cairn_commit_info *dst, const cairn_commit_info *src)
@@ -1564,8 +1615,9 @@ static const struct track *find_track(const struct walk *w, const char *orig)
  * can be trusted for them; the others are marked active for a full walk.
  * Sets *refill when some are.
  */
-static int fill_from_ancestor(struct walk *w, const cairn_provcache *c,
-			      uint32_t hidden, bool *refill)
+static int fill_from_ancestor(struct walk *w, struct infos *in,
+			      const cairn_provcache *c, uint32_t hidden,
+			      bool *refill)
 {
 	size_t i, j;
 	int rc;
@@ -1602,6 +1654,11 @@ static int fill_from_ancestor(struct walk *w, const cairn_provcache *c,
 			*refill = true;
 			continue;
 		}
+		rc = info_seed(in, &c->commits[f->intro]);
+		if (rc == 0 && !t->has_changed)
+			rc = info_seed(in, &c->commits[f->changed]);
+		if (rc < 0)
+			return rc;
 		if (git_oid_fromstr(&t->intro, c->commits[f->intro].sha) < 0)
 			return cairn_repo__error("cannot parse a cached id");
 		if (!t->has_changed &&
@@ -1772,7 +1829,8 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		if (rc == 0)
 			rc = walk_history(&w, sidx, true);
 		if (rc == 0)
-			rc = fill_from_ancestor(&w, &anc, hidden, &refill);
+			rc = fill_from_ancestor(&w, &in, &anc, hidden,
+						&refill);
 		if (rc == 0 && refill) {
 			rc = index_tracks(&w);
 			if (rc == 0)

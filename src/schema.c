@@ -38,7 +38,7 @@
 struct vars {
 	const char *schema; /* quoted identifier */
 	char chain_key[24]; /* decimal */
-	cairn_buf seq;      /* "cairn".audit_id_seq, pasted as a literal */
+	cairn_buf seq;	    /* "cairn".audit_id_seq, pasted as a literal */
 };
 
 /*
@@ -49,103 +49,103 @@ struct vars {
  * it last; under REPEATABLE READ it would not, hence the refusal.
  */
 static const char chain_body[] =
-	"DECLARE\n"
-	"\tlast_hash text;\n"
-	"BEGIN\n"
-	"\tIF current_setting('transaction_isolation') <> 'read committed' THEN\n"
-	"\t\tRAISE EXCEPTION 'cannot append to cairn''s audit trail in a % transaction',\n"
-	"\t\t\tcurrent_setting('transaction_isolation')\n"
-	"\t\t\tUSING HINT = 'audit rows are chained in commit order; write them in a read committed transaction';\n"
-	"\tEND IF;\n"
-	"\tPERFORM pg_advisory_xact_lock(@chain_key@);\n"
-	"\tNEW.id := nextval(@seq@);\n"
-	"\tSELECT a.hash INTO last_hash FROM @schema@.audit AS a\n"
-	"\t\tORDER BY a.id DESC LIMIT 1;\n"
-	"\tNEW.prev_hash := coalesce(last_hash, repeat('0', 64));\n"
-	"\tSELECT encode(sha256(convert_to(@canonical@, 'UTF8')), 'hex')\n"
-	"\t\tINTO NEW.hash FROM (SELECT NEW.*) AS r;\n"
-	"\tRETURN NEW;\n"
-	"END";
+    "DECLARE\n"
+    "\tlast_hash text;\n"
+    "BEGIN\n"
+    "\tIF current_setting('transaction_isolation') <> 'read committed' THEN\n"
+    "\t\tRAISE EXCEPTION 'cannot append to cairn''s audit trail in a % transaction',\n"
+    "\t\t\tcurrent_setting('transaction_isolation')\n"
+    "\t\t\tUSING HINT = 'audit rows are chained in commit order; write them in a read committed transaction';\n"
+    "\tEND IF;\n"
+    "\tPERFORM pg_advisory_xact_lock(@chain_key@);\n"
+    "\tNEW.id := nextval(@seq@);\n"
+    "\tSELECT a.hash INTO last_hash FROM @schema@.audit AS a\n"
+    "\t\tORDER BY a.id DESC LIMIT 1;\n"
+    "\tNEW.prev_hash := coalesce(last_hash, repeat('0', 64));\n"
+    "\tSELECT encode(sha256(convert_to(@canonical@, 'UTF8')), 'hex')\n"
+    "\t\tINTO NEW.hash FROM (SELECT NEW.*) AS r;\n"
+    "\tRETURN NEW;\n"
+    "END";
 
 static const char reject_body[] =
-	"BEGIN\n"
-	"\tRAISE EXCEPTION 'cairn''s audit trail %.% is append-only: % is not allowed',\n"
-	"\t\tquote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME), TG_OP\n"
-	"\t\tUSING ERRCODE = 'insufficient_privilege',\n"
-	"\t\tHINT = 'audit rows are evidence; record a correction as a new row';\n"
-	"END";
+    "BEGIN\n"
+    "\tRAISE EXCEPTION 'cairn''s audit trail %.% is append-only: % is not allowed',\n"
+    "\t\tquote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME), TG_OP\n"
+    "\t\tUSING ERRCODE = 'insufficient_privilege',\n"
+    "\t\tHINT = 'audit rows are evidence; record a correction as a new row';\n"
+    "END";
 
 /* Version 0 -> 1: everything. */
 static const char step1[] =
-	"CREATE SCHEMA IF NOT EXISTS @schema@;\n"
-	"CREATE TABLE @schema@.schema_version (\n"
-	"\tversion int NOT NULL,\n"
-	"\tcairn_version text NOT NULL,\n"
-	"\tupgraded_at timestamptz NOT NULL DEFAULT now()\n"
-	");\n"
-	"CREATE UNIQUE INDEX schema_version_one_row\n"
-	"\tON @schema@.schema_version ((true));\n"
-	"CREATE TABLE @schema@.migrations (\n"
-	"\tversion numeric(20,0) PRIMARY KEY,\n"
-	"\tname text NOT NULL,\n"
-	"\tchecksum text NOT NULL,\n"
-	"\tup_blob text,\n"
-	"\tdown_blob text,\n"
-	"\tno_transaction boolean NOT NULL DEFAULT false,\n"
-	"\tstatus text NOT NULL\n"
-	"\t\tCHECK (status IN ('running', 'applied', 'failed')),\n"
-	"\tcommit_sha text,\n"
-	"\tauthor_name text,\n"
-	"\tauthor_email text,\n"
-	"\tauthored_at timestamptz,\n"
-	"\tdeploy_rev text,\n"
-	"\tdeploy_ref text,\n"
-	"\tapplied_by text,\n"
-	"\tapplied_at timestamptz NOT NULL DEFAULT now(),\n"
-	"\tduration_ms bigint,\n"
-	"\tcairn_version text,\n"
-	"\terror text\n"
-	");\n"
-	"CREATE SEQUENCE @schema@.audit_id_seq;\n"
-	"CREATE TABLE @schema@.audit (\n"
-	"\tid bigint PRIMARY KEY,\n"
-	"\tat timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
-	"\trun_id text NOT NULL,\n"
-	"\tenvironment text,\n"
-	"\tevent text NOT NULL,\n"
-	"\tversion numeric(20,0),\n"
-	"\tname text,\n"
-	"\tcommit_sha text,\n"
-	"\tauthor text,\n"
-	"\tactor text,\n"
-	"\tdeploy_rev text,\n"
-	"\toutcome text NOT NULL,\n"
-	"\tdetail jsonb NOT NULL DEFAULT '{}',\n"
-	"\tprev_hash text NOT NULL,\n"
-	"\thash text NOT NULL\n"
-	");\n"
-	"ALTER SEQUENCE @schema@.audit_id_seq OWNED BY @schema@.audit.id;\n"
-	"CREATE FUNCTION @schema@.audit_chain() RETURNS trigger\n"
-	"\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
-	"\tAS @chain_body@;\n"
-	"CREATE FUNCTION @schema@.audit_reject() RETURNS trigger\n"
-	"\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
-	"\tAS @reject_body@;\n"
-	"CREATE TRIGGER audit_chain BEFORE INSERT ON @schema@.audit\n"
-	"\tFOR EACH ROW EXECUTE FUNCTION @schema@.audit_chain();\n"
-	"CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE\n"
-	"\tON @schema@.audit\n"
-	"\tFOR EACH ROW EXECUTE FUNCTION @schema@.audit_reject();\n"
-	"CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON @schema@.audit\n"
-	"\tFOR EACH STATEMENT EXECUTE FUNCTION @schema@.audit_reject();\n"
-	"COMMENT ON TABLE @schema@.migrations IS\n"
-	"\t'migrations cairn applied or tried to apply';\n"
-	"COMMENT ON TABLE @schema@.audit IS\n"
-	"\t'cairn''s audit trail: append-only and hash-chained; check it with cairn audit verify';\n"
-	"COMMENT ON TABLE @schema@.schema_version IS\n"
-	"\t'the version of cairn''s own tables (one row)'";
+    "CREATE SCHEMA IF NOT EXISTS @schema@;\n"
+    "CREATE TABLE @schema@.schema_version (\n"
+    "\tversion int NOT NULL,\n"
+    "\tcairn_version text NOT NULL,\n"
+    "\tupgraded_at timestamptz NOT NULL DEFAULT now()\n"
+    ");\n"
+    "CREATE UNIQUE INDEX schema_version_one_row\n"
+    "\tON @schema@.schema_version ((true));\n"
+    "CREATE TABLE @schema@.migrations (\n"
+    "\tversion numeric(20,0) PRIMARY KEY,\n"
+    "\tname text NOT NULL,\n"
+    "\tchecksum text NOT NULL,\n"
+    "\tup_blob text,\n"
+    "\tdown_blob text,\n"
+    "\tno_transaction boolean NOT NULL DEFAULT false,\n"
+    "\tstatus text NOT NULL\n"
+    "\t\tCHECK (status IN ('running', 'applied', 'failed')),\n"
+    "\tcommit_sha text,\n"
+    "\tauthor_name text,\n"
+    "\tauthor_email text,\n"
+    "\tauthored_at timestamptz,\n"
+    "\tdeploy_rev text,\n"
+    "\tdeploy_ref text,\n"
+    "\tapplied_by text,\n"
+    "\tapplied_at timestamptz NOT NULL DEFAULT now(),\n"
+    "\tduration_ms bigint,\n"
+    "\tcairn_version text,\n"
+    "\terror text\n"
+    ");\n"
+    "CREATE SEQUENCE @schema@.audit_id_seq;\n"
+    "CREATE TABLE @schema@.audit (\n"
+    "\tid bigint PRIMARY KEY,\n"
+    "\tat timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+    "\trun_id text NOT NULL,\n"
+    "\tenvironment text,\n"
+    "\tevent text NOT NULL,\n"
+    "\tversion numeric(20,0),\n"
+    "\tname text,\n"
+    "\tcommit_sha text,\n"
+    "\tauthor text,\n"
+    "\tactor text,\n"
+    "\tdeploy_rev text,\n"
+    "\toutcome text NOT NULL,\n"
+    "\tdetail jsonb NOT NULL DEFAULT '{}',\n"
+    "\tprev_hash text NOT NULL,\n"
+    "\thash text NOT NULL\n"
+    ");\n"
+    "ALTER SEQUENCE @schema@.audit_id_seq OWNED BY @schema@.audit.id;\n"
+    "CREATE FUNCTION @schema@.audit_chain() RETURNS trigger\n"
+    "\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
+    "\tAS @chain_body@;\n"
+    "CREATE FUNCTION @schema@.audit_reject() RETURNS trigger\n"
+    "\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
+    "\tAS @reject_body@;\n"
+    "CREATE TRIGGER audit_chain BEFORE INSERT ON @schema@.audit\n"
+    "\tFOR EACH ROW EXECUTE FUNCTION @schema@.audit_chain();\n"
+    "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE\n"
+    "\tON @schema@.audit\n"
+    "\tFOR EACH ROW EXECUTE FUNCTION @schema@.audit_reject();\n"
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON @schema@.audit\n"
+    "\tFOR EACH STATEMENT EXECUTE FUNCTION @schema@.audit_reject();\n"
+    "COMMENT ON TABLE @schema@.migrations IS\n"
+    "\t'migrations cairn applied or tried to apply';\n"
+    "COMMENT ON TABLE @schema@.audit IS\n"
+    "\t'cairn''s audit trail: append-only and hash-chained; check it with cairn audit verify';\n"
+    "COMMENT ON TABLE @schema@.schema_version IS\n"
+    "\t'the version of cairn''s own tables (one row)'";
 
-static const char *const steps[CAIRN_SCHEMA_VERSION] = { step1 };
+static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1};
 
 /* The first 63 bits of SHA-256("cairn:<purpose>:<schema>"). */
 static int lock_key(int64_t *out, const char *purpose, const char *schema)
@@ -187,8 +187,7 @@ static int vars_init(struct vars *v, cairn_db *db)
 
 static int expand(cairn_buf *out, const char *tmpl, struct vars *v);
 
-static int put_var(cairn_buf *out, const char *name, size_t len,
-		   struct vars *v)
+static int put_var(cairn_buf *out, const char *name, size_t len, struct vars *v)
 {
 	cairn_buf body = CAIRN_BUF_INIT;
 	const char *tmpl = NULL;
@@ -209,9 +208,10 @@ static int put_var(cairn_buf *out, const char *name, size_t len,
 		tmpl = reject_body;
 #undef IS
 	if (!tmpl)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"unknown placeholder '@%.*s@' in cairn's schema",
-					(int)len, name);
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "unknown placeholder '@%.*s@' in cairn's schema", (int)len,
+		    name);
 	/* a function body, expanded then quoted as one literal */
 	rc = expand(&body, tmpl, v);
 	if (!rc)
@@ -244,8 +244,7 @@ static const char *sqlstate_of(const PGresult *res)
  * Runs sql; on failure sets the error with `what` and returns
  * CAIRN_ERROR.  *out (optional) receives the result.
  */
-static int run(cairn_db *db, PGresult **out, const char *sql,
-	       const char *what)
+static int run(cairn_db *db, PGresult **out, const char *sql, const char *what)
 {
 	PGresult *res = PQexec(cairn_db__conn(db), sql);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -274,15 +273,17 @@ static int read_row(int *version, char **by, const PGresult *res,
 
 	*version = 0;
 	if (PQntuples(res) == 0)
-		return cairn_error__set(CAIRN_ERRCLASS_SQL,
-			"cairn's schema '%s' is damaged: its schema_version table has no row",
-			schema);
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_SQL,
+		    "cairn's schema '%s' is damaged: its schema_version table has no row",
+		    schema);
 	s = PQgetvalue(res, 0, 0);
 	n = strtol(s, &end, 10);
 	if (*end || n < 1 || n > 1000000)
-		return cairn_error__set(CAIRN_ERRCLASS_SQL,
-			"cairn's schema '%s' is damaged: its schema_version says '%s'",
-			schema, s);
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_SQL,
+		    "cairn's schema '%s' is damaged: its schema_version says '%s'",
+		    schema, s);
 	*version = (int)n;
 	if (by) {
 		*by = cairn__strdup(PQgetvalue(res, 0, 1));
@@ -290,6 +291,20 @@ static int read_row(int *version, char **by, const PGresult *res,
 			return CAIRN_ERROR;
 	}
 	return 0;
+}
+
+static int cant_read(cairn_db *db, const PGresult *res)
+{
+	cairn_buf what = CAIRN_BUF_INIT;
+
+	cairn_buf_printf(&what,
+			 "cannot read the version of cairn's schema '%s'",
+			 cairn_db_schema(db));
+	cairn_db__error(
+	    db, res,
+	    what.size ? what.ptr : "cannot read the version of cairn's schema");
+	cairn_buf_dispose(&what);
+	return CAIRN_ERROR;
 }
 
 /*
@@ -304,9 +319,9 @@ static int version_direct(int *out, char **by, cairn_db *db)
 	int rc = CAIRN_ERROR;
 
 	*out = 0;
-	if (cairn_buf_printf(&sql,
-			     "SELECT version, cairn_version FROM %s.schema_version",
-			     cairn_db__schema_ident(db)) < 0)
+	if (cairn_buf_printf(
+		&sql, "SELECT version, cairn_version FROM %s.schema_version",
+		cairn_db__schema_ident(db)) < 0)
 		goto out;
 	res = PQexec(cairn_db__conn(db), sql.ptr);
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
@@ -319,7 +334,7 @@ static int version_direct(int *out, char **by, cairn_db *db)
 		rc = 0;
 		goto out;
 	}
-	cairn_db__error(db, res, "cannot read the version of cairn's schema");
+	cant_read(db, res);
 out:
 	PQclear(res);
 	cairn_buf_dispose(&sql);
@@ -331,7 +346,6 @@ static int version_catalog(int *out, char **by, cairn_db *db)
 {
 	cairn_buf sql = CAIRN_BUF_INIT, name = CAIRN_BUF_INIT;
 	PGresult *res = NULL;
-	const char *what = "cannot read the version of cairn's schema";
 	int rc = CAIRN_ERROR;
 
 	*out = 0;
@@ -339,9 +353,13 @@ static int version_catalog(int *out, char **by, cairn_db *db)
 			     cairn_db__schema_ident(db)) < 0 ||
 	    cairn_buf_puts(&sql, "SELECT to_regclass(") < 0 ||
 	    cairn_db__literal(&sql, name.ptr) < 0 ||
-	    cairn_buf_puts(&sql, ") IS NOT NULL") < 0 ||
-	    run(db, &res, sql.ptr, what) < 0)
+	    cairn_buf_puts(&sql, ") IS NOT NULL") < 0)
 		goto out;
+	if (!(res = PQexec(cairn_db__conn(db), sql.ptr)) ||
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cant_read(db, res);
+		goto out;
+	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t")) {
 		rc = 0;
 		goto out;
@@ -349,11 +367,14 @@ static int version_catalog(int *out, char **by, cairn_db *db)
 	PQclear(res);
 	res = NULL;
 	cairn_buf_clear(&sql);
-	if (cairn_buf_printf(&sql,
-			     "SELECT version, cairn_version FROM %s",
-			     name.ptr) < 0 ||
-	    run(db, &res, sql.ptr, what) < 0)
+	if (cairn_buf_printf(&sql, "SELECT version, cairn_version FROM %s",
+			     name.ptr) < 0)
 		goto out;
+	if (!(res = PQexec(cairn_db__conn(db), sql.ptr)) ||
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cant_read(db, res);
+		goto out;
+	}
 	rc = read_row(out, by, res, cairn_db_schema(db));
 out:
 	PQclear(res);
@@ -364,14 +385,18 @@ out:
 
 static int too_new(cairn_db *db, int version, const char *by)
 {
-	cairn_error__set(CAIRN_ERRCLASS_SQL,
-			 "cairn's schema '%s' is at version %d, newer than this cairn understands",
-			 cairn_db_schema(db), version);
-	cairn_error__detail("This is cairn %s, which knows schema version %d; the schema was last upgraded by cairn %s.",
-			    CAIRN_VERSION, CAIRN_SCHEMA_VERSION,
-			    by ? by : "(unknown)");
-	cairn_error__hint("use cairn %s or newer with this database",
-			  by ? by : "(the newer version)");
+	cairn_error__set(
+	    CAIRN_ERRCLASS_SQL,
+	    "cairn's schema '%s' is at version %d, newer than this cairn understands",
+	    cairn_db_schema(db), version);
+	cairn_error__detail(
+	    "This is cairn %s, which knows schema version %d; the schema was last upgraded by cairn %s.",
+	    CAIRN_VERSION, CAIRN_SCHEMA_VERSION, by ? by : "(unknown)");
+	if (by)
+		cairn_error__hint("use cairn %s or newer with this database",
+				  by);
+	else
+		cairn_error__hint("use a newer cairn with this database");
 	return CAIRN_ERROR;
 }
 
@@ -389,27 +414,30 @@ static int upgrade(cairn_db *db, int from)
 		    cairn_buf_puts(&sql, ";\n") < 0)
 			goto out;
 	}
-	if (cairn_buf_printf(&sql,
-			     "UPDATE %s.schema_version SET version = %d, cairn_version = ",
-			     v.schema, CAIRN_SCHEMA_VERSION) < 0 ||
+	if (cairn_buf_printf(
+		&sql,
+		"UPDATE %s.schema_version SET version = %d, cairn_version = ",
+		v.schema, CAIRN_SCHEMA_VERSION) < 0 ||
 	    cairn_db__literal(&sql, CAIRN_VERSION) < 0 ||
-	    cairn_buf_printf(&sql,
-			     ", upgraded_at = now();\n"
-			     "INSERT INTO %s.schema_version (version, cairn_version) SELECT %d, ",
-			     v.schema, CAIRN_SCHEMA_VERSION) < 0 ||
+	    cairn_buf_printf(
+		&sql,
+		", upgraded_at = now();\n"
+		"INSERT INTO %s.schema_version (version, cairn_version) SELECT %d, ",
+		v.schema, CAIRN_SCHEMA_VERSION) < 0 ||
 	    cairn_db__literal(&sql, CAIRN_VERSION) < 0 ||
-	    cairn_buf_printf(&sql,
-			     " WHERE NOT EXISTS (SELECT FROM %s.schema_version)",
-			     v.schema) < 0)
+	    cairn_buf_printf(
+		&sql, " WHERE NOT EXISTS (SELECT FROM %s.schema_version)",
+		v.schema) < 0)
 		goto out;
 	if (from == 0)
-		rc = cairn_buf_printf(&what, "cannot create cairn's schema '%s'",
-				      cairn_db_schema(db));
+		rc =
+		    cairn_buf_printf(&what, "cannot create cairn's schema '%s'",
+				     cairn_db_schema(db));
 	else
-		rc = cairn_buf_printf(&what,
-				      "cannot upgrade cairn's schema '%s' from version %d to %d",
-				      cairn_db_schema(db), from,
-				      CAIRN_SCHEMA_VERSION);
+		rc = cairn_buf_printf(
+		    &what,
+		    "cannot upgrade cairn's schema '%s' from version %d to %d",
+		    cairn_db_schema(db), from, CAIRN_SCHEMA_VERSION);
 	if (rc < 0)
 		goto out;
 	rc = run(db, NULL, sql.ptr, what.ptr);
@@ -454,9 +482,10 @@ int cairn_schema_ensure(cairn_db *db)
 	char *by = NULL;
 
 	if (ts == PQTRANS_INERROR)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"cannot set up cairn's schema '%s': the current transaction has failed",
-			cairn_db_schema(db));
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "cannot set up cairn's schema '%s': the current transaction has failed",
+		    cairn_db_schema(db));
 	if (ts == PQTRANS_IDLE)
 		rc = version_direct(&version, &by, db);
 	else
@@ -494,8 +523,9 @@ int cairn_schema_version(int *out, cairn_db *db)
 
 	*out = 0;
 	if (ts == PQTRANS_INERROR)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"cannot read the version of cairn's schema '%s': the current transaction has failed",
-			cairn_db_schema(db));
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "cannot read the version of cairn's schema '%s': the current transaction has failed",
+		    cairn_db_schema(db));
 	return version_catalog(out, NULL, db);
 }

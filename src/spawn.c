@@ -79,9 +79,9 @@ struct prep {
 	bool new_pg;
 	bool inherit_output;
 	bool merge_stderr;
-	int in_fd;   /* child's stdin: pipe read end or /dev/null */
-	int out_fd;  /* child's stdout: pipe write end, or -1 */
-	int err_fd;  /* child's stderr: pipe write end, or -1 */
+	int in_fd;  /* child's stdin: pipe read end or /dev/null */
+	int out_fd; /* child's stdout: pipe write end, or -1 */
+	int err_fd; /* child's stderr: pipe write end, or -1 */
 	int report_fd;
 };
 
@@ -358,8 +358,7 @@ static int next_wakeup(const struct run *r, int64_t now)
 	return (int)t;
 }
 
-static void capture(cairn_buf *b, bool *truncated, const char *data,
-		    size_t n)
+static void capture(cairn_buf *b, bool *truncated, const char *data, size_t n)
 {
 	size_t room = b->max - b->size;
 
@@ -406,8 +405,8 @@ static int pump(struct run *r, cairn_spawn_result *res, const char *prog,
 				continue;
 			free(chunk);
 			return cairn_error__set(CAIRN_ERRCLASS_OS,
-				"cannot wait for '%s': %s", prog,
-				strerror(errno));
+						"cannot wait for '%s': %s",
+						prog, strerror(errno));
 		}
 		if (*in_fd >= 0 && pfd[0].revents) {
 			size_t want = in_len - in_off;
@@ -480,7 +479,7 @@ static int reap(struct run *r, int *status)
 		check_stop(r, now);
 		next = next_wakeup(r, now);
 		if (pidfd >= 0) {
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 
 			poll(&pfd, 1, next);
 			continue;
@@ -488,20 +487,20 @@ static int reap(struct run *r, int *status)
 		if (next >= 0 && next < delay)
 			delay = next;
 		{
-			struct timespec ts = { (time_t)(delay / 1000),
-					       (long)(delay % 1000) * 1000000L };
+			struct timespec ts = {(time_t)(delay / 1000),
+					      (long)(delay % 1000) * 1000000L};
 
 			nanosleep(&ts, NULL);
 		}
-		sleep_ms = sleep_ms * 2 > CANCEL_POLL_MS ? CANCEL_POLL_MS :
-							   sleep_ms * 2;
+		sleep_ms = sleep_ms * 2 > CANCEL_POLL_MS ? CANCEL_POLL_MS
+							 : sleep_ms * 2;
 	}
 	close_fd(&pidfd);
 	return 0;
 }
 
 static int set_message(cairn_spawn_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int set_message(cairn_spawn_result *res, const char *fmt, ...)
 {
@@ -547,12 +546,12 @@ static void prep_dispose(struct prep *p)
 
 int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 {
-	static char *const empty_env[] = { NULL };
+	static char *const empty_env[] = {NULL};
 	struct prep p;
 	struct run r;
 	struct child_report rep;
-	int in_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 };
-	int err_pipe[2] = { -1, -1 }, rep_pipe[2] = { -1, -1 };
+	int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
+	int err_pipe[2] = {-1, -1}, rep_pipe[2] = {-1, -1};
 	int null_fd = -1, status = 0, rc = CAIRN_ERROR;
 	sigset_t all, old, run_mask, pending;
 	bool masked = false, epipe = false, pipe_was_pending = false;
@@ -570,10 +569,10 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 
 	if (!o || o->version != CAIRN_SPAWN_OPTIONS_VERSION)
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"unsupported spawn options version");
+					"unsupported spawn options version");
 	if (!o->argv || !o->argv[0] || !o->argv[0][0])
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"no program to run");
+					"no program to run");
 	cap = o->max_output ? o->max_output : CAIRN_SPAWN_DEFAULT_MAX_OUTPUT;
 	out->out.max = out->err.max = cap;
 	if (o->stdin_data)
@@ -584,9 +583,9 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 	if (!o->env && !o->env_add) {
 		p.envp = environ;
 	} else {
-		if (cairn_spawn_env_build(&p.envv, o->env ? o->env :
-					  (const char *const *)environ,
-					  o->env_add) < 0)
+		if (cairn_spawn_env_build(
+			&p.envv, o->env ? o->env : (const char *const *)environ,
+			o->env_add) < 0)
 			goto out;
 		p.envp = p.envv.count ? p.envv.items : empty_env;
 	}
@@ -659,8 +658,8 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 			rc = set_message(out, "cannot run '%s' in '%s': %s",
 					 o->argv[0], o->cwd, strerror(rep.err));
 		else
-			rc = set_message(out, "cannot run '%s': %s",
-					 o->argv[0], strerror(rep.err));
+			rc = set_message(out, "cannot run '%s': %s", o->argv[0],
+					 strerror(rep.err));
 		goto out;
 	}
 
@@ -723,7 +722,7 @@ out:
 	if (masked) {
 		if (epipe && !pipe_was_pending) {
 			sigset_t pipe_set;
-			struct timespec zero = { 0, 0 };
+			struct timespec zero = {0, 0};
 
 			sigemptyset(&pipe_set);
 			sigaddset(&pipe_set, SIGPIPE);

@@ -94,12 +94,11 @@ typedef struct {
 	volatile sig_atomic_t *cancel;
 } cairn_spawn_options;
 
-#define CAIRN_SPAWN_OPTIONS_INIT                                      \
-	{                                                             \
-		.version = CAIRN_SPAWN_OPTIONS_VERSION,               \
-		.kill_grace_ms = 2000,                                \
-		.max_output = CAIRN_SPAWN_DEFAULT_MAX_OUTPUT,         \
-		.new_process_group = true,                            \
+#define CAIRN_SPAWN_OPTIONS_INIT                                               \
+	{                                                                      \
+		.version = CAIRN_SPAWN_OPTIONS_VERSION, .kill_grace_ms = 2000, \
+		.max_output = CAIRN_SPAWN_DEFAULT_MAX_OUTPUT,                  \
+		.new_process_group = true,                                     \
 	}
 
 typedef struct {
@@ -112,7 +111,7 @@ typedef struct {
 	bool timed_out;
 	bool cancelled;
 	bool exec_failed;
-	int exec_errno;     /* errno of the failed chdir/execve, else 0 */
+	int exec_errno; /* errno of the failed chdir/execve, else 0 */
 	/*
 	 * One line saying what went wrong, NULL when the program ran and
 	 * exited 0: "cannot run 'x': No such file or directory", "'x' exited
@@ -120,8 +119,8 @@ typedef struct {
 	 * out after 30000 ms", "'x' was cancelled".
 	 */
 	char *message;
-	cairn_buf out;      /* captured stdout (and stderr when merged) */
-	cairn_buf err;      /* captured stderr */
+	cairn_buf out; /* captured stdout (and stderr when merged) */
+	cairn_buf err; /* captured stderr */
 	bool out_truncated;
 	bool err_truncated;
 	int64_t duration_ms;

@@ -426,7 +426,8 @@ int cairn_yaml__parse(cairn_yaml_node **out, const char *name,
 		goto out;
 	}
 	if (ev.type != YAML_DOCUMENT_START_EVENT) {
-		error_at(&b, &ev.start_mark, "invalid YAML: expected a document");
+		error_at(&b, &ev.start_mark,
+			 "invalid YAML: expected a document");
 		yaml_event_delete(&ev);
 		goto out;
 	}

@@ -32,7 +32,7 @@
 #include "db.h"
 
 /* The prev_hash of the first row. */
-#define CAIRN_AUDIT_GENESIS \
+#define CAIRN_AUDIT_GENESIS                                                    \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
 /*
@@ -42,8 +42,8 @@
  * or NULL for {}.
  */
 typedef struct cairn_audit_row {
-	const char *run_id, *environment, *event, *version, *name,
-		*commit_sha, *author, *actor, *deploy_rev, *outcome;
+	const char *run_id, *environment, *event, *version, *name, *commit_sha,
+	    *author, *actor, *deploy_rev, *outcome;
 	const char *detail_json;
 } cairn_audit_row;
 
@@ -56,9 +56,9 @@ CAIRN_EXTERN(int) cairn_audit_append(cairn_db *db, const cairn_audit_row *row);
 /* A row as read back; NULL members were SQL NULL. */
 typedef struct cairn_audit_entry {
 	int64_t id;
-	char *at; /* ISO 8601 UTC with microseconds: 2024-05-01T12:00:00.123456Z */
+	char *at; /* ISO 8601 UTC, microseconds: 2024-05-01T12:00:00.123456Z */
 	char *run_id, *environment, *event, *version, *name, *commit_sha,
-		*author, *actor, *deploy_rev, *outcome;
+	    *author, *actor, *deploy_rev, *outcome;
 	char *detail; /* JSON text */
 	char *prev_hash, *hash;
 } cairn_audit_entry;
@@ -70,16 +70,15 @@ typedef struct cairn_audit_entry {
  * keeps rows at or after it; limit, when not 0, keeps the newest limit
  * rows of those, still returned oldest first.
  */
-CAIRN_EXTERN(int) cairn_audit_list(cairn_audit_entry **out, size_t *count,
-				   cairn_db *db, const char *since,
-				   size_t limit);
+CAIRN_EXTERN(int)
+cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
+		 const char *since, size_t limit);
 /* Frees what cairn_audit_list() returned; accepts NULL. */
-CAIRN_EXTERN(void) cairn_audit_entries_free(cairn_audit_entry *e,
-					     size_t count);
+CAIRN_EXTERN(void) cairn_audit_entries_free(cairn_audit_entry *e, size_t count);
 
 typedef struct cairn_audit_verify_result {
-	bool ok;              /* the whole chain holds */
-	size_t rows;          /* rows read */
+	bool ok;	      /* the whole chain holds */
+	size_t rows;	      /* rows read */
 	int64_t first_bad_id; /* 0 when ok */
 	/*
 	 * NULL when ok, else what is wrong with first_bad_id, e.g. "row 17
@@ -96,9 +95,9 @@ typedef struct cairn_audit_verify_result {
  * out->ok), and an error only when it could not run.  Dispose *out
  * either way.
  */
-CAIRN_EXTERN(int) cairn_audit_verify(cairn_audit_verify_result *out,
-				     cairn_db *db);
-CAIRN_EXTERN(void) cairn_audit_verify_result_dispose(
-	cairn_audit_verify_result *r);
+CAIRN_EXTERN(int)
+cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db);
+CAIRN_EXTERN(void)
+cairn_audit_verify_result_dispose(cairn_audit_verify_result *r);
 
 #endif

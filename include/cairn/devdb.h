@@ -44,16 +44,18 @@ typedef struct {
 	uint64_t start_timeout_ms;
 } cairn_devdb_options;
 
-#define CAIRN_DEVDB_OPTIONS_INIT \
-	{ CAIRN_DEVDB_OPTIONS_VERSION, NULL, NULL, 60000 }
+#define CAIRN_DEVDB_OPTIONS_INIT                                               \
+	{                                                                      \
+		CAIRN_DEVDB_OPTIONS_VERSION, NULL, NULL, 60000                 \
+	}
 
 /*
  * Creates the cluster if needed and starts it if it is not running;
  * starting a running server is a no-op.  *url_out (may be NULL) receives
  * the URL; caller frees.
  */
-CAIRN_EXTERN(int) cairn_devdb_start(char **url_out,
-				    const cairn_devdb_options *opts);
+CAIRN_EXTERN(int)
+cairn_devdb_start(char **url_out, const cairn_devdb_options *opts);
 
 /*
  * Stops the server (pg_ctl stop -m fast).  Stopping a server that is not
@@ -66,15 +68,15 @@ CAIRN_EXTERN(int) cairn_devdb_stop(const cairn_devdb_options *opts);
  * NULL pointer) receive the URL and the cluster directory, or NULL when
  * no cluster has been created; caller frees.
  */
-CAIRN_EXTERN(int) cairn_devdb_status(bool *running, char **url_out,
-				     char **dir_out,
-				     const cairn_devdb_options *opts);
+CAIRN_EXTERN(int)
+cairn_devdb_status(bool *running, char **url_out, char **dir_out,
+		   const cairn_devdb_options *opts);
 
 /*
  * The URL of the cluster, running or not.  Returns CAIRN_ENOTFOUND when
  * it has not been created yet.  Caller frees *url_out.
  */
-CAIRN_EXTERN(int) cairn_devdb_url(char **url_out,
-				  const cairn_devdb_options *opts);
+CAIRN_EXTERN(int)
+cairn_devdb_url(char **url_out, const cairn_devdb_options *opts);
 
 #endif

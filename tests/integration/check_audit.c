@@ -30,9 +30,9 @@
 #include "error.h"
 #include "testutil.h"
 
-static cairn_db *db;     /* connected to the test's schema */
+static cairn_db *db;	 /* connected to the test's schema */
 static char schema[128]; /* its name */
-static char ident[160];  /* its quoted identifier */
+static char ident[160];	 /* its quoted identifier */
 static int serial;
 
 static const char *errmsg(void)
@@ -148,7 +148,7 @@ static void ensure_ok(cairn_db *d)
 static void append_ok(cairn_db *d, const char *run, const char *event,
 		      const char *version, const char *detail)
 {
-	cairn_audit_row r = { 0 };
+	cairn_audit_row r = {0};
 
 	r.run_id = run;
 	r.environment = "test";
@@ -238,15 +238,18 @@ START_TEST(test_ensure_twice_is_noop)
 	ensure_ok(db);
 	ck_assert_int_eq(cairn_schema_version(&v, db), 0);
 	ck_assert_int_eq(v, CAIRN_SCHEMA_VERSION);
-	at1 = value("SELECT upgraded_at::text || cairn_version FROM @.schema_version");
+	at1 = value(
+	    "SELECT upgraded_at::text || cairn_version FROM @.schema_version");
 	ck_assert_int_eq(round_trips(cairn_schema_ensure, &rc), 1);
 	ck_assert_int_eq(rc, 0);
-	at2 = value("SELECT upgraded_at::text || cairn_version FROM @.schema_version");
+	at2 = value(
+	    "SELECT upgraded_at::text || cairn_version FROM @.schema_version");
 	ck_assert_str_eq(at1, at2);
 	free(at1);
 	free(at2);
 	/* one row only */
-	ck_assert_int_ne(run_s(db, "INSERT INTO @.schema_version VALUES (1, 'x')"), 0);
+	ck_assert_int_ne(
+	    run_s(db, "INSERT INTO @.schema_version VALUES (1, 'x')"), 0);
 	/* every table is there */
 	free(value("SELECT count(*) FROM @.migrations"));
 	ck_assert_int_eq(count_rows(), 0);
@@ -291,8 +294,8 @@ START_TEST(test_ensure_concurrent)
 		int go[2];
 		pid_t pid[2];
 
-		snprintf(name, sizeof(name), "t_audit_%d_race%d",
-			 (int)getpid(), round);
+		snprintf(name, sizeof(name), "t_audit_%d_race%d", (int)getpid(),
+			 round);
 		use_schema(name);
 		ck_assert_int_eq(pipe(go), 0);
 		for (int i = 0; i < 2; i++) {
@@ -308,14 +311,15 @@ START_TEST(test_ensure_concurrent)
 					_exit(3);
 				rc = cairn_schema_ensure(d);
 				if (rc)
-					fprintf(stderr, "child: %s\n", errmsg());
+					fprintf(stderr, "child: %s\n",
+						errmsg());
 				cairn_db_free(d);
 				_exit(rc ? 1 : 0);
 			}
 		}
 		close(go[0]);
 		usleep(100000); /* both connected and waiting */
-		close(go[1]);   /* go */
+		close(go[1]);	/* go */
 		for (int i = 0; i < 2; i++) {
 			int st;
 
@@ -336,7 +340,9 @@ START_TEST(test_ensure_refuses_newer_schema)
 	const cairn_error *e;
 
 	ensure_ok(db);
-	run_s_ok(db, "UPDATE @.schema_version SET version = 99, cairn_version = '9.0.0'");
+	run_s_ok(
+	    db,
+	    "UPDATE @.schema_version SET version = 99, cairn_version = '9.0.0'");
 	ck_assert_int_ne(cairn_schema_ensure(db), 0);
 	e = cairn_error_last();
 	ck_assert(tu_contains(e->message, "newer than this cairn"));
@@ -347,6 +353,10 @@ START_TEST(test_ensure_refuses_newer_schema)
 	ck_assert_int_ne(cairn_schema_ensure(db), 0);
 	ck_assert(tu_contains(errmsg(), "newer than this cairn"));
 	exec_ok(db, "ROLLBACK");
+	/* a version table without its row is damage, not a fresh start */
+	run_s_ok(db, "DELETE FROM @.schema_version");
+	ck_assert_int_ne(cairn_schema_ensure(db), 0);
+	ck_assert(tu_contains(errmsg(), "is damaged"));
 }
 END_TEST
 
@@ -354,17 +364,23 @@ START_TEST(test_append_only)
 {
 	ensure_ok(db);
 	append_n(3);
-	ck_assert_int_ne(run_s(db, "UPDATE @.audit SET outcome = 'x' WHERE id = 2"), 0);
-	ck_assert_msg(tu_contains(errmsg(), "append-only: UPDATE"), "%s", errmsg());
+	ck_assert_int_ne(
+	    run_s(db, "UPDATE @.audit SET outcome = 'x' WHERE id = 2"), 0);
+	ck_assert_msg(tu_contains(errmsg(), "append-only: UPDATE"), "%s",
+		      errmsg());
 	ck_assert_int_ne(run_s(db, "DELETE FROM @.audit WHERE id = 3"), 0);
-	ck_assert_msg(tu_contains(errmsg(), "append-only: DELETE"), "%s", errmsg());
+	ck_assert_msg(tu_contains(errmsg(), "append-only: DELETE"), "%s",
+		      errmsg());
 	ck_assert_int_ne(run_s(db, "TRUNCATE @.audit"), 0);
-	ck_assert_msg(tu_contains(errmsg(), "append-only: TRUNCATE"), "%s", errmsg());
+	ck_assert_msg(tu_contains(errmsg(), "append-only: TRUNCATE"), "%s",
+		      errmsg());
 	ck_assert_str_eq(cairn_error_last()->sqlstate, "42501");
 	ck_assert_int_eq(count_rows(), 3);
 	verify_expect(true, 0, NULL);
 	/* ids, links and hashes given by an inserter are replaced */
-	run_s_ok(db, "INSERT INTO @.audit (id, run_id, event, outcome, prev_hash, hash) VALUES (1, 'r', 'e', 'o', 'forged', 'forged')");
+	run_s_ok(
+	    db,
+	    "INSERT INTO @.audit (id, run_id, event, outcome, prev_hash, hash) VALUES (1, 'r', 'e', 'o', 'forged', 'forged')");
 	verify_expect(true, 0, NULL);
 }
 END_TEST
@@ -397,17 +413,19 @@ START_TEST(test_chain_verifies)
 
 	/* the canonical form, spelled out for row 2 */
 	ck_assert_str_eq(e[1].version, "2");
-	snprintf(want, sizeof(want),
-		 "[\"%s\", %lld, \"%s\", \"run-1\", \"test\", \"post_execute\", "
-		 "\"2\", \"add_things\", \"9fceb02d0ae598e95dc970b74767f19372d61af8\", "
-		 "\"Ann O'Neil <ann@example.com>\", "
-		 "\"Bob \\\"the deployer\\\" <bob@example.com>\", "
-		 "\"0123456789abcdef\", \"ok\", {}]",
-		 e[0].hash, (long long)e[1].id, e[1].at);
+	snprintf(
+	    want, sizeof(want),
+	    "[\"%s\", %lld, \"%s\", \"run-1\", \"test\", \"post_execute\", "
+	    "\"2\", \"add_things\", \"9fceb02d0ae598e95dc970b74767f19372d61af8\", "
+	    "\"Ann O'Neil <ann@example.com>\", "
+	    "\"Bob \\\"the deployer\\\" <bob@example.com>\", "
+	    "\"0123456789abcdef\", \"ok\", {}]",
+	    e[0].hash, (long long)e[1].id, e[1].at);
 	{
 		char sql[2048];
 
-		snprintf(sql, sizeof(sql), "SELECT %s FROM @.audit AS r WHERE r.id = %lld",
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s FROM @.audit AS r WHERE r.id = %lld",
 			 cairn_audit__canonical_sql, (long long)e[1].id);
 		canon = value(sql);
 	}
@@ -449,7 +467,7 @@ static void *worker_main(void *arg)
 	if (cairn_db_connect(&d, &o) < 0)
 		goto fail;
 	for (int i = 0; i < 60; i++) {
-		cairn_audit_row r = { 0 };
+		cairn_audit_row r = {0};
 
 		r.run_id = run;
 		r.event = "post_execute";
@@ -474,13 +492,14 @@ fail:
 
 START_TEST(test_concurrent_appends)
 {
-	struct worker w[3] = { { schema, 1, 0, "" }, { schema, 2, 0, "" },
-			       { schema, 3, 0, "" } };
+	struct worker w[3] = {
+	    {schema, 1, 0, ""}, {schema, 2, 0, ""}, {schema, 3, 0, ""}};
 	pthread_t t[3];
 
 	ensure_ok(db);
 	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
 	for (int i = 0; i < 3; i++) {
 		pthread_join(t[i], NULL);
 		ck_assert_msg(!w[i].failed, "worker %d: %s", i, w[i].err);
@@ -495,7 +514,7 @@ START_TEST(test_interleaved_transactions)
 {
 	cairn_db *b;
 	cairn_buf sql = CAIRN_BUF_INIT;
-	cairn_audit_row r = { 0 };
+	cairn_audit_row r = {0};
 	PGconn *bc;
 	PGresult *res;
 
@@ -509,14 +528,14 @@ START_TEST(test_interleaved_transactions)
 
 	append_ok(db, "a", "e", NULL, NULL);
 	exec_ok(db, "BEGIN");
-	append_ok(db, "a", "e", NULL, NULL);   /* a holds the chain lock */
+	append_ok(db, "a", "e", NULL, NULL); /* a holds the chain lock */
 	exec_ok(b, "BEGIN");
 	ck_assert_int_eq(PQsendQuery(bc, sql.ptr), 1); /* b waits for it */
 	usleep(200000);
 	PQconsumeInput(bc);
 	ck_assert_int_eq(PQisBusy(bc), 1);
 	append_ok(db, "a", "e", NULL, NULL);
-	exec_ok(db, "COMMIT");                  /* b goes on */
+	exec_ok(db, "COMMIT"); /* b goes on */
 	while ((res = PQgetResult(bc))) {
 		ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 		PQclear(res);
@@ -533,7 +552,7 @@ END_TEST
 
 START_TEST(test_isolation_refused)
 {
-	cairn_audit_row r = { 0 };
+	cairn_audit_row r = {0};
 
 	ensure_ok(db);
 	r.run_id = "r";
@@ -553,7 +572,8 @@ START_TEST(test_edit_detected)
 	ensure_ok(db);
 	append_n(6);
 	tamper("UPDATE @.audit SET outcome = 'failed' WHERE id = 3");
-	verify_expect(false, 3, "row 3 was edited: its hash does not match its contents");
+	verify_expect(false, 3,
+		      "row 3 was edited: its hash does not match its contents");
 }
 END_TEST
 
@@ -561,7 +581,8 @@ START_TEST(test_edit_detail_detected)
 {
 	ensure_ok(db);
 	append_n(6);
-	tamper("UPDATE @.audit SET detail = detail || '{\"i\": 2}' WHERE id = 5");
+	tamper(
+	    "UPDATE @.audit SET detail = detail || '{\"i\": 2}' WHERE id = 5");
 	verify_expect(false, 5, "row 5 was edited");
 }
 END_TEST
@@ -580,7 +601,8 @@ START_TEST(test_delete_first_detected)
 	ensure_ok(db);
 	append_n(3);
 	tamper("DELETE FROM @.audit WHERE id = 1");
-	verify_expect(false, 2, "row 2 is the first row but does not start the chain");
+	verify_expect(false, 2,
+		      "row 2 is the first row but does not start the chain");
 }
 END_TEST
 
@@ -609,10 +631,11 @@ START_TEST(test_forged_hash_detected)
 	/* an edit with a correctly recomputed hash breaks the next link */
 	ensure_ok(db);
 	append_n(6);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE @.audit SET outcome = 'nothing happened' WHERE id = 3;"
-		 "UPDATE @.audit AS r SET hash = encode(sha256(convert_to(%s, 'UTF8')), 'hex') WHERE r.id = 3",
-		 cairn_audit__canonical_sql);
+	snprintf(
+	    sql, sizeof(sql),
+	    "UPDATE @.audit SET outcome = 'nothing happened' WHERE id = 3;"
+	    "UPDATE @.audit AS r SET hash = encode(sha256(convert_to(%s, 'UTF8')), 'hex') WHERE r.id = 3",
+	    cairn_audit__canonical_sql);
 	tamper(sql);
 	verify_expect(false, 4, "row 4 does not follow row 3");
 }
@@ -621,7 +644,7 @@ END_TEST
 START_TEST(test_sql_in_batch)
 {
 	cairn_buf sql = CAIRN_BUF_INIT, batch = CAIRN_BUF_INIT;
-	cairn_audit_row r = { 0 };
+	cairn_audit_row r = {0};
 	char *v;
 
 	ensure_ok(db);
@@ -632,8 +655,10 @@ START_TEST(test_sql_in_batch)
 	r.name = "it's \"quoted\"; DROP TABLE x; --";
 	r.outcome = "applied";
 	r.detail_json = "{\"meta\": {\"k\": \"v'\"}}";
-	ck_assert_int_eq(cairn_audit__sql(&sql, db, &r,
-					  "jsonb_build_object('duration_ms', 12)"), 0);
+	ck_assert_int_eq(
+	    cairn_audit__sql(&sql, db, &r,
+			     "jsonb_build_object('duration_ms', 12)"),
+	    0);
 	ck_assert_ptr_null(strstr(sql.ptr + strlen(sql.ptr) - 1, ";"));
 	cairn_buf_printf(&batch,
 			 "BEGIN; CREATE TABLE %s.t (x int); %s; "
@@ -641,13 +666,17 @@ START_TEST(test_sql_in_batch)
 			 ident, sql.ptr, ident);
 	exec_ok(db, batch.ptr);
 	ck_assert_int_eq(count_rows(), 1);
-	v = value("SELECT version::text || '|' || name || '|' || run_id || '|' || environment || '|' || detail::text FROM @.audit");
-	ck_assert_str_eq(v, "42|it's \"quoted\"; DROP TABLE x; --|run'7|prod\\uction|{\"meta\": {\"k\": \"v'\"}, \"duration_ms\": 12}");
+	v = value(
+	    "SELECT version::text || '|' || name || '|' || run_id || '|' || environment || '|' || detail::text FROM @.audit");
+	ck_assert_str_eq(
+	    v,
+	    "42|it's \"quoted\"; DROP TABLE x; --|run'7|prod\\uction|{\"meta\": {\"k\": \"v'\"}, \"duration_ms\": 12}");
 	free(v);
 
 	/* the same statement rolled back leaves nothing, not even a link */
 	cairn_buf_clear(&batch);
-	cairn_buf_printf(&batch, "BEGIN; %s; INSERT INTO %s.t VALUES (2); ROLLBACK",
+	cairn_buf_printf(&batch,
+			 "BEGIN; %s; INSERT INTO %s.t VALUES (2); ROLLBACK",
 			 sql.ptr, ident);
 	exec_ok(db, batch.ptr);
 	ck_assert_int_eq(count_rows(), 1);
@@ -671,7 +700,7 @@ END_TEST
 START_TEST(test_row_checks)
 {
 	cairn_buf sql = CAIRN_BUF_INIT;
-	cairn_audit_row r = { 0 };
+	cairn_audit_row r = {0};
 
 	ensure_ok(db);
 	r.event = "e";
@@ -688,6 +717,10 @@ START_TEST(test_row_checks)
 	ck_assert_int_ne(cairn_audit_append(db, &r), 0);
 	r.version = "12345678901234567890";
 	r.detail_json = "[1, 2]";
+	cairn_buf_puts(&sql, "SELECT 1; ");
+	ck_assert_int_ne(cairn_audit__sql(&sql, db, &r, NULL), 0);
+	ck_assert_str_eq(sql.ptr, "SELECT 1; ");
+	cairn_buf_clear(&sql);
 	ck_assert_int_ne(cairn_audit_append(db, &r), 0);
 	ck_assert(tu_contains(errmsg(), "not a JSON object"));
 	r.detail_json = "{\"a\": ";

@@ -167,8 +167,7 @@ START_TEST(test_lifecycle)
 	ck_assert_int_eq(cairn_devdb_url(&surl, &o), CAIRN_ENOTFOUND);
 	ck_assert_int_eq(cairn_devdb_stop(&o), 0);
 
-	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s", errmsg());
 	ck_assert_str_eq(url, want_url);
 	v = query(url, "SELECT 1");
 	ck_assert_str_eq(v, "1");
@@ -195,8 +194,7 @@ START_TEST(test_lifecycle)
 	surl = dir = NULL;
 
 	/* starting a running server: a no-op with the same URL */
-	ck_assert_msg(cairn_devdb_start(&url2, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url2, &o) == 0, "start: %s", errmsg());
 	ck_assert_str_eq(url2, url);
 	free(url2);
 	url2 = NULL;
@@ -217,8 +215,7 @@ START_TEST(test_lifecycle)
 	url2 = NULL;
 
 	/* a warm start keeps the data */
-	ck_assert_msg(cairn_devdb_start(&url2, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url2, &o) == 0, "start: %s", errmsg());
 	ck_assert_str_eq(url2, url);
 	ck_assert_int_eq(cairn_devdb_status(&running, NULL, NULL, &o), 0);
 	ck_assert(running);
@@ -239,8 +236,7 @@ START_TEST(test_start_failure_is_explained)
 	char *url = NULL, *conf, *orig;
 
 	o.repo_workdir = wd;
-	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s", errmsg());
 	ck_assert_int_eq(cairn_devdb_stop(&o), 0);
 
 	/* a setting the server rejects */
@@ -248,7 +244,8 @@ START_TEST(test_start_failure_is_explained)
 	orig = tu_read(conf, "postgresql.conf");
 	ck_assert_ptr_nonnull(orig);
 	ck_assert_int_eq(tu_sh(conf, "echo \"shared_buffers = 'lots'\" "
-				     ">> postgresql.conf"), 0);
+				     ">> postgresql.conf"),
+			 0);
 	ck_assert_int_ne(cairn_devdb_start(NULL, &o), 0);
 	e = cairn_error_last();
 	ck_assert_ptr_nonnull(e);
@@ -261,8 +258,7 @@ START_TEST(test_start_failure_is_explained)
 
 	/* fixed, it starts again */
 	tu_write(conf, "postgresql.conf", orig);
-	ck_assert_msg(cairn_devdb_start(NULL, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(NULL, &o) == 0, "start: %s", errmsg());
 	free(orig);
 	free(conf);
 	free(url);
@@ -278,8 +274,7 @@ static char *check_fallback(const char *wd)
 	struct stat st;
 
 	o.repo_workdir = wd;
-	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s", errmsg());
 	loc = tu_read(wd, ".cairn/pg-location");
 	ck_assert_msg(loc != NULL, "no .cairn/pg-location");
 	loc[strcspn(loc, "\n")] = '\0';
@@ -309,8 +304,7 @@ static char *check_fallback(const char *wd)
 	ck_assert_int_eq(cairn_devdb_status(&running, NULL, NULL, &o), 0);
 	ck_assert(!running);
 	free(url);
-	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s",
-		      errmsg());
+	ck_assert_msg(cairn_devdb_start(&url, &o) == 0, "start: %s", errmsg());
 	ck_assert_str_eq(url, want);
 	ck_assert_int_eq(cairn_devdb_stop(&o), 0);
 	free(url);

@@ -1,7 +1,7 @@
 /*
  * testutil.c - helpers for the Check suites; see testutil.h.
  */
-#define _GNU_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "testutil.h"
 
@@ -383,4 +385,75 @@ const char *tu_db_url(void)
 bool tu_contains(const char *haystack, const char *needle)
 {
 	return haystack && needle && strstr(haystack, needle) != NULL;
+}
+
+static PGconn *connect_or_die(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "testutil: cannot connect: %s",
+			PQerrorMessage(c));
+		abort();
+	}
+	PQsetNoticeProcessor(c, NULL, NULL);
+	return c;
+}
+
+char *tu_db_value(const char *url, const char *sql)
+{
+	PGconn *c = connect_or_die(url);
+	PGresult *r = PQexec(c, sql);
+	char *v = NULL;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+			v = strdup(PQgetvalue(r, 0, 0));
+	} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "tu_db_value: %s: %s", sql,
+			PQresultErrorMessage(r));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+int tu_db_exec(const char *url, const char *sql)
+{
+	PGconn *c = connect_or_die(url);
+	PGresult *r = PQexec(c, sql);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "tu_db_exec: %s: %s", sql,
+			PQresultErrorMessage(r));
+		rc = -1;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+char *tu_db_create(const char *prefix)
+{
+	static int counter;
+	const char *base = tu_db_url();
+	char name[64], sql[128], *url;
+	const char *q;
+
+	if (!base) {
+		fprintf(stderr, "testutil: CAIRN_TEST_DB_URL is not set (run through tests/run)\n");
+		abort();
+	}
+	snprintf(name, sizeof(name), "%s_%d_%d", prefix, (int)getpid(),
+		 ++counter);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	if (tu_db_exec(base, sql) < 0)
+		abort();
+	/* the test server's URL is postgresql:///postgres?host=...&user=... */
+	q = strchr(base, '?');
+	if (asprintf(&url, "postgresql:///%s%s", name, q ? q : "") < 0)
+		abort();
+	return url;
 }

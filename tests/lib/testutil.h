@@ -67,6 +67,18 @@ const char *tu_db_url(void);
 /* Path of the cairn binary under test. */
 const char *tu_cairn_bin(void);
 
+/*
+ * Creates a fresh database on the test server and returns its URL
+ * (caller frees).  Names are made unique per process.
+ */
+char *tu_db_create(const char *prefix);
+/* Runs sql on url; returns the first column of the first row or NULL.
+ * Caller frees.  abort()s on a connection failure; on an SQL error
+ * returns NULL and prints the error. */
+char *tu_db_value(const char *url, const char *sql);
+/* Runs sql on url; returns 0 or -1 (error printed). */
+int tu_db_exec(const char *url, const char *sql);
+
 /* True when haystack contains needle (NULL-safe). */
 bool tu_contains(const char *haystack, const char *needle);
 

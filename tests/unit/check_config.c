@@ -209,7 +209,7 @@ START_TEST(test_design_example)
 }
 END_TEST
 
-/* --- defaults -------------------------------------------------------------- */
+/* --- defaults ------------------------------------------------------ */
 
 static void assert_defaults(const cairn_config *cfg)
 {
@@ -629,7 +629,8 @@ START_TEST(test_wrong_types)
 	const cairn_error *e;
 
 	e = parse_err("ignore: { a: b }\n",
-		      "cairn.yaml:1:9: expected a list for 'ignore', got a map");
+		      "cairn.yaml:1:9: expected a list for 'ignore', got a "
+		      "map");
 	ck_assert(tu_contains(e->hint, "ignore: [a, b]"));
 	parse_err("hooks: [a]\n",
 		  "cairn.yaml:1:8: expected a map for 'hooks', got a list");
@@ -701,7 +702,8 @@ START_TEST(test_hook_kinds)
 {
 	const cairn_error *e;
 
-	e = parse_err("hooks:\n  on_error:\n    - run: [x]\n      sql: select 1\n",
+	e = parse_err("hooks:\n  on_error:\n    - run: [x]\n"
+		      "      sql: select 1\n",
 		      "cairn.yaml:4:7: hook has both 'run' and 'sql'");
 	ck_assert(tu_contains(e->hint, "exactly one of"));
 	parse_err("hooks:\n  on_error:\n    - sql: x\n      sql_file: y.sql\n",
@@ -770,7 +772,8 @@ START_TEST(test_durations)
 	ck_assert_uint_eq(cfg->hooks[3].timeout_ms, 3600000);
 	cairn_config_free(cfg);
 
-	e = parse_err("hooks:\n  on_error:\n    - run: [a]\n      timeout: 10 years\n",
+	e = parse_err("hooks:\n  on_error:\n    - run: [a]\n"
+		      "      timeout: 10 years\n",
 		      "cairn.yaml:4:16: invalid duration '10 years' for "
 		      "'timeout'");
 	ck_assert(tu_contains(e->hint, "500ms"));
@@ -791,12 +794,14 @@ START_TEST(test_schema_and_dir)
 	e = parse_err("schema: Cairn\n",
 		      "cairn.yaml:1:9: invalid schema name 'Cairn'");
 	ck_assert(tu_contains(e->hint, "lowercase"));
-	parse_err("schema: 1abc\n", "cairn.yaml:1:9: invalid schema name '1abc'");
+	parse_err("schema: 1abc\n",
+		  "cairn.yaml:1:9: invalid schema name '1abc'");
 	parse_err("schema: \"a;drop\"\n",
 		  "cairn.yaml:1:9: invalid schema name 'a;drop'");
 	parse_err("schema: \"\"\n", "cairn.yaml:1:9: empty value for 'schema'");
-	parse_err("schema: "
-		  "a234567890123456789012345678901234567890123456789012345678901234\n",
+	/* 64 characters: one more than PostgreSQL's limit */
+	parse_err("schema: a2345678901234567890123456789012345678901"
+		  "23456789012345678901234\n",
 		  "cairn.yaml:1:9: invalid schema name "
 		  "'a234567890123456789012345678901234567890'");
 	parse_err("migrations_dir: /srv/db\n",
@@ -869,7 +874,7 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* --- files ------------------------------------------------------------------ */
+/* --- files --------------------------------------------------------- */
 
 START_TEST(test_load_file)
 {
@@ -922,7 +927,8 @@ START_TEST(test_load_too_large)
 	ck_assert_int_ge(asprintf(&path, "%s/cairn.yaml", dir), 0);
 	ck_assert_int_eq(cairn_config_load(&cfg, path, NULL), CAIRN_ERROR);
 	ck_assert_int_eq(cairn_error_last()->klass, CAIRN_ERRCLASS_CONFIG);
-	ck_assert(tu_contains(cairn_error_last()->message, "larger than 1 MiB"));
+	ck_assert(tu_contains(cairn_error_last()->message,
+			      "larger than 1 MiB"));
 	ck_assert_int_eq(cairn_config_parse(&cfg, "x", big, n, NULL),
 			 CAIRN_ERROR);
 	/* exactly 1 MiB of comment is fine */

@@ -83,8 +83,8 @@ static bool pid_gone(pid_t pid)
 
 START_TEST(test_exit_codes)
 {
-	const char *argv3[] = { "/bin/sh", "-c", "exit 3", NULL };
-	const char *argv0[] = { "true", NULL };
+	const char *argv3[] = {"/bin/sh", "-c", "exit 3", NULL};
+	const char *argv0[] = {"true", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -108,7 +108,7 @@ END_TEST
 
 START_TEST(test_signal_status)
 {
-	const char *argv[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "kill -9 $$", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -123,9 +123,9 @@ END_TEST
 
 START_TEST(test_capture)
 {
-	const char *argv[] = { "/bin/sh", "-c",
-		"printf 'one\\n'; printf 'two\\n' >&2; printf 'three\\n'",
-		NULL };
+	const char *argv[] = {
+	    "/bin/sh", "-c",
+	    "printf 'one\\n'; printf 'two\\n' >&2; printf 'three\\n'", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -148,9 +148,10 @@ END_TEST
 START_TEST(test_large_output_capped)
 {
 	/* 10 MB on each stream at once, 1 MiB kept of each */
-	const char *argv[] = { "/bin/sh", "-c",
-		"head -c 10000000 /dev/zero & "
-		"head -c 10000000 /dev/zero >&2; wait", NULL };
+	const char *argv[] = {"/bin/sh", "-c",
+			      "head -c 10000000 /dev/zero & "
+			      "head -c 10000000 /dev/zero >&2; wait",
+			      NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -179,7 +180,7 @@ START_TEST(test_large_stdin_and_output)
 	/* cat echoes 8 MB while we are still writing: poll must interleave */
 	size_t n = 8 * 1024 * 1024, i;
 	char *data = malloc(n + 1);
-	const char *argv[] = { "cat", NULL };
+	const char *argv[] = {"cat", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -214,7 +215,7 @@ START_TEST(test_stdin_not_read)
 	/* the child exits at once; our writes hit EPIPE, not SIGPIPE */
 	size_t n = 4 * 1024 * 1024;
 	char *data = malloc(n);
-	const char *argv[] = { "true", NULL };
+	const char *argv[] = {"true", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	sigset_t pending, mask;
@@ -242,7 +243,7 @@ END_TEST
 
 START_TEST(test_no_stdin_is_dev_null)
 {
-	const char *argv[] = { "cat", NULL };
+	const char *argv[] = {"cat", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -258,7 +259,7 @@ END_TEST
 
 START_TEST(test_timeout)
 {
-	const char *argv[] = { "sleep", "30", NULL };
+	const char *argv[] = {"sleep", "30", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -278,8 +279,8 @@ END_TEST
 START_TEST(test_timeout_after_closing_output)
 {
 	/* no pipes left to wait on: the deadline holds while reaping */
-	const char *argv[] = { "/bin/sh", "-c",
-		"echo bye; exec >&- 2>&-; sleep 30", NULL };
+	const char *argv[] = {"/bin/sh", "-c",
+			      "echo bye; exec >&- 2>&-; sleep 30", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -299,8 +300,8 @@ START_TEST(test_timeout_kills_grandchild)
 {
 	/* the background sleep keeps our stdout open: only a group kill
 	 * ends the run on time */
-	const char *argv[] = { "/bin/sh", "-c",
-		"sleep 30 & echo $!; sleep 30", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "sleep 30 & echo $!; sleep 30",
+			      NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	long gc;
@@ -321,8 +322,7 @@ END_TEST
 START_TEST(test_timeout_sigkill_after_grace)
 {
 	/* the whole group ignores SIGTERM: SIGKILL after the grace */
-	const char *argv[] = { "/bin/sh", "-c", "trap '' TERM; sleep 30",
-			       NULL };
+	const char *argv[] = {"/bin/sh", "-c", "trap '' TERM; sleep 30", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -350,7 +350,7 @@ static volatile sig_atomic_t cancel_flag;
 
 static void *set_cancel_later(void *arg)
 {
-	struct timespec ts = { 0, 200 * 1000000L };
+	struct timespec ts = {0, 200 * 1000000L};
 
 	(void)arg;
 	nanosleep(&ts, NULL);
@@ -360,7 +360,7 @@ static void *set_cancel_later(void *arg)
 
 START_TEST(test_cancel)
 {
-	const char *argv[] = { "sleep", "30", NULL };
+	const char *argv[] = {"sleep", "30", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	pthread_t th;
@@ -373,8 +373,7 @@ START_TEST(test_cancel)
 	rc = cairn_spawn_run(&r, &o);
 	pthread_join(th, NULL);
 	ck_assert_int_eq(rc, CAIRN_EINTERRUPTED);
-	ck_assert_int_eq(cairn_error_last()->klass,
-			 CAIRN_ERRCLASS_INTERRUPTED);
+	ck_assert_int_eq(cairn_error_last()->klass, CAIRN_ERRCLASS_INTERRUPTED);
 	ck_assert(r.cancelled && !r.timed_out);
 	ck_assert_int_eq(r.status, 128 + SIGTERM);
 	ck_assert_msg(r.duration_ms < 2000, "duration %lld",
@@ -385,11 +384,13 @@ END_TEST
 
 START_TEST(test_env_add)
 {
-	const char *argv[] = { "/bin/sh", "-c",
-		"printf '%s|%s|%s' \"$CAIRN_SPAWN_T\" \"${HOME-unset}\" "
-		"\"$CAIRN_SPAWN_U\"", NULL };
-	const char *add[] = { "CAIRN_SPAWN_T=a b $(x)", "HOME",
-			      "CAIRN_SPAWN_U=1", "CAIRN_SPAWN_U=2", NULL };
+	const char *argv[] = {
+	    "/bin/sh", "-c",
+	    "printf '%s|%s|%s' \"$CAIRN_SPAWN_T\" \"${HOME-unset}\" "
+	    "\"$CAIRN_SPAWN_U\"",
+	    NULL};
+	const char *add[] = {"CAIRN_SPAWN_T=a b $(x)", "HOME",
+			     "CAIRN_SPAWN_U=1", "CAIRN_SPAWN_U=2", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -406,9 +407,9 @@ END_TEST
 START_TEST(test_env_full)
 {
 	/* no PATH in the child's environment: the default PATH finds env */
-	const char *argv[] = { "env", NULL };
-	const char *env[] = { "A=1", "B=two words", NULL };
-	const char *add[] = { "C=3", NULL };
+	const char *argv[] = {"env", NULL};
+	const char *env[] = {"A=1", "B=two words", NULL};
+	const char *add[] = {"C=3", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -428,8 +429,8 @@ END_TEST
 
 START_TEST(test_env_build)
 {
-	const char *base[] = { "A=1", "B=2", "C=3", NULL };
-	const char *add[] = { "B=x", "C", "D=4", "D=5", NULL };
+	const char *base[] = {"A=1", "B=2", "C=3", NULL};
+	const char *add[] = {"B=x", "C", "D=4", "D=5", NULL};
 	cairn_strvec v = CAIRN_STRVEC_INIT;
 
 	ck_assert_int_eq(cairn_spawn_env_build(&v, base, add), 0);
@@ -451,7 +452,7 @@ END_TEST
 
 START_TEST(test_cwd)
 {
-	const char *argv[] = { "pwd", NULL };
+	const char *argv[] = {"pwd", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	char *want, *missing;
@@ -470,7 +471,7 @@ START_TEST(test_cwd)
 	ck_assert_int_eq(r.status, 127);
 	ck_assert_int_eq(r.exec_errno, ENOENT);
 	ck_assert_msg(tu_contains(r.message, "cannot run 'pwd' in '") &&
-		      tu_contains(r.message, "No such file or directory"),
+			  tu_contains(r.message, "No such file or directory"),
 		      "%s", r.message);
 	cairn_spawn_result_dispose(&r);
 	free(missing);
@@ -480,9 +481,9 @@ END_TEST
 
 START_TEST(test_missing_program)
 {
-	const char *argv[] = { "cairn-no-such-program", "x", NULL };
-	const char *argv2[] = { "./not-executable", NULL };
-	const char *argv3[] = { "/nonexistent/dir/prog", NULL };
+	const char *argv[] = {"cairn-no-such-program", "x", NULL};
+	const char *argv2[] = {"./not-executable", NULL};
+	const char *argv3[] = {"/nonexistent/dir/prog", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -519,8 +520,8 @@ START_TEST(test_path_search)
 {
 	/* PATH of the child's environment, in order, skipping entries that
 	 * are missing or hold a non-executable file of that name */
-	const char *argv[] = { "cairn-test-prog", NULL };
-	const char *add[] = { NULL, NULL };
+	const char *argv[] = {"cairn-test-prog", NULL};
+	const char *add[] = {NULL, NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	char path[4096], *env_path;
@@ -555,7 +556,7 @@ END_TEST
 
 START_TEST(test_relative_program_in_cwd)
 {
-	const char *argv[] = { "./hook", "arg", NULL };
+	const char *argv[] = {"./hook", "arg", NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	char path[4096];
@@ -574,10 +575,12 @@ END_TEST
 
 START_TEST(test_metacharacters_are_data)
 {
-	const char *argv[] = { "printf", "[%s]\\n", "$(touch made1)",
-		"`touch made2`", "; touch made3", "a && touch made4 | x",
-		"> made5", "'\"quoted\"'", "line1\nline2", "*", "$HOME",
-		NULL };
+	const char *argv[] = {"printf",		"[%s]\\n",
+			      "$(touch made1)", "`touch made2`",
+			      "; touch made3",	"a && touch made4 | x",
+			      "> made5",	"'\"quoted\"'",
+			      "line1\nline2",	"*",
+			      "$HOME",		NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	int i;
@@ -605,7 +608,7 @@ START_TEST(test_fds_not_inherited)
 	/* a descriptor we opened without O_CLOEXEC must not reach hooks */
 	int fd = open("/dev/null", O_RDONLY);
 	char script[128];
-	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
@@ -623,8 +626,9 @@ END_TEST
 START_TEST(test_signals_reset_in_child)
 {
 	/* we ignore SIGTERM and block SIGUSR1: the child must not */
-	const char *argv[] = { "/bin/sh", "-c",
-		"grep -E '^(SigIgn|SigBlk)' /proc/self/status", NULL };
+	const char *argv[] = {"/bin/sh", "-c",
+			      "grep -E '^(SigIgn|SigBlk)' /proc/self/status",
+			      NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	struct sigaction sa, old_sa;
@@ -648,8 +652,8 @@ END_TEST
 
 START_TEST(test_inherit_output)
 {
-	const char *argv[] = { "/bin/sh", "-c", "echo to-out; echo to-err >&2",
-			       NULL };
+	const char *argv[] = {"/bin/sh", "-c", "echo to-out; echo to-err >&2",
+			      NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 	int saved = dup(1), fd;
@@ -679,7 +683,7 @@ END_TEST
 
 START_TEST(test_bad_options)
 {
-	const char *empty[] = { NULL };
+	const char *empty[] = {NULL};
 	cairn_spawn_options o = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
 
