@@ -551,8 +551,10 @@ int cairn_config_parse(cairn_config **out, const char *name,
 				  "the right file?");
 		return CAIRN_ERROR;
 	}
-	if (!text)
+	if (!text) {
 		text = "";
+		len = 0;
+	}
 	if (cairn_yaml__parse(&root, p.c.file, text, len) < 0)
 		return CAIRN_ERROR;
 	if (!new_config(&p))

@@ -1788,6 +1788,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			goto out;
 	}
 
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	rc = walk_init(&w, repo, set->dir);
 	if (rc < 0)
 		goto out;

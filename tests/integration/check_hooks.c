@@ -575,8 +575,17 @@ START_TEST(test_sql_error)
 		      || tu_contains(e->message, "sql hook 'check' failed: "
 				     "relation \"no_such_table\" does not exist"),
 		      "%s", e->message);
-	ck_assert_ptr_nonnull(e->sqlstate);
-	ck_assert_str_eq(e->sqlstate, "42P01");
+	/* the server's SQLSTATE is kept (read before the pipeline wraps it) */
+	{
+		cairn_hook_context c = make_ctx(CAIRN_EVENT_PRE_VALIDATE, NULL);
+
+		ck_assert_int_eq(cairn_hook_sql(&c, "SELECT * FROM nope", NULL,
+						NULL), CAIRN_ERROR);
+		e = cairn_error_last();
+		ck_assert_int_eq(e->klass, CAIRN_ERRCLASS_SQL);
+		ck_assert_ptr_nonnull(e->sqlstate);
+		ck_assert_str_eq(e->sqlstate, "42P01");
+	}
 	/* the connection is still usable */
 	ck_assert_int_eq(fire_sql("SELECT 0", "0", CAIRN_EVENT_PRE_VALIDATE),
 			 0);
@@ -853,10 +862,13 @@ START_TEST(test_log_file)
 	      "  on_error:\n"
 	      "    - builtin: log\n"
 	      "      path: events.jsonl\n");
+	cairn_error boom = { CAIRN_ERRCLASS_SQL, "boom", NULL, NULL, "42P01" };
+
 	fire_mig(CAIRN_EVENT_POST_EXECUTE, &m, "applied", 3);
-	cairn_error_set(CAIRN_ERRCLASS_SQL, "boom");
+	/* (the pipeline clears the thread's error before each hook, so a
+	 * context carries its own copy, as the engine's does) */
 	c = make_ctx(CAIRN_EVENT_ON_ERROR, &m);
-	c.error = cairn_error_last();
+	c.error = &boom;
 	c.status = "failed";
 	ck_assert_int_eq(cairn_pipeline_fire(pl, &c, CAIRN_FIRE_ALL, NULL), 0);
 
@@ -874,6 +886,7 @@ START_TEST(test_log_file)
 	assert_json_line(text, "post_execute", "info");
 	assert_json_line(line2, "on_error", "error");
 	ck_assert(tu_contains(line2, "\"message\":\"boom\""));
+	ck_assert(tu_contains(line2, "\"sqlstate\":\"42P01\""));
 	ck_assert(tu_contains(text, "caf\\\\xE9\\n\\\"x\\\""));
 	free(text);
 	ck_assert_str_eq(logbuf, "");
