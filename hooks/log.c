@@ -127,8 +127,9 @@ static int log_event(const cairn_hook_context *ctx, void *payload)
 		h->line = p;
 		h->line_alloc = need;
 	}
-	n = snprintf(h->line, h->line_alloc, "{\"ts\":\"%s\",\"level\":\"%s\"%s",
-		     ts, level, jlen > 2 ? "," : "");
+	n = snprintf(h->line, h->line_alloc,
+		     "{\"ts\":\"%s\",\"level\":\"%s\"%s", ts, level,
+		     jlen > 2 ? "," : "");
 	if (n < 0 || (size_t)n + jlen + 1 > h->line_alloc) {
 		h->set_error(CAIRN_ERRCLASS_HOOK, "log: line too long");
 		goto out;
@@ -195,9 +196,9 @@ int cairn_builtin_log_init(const cairn_plugin_api *api)
 	h->set_error = api->set_error;
 	h->log = api->log;
 	h->name = strdup(api->spec->name ? api->spec->name : "builtin:log");
-	if (!h->name || (path && *path &&
-			 !(h->path = resolve(path,
-					     cairn_plugin_option(api, "workdir"))))) {
+	if (path && *path)
+		h->path = resolve(path, cairn_plugin_option(api, "workdir"));
+	if (!h->name || (path && *path && !h->path)) {
 		log_hook_free(h);
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	}

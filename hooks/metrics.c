@@ -433,9 +433,9 @@ int cairn_builtin_metrics_init(const cairn_plugin_api *api)
 	m->log = api->log;
 	m->name = strdup(api->spec->name ? api->spec->name
 					 : "builtin:metrics");
-	if (!m->name ||
-	    (file && *file &&
-	     !(m->file = resolve(file, cairn_plugin_option(api, "workdir"))))) {
+	if (file && *file)
+		m->file = resolve(file, cairn_plugin_option(api, "workdir"));
+	if (!m->name || (file && *file && !m->file)) {
 		metrics_release(m);
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	}

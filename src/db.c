@@ -65,6 +65,48 @@ int cairn_db_redact(char **out, const char *conninfo)
 	return *out ? 0 : CAIRN_ERROR;
 }
 
+static void append_value(cairn_buf *b, const char *v)
+{
+	cairn_buf_putc(b, '\'');
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			cairn_buf_putc(b, '\\');
+		cairn_buf_putc(b, *v);
+	}
+	cairn_buf_putc(b, '\'');
+}
+
+int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
+				  const char *dbname)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	cairn_buf b = CAIRN_BUF_INIT;
+
+	*out = NULL;
+	opts = PQconninfoParse(conninfo ? conninfo : "", &err);
+	if (!opts) {
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "cannot parse the connection string");
+		if (err)
+			cairn_error__detail("%s", err);
+		PQfreemem(err);
+		return CAIRN_ERROR;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (!strcmp(o->keyword, "dbname") || !o->val || !*o->val)
+			continue;
+		cairn_buf_printf(&b, "%s=", o->keyword);
+		append_value(&b, o->val);
+		cairn_buf_putc(&b, ' ');
+	}
+	cairn_buf_puts(&b, "dbname=");
+	append_value(&b, dbname);
+	PQconninfoFree(opts);
+	*out = cairn_buf_detach(&b);
+	return *out ? 0 : cairn_error__oom();
+}
+
 int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 {
 	const char *keys[5], *vals[5];

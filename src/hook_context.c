@@ -269,14 +269,16 @@ int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx)
 	    env_put(out, "CAIRN_ENV", ctx->environment) < 0 ||
 	    env_put(out, "CAIRN_RUN_ID", ctx->run_id) < 0 ||
 	    env_put(out, "CAIRN_DIRECTION", ctx->direction) < 0 ||
-	    env_put(out, "CAIRN_MIGRATION_VERSION", m ? m->version : NULL) < 0 ||
+	    env_put(out, "CAIRN_MIGRATION_VERSION",
+		    m ? m->version : NULL) < 0 ||
 	    env_put(out, "CAIRN_MIGRATION_NAME", m ? m->name : NULL) < 0 ||
 	    env_put(out, "CAIRN_MIGRATION_FILE",
 		    m ? context_file(ctx) : NULL) < 0 ||
 	    env_put(out, "CAIRN_MIGRATION_CHECKSUM",
 		    m ? m->checksum : NULL) < 0 ||
 	    env_put(out, "CAIRN_COMMIT", ci ? ci->sha : NULL) < 0 ||
-	    env_put(out, "CAIRN_AUTHOR_NAME", ci ? ci->author_name : NULL) < 0 ||
+	    env_put(out, "CAIRN_AUTHOR_NAME",
+		    ci ? ci->author_name : NULL) < 0 ||
 	    env_put(out, "CAIRN_AUTHOR_EMAIL",
 		    ci ? ci->author_email : NULL) < 0 ||
 	    env_put(out, "CAIRN_STATUS", ctx->status) < 0 ||

@@ -225,7 +225,8 @@ static int fail(const exec_hook *h, const cairn_spawn_result *r)
 
 	if (r->exec_failed) {
 		cairn_error__set(CAIRN_ERRCLASS_HOOK,
-				 "exec hook '%s' could not be started", h->name);
+				 "exec hook '%s' could not be started",
+				 h->name);
 		if (r->message)
 			cairn_error__detail("%s", r->message);
 		cairn_error__hint("check the program in the hook's run: "

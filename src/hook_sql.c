@@ -13,8 +13,10 @@
  * registered with in_transaction set, so the engine runs it after BEGIN
  * at pre_execute and before COMMIT at post_execute: a failing check
  * rolls the migration back with it.  At run-level events it just runs on
- * the connection.  sql_file is read when the pipeline is built, relative
- * to the repository work dir.  expect:
+ * the connection.  In a dry run without a connection it is skipped with
+ * a note in the log; anywhere else a missing connection is an error.
+ * sql_file is read when the pipeline is built, relative to the
+ * repository work dir.  expect:
  *
  *   0      the first column of the first row is zero ("0", "0.00");
  *          no row at all fails
@@ -265,6 +267,23 @@ static int expect_failed(const sql_hook *h, const char *expected,
 	return CAIRN_ERROR;
 }
 
+/* Replaces the server's "canceling statement" error with ours. */
+static int timeout_error(const sql_hook *h)
+{
+	cairn_error_saved saved;
+
+	cairn_error__save(&saved);
+	cairn_error__set(CAIRN_ERRCLASS_HOOK,
+			 "sql hook '%s' timed out after %llu ms", h->name,
+			 (unsigned long long)h->timeout_ms);
+	if (saved.message)
+		cairn_error__detail("%s", saved.message);
+	cairn_error__hint("raise the hook's timeout: or make the query "
+			  "faster");
+	cairn_error__saved_dispose(&saved);
+	return CAIRN_ERROR;
+}
+
 static int sql_hook_run(const cairn_hook_context *ctx, void *payload)
 {
 	sql_hook *h = payload;
@@ -273,25 +292,15 @@ static int sql_hook_run(const cairn_hook_context *ctx, void *payload)
 	bool timed_out = false;
 	int rc;
 
+	if (ctx->dry_run && (!ctx->session || !ctx->session->db)) {
+		cairn_hook_log(ctx, h->name, "skipped: a dry run has no "
+			       "database connection");
+		return 0;
+	}
 	rc = cairn_hook__sql_run(ctx, h->sql, h->timeout_ms, h->what, &value,
 				 &rows, &timed_out);
-	if (rc < 0) {
-		if (timed_out) {
-			cairn_error_saved saved;
-
-			cairn_error__save(&saved);
-			cairn_error__set(CAIRN_ERRCLASS_HOOK,
-					 "sql hook '%s' timed out after %llu ms",
-					 h->name,
-					 (unsigned long long)h->timeout_ms);
-			if (saved.message)
-				cairn_error__detail("%s", saved.message);
-			cairn_error__hint("raise the hook's timeout: or make "
-					  "the query faster");
-			cairn_error__saved_dispose(&saved);
-		}
-		return rc;
-	}
+	if (rc < 0)
+		return timed_out ? timeout_error(h) : rc;
 	switch (h->expect) {
 	case CAIRN_EXPECT_NONE:
 		break;

@@ -486,6 +486,10 @@ static int batch_error(run *r, PGresult *res, const cairn_migration *m,
 			label);
 		return CAIRN_EINTERRUPTED;
 	}
+	snprintf(r->r->failed_version, sizeof(r->r->failed_version), "%s",
+		 m->version);
+	snprintf(r->r->failed_file, sizeof(r->r->failed_file), "%s", file);
+	r->r->failed_line = line;
 	if (line)
 		cairn_buf_printf(&d, "%s line %u", file, line);
 	else
@@ -577,6 +581,7 @@ int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 				cairn_error__save(&s);
 				cairn_buf_printf(&d, "%s line %u (statement %zu)",
 						 file, st.items[i].line, i + 1);
+				r->r->failed_line = st.items[i].line;
 				if (s.detail && strchr(s.detail, ':'))
 					cairn_buf_puts(&d, strchr(s.detail, ':'));
 				cairn_error__restore(&s);

@@ -49,6 +49,14 @@ CAIRN_EXTERN(int) cairn_db_redact(char **out, const char *conninfo);
  */
 CAIRN_EXTERN(void) cairn_db_cancel(cairn_db *db);
 
+/*
+ * The same connection string pointed at another database (key=value
+ * form, values quoted).  Caller frees *out.
+ */
+CAIRN_EXTERN(int) cairn_db_conninfo_with_dbname(char **out,
+						const char *conninfo,
+						const char *dbname);
+
 /* True when the connection is still usable. */
 CAIRN_EXTERN(bool) cairn_db_is_ok(const cairn_db *db);
 

@@ -138,6 +138,10 @@ typedef struct cairn_run_result {
 	cairn_findings findings; /* why the run did not start, if it did not */
 	char **plan;          /* dry run: "<version>_<name>" in order */
 	size_t plan_count;
+	/* where the failing statement was, when a migration failed */
+	char failed_version[24];
+	char failed_file[512];
+	unsigned failed_line;
 } cairn_run_result;
 
 CAIRN_EXTERN(int) cairn_migrate_up(cairn_run_result *out,

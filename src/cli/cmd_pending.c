@@ -20,7 +20,6 @@ static int not_built(struct cli *cli, const char *what)
 		return not_built(cli, what);                     \
 	}
 
-PENDING(cmd_lint, "cairn lint")
 PENDING(cmd_githooks, "cairn githooks")
 PENDING(cmd_githook, "cairn githook")
 

@@ -112,6 +112,62 @@ int cli_open_db(struct cli *cli, cairn_db **out)
 	return 0;
 }
 
+int cli_open_db_optional(struct cli *cli, cairn_db **out, char **why)
+{
+	cairn_db_options o = CAIRN_DB_OPTIONS_INIT;
+	const cairn_environment *env;
+	const cairn_config *cfg;
+	const char *url = NULL;
+	char *devurl = NULL;
+	int rc;
+
+	*out = NULL;
+	*why = NULL;
+	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))
+		return rc;
+	if (cli->db_url && *cli->db_url)
+		url = cli->db_url;
+	else if (env->database_url && *env->database_url)
+		url = env->database_url;
+	else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL"))
+		url = getenv("DATABASE_URL");
+	else if (!strcmp(env->name, "development") && !pg_env_set()) {
+		cairn_devdb_options dopts = CAIRN_DEVDB_OPTIONS_INIT;
+		cairn_repo *repo;
+		bool running = false;
+
+		if ((rc = cli_repo(cli, &repo)))
+			return rc;
+		dopts.repo_workdir = cairn_repo_workdir(repo);
+		if (!dopts.repo_workdir ||
+		    cairn_devdb_status(&running, &devurl, NULL, &dopts) < 0 ||
+		    !running) {
+			cairn_error_clear();
+			free(devurl);
+			*why = strdup("the development database is not running");
+			return 0;
+		}
+		url = devurl;
+	} else if (strcmp(env->name, "development") != 0 && !pg_env_set()) {
+		if (asprintf(why, "environment '%s' has no database_url", env->name) < 0)
+			*why = NULL;
+		return 0;
+	}
+	o.conninfo = url;
+	o.schema = cfg->schema;
+	o.application_name = "cairn check";
+	o.connect_timeout_ms = 3000;
+	if (cairn_db_connect(out, &o) < 0) {
+		const cairn_error *e = cairn_error_last();
+
+		*why = strdup(e && e->detail ? e->detail : "cannot connect");
+		cairn_error_clear();
+		*out = NULL;
+	}
+	free(devurl);
+	return 0;
+}
+
 int cli_build_pipeline(struct cli *cli, cairn_pipeline **out)
 {
 	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;

@@ -22,6 +22,15 @@
  */
 int cli_open_db(struct cli *cli, cairn_db **out);
 
+/*
+ * Like cli_open_db for checks that may go without a database (validate,
+ * pre-push): never starts the development database (uses it only when
+ * it is already running), connects with a short timeout, and on failure
+ * leaves *out NULL, returns 0 and puts the reason in *why (caller frees).
+ * Configuration errors still return an exit code.
+ */
+int cli_open_db_optional(struct cli *cli, cairn_db **out, char **why);
+
 /* The hook pipeline described by the configuration (built-ins included). */
 int cli_build_pipeline(struct cli *cli, cairn_pipeline **out);
 

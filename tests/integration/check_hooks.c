@@ -42,6 +42,16 @@ static volatile sig_atomic_t cancel_flag;
 static char logbuf[65536];
 static char hostile[1024];
 
+static size_t n_hooks(cairn_event ev)
+{
+	return cairn_pipeline_count(pl, ev);
+}
+
+static const cairn_hook *hook_at(cairn_event ev, size_t i)
+{
+	return cairn_pipeline_get(pl, ev, i);
+}
+
 static void log_capture(const char *source, const char *text, void *payload)
 {
 	size_t n = strlen(logbuf);
@@ -611,8 +621,7 @@ START_TEST(test_sql_multi_statement_and_transaction)
 	      "    - sql: SELECT count(*) FROM tx\n"
 	      "      expect: 0\n"
 	      "      name: gate\n");
-	ck_assert(cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 0)
-			  ->in_transaction);
+	ck_assert(hook_at(CAIRN_EVENT_POST_EXECUTE, 0)->in_transaction);
 	c = make_ctx(CAIRN_EVENT_POST_EXECUTE, NULL);
 	c.in_transaction = true;
 	/* outside the transaction phase the sql hook does not run */
@@ -636,8 +645,8 @@ START_TEST(test_sql_file)
 	      "  post_validate:\n"
 	      "    - sql_file: checks/zero.sql\n"
 	      "      expect: 0\n");
-	ck_assert_str_eq(cairn_pipeline_get(pl, CAIRN_EVENT_POST_VALIDATE, 0)
-				 ->name, "sql:zero.sql");
+	ck_assert_str_eq(hook_at(CAIRN_EVENT_POST_VALIDATE, 0)->name,
+			 "sql:zero.sql");
 	/* read at build time: removing the file changes nothing */
 	tu_rmrf(dir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -699,6 +708,27 @@ START_TEST(test_hook_sql_api)
 	ck_assert_int_eq(cairn_hook_sql(&c, "", &v, &rows), 0);
 	ck_assert_uint_eq(rows, 0);
 
+	/* an sql hook in a dry run without a database is skipped */
+	{
+		struct cairn_session nodb = { NULL, NULL, NULL };
+		cairn_hook_context d = make_ctx(CAIRN_EVENT_PRE_VALIDATE, NULL);
+
+		build("hooks:\n"
+		      "  pre_validate:\n"
+		      "    - sql: SELECT 1\n"
+		      "      name: gate\n");
+		d.session = &nodb;
+		d.dry_run = true;
+		ck_assert_int_eq(cairn_pipeline_fire(pl, &d, CAIRN_FIRE_ALL,
+						     NULL), 0);
+		ck_assert(tu_contains(logbuf, "[gate] skipped: a dry run"));
+		d.dry_run = false;
+		ck_assert_int_eq(cairn_pipeline_fire(pl, &d, CAIRN_FIRE_ALL,
+						     NULL), CAIRN_EVETO);
+		ck_assert(tu_contains(cairn_error_last()->message,
+				      "sql hooks need a database connection"));
+	}
+
 	/* an interrupted run cancels the query */
 	cancel_flag = 1;
 	ck_assert_int_eq(cairn_hook_sql(&c, "SELECT pg_sleep(20)", NULL, NULL),
@@ -738,10 +768,10 @@ START_TEST(test_metrics)
 	      "  post_complete:\n"
 	      "    - builtin: metrics\n"
 	      "      metrics_file: metrics.prom\n");
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_ROLLBACK), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_ON_ERROR), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_COMPLETE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_ROLLBACK), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_ON_ERROR), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_COMPLETE), 1);
 
 	fire_mig(CAIRN_EVENT_POST_EXECUTE, &m1, "applied", 10);
 	fire_mig(CAIRN_EVENT_POST_EXECUTE, &m2, "applied", 20);

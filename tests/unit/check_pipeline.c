@@ -57,13 +57,23 @@ static int rec_fail_silent(const cairn_hook_context *ctx, void *payload)
 	return 7;
 }
 
+static cairn_pipeline *pl;
+
+static size_t n_hooks(cairn_event ev)
+{
+	return cairn_pipeline_count(pl, ev);
+}
+
+static const cairn_hook *hook_at(cairn_event ev, size_t i)
+{
+	return cairn_pipeline_get(pl, ev, i);
+}
+
 static void count_free(void *payload)
 {
 	(void)payload;
 	freed++;
 }
-
-static cairn_pipeline *pl;
 
 static void setup(void)
 {
@@ -144,12 +154,12 @@ START_TEST(test_order)
 	add(CAIRN_EVENT_POST_EXECUTE, "b", rec_ok, CAIRN_ON_FAILURE_ABORT);
 	add(CAIRN_EVENT_POST_EXECUTE, "c", rec_ok, CAIRN_ON_FAILURE_ABORT);
 
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 3);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_PRE_EXECUTE), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_ON_ERROR), 0);
-	ck_assert_str_eq(cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 1)->name,
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 3);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_PRE_EXECUTE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_ON_ERROR), 0);
+	ck_assert_str_eq(hook_at(CAIRN_EVENT_POST_EXECUTE, 1)->name,
 			 "b");
-	ck_assert_ptr_null(cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 3));
+	ck_assert_ptr_null(hook_at(CAIRN_EVENT_POST_EXECUTE, 3));
 	ck_assert_ptr_null(cairn_pipeline_get(pl, (cairn_event)99, 0));
 
 	ck_assert_int_eq(fire(CAIRN_EVENT_POST_EXECUTE, NULL, NULL), 0);
@@ -177,7 +187,7 @@ START_TEST(test_add_copies_strings)
 	ck_assert_int_eq(cairn_pipeline_add(pl, &h, NULL), 0);
 	name[0] = 'X';
 	envs[0] = "staging";
-	ck_assert_str_eq(cairn_pipeline_get(pl, CAIRN_EVENT_POST_COMPLETE, 0)->name,
+	ck_assert_str_eq(hook_at(CAIRN_EVENT_POST_COMPLETE, 0)->name,
 			 "tmp");
 	ck_assert_int_eq(fire(CAIRN_EVENT_POST_COMPLETE, NULL, NULL), 0);
 	ck_assert_str_eq(trace, "p");
@@ -296,13 +306,13 @@ START_TEST(test_object_hooks)
 	o.free_payload = count_free;
 	add(CAIRN_EVENT_PRE_EXECUTE, "first", rec_ok, CAIRN_ON_FAILURE_ABORT);
 	ck_assert_int_eq(cairn_pipeline_add_object(pl, &o, &id), 0);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_PRE_EXECUTE), 2);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_PRE_ROLLBACK), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_ROLLBACK), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_ON_ERROR), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_COMPLETE), 0);
-	ck_assert_str_eq(cairn_pipeline_get(pl, CAIRN_EVENT_ON_ERROR, 0)->kind,
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_PRE_EXECUTE), 2);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_PRE_ROLLBACK), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_ROLLBACK), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_ON_ERROR), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_COMPLETE), 0);
+	ck_assert_str_eq(hook_at(CAIRN_EVENT_ON_ERROR, 0)->kind,
 			 "object");
 
 	fire(CAIRN_EVENT_PRE_EXECUTE, NULL, NULL);
@@ -316,15 +326,15 @@ START_TEST(test_object_hooks)
 	/* one id removes every callback, and the payload is freed once */
 	ck_assert_int_eq(cairn_pipeline_remove(pl, id), 0);
 	ck_assert_int_eq(freed, 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_PRE_EXECUTE), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_ON_ERROR), 0);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_PRE_EXECUTE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_ON_ERROR), 0);
 
 	/* an object with only `after` */
 	o.before = NULL;
 	o.on_error = NULL;
 	ck_assert_int_eq(cairn_pipeline_add_object(pl, &o, NULL), 0);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 1);
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_PRE_ROLLBACK), 0);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 1);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_PRE_ROLLBACK), 0);
 	cairn_pipeline_clear(pl);
 	ck_assert_int_eq(freed, 2);
 
@@ -450,6 +460,7 @@ START_TEST(test_only_migrations)
 				       "db/migrations/0042_x.up.sql");
 	cairn_migration bill = make_mig("0003", "3", "invoices",
 					"db/migrations/billing/0003_invoices.up.sql");
+	const cairn_hook *h2;
 	cairn_hook_context c;
 
 	h.name = h.payload = "g";
@@ -477,11 +488,10 @@ START_TEST(test_only_migrations)
 	ck_assert_str_eq(trace, "g,p");
 
 	c = make_ctx(CAIRN_EVENT_POST_EXECUTE, &orders);
-	ck_assert(!cairn_hook_matches(cairn_pipeline_get(pl,
-			CAIRN_EVENT_POST_EXECUTE, 0), &c));
+	h2 = hook_at(CAIRN_EVENT_POST_EXECUTE, 0);
+	ck_assert(!cairn_hook_matches(h2, &c));
 	c.migration = &users;
-	ck_assert(cairn_hook_matches(cairn_pipeline_get(pl,
-			CAIRN_EVENT_POST_EXECUTE, 0), &c));
+	ck_assert(cairn_hook_matches(h2, &c));
 }
 END_TEST
 
@@ -541,7 +551,8 @@ START_TEST(test_observer)
 	add(CAIRN_EVENT_PRE_EXECUTE, "veto", rec_fail, CAIRN_ON_FAILURE_ABORT);
 	add(CAIRN_EVENT_PRE_EXECUTE, "never", rec_ok, CAIRN_ON_FAILURE_ABORT);
 
-	ck_assert_int_eq(fire(CAIRN_EVENT_PRE_EXECUTE, NULL, NULL), CAIRN_EVETO);
+	ck_assert_int_eq(fire(CAIRN_EVENT_PRE_EXECUTE, NULL, NULL),
+			 CAIRN_EVETO);
 	ck_assert_str_eq(seen, "ok:0:0:-;skip:0:1:-;warned:1:0:warned said no;"
 			       "veto:1:0:veto said no;");
 	ck_assert_str_eq(trace, "ok,warned,veto");
@@ -882,12 +893,12 @@ START_TEST(test_build_from_config)
 		"      refs: [refs/heads/main, refs/tags/v*]\n", dir), 0);
 	ck_assert_int_eq(fake_init_calls, 2);
 
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 4);
-	h = cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 0);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 4);
+	h = hook_at(CAIRN_EVENT_POST_EXECUTE, 0);
 	ck_assert_str_eq(h->name, "one");
 	ck_assert_str_eq(h->kind, "sql");
 	ck_assert(h->in_transaction);
-	h = cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 1);
+	h = hook_at(CAIRN_EVENT_POST_EXECUTE, 1);
 	ck_assert_str_eq(h->kind, "exec");
 	ck_assert(!h->in_transaction);
 	ck_assert_int_eq(h->on_failure, CAIRN_ON_FAILURE_WARN);
@@ -895,14 +906,14 @@ START_TEST(test_build_from_config)
 	ck_assert_str_eq(h->only_environments[0], "production");
 	ck_assert_ptr_null(h->only_environments[1]);
 	ck_assert_str_eq(h->only_migrations[0], "*users*");
-	h = cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 2);
+	h = hook_at(CAIRN_EVENT_POST_EXECUTE, 2);
 	ck_assert_str_eq(h->kind, "sql");
 	ck_assert_ptr_null(h->only_environments);
-	h = cairn_pipeline_get(pl, CAIRN_EVENT_POST_EXECUTE, 3);
+	h = hook_at(CAIRN_EVENT_POST_EXECUTE, 3);
 	ck_assert_str_eq(h->kind, "exec");
 
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_ON_ERROR), 2);
-	h = cairn_pipeline_get(pl, CAIRN_EVENT_ON_ERROR, 0);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_ON_ERROR), 2);
+	h = hook_at(CAIRN_EVENT_ON_ERROR, 0);
 	ck_assert_str_eq(h->name, "builtin:log");
 	ck_assert_str_eq(h->kind, "builtin");
 	ck_assert_int_eq(h->on_failure, CAIRN_ON_FAILURE_IGNORE);
@@ -975,7 +986,7 @@ START_TEST(test_build_missing_sql_file)
 				  "sql_file 'checks/missing.sql'"), "%s",
 		      e->message);
 	ck_assert(tu_contains(e->message, "No such file"));
-	ck_assert_uint_eq(cairn_pipeline_count(pl, CAIRN_EVENT_POST_EXECUTE), 0);
+	ck_assert_uint_eq(n_hooks(CAIRN_EVENT_POST_EXECUTE), 0);
 	tu_rmrf(dir);
 	free(dir);
 }

@@ -1,0 +1,918 @@
+/*
+ * prepush.c - the checks behind cairn's git hooks; see
+ * include/cairn/prepush.h for what is checked and against which base.
+ *
+ * Input.  git's hook input is read strictly, line by line, with a cap on
+ * the length of a line: fields are separated by exactly one space, ids
+ * are 40 or 64 hex digits (stored lowercase), a CR before the LF is
+ * dropped and an empty line is skipped.  Anything else is an error whose
+ * message gives the line number and quotes (escaped, shortened) the
+ * offending field, so a hook that is fed garbage says so instead of
+ * letting a push through unchecked.
+ *
+ * Checks.  cairn_validate_run() reads every file of a set; a pre-push
+ * check must cost what the push changes, so this file runs the same
+ * checks (same codes, messages and hints) on the migrations that are new
+ * or changed since the base only:
+ *
+ *   1. the subtree ids of the migrations directory at the base and at the
+ *      pushed commit are compared first: equal ids end the check;
+ *   2. both sets are listed by name (no contents); a migration is
+ *      "touched" when its version is new or its up or down blob differs;
+ *   3. touched migrations are read (size, NULs, UTF-8, directives);
+ *   4. the set's findings are kept, less those the base set has too;
+ *   5. deletions, edits, renames and out-of-order versions are found by
+ *      comparing versions and blob ids with the base set.
+ *
+ * Finding the base of a new ref walks from the pushed commit with every
+ * remote-tracking ref of the remote hidden (libgit2's revwalk stops where
+ * their histories begin); the parents of walked commits that were not
+ * walked themselves are the boundary, the newest commits the remote is
+ * known to have.
+ *
+ * The database checks use the tracking table only when it exists (a hook
+ * never creates cairn's schema) and reuse cairn_status_compute(), which
+ * reads a file only when its blob differs from the applied one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "cairn/prepush.h"
+#include "cairn/range.h"
+#include "buf.h"
+#include "db.h"
+#include "error.h"
+#include "migration_internal.h"
+#include "repo_internal.h"
+#include "util.h"
+
+/* How many commits blame walks without a base (a first push). */
+#define BLAME_MAX_COMMITS 50000
+
+/* ---- input ------------------------------------------------------------ */
+
+bool cairn_oid_hex_is_zero(const char *hex)
+{
+	if (!hex || !*hex)
+		return true;
+	for (; *hex; hex++)
+		if (*hex != '0')
+			return false;
+	return true;
+}
+
+/* Quotes a field for a message: escaped, at most 60 bytes of it. */
+static int quote_field(cairn_buf *out, const char *s, size_t len)
+{
+	bool cut = len > 60;
+
+	if (cairn_buf_putc(out, '\'') < 0 ||
+	    cairn_migration__quote(out, s, cut ? 60 : len) < 0 ||
+	    (cut && cairn_buf_puts(out, "...") < 0))
+		return CAIRN_ERROR;
+	return cairn_buf_putc(out, '\'');
+}
+
+static int input_error(const char *what, unsigned line, const char *reason,
+		       const char *field, size_t field_len, const char *format)
+{
+	cairn_buf q = CAIRN_BUF_INIT;
+
+	if (field && quote_field(&q, field, field_len) < 0)
+		return CAIRN_ERROR;
+	if (field)
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "malformed %s input on line %u: %s %s", what,
+				 line, q.ptr, reason);
+	else
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "malformed %s input on line %u: %s", what,
+				 line, reason);
+	cairn_error__detail("git writes one line per ref: '%s'.", format);
+	cairn_buf_dispose(&q);
+	return CAIRN_ERROR;
+}
+
+static bool is_hex_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != 40 && len != 64)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static void copy_id(char out[CAIRN_OID_HEXSZ], const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] + 32) : s[i];
+	out[len] = '\0';
+}
+
+struct field {
+	const char *p;
+	size_t len;
+};
+
+struct line_reader {
+	const char *data;
+	size_t len;
+	size_t pos;
+	unsigned line;
+	const char *what;
+	const char *format;
+};
+
+/*
+ * The next non-empty line without its LF (and CR): 1, 0 at the end, or
+ * CAIRN_ERROR for a line that is too long or holds a NUL byte.
+ */
+static int next_line(struct line_reader *r, const char **p, size_t *n)
+{
+	while (r->pos < r->len) {
+		const char *s = r->data + r->pos;
+		const char *nl = memchr(s, '\n', r->len - r->pos);
+		size_t l = nl ? (size_t)(nl - s) : r->len - r->pos;
+
+		r->line++;
+		r->pos += l + (nl ? 1 : 0);
+		if (l && s[l - 1] == '\r')
+			l--;
+		if (l > CAIRN_PREPUSH_MAX_LINE) {
+			char reason[64];
+
+			snprintf(reason, sizeof(reason),
+				 "the line is longer than %d bytes",
+				 CAIRN_PREPUSH_MAX_LINE);
+			return input_error(r->what, r->line, reason, NULL, 0,
+					   r->format);
+		}
+		if (memchr(s, '\0', l))
+			return input_error(r->what, r->line,
+					   "the line contains a NUL byte", NULL,
+					   0, r->format);
+		if (!l)
+			continue;
+		*p = s;
+		*n = l;
+		return 1;
+	}
+	return 0;
+}
+
+/* Splits at single spaces; at most max fields, the last takes the rest. */
+static int split(struct field *f, size_t max, const char *p, size_t n,
+		 size_t *count)
+{
+	size_t k = 0;
+
+	while (k < max) {
+		const char *sp = k + 1 < max ? memchr(p, ' ', n) : NULL;
+		size_t l = sp ? (size_t)(sp - p) : n;
+
+		f[k].p = p;
+		f[k].len = l;
+		k++;
+		if (!sp)
+			break;
+		p = sp + 1;
+		n -= l + 1;
+	}
+	*count = k;
+	for (size_t i = 0; i < k; i++)
+		if (!f[i].len)
+			return -1;
+	return 0;
+}
+
+int cairn_prepush_parse(cairn_push_updates *out, const char *data,
+			size_t len)
+{
+	static const char format[] =
+		"<local ref> <local sha> <remote ref> <remote sha>";
+	struct line_reader r = { data, len, 0, 0, "pre-push", format };
+	const char *p;
+	size_t n;
+	int rc;
+
+	while ((rc = next_line(&r, &p, &n)) == 1) {
+		struct field f[5];
+		cairn_push_update *u;
+		size_t count;
+
+		if (split(f, 5, p, n, &count) < 0 || count != 4)
+			return input_error(r.what, r.line, count > 4 ?
+				"expected 4 fields separated by single spaces, found more" :
+				"expected 4 fields separated by single spaces",
+				NULL, 0, format);
+		if (!is_hex_id(f[1].p, f[1].len))
+			return input_error(r.what, r.line,
+				"is not an object id (40 or 64 hexadecimal digits)",
+				f[1].p, f[1].len, format);
+		if (!is_hex_id(f[3].p, f[3].len))
+			return input_error(r.what, r.line,
+				"is not an object id (40 or 64 hexadecimal digits)",
+				f[3].p, f[3].len, format);
+		if (f[1].len != f[3].len)
+			return input_error(r.what, r.line,
+				"the two object ids differ in length", NULL, 0,
+				format);
+		if (cairn__grow_array((void **)&out->items, &out->alloc,
+				      out->count + 1, sizeof(*out->items)) < 0)
+			return CAIRN_ERROR;
+		u = &out->items[out->count];
+		memset(u, 0, sizeof(*u));
+		u->local_ref = cairn__strndup(f[0].p, f[0].len);
+		u->remote_ref = cairn__strndup(f[2].p, f[2].len);
+		if (!u->local_ref || !u->remote_ref) {
+			free(u->local_ref);
+			free(u->remote_ref);
+			return CAIRN_ERROR;
+		}
+		copy_id(u->local_sha, f[1].p, f[1].len);
+		copy_id(u->remote_sha, f[3].p, f[3].len);
+		u->line = r.line;
+		out->count++;
+	}
+	return rc;
+}
+
+void cairn_push_updates_dispose(cairn_push_updates *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->count; i++) {
+		free(u->items[i].local_ref);
+		free(u->items[i].remote_ref);
+	}
+	free(u->items);
+	memset(u, 0, sizeof(*u));
+}
+
+int cairn_rewrite_parse(cairn_rewrites *out, const char *data, size_t len)
+{
+	static const char format[] = "<old sha> <new sha> [<extra info>]";
+	struct line_reader r = { data, len, 0, 0, "post-rewrite", format };
+	const char *p;
+	size_t n;
+	int rc;
+
+	while ((rc = next_line(&r, &p, &n)) == 1) {
+		struct field f[3];
+		cairn_rewrite *w;
+		size_t count;
+
+		if (split(f, 3, p, n, &count) < 0 || count < 2)
+			return input_error(r.what, r.line,
+				"expected two object ids separated by a space",
+				NULL, 0, format);
+		if (!is_hex_id(f[0].p, f[0].len))
+			return input_error(r.what, r.line,
+				"is not an object id (40 or 64 hexadecimal digits)",
+				f[0].p, f[0].len, format);
+		if (!is_hex_id(f[1].p, f[1].len))
+			return input_error(r.what, r.line,
+				"is not an object id (40 or 64 hexadecimal digits)",
+				f[1].p, f[1].len, format);
+		if (cairn__grow_array((void **)&out->items, &out->alloc,
+				      out->count + 1, sizeof(*out->items)) < 0)
+			return CAIRN_ERROR;
+		w = &out->items[out->count++];
+		copy_id(w->old_sha, f[0].p, f[0].len);
+		copy_id(w->new_sha, f[1].p, f[1].len);
+	}
+	return rc;
+}
+
+void cairn_rewrites_dispose(cairn_rewrites *r)
+{
+	if (!r)
+		return;
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- finding the base ------------------------------------------------- */
+
+static bool commit_exists(cairn_repo *repo, const char *hex)
+{
+	git_commit *c = NULL;
+	git_oid id;
+
+	if (git_oid_fromstr(&id, hex) < 0) {
+		git_error_clear();
+		return false;
+	}
+	if (git_commit_lookup(&c, cairn_repo__git(repo), &id) < 0) {
+		git_error_clear();
+		return false;
+	}
+	git_commit_free(c);
+	return true;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+struct oids {
+	git_oid *items;
+	size_t count, alloc;
+};
+
+static int oids_add(struct oids *v, const git_oid *id)
+{
+	if (cairn__grow_array((void **)&v->items, &v->alloc, v->count + 1,
+			      sizeof(*v->items)) < 0)
+		return CAIRN_ERROR;
+	git_oid_cpy(&v->items[v->count++], id);
+	return 0;
+}
+
+static bool oids_has_sorted(const struct oids *v, const git_oid *id)
+{
+	return v->count &&
+	       bsearch(id, v->items, v->count, sizeof(*id), oid_cmp) != NULL;
+}
+
+/* refs/remotes/<remote>/ as a glob, with the remote's name escaped. */
+static int tracking_glob(cairn_buf *out, const char *remote)
+{
+	const char *p;
+
+	if (cairn_buf_puts(out, "refs/remotes/") < 0)
+		return CAIRN_ERROR;
+	for (p = remote; *p; p++) {
+		if (strchr("*?[]\\", *p) && cairn_buf_putc(out, '\\') < 0)
+			return CAIRN_ERROR;
+		if (cairn_buf_putc(out, *p) < 0)
+			return CAIRN_ERROR;
+	}
+	return cairn_buf_puts(out, "/*");
+}
+
+/* The commits the remote-tracking refs of remote point at. */
+static int tracking_tips(struct oids *out, cairn_repo *repo,
+			 const char *remote)
+{
+	git_repository *git = cairn_repo__git(repo);
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	cairn_buf glob = CAIRN_BUF_INIT;
+	int rc;
+
+	if (!remote || !*remote)
+		return 0;
+	if (tracking_glob(&glob, remote) < 0)
+		return CAIRN_ERROR;
+	if (git_reference_iterator_glob_new(&it, git, glob.ptr) < 0) {
+		rc = cairn_repo__error("cannot list the refs of remote '%s'",
+				       remote);
+		goto out;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		git_object *obj = NULL;
+
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
+			rc = oids_add(out, git_object_id(obj));
+			git_object_free(obj);
+			if (rc < 0) {
+				git_reference_free(ref);
+				goto out;
+			}
+		}
+		git_error_clear();
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = cairn_repo__error("cannot list the refs of remote '%s'",
+				       remote);
+		goto out;
+	}
+	git_error_clear();
+	rc = 0;
+out:
+	git_reference_iterator_free(it);
+	cairn_buf_dispose(&glob);
+	return rc;
+}
+
+static int load_set(cairn_migration_set **out, cairn_repo *repo,
+		    const char *rev, const cairn_prepush_options *opts)
+{
+	cairn_load_options lo = CAIRN_LOAD_OPTIONS_INIT;
+
+	lo.rev = rev;
+	lo.dir = opts->dir;
+	lo.ignore = opts->ignore;
+	lo.ignore_count = opts->ignore_count;
+	return cairn_migration_set_load(out, repo, &lo);
+}
+
+static int set_hidden(cairn_prepush_result *r, const struct oids *tips)
+{
+	size_t i;
+
+	r->hidden = cairn__calloc(tips->count + 1, sizeof(*r->hidden));
+	if (!r->hidden)
+		return CAIRN_ERROR;
+	for (i = 0; i < tips->count; i++) {
+		r->hidden[i] = cairn__calloc(1, GIT_OID_HEXSZ + 1);
+		if (!r->hidden[i])
+			return CAIRN_ERROR;
+		git_oid_tostr(r->hidden[i], GIT_OID_HEXSZ + 1,
+			      &tips->items[i]);
+		r->hidden_count++;
+	}
+	return 0;
+}
+
+/*
+ * The base of a ref the remote does not have (or has at a commit we do
+ * not know): the boundary of the remote-tracking refs' history.
+ */
+static int tracking_base(cairn_prepush_result *r, cairn_repo *repo,
+			 const cairn_push_update *u,
+			 const cairn_prepush_options *opts)
+{
+	git_repository *git = cairn_repo__git(repo);
+	struct oids tips = { NULL, 0, 0 }, walked = { NULL, 0, 0 };
+	struct oids boundary = { NULL, 0, 0 };
+	git_revwalk *rw = NULL;
+	git_oid id;
+	size_t i, best_count = 0;
+	int64_t best_time = 0;
+	int rc;
+
+	r->base_kind = CAIRN_PREPUSH_NO_BASE;
+	if ((rc = tracking_tips(&tips, repo, opts->remote)) < 0 || !tips.count)
+		goto out;
+	if ((rc = set_hidden(r, &tips)) < 0)
+		goto out;
+	if (git_revwalk_new(&rw, git) < 0 ||
+	    git_oid_fromstr(&id, u->local_sha) < 0 ||
+	    git_revwalk_push(rw, &id) < 0) {
+		rc = cairn_repo__error("cannot walk from %s", u->local_sha);
+		goto out;
+	}
+	for (i = 0; i < tips.count; i++) {
+		if (git_revwalk_hide(rw, &tips.items[i]) < 0) {
+			rc = cairn_repo__error("cannot walk the history of "
+					       "remote '%s'", opts->remote);
+			goto out;
+		}
+	}
+	while ((rc = git_revwalk_next(&id, rw)) == 0)
+		if ((rc = oids_add(&walked, &id)) < 0)
+			goto out;
+	if (rc != GIT_ITEROVER) {
+		rc = cairn_repo__error("cannot walk from %s", u->local_sha);
+		goto out;
+	}
+	git_error_clear();
+	rc = 0;
+	if (!walked.count) {
+		/* the remote already has the pushed commit */
+		r->base_kind = CAIRN_PREPUSH_TRACKING;
+		snprintf(r->base, sizeof(r->base), "%s", u->local_sha);
+		goto out;
+	}
+	qsort(walked.items, walked.count, sizeof(*walked.items), oid_cmp);
+	for (i = 0; i < walked.count; i++) {
+		git_commit *c = NULL;
+		unsigned k, np;
+
+		if (git_commit_lookup(&c, git, &walked.items[i]) < 0) {
+			rc = cairn_repo__error("cannot read commit %s",
+				git_oid_tostr_s(&walked.items[i]));
+			goto out;
+		}
+		np = git_commit_parentcount(c);
+		for (k = 0; k < np && rc == 0; k++) {
+			const git_oid *p = git_commit_parent_id(c, k);
+			size_t j;
+			bool dup = false;
+
+			if (oids_has_sorted(&walked, p))
+				continue;
+			for (j = 0; j < boundary.count && !dup; j++)
+				dup = git_oid_equal(&boundary.items[j], p);
+			if (!dup)
+				rc = oids_add(&boundary, p);
+		}
+		git_commit_free(c);
+		if (rc < 0)
+			goto out;
+	}
+	/* several boundaries: the one with the most migrations, then newest */
+	for (i = 0; i < boundary.count; i++) {
+		cairn_migration_set *s = NULL;
+		git_commit *c = NULL;
+		char hex[CAIRN_OID_HEXSZ];
+		int64_t when = 0;
+		size_t n;
+
+		git_oid_tostr(hex, sizeof(hex), &boundary.items[i]);
+		if (!commit_exists(repo, hex))
+			continue; /* the edge of a shallow clone */
+		if ((rc = load_set(&s, repo, hex, opts)) < 0)
+			goto out;
+		if (git_commit_lookup(&c, git, &boundary.items[i]) == 0) {
+			when = git_commit_time(c);
+			git_commit_free(c);
+		}
+		n = cairn_migration_set_count(s);
+		if (!r->base_set || n > best_count ||
+		    (n == best_count && when > best_time)) {
+			cairn_migration_set_free(r->base_set);
+			r->base_set = s;
+			best_count = n;
+			best_time = when;
+			snprintf(r->base, sizeof(r->base), "%s", hex);
+		} else {
+			cairn_migration_set_free(s);
+		}
+	}
+	if (r->base_set)
+		r->base_kind = CAIRN_PREPUSH_TRACKING;
+out:
+	git_revwalk_free(rw);
+	free(tips.items);
+	free(walked.items);
+	free(boundary.items);
+	return rc;
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+static bool same_finding(const cairn_finding *a, const cairn_finding *b)
+{
+	return !strcmp(a->code, b->code) &&
+	       !strcmp(a->file ? a->file : "", b->file ? b->file : "") &&
+	       !strcmp(a->message, b->message);
+}
+
+/* The set's findings, less those the base already had. */
+static int copy_new_findings(cairn_prepush_result *r)
+{
+	const cairn_findings *now = cairn_migration_set_findings(r->set);
+	const cairn_findings *before =
+		r->base_set ? cairn_migration_set_findings(r->base_set) : NULL;
+	size_t i, j;
+
+	for (i = 0; i < now->count; i++) {
+		const cairn_finding *f = &now->items[i];
+		bool old = false;
+
+		for (j = 0; before && j < before->count && !old; j++)
+			old = same_finding(f, &before->items[j]);
+		if (old)
+			continue;
+		if (cairn_findings_add(&r->findings, f->code, f->severity,
+				       f->file, f->line, f->version, f->hint,
+				       f->commit, "%s", f->message) < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+static int find_touched(cairn_prepush_result *r)
+{
+	size_t i, n = cairn_migration_set_count(r->set);
+
+	r->touched = cairn__calloc(n + 1, sizeof(*r->touched));
+	if (!r->touched)
+		return CAIRN_ERROR;
+	for (i = 0; i < n; i++) {
+		cairn_migration *m = cairn_migration_set_get(r->set, i);
+		cairn_migration *b = r->base_set ?
+			cairn_migration_set_find(r->base_set, m->version) : NULL;
+
+		if (b && !strcmp(b->up_blob, m->up_blob) &&
+		    !strcmp(b->down_blob, m->down_blob))
+			continue;
+		r->touched[r->touched_count++] = m;
+	}
+	return 0;
+}
+
+/* The comparison with the base, as in src/validate.c. */
+static int check_base(cairn_prepush_result *r,
+		      const cairn_prepush_options *opts)
+{
+	cairn_migration_set *base = r->base_set, *set = r->set;
+	const char *base_max = cairn_migration_set_max_version(base);
+	char base_name[64];
+	size_t i, n;
+	int rc = 0;
+
+	snprintf(base_name, sizeof(base_name), "it was pushed (%.12s)",
+		 r->base);
+	n = cairn_migration_set_count(base);
+	for (i = 0; i < n && rc == 0; i++) {
+		cairn_migration *b = cairn_migration_set_get(base, i);
+		cairn_migration *m = cairn_migration_set_find(set, b->version);
+
+		if (!m) {
+			rc = cairn_findings_add(&r->findings,
+				"deleted-after-push", CAIRN_SEVERITY_ERROR,
+				b->up_path, 0, b->version,
+				"migrations that may have been applied must stay; restore the file and add a new migration that undoes it instead",
+				NULL, "migration %s_%s was deleted after %s",
+				b->version_text, b->name, base_name);
+		} else if (strcmp(m->up_blob, b->up_blob) && m->up_blob[0] &&
+			   b->up_blob[0]) {
+			rc = cairn_findings_add(&r->findings,
+				"edited-after-push", CAIRN_SEVERITY_ERROR,
+				m->up_path, 0, m->version,
+				"restore the file as it was (git checkout <base> -- <file>), put the change in a new migration (cairn new NAME), and amend or rebase the commits you push",
+				NULL, "migration %s_%s was edited after %s",
+				m->version_text, m->name, base_name);
+		} else if (strcmp(m->up_path, b->up_path)) {
+			rc = cairn_findings_add(&r->findings,
+				"renamed-after-push", CAIRN_SEVERITY_WARNING,
+				m->up_path, 0, m->version, NULL, NULL,
+				"migration %s was renamed after %s",
+				m->version_text, base_name);
+		}
+	}
+	if (rc < 0 || !base_max)
+		return rc;
+	for (i = 0; i < r->touched_count && rc == 0; i++) {
+		cairn_migration *m = r->touched[i];
+
+		if (cairn_migration_set_find(base, m->version) ||
+		    cairn__version_cmp(m->version, base_max) >= 0)
+			continue;
+		rc = cairn_findings_add(&r->findings, "out-of-order",
+			opts->allow_out_of_order ? CAIRN_SEVERITY_WARNING
+						 : CAIRN_SEVERITY_ERROR,
+			m->up_path, 0, m->version,
+			"renumber it above the highest version (cairn new gives the next one), or set allow_out_of_order for the environment",
+			NULL,
+			"new migration %s_%s is numbered below %s, the highest the remote has (%.12s)",
+			m->version_text, m->name, base_max, r->base);
+	}
+	return rc;
+}
+
+int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
+			const cairn_push_update *u,
+			const cairn_prepush_options *opts)
+{
+	cairn_prepush_options defaults = CAIRN_PREPUSH_OPTIONS_INIT;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != CAIRN_PREPUSH_OPTIONS_VERSION)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"unsupported pre-push options version %u",
+					opts->version);
+	if (cairn_oid_hex_is_zero(u->local_sha)) {
+		out->base_kind = CAIRN_PREPUSH_DELETE;
+		return 0;
+	}
+	if ((rc = load_set(&out->set, repo, u->local_sha, opts)) < 0)
+		goto out;
+	if (!cairn_oid_hex_is_zero(u->remote_sha) &&
+	    commit_exists(repo, u->remote_sha)) {
+		out->base_kind = CAIRN_PREPUSH_REMOTE;
+		snprintf(out->base, sizeof(out->base), "%s", u->remote_sha);
+		out->hidden = cairn__calloc(2, sizeof(*out->hidden));
+		if (!out->hidden ||
+		    !(out->hidden[0] = cairn__strdup(u->remote_sha))) {
+			rc = CAIRN_ERROR;
+			goto out;
+		}
+		out->hidden_count = 1;
+	} else {
+		out->remote_unknown = !cairn_oid_hex_is_zero(u->remote_sha);
+		if ((rc = tracking_base(out, repo, u, opts)) < 0)
+			goto out;
+	}
+	if (out->base[0] && !out->base_set &&
+	    (rc = load_set(&out->base_set, repo, out->base, opts)) < 0)
+		goto out;
+	if (out->base_set && !strcmp(cairn_migration_set_tree(out->set),
+				     cairn_migration_set_tree(out->base_set))) {
+		out->unchanged = true;
+		goto out;
+	}
+	if ((rc = find_touched(out)) < 0)
+		goto out;
+	for (i = 0; i < out->touched_count; i++)
+		if ((rc = cairn_migration_load_content(out->set,
+						       out->touched[i])) < 0)
+			goto out;
+	if ((rc = copy_new_findings(out)) < 0)
+		goto out;
+	for (i = 0; opts->require_down && i < out->touched_count; i++) {
+		cairn_migration *m = out->touched[i];
+
+		if (m->down_path)
+			continue;
+		rc = cairn_findings_add(&out->findings, "missing-down",
+			CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,
+			"add the down file next to the up file, or drop require_down from the environment",
+			NULL, "migration %s_%s has no down file",
+			m->version_text, m->name);
+		if (rc < 0)
+			goto out;
+	}
+	if (out->base_set)
+		rc = check_base(out, opts);
+out:
+	if (rc < 0) {
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		cairn_prepush_result_dispose(out);
+		cairn_error__restore(&saved);
+	}
+	return rc;
+}
+
+int cairn_prepush_blame(cairn_prepush_result *r, cairn_repo *repo,
+			const cairn_prepush_options *opts)
+{
+	cairn_range_options ro = CAIRN_RANGE_OPTIONS_INIT;
+	cairn_range range = CAIRN_RANGE_INIT;
+	bool need = false;
+	size_t i;
+	int rc;
+
+	if (!r->set)
+		return 0;
+	for (i = 0; i < r->findings.count && !need; i++)
+		need = r->findings.items[i].file && !r->findings.items[i].commit;
+	if (!need)
+		return 0;
+	ro.dir = opts ? opts->dir : NULL;
+	ro.hide = (const char *const *)r->hidden;
+	ro.hide_count = r->hidden_count;
+	ro.max_commits = r->hidden_count ? 0 : BLAME_MAX_COMMITS;
+	rc = cairn_range_changes(&range, repo, cairn_migration_set_commit(r->set),
+				 &ro);
+	for (i = 0; rc == 0 && i < r->findings.count; i++) {
+		cairn_finding *f = &r->findings.items[i];
+		const cairn_range_file *rf;
+
+		if (!f->file || f->commit)
+			continue;
+		rf = cairn_range_find(&range, f->file);
+		if (rf && !(f->commit = cairn__strdup(rf->first)))
+			rc = CAIRN_ERROR;
+	}
+	cairn_range_dispose(&range);
+	return rc;
+}
+
+/* ---- the database ----------------------------------------------------- */
+
+static bool has_finding(const cairn_findings *fs, const char *code,
+			const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < fs->count; i++)
+		if (!strcmp(fs->items[i].code, code) && fs->items[i].file &&
+		    file && !strcmp(fs->items[i].file, file))
+			return true;
+	return false;
+}
+
+static bool is_touched(const cairn_prepush_result *r,
+		       const cairn_migration *m)
+{
+	size_t i;
+
+	for (i = 0; i < r->touched_count; i++)
+		if (r->touched[i] == m)
+			return true;
+	return false;
+}
+
+int cairn_prepush_check_applied(cairn_prepush_result *r,
+				const cairn_applied_list *applied,
+				const char *env, bool allow_out_of_order)
+{
+	cairn_status_entry *e = NULL;
+	const char *max_applied = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!r->set)
+		return 0;
+	if (!env)
+		env = "the database";
+	if (cairn_status_compute(&e, &n, r->set, applied) < 0)
+		return CAIRN_ERROR;
+	for (i = 0; i < applied->count; i++)
+		if (!max_applied || cairn__version_cmp(applied->items[i].version,
+						       max_applied) > 0)
+			max_applied = applied->items[i].version;
+	for (i = 0; i < n && rc == 0; i++) {
+		const cairn_migration *m = e[i].migration;
+		const cairn_applied *a = e[i].applied;
+
+		switch (e[i].state) {
+		case CAIRN_STATE_DRIFTED:
+			rc = cairn_findings_add(&r->findings, "drift",
+				CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,
+				"restore the file as it was applied; if the edit is intended, record it with cairn repair --accept VERSION on that environment",
+				NULL,
+				"migration %s_%s differs from the one applied to %s (applied checksum %.12s)",
+				m->version_text, m->name, env, a->checksum);
+			break;
+		case CAIRN_STATE_MISSING:
+			rc = cairn_findings_add(&r->findings, "missing",
+				CAIRN_SEVERITY_WARNING, NULL, 0, a->version,
+				"merge or rebase onto the branch that added it before deploying from this one",
+				a->commit_sha[0] ? a->commit_sha : NULL,
+				"migration %s_%s is applied to %s but absent from the pushed commit",
+				a->version, a->name, env);
+			break;
+		case CAIRN_STATE_PENDING:
+			if (!e[i].out_of_order || !is_touched(r, m) ||
+			    has_finding(&r->findings, "out-of-order",
+					m->up_path))
+				break;
+			rc = cairn_findings_add(&r->findings, "out-of-order",
+				allow_out_of_order ? CAIRN_SEVERITY_WARNING
+						   : CAIRN_SEVERITY_ERROR,
+				m->up_path, 0, m->version,
+				"renumber it above the highest applied version (cairn new gives the next one), or set allow_out_of_order for the environment",
+				NULL,
+				"new migration %s_%s is numbered below %s, the highest applied to %s",
+				m->version_text, m->name,
+				max_applied ? max_applied : "?", env);
+			break;
+		default:
+			break;
+		}
+	}
+	free(e);
+	return rc;
+}
+
+int cairn_prepush_applied_load(cairn_applied_list *out, bool *exists,
+			       cairn_db *db)
+{
+	cairn_buf name = CAIRN_BUF_INIT;
+	const char *params[1];
+	PGresult *res = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*exists = false;
+	if (cairn_buf_printf(&name, "%s.migrations",
+			     cairn_db__schema_ident(db)) < 0)
+		return CAIRN_ERROR;
+	params[0] = name.ptr;
+	rc = cairn_db__query(db, &res,
+			     "SELECT to_regclass($1) IS NOT NULL", 1, params);
+	cairn_buf_dispose(&name);
+	if (rc < 0)
+		return rc;
+	*exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!*exists)
+		return 0;
+	return cairn_applied_load(out, db);
+}
+
+void cairn_prepush_result_dispose(cairn_prepush_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	cairn_migration_set_free(r->set);
+	cairn_migration_set_free(r->base_set);
+	free(r->touched);
+	cairn_findings_dispose(&r->findings);
+	for (i = 0; i < r->hidden_count; i++)
+		free(r->hidden[i]);
+	free(r->hidden);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,523 @@
+/*
+ * range.c - which commits of a range changed which migration files; see
+ * include/cairn/range.h.
+ *
+ * The walk is libgit2's revwalk (topological, newest first) with the tip
+ * pushed and every hidden revision hidden, so it visits exactly the
+ * commits of `git rev-list TIP ^HIDE...` and stops where the hidden
+ * history begins.  For each commit the id of the migrations subtree is
+ * found with git_tree_entry_bypath() (libgit2's object cache keeps the
+ * root and intermediate trees a parent shares with its child).  When the
+ * id equals a parent's, the commit changed nothing below the directory
+ * (TREESAME, as git log says) and is skipped; otherwise the two subtrees
+ * are compared by a merge of their sorted entries that descends only into
+ * subtrees whose ids differ.  No blob is ever read.
+ *
+ * For a merge the comparison is made against the first parent, and a
+ * path is kept only when its entry differs from the merge's in every
+ * other parent too; so a file that came in from the merged branch is
+ * attributed to that branch's commits, which the walk also visits when
+ * they belong to the range.
+ *
+ * Files are kept in an array with a string hash index while walking (an
+ * initial push can touch every one of 10,000 migrations) and sorted by
+ * path at the end, for cairn_range_find().  Newest first means the first
+ * commit seen for a path is its `last`, and each later one overwrites
+ * `first`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "cairn/range.h"
+#include "buf.h"
+#include "error.h"
+#include "migration_internal.h"
+#include "repo_internal.h"
+#include "util.h"
+
+struct walk {
+	git_repository *git;
+	char *dir;               /* normalized; "" = the root */
+	cairn_range *out;
+	size_t alloc;
+	int32_t *index;          /* file index + 1; 0 = empty */
+	size_t nindex;
+	cairn_buf path;
+	const git_oid *commit;   /* the commit being recorded */
+	git_tree **others;       /* a merge's other parents' subtrees */
+	size_t nothers;
+};
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int index_grow(struct walk *w)
+{
+	size_t n = w->nindex ? w->nindex * 2 : 256, i;
+	int32_t *idx = cairn__calloc(n, sizeof(*idx));
+
+	if (!idx)
+		return CAIRN_ERROR;
+	for (i = 0; i < w->out->count; i++) {
+		size_t j = str_hash(w->out->files[i].path) & (n - 1);
+
+		while (idx[j])
+			j = (j + 1) & (n - 1);
+		idx[j] = (int32_t)i + 1;
+	}
+	free(w->index);
+	w->index = idx;
+	w->nindex = n;
+	return 0;
+}
+
+/* The file for path, created when absent. */
+static int file_get(cairn_range_file **out, struct walk *w, const char *path)
+{
+	cairn_range *r = w->out;
+	size_t j;
+
+	if ((r->count + 1) * 2 > w->nindex && index_grow(w) < 0)
+		return CAIRN_ERROR;
+	j = str_hash(path) & (w->nindex - 1);
+	while (w->index[j]) {
+		cairn_range_file *f = &r->files[w->index[j] - 1];
+
+		if (!strcmp(f->path, path)) {
+			*out = f;
+			return 0;
+		}
+		j = (j + 1) & (w->nindex - 1);
+	}
+	if (cairn__grow_array((void **)&r->files, &w->alloc, r->count + 1,
+			      sizeof(*r->files)) < 0)
+		return CAIRN_ERROR;
+	memset(&r->files[r->count], 0, sizeof(r->files[0]));
+	r->files[r->count].path = cairn__strdup(path);
+	if (!r->files[r->count].path)
+		return CAIRN_ERROR;
+	w->index[j] = (int32_t)r->count + 1;
+	*out = &r->files[r->count++];
+	return 0;
+}
+
+/* The id of the entry at rel (below the subtree) in tree; zero if none. */
+static int entry_at(git_oid *out, git_tree *tree, const char *rel)
+{
+	git_tree_entry *e = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!tree)
+		return 0;
+	rc = git_tree_entry_bypath(&e, tree, rel);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return cairn_repo__error("cannot read '%s'", rel);
+	git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	return 0;
+}
+
+/* Records that the current commit did `kind` to rel (below the dir). */
+static int record(struct walk *w, const char *rel, cairn_range_kind kind,
+		  const git_oid *id)
+{
+	cairn_range_file *f = NULL;
+	size_t base;
+	size_t i;
+	int rc;
+
+	/* a merge: keep only what differs from every other parent */
+	for (i = 0; i < w->nothers; i++) {
+		git_oid other;
+
+		rc = entry_at(&other, w->others[i], rel);
+		if (rc < 0)
+			return rc;
+		if (kind == CAIRN_RANGE_DELETED ? git_oid_is_zero(&other)
+						: git_oid_equal(&other, id))
+			return 0;
+	}
+	base = w->path.size;
+	if (*w->dir) {
+		rc = cairn_buf_puts(&w->path, w->dir);
+		if (rc == 0)
+			rc = cairn_buf_putc(&w->path, '/');
+	} else {
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = cairn_buf_puts(&w->path, rel);
+	if (rc == 0)
+		rc = file_get(&f, w, w->path.ptr + base);
+	cairn_buf_truncate(&w->path, base);
+	if (rc < 0)
+		return rc;
+	if (!f->commits) {
+		git_oid_tostr(f->last, sizeof(f->last), w->commit);
+		f->last_kind = kind;
+	}
+	git_oid_tostr(f->first, sizeof(f->first), w->commit);
+	f->first_kind = kind;
+	f->commits++;
+	return 0;
+}
+
+static bool is_tree_mode(git_filemode_t mode)
+{
+	return mode == GIT_FILEMODE_TREE;
+}
+
+/* git's tree order: a directory sorts as if its name ended in '/'. */
+static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *na = git_tree_entry_name(a), *nb = git_tree_entry_name(b);
+	size_t la = strlen(na), lb = strlen(nb), n = la < lb ? la : lb;
+	int c = memcmp(na, nb, n);
+	unsigned ca, cb;
+
+	if (c)
+		return c;
+	ca = la > n ? (unsigned char)na[n] :
+		      (is_tree_mode(git_tree_entry_filemode(a)) ? '/' : 0);
+	cb = lb > n ? (unsigned char)nb[n] :
+		      (is_tree_mode(git_tree_entry_filemode(b)) ? '/' : 0);
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b,
+		      const char *prefix);
+
+/* Every file below one entry, as added or deleted. */
+static int whole(struct walk *w, const git_tree_entry *e, const char *prefix,
+		 cairn_range_kind kind)
+{
+	cairn_buf rel = CAIRN_BUF_INIT;
+	git_oid zero;
+	int rc;
+
+	rc = cairn_buf_printf(&rel, "%s%s", prefix, git_tree_entry_name(e));
+	if (rc < 0)
+		return rc;
+	if (is_tree_mode(git_tree_entry_filemode(e))) {
+		memset(&zero, 0, sizeof(zero));
+		rc = cairn_buf_putc(&rel, '/');
+		if (rc == 0)
+			rc = kind == CAIRN_RANGE_ADDED ?
+				diff_trees(w, &zero, git_tree_entry_id(e),
+					   rel.ptr) :
+				diff_trees(w, git_tree_entry_id(e), &zero,
+					   rel.ptr);
+	} else {
+		rc = record(w, rel.ptr, kind, git_tree_entry_id(e));
+	}
+	cairn_buf_dispose(&rel);
+	return rc;
+}
+
+static int lookup_tree(git_tree **out, struct walk *w, const git_oid *id)
+{
+	*out = NULL;
+	if (git_oid_is_zero(id))
+		return 0;
+	if (git_tree_lookup(out, w->git, id) < 0)
+		return cairn_repo__error("cannot read tree %s",
+					 git_oid_tostr_s(id));
+	return 0;
+}
+
+/* Compares two trees (zero ids are empty trees); prefix ends in '/'. */
+static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b,
+		      const char *prefix)
+{
+	git_tree *ta = NULL, *tb = NULL;
+	size_t i = 0, j = 0, na, nb;
+	cairn_buf rel = CAIRN_BUF_INIT;
+	int rc;
+
+	if ((rc = lookup_tree(&ta, w, a)) < 0 ||
+	    (rc = lookup_tree(&tb, w, b)) < 0)
+		goto out;
+	na = ta ? git_tree_entrycount(ta) : 0;
+	nb = tb ? git_tree_entrycount(tb) : 0;
+	while (rc == 0 && (i < na || j < nb)) {
+		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(ta, i)
+						  : NULL;
+		const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(tb, j)
+						  : NULL;
+		int c = !ea ? 1 : !eb ? -1 : entry_cmp(ea, eb);
+
+		if (c < 0) {
+			rc = whole(w, ea, prefix, CAIRN_RANGE_DELETED);
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			rc = whole(w, eb, prefix, CAIRN_RANGE_ADDED);
+			j++;
+			continue;
+		}
+		i++;
+		j++;
+		if (git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
+		    git_tree_entry_filemode(ea) == git_tree_entry_filemode(eb))
+			continue;
+		cairn_buf_clear(&rel);
+		rc = cairn_buf_printf(&rel, "%s%s", prefix,
+				      git_tree_entry_name(ea));
+		if (rc < 0)
+			break;
+		if (is_tree_mode(git_tree_entry_filemode(ea))) {
+			rc = cairn_buf_putc(&rel, '/');
+			if (rc == 0)
+				rc = diff_trees(w, git_tree_entry_id(ea),
+						git_tree_entry_id(eb), rel.ptr);
+		} else {
+			rc = record(w, rel.ptr, CAIRN_RANGE_MODIFIED,
+				    git_tree_entry_id(eb));
+		}
+	}
+out:
+	cairn_buf_dispose(&rel);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	return rc;
+}
+
+/* The migrations subtree id of a commit; zero when it has none. */
+static int subtree_of(git_oid *out, struct walk *w, const git_commit *c)
+{
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!*w->dir) {
+		git_oid_cpy(out, git_commit_tree_id(c));
+		return 0;
+	}
+	if (git_commit_tree(&root, c) < 0)
+		return cairn_repo__error("cannot read the tree of commit %s",
+					 git_oid_tostr_s(git_commit_id(c)));
+	rc = git_tree_entry_bypath(&e, root, w->dir);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = 0;
+	} else if (rc < 0) {
+		rc = cairn_repo__error("cannot read '%s' in commit %s", w->dir,
+				       git_oid_tostr_s(git_commit_id(c)));
+	} else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		git_oid_cpy(out, git_tree_entry_id(e));
+	}
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	return rc;
+}
+
+/* Records what one commit of the range changed. */
+static int visit(struct walk *w, const git_oid *id)
+{
+	git_commit *c = NULL, *p = NULL;
+	git_oid sub, psub, first;
+	unsigned np, i;
+	int rc;
+
+	if (git_commit_lookup(&c, w->git, id) < 0)
+		return cairn_repo__error("cannot read commit %s",
+					 git_oid_tostr_s(id));
+	rc = subtree_of(&sub, w, c);
+	if (rc < 0)
+		goto out;
+	np = git_commit_parentcount(c);
+	memset(&first, 0, sizeof(first));
+	for (i = 0; i < np; i++) {
+		if (git_commit_parent(&p, c, i) < 0) {
+			/* the edge of a shallow clone: an empty parent */
+			git_error_clear();
+			memset(&psub, 0, sizeof(psub));
+		} else {
+			rc = subtree_of(&psub, w, p);
+			git_commit_free(p);
+			p = NULL;
+			if (rc < 0)
+				goto out;
+		}
+		if (git_oid_equal(&psub, &sub))
+			goto out; /* TREESAME */
+		if (i == 0)
+			first = psub;
+	}
+	w->out->diffed++;
+	w->commit = git_commit_id(c);
+	if (np > 1) {
+		w->others = cairn__calloc(np - 1, sizeof(*w->others));
+		if (!w->others) {
+			rc = CAIRN_ERROR;
+			goto out;
+		}
+		for (i = 1; i < np; i++) {
+			if (git_commit_parent(&p, c, i) < 0) {
+				git_error_clear();
+				continue;
+			}
+			rc = subtree_of(&psub, w, p);
+			git_commit_free(p);
+			p = NULL;
+			if (rc == 0)
+				rc = lookup_tree(&w->others[w->nothers++], w,
+						 &psub);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	rc = diff_trees(w, &first, &sub, "");
+out:
+	for (i = 0; i < w->nothers; i++)
+		git_tree_free(w->others[i]);
+	free(w->others);
+	w->others = NULL;
+	w->nothers = 0;
+	git_commit_free(c);
+	return rc;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const cairn_range_file *)a)->path,
+		      ((const cairn_range_file *)b)->path);
+}
+
+static int resolve(git_oid *out, cairn_repo *repo, const char *rev)
+{
+	git_commit *c = NULL;
+	int rc = cairn_repo__lookup_commit(&c, repo, rev);
+
+	if (rc < 0)
+		return rc;
+	git_oid_cpy(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+int cairn_range_changes(cairn_range *out, cairn_repo *repo, const char *tip,
+			const cairn_range_options *opts)
+{
+	cairn_range_options defaults = CAIRN_RANGE_OPTIONS_INIT;
+	git_revwalk *rw = NULL;
+	struct walk w;
+	git_oid id;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&w, 0, sizeof(w));
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != CAIRN_RANGE_OPTIONS_VERSION)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"unsupported range options version %u",
+					opts->version);
+	w.git = cairn_repo__git(repo);
+	w.out = out;
+	cairn_buf_init(&w.path, CAIRN_BUF_DEFAULT_MAX);
+	w.dir = cairn_migration__normalize_dir(opts->dir ? opts->dir
+							 : "db/migrations");
+	if (!w.dir)
+		return CAIRN_ERROR;
+	if (git_revwalk_new(&rw, w.git) < 0) {
+		rc = cairn_repo__error("cannot walk the history");
+		goto out;
+	}
+	git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	if ((rc = resolve(&id, repo, tip)) < 0)
+		goto out;
+	if (git_revwalk_push(rw, &id) < 0) {
+		rc = cairn_repo__error("cannot walk from '%s'", tip);
+		goto out;
+	}
+	for (i = 0; i < opts->hide_count; i++) {
+		if ((rc = resolve(&id, repo, opts->hide[i])) < 0)
+			goto out;
+		if (git_revwalk_hide(rw, &id) < 0) {
+			rc = cairn_repo__error("cannot hide '%s'",
+					       opts->hide[i]);
+			goto out;
+		}
+	}
+	for (;;) {
+		rc = git_revwalk_next(&id, rw);
+		if (rc == GIT_ITEROVER) {
+			rc = 0;
+			git_error_clear();
+			break;
+		}
+		if (rc < 0) {
+			rc = cairn_repo__error("cannot walk the history of "
+					       "'%s'", tip);
+			goto out;
+		}
+		if (opts->max_commits && out->commits >= opts->max_commits) {
+			out->truncated = true;
+			break;
+		}
+		out->commits++;
+		if ((rc = visit(&w, &id)) < 0)
+			goto out;
+	}
+	if (out->count)
+		qsort(out->files, out->count, sizeof(*out->files), file_cmp);
+out:
+	git_revwalk_free(rw);
+	free(w.index);
+	free(w.dir);
+	cairn_buf_dispose(&w.path);
+	if (rc < 0)
+		cairn_range_dispose(out);
+	return rc;
+}
+
+const cairn_range_file *cairn_range_find(const cairn_range *range,
+					 const char *path)
+{
+	size_t lo = 0, hi;
+
+	if (!range || !path)
+		return NULL;
+	hi = range->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(range->files[mid].path, path);
+
+		if (c == 0)
+			return &range->files[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void cairn_range_dispose(cairn_range *range)
+{
+	size_t i;
+
+	if (!range)
+		return;
+	for (i = 0; i < range->count; i++)
+		free(range->files[i].path);
+	free(range->files);
+	memset(range, 0, sizeof(*range));
+}
