@@ -50,6 +50,7 @@ typedef struct {
 	char *sql;
 	char *what;   /* "sql hook 'x' failed", the prefix of SQL errors */
 	cairn_sql_expect expect;
+	cairn_on_failure on_failure;
 	uint64_t timeout_ms;
 } sql_hook;
 
@@ -284,19 +285,13 @@ static int timeout_error(const sql_hook *h)
 	return CAIRN_ERROR;
 }
 
-static int sql_hook_run(const cairn_hook_context *ctx, void *payload)
+static int check(const sql_hook *h, const cairn_hook_context *ctx)
 {
-	sql_hook *h = payload;
 	char *value = NULL;
 	size_t rows = 0;
 	bool timed_out = false;
 	int rc;
 
-	if (ctx->dry_run && (!ctx->session || !ctx->session->db)) {
-		cairn_hook_log(ctx, h->name, "skipped: a dry run has no "
-			       "database connection");
-		return 0;
-	}
 	rc = cairn_hook__sql_run(ctx, h->sql, h->timeout_ms, h->what, &value,
 				 &rows, &timed_out);
 	if (rc < 0)
@@ -325,6 +320,46 @@ static int sql_hook_run(const cairn_hook_context *ctx, void *payload)
 		break;
 	}
 	free(value);
+	return rc;
+}
+
+/* Runs fixed statements of our own, keeping the error already set. */
+static void run_quietly(const cairn_hook_context *ctx, const char *sql)
+{
+	cairn_error_saved saved;
+
+	cairn_error__save(&saved);
+	cairn_hook__sql_run(ctx, sql, 0, "cannot undo the sql hook", NULL,
+			    NULL, NULL);
+	cairn_error__restore(&saved);
+}
+
+static int sql_hook_run(const cairn_hook_context *ctx, void *payload)
+{
+	sql_hook *h = payload;
+	bool guard;
+	int rc;
+
+	if (ctx->dry_run && (!ctx->session || !ctx->session->db)) {
+		cairn_hook_log(ctx, h->name, "skipped: a dry run has no "
+			       "database connection");
+		return 0;
+	}
+	/*
+	 * Inside the migration's transaction a failing statement aborts
+	 * the whole transaction.  That is what abort wants; a hook that
+	 * only warns must not take the migration down with it, so its
+	 * work is fenced off by a savepoint and undone when it fails.
+	 */
+	guard = ctx->in_transaction && h->on_failure != CAIRN_ON_FAILURE_ABORT;
+	if (guard && cairn_hook__sql_run(ctx, "SAVEPOINT cairn_sql_hook", 0,
+					 h->what, NULL, NULL, NULL) < 0)
+		return CAIRN_ERROR;
+	rc = check(h, ctx);
+	if (guard)
+		run_quietly(ctx, rc ? "ROLLBACK TO SAVEPOINT cairn_sql_hook; "
+				      "RELEASE SAVEPOINT cairn_sql_hook"
+				    : "RELEASE SAVEPOINT cairn_sql_hook");
 	return rc;
 }
 
@@ -403,6 +438,7 @@ int cairn_hook__add_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
 		return CAIRN_ERROR;
 	h->name = cairn__strdup(spec->name ? spec->name : "sql");
 	h->expect = spec->expect;
+	h->on_failure = spec->on_failure;
 	h->timeout_ms = spec->timeout_ms;
 	if (!h->name)
 		goto fail;

@@ -20,7 +20,6 @@
 #include "util.h"
 
 typedef struct {
-	const cairn_config *cfg;
 	const cairn_hooks_build_options *opts;
 	const char *file; /* for messages */
 } build_ctx;
@@ -164,7 +163,6 @@ int cairn_hooks_build(cairn_pipeline *p, const cairn_config *cfg,
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
 			"cairn_hooks_build: unsupported options version %u",
 			opts->version);
-	b.cfg = cfg;
 	b.opts = opts;
 	b.file = cfg->path ? cfg->path : "cairn.yaml";
 	for (i = 0; i < cfg->hooks_count; i++) {

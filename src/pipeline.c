@@ -281,7 +281,8 @@ static bool glob_matches(const char *glob, const cairn_migration *m)
 
 	snprintf(full, sizeof(full), "%s_%s", m->version_text, m->name);
 	if (!fnmatch(glob, full, 0) || !fnmatch(glob, m->name, 0) ||
-	    !fnmatch(glob, m->version, 0))
+	    !fnmatch(glob, m->version, 0) ||
+	    !fnmatch(glob, m->version_text, 0))
 		return true;
 	if (m->up_path) {
 		base = strrchr(m->up_path, '/');
@@ -331,6 +332,8 @@ static void veto_error(const cairn_hook *hook, const cairn_hook_context *ctx)
 			 saved.message ? saved.message : "it returned an error");
 	if (saved.detail)
 		cairn_error__detail("%s", saved.detail);
+	if (saved.sqlstate[0])
+		cairn_error_set_sqlstate(saved.sqlstate);
 	if (saved.hint)
 		cairn_error__hint("%s", saved.hint);
 	else if (hook->on_failure == CAIRN_ON_FAILURE_ABORT)

@@ -118,9 +118,20 @@ struct removed {
 	char *version;
 };
 
-struct lru_ent {
+/*
+ * A raw tree object kept in the LRU, with the offsets of its entries once
+ * something needed them (offs[n] is the length).  Counted references:
+ * the LRU holds one and every user holds one.
+ */
+struct ctree {
 	git_oid oid;
 	git_odb_object *obj;
+	const unsigned char *data;
+	size_t len;
+	uint32_t *offs;
+	size_t n;
+	unsigned refs;
+	bool is_static;
 	uint64_t used;
 };
 
@@ -146,8 +157,10 @@ struct walk {
 	size_t nheap, aheap;
 	size_t interesting;   /* F_COUNTED nodes in the heap */
 
-	struct lru_ent lru[LRU_SIZE];
+	struct ctree *lru[LRU_SIZE];
 	uint64_t lru_clock;
+	struct ctree empty;   /* the empty tree (a zero id) */
+	uint32_t empty_offs[1];
 
 	struct track *tracks;
 	size_t ntracks, atracks;
@@ -296,42 +309,61 @@ static int read_object(git_odb_object **out, struct walk *w,
 	return cairn_repo__error("cannot read object %s", hex);
 }
 
-/* A tree from the LRU (or read); *out is a new reference. */
-static int tree_get(git_odb_object **out, struct walk *w, const git_oid *id)
+static void ctree_put(struct ctree *t)
 {
-	struct lru_ent *victim = &w->lru[0];
-	size_t i;
-	int rc;
-
-	for (i = 0; i < LRU_SIZE; i++) {
-		struct lru_ent *e = &w->lru[i];
-
-		if (e->obj && git_oid_equal(&e->oid, id)) {
-			e->used = ++w->lru_clock;
-			return git_odb_object_dup(out, e->obj);
-		}
-		if (!e->obj || e->used < victim->used)
-			victim = e;
-		if (!e->obj)
-			break;
-	}
-	rc = read_object(out, w, id, GIT_OBJECT_TREE);
-	if (rc < 0)
-		return rc;
-	git_odb_object_free(victim->obj);
-	victim->obj = NULL;
-	if (git_odb_object_dup(&victim->obj, *out) == 0) {
-		victim->oid = *id;
-		victim->used = ++w->lru_clock;
-	}
-	return 0;
+	if (!t || t->is_static || --t->refs)
+		return;
+	git_odb_object_free(t->obj);
+	free(t->offs);
+	free(t);
 }
 
-struct rtree {
-	const unsigned char *p;
-	const unsigned char *end;
-	git_odb_object *obj;
-};
+/* A tree from the LRU (or read); *out is a new reference. */
+static int tree_get(struct ctree **out, struct walk *w, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	struct ctree *t;
+	size_t i, victim = 0;
+	int rc;
+
+	if (git_oid_is_zero(id)) {
+		*out = &w->empty;
+		return 0;
+	}
+	for (i = 0; i < LRU_SIZE; i++) {
+		t = w->lru[i];
+		if (!t) {
+			victim = i;
+			break;
+		}
+		if (git_oid_equal(&t->oid, id)) {
+			t->used = ++w->lru_clock;
+			t->refs++;
+			*out = t;
+			return 0;
+		}
+		if (t->used < w->lru[victim]->used)
+			victim = i;
+	}
+	rc = read_object(&obj, w, id, GIT_OBJECT_TREE);
+	if (rc < 0)
+		return rc;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		git_odb_object_free(obj);
+		return cairn_error__oom();
+	}
+	t->oid = *id;
+	t->obj = obj;
+	t->data = git_odb_object_data(obj);
+	t->len = git_odb_object_size(obj);
+	t->refs = 2;
+	t->used = ++w->lru_clock;
+	ctree_put(w->lru[victim]);
+	w->lru[victim] = t;
+	*out = t;
+	return 0;
+}
 
 struct tent {
 	const char *name;
@@ -342,53 +374,230 @@ struct tent {
 
 #define MODE_TREE 040000u
 
+/* Parses the entry at p; *next is where the next one starts. */
+static int parse_entry(const unsigned char *p, const unsigned char *end,
+		       struct tent *e, const unsigned char **next)
+{
+	const unsigned char *nul;
+	unsigned mode = 0;
+
+	while (p < end && *p >= '0' && *p <= '7')
+		mode = mode * 8 + (unsigned)(*p++ - '0');
+	if (p >= end || *p != ' ')
+		goto corrupt;
+	p++;
+	nul = memchr(p, '\0', (size_t)(end - p));
+	if (!nul || nul == p || (size_t)(end - nul) < RAWSZ + 1)
+		goto corrupt;
+	e->name = (const char *)p;
+	e->len = (size_t)(nul - p);
+	e->mode = mode;
+	e->id = nul + 1;
+	*next = nul + 1 + RAWSZ;
+	return 0;
+corrupt:
+	return cairn_error__set(CAIRN_ERRCLASS_GIT, "cannot read a corrupt "
+				"tree object");
+}
+
+/* Entry i of an indexed tree (validated when the index was built). */
+static void entry_at(const struct ctree *t, size_t i, struct tent *e)
+{
+	const unsigned char *next;
+
+	parse_entry(t->data + t->offs[i], t->data + t->len, e, &next);
+}
+
+static int offs_push(struct ctree *t, size_t *alloc, size_t off)
+{
+	if (cairn__grow_array((void **)&t->offs, alloc, t->n + 2,
+			      sizeof(*t->offs)) < 0)
+		return CAIRN_ERROR;
+	t->offs[t->n++] = (uint32_t)off;
+	return 0;
+}
+
+/* Indexes t by parsing it whole. */
+static int index_full(struct ctree *t)
+{
+	const unsigned char *p = t->data, *end = t->data + t->len;
+	size_t alloc = 0;
+	struct tent e;
+
+	if (t->len > UINT32_MAX)
+		return cairn_error__set(CAIRN_ERRCLASS_GIT,
+					"cannot read a tree of %zu bytes",
+					t->len);
+	t->n = 0;
+	while (p < end) {
+		if (offs_push(t, &alloc, (size_t)(p - t->data)) < 0 ||
+		    parse_entry(p, end, &e, &p) < 0)
+			goto fail;
+	}
+	if (offs_push(t, &alloc, t->len) < 0)
+		goto fail;
+	t->n--;
+	return 0;
+fail:
+	free(t->offs);
+	t->offs = NULL;
+	t->n = 0;
+	return CAIRN_ERROR;
+}
+
+/* The largest i <= n with offs[i] <= x (offs[0] == 0). */
+static size_t index_floor(const struct ctree *t, size_t x)
+{
+	size_t lo = 0, hi = t->n + 1;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->offs[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether x is the start of an entry (or the end) of t, at or after i. */
+static bool index_find(const struct ctree *t, size_t from, size_t x,
+		       size_t *out)
+{
+	size_t i = index_floor(t, x);
+
+	if (i < from || t->offs[i] != x)
+		return false;
+	*out = i;
+	return true;
+}
+
+/*
+ * Indexes t from h, an indexed tree that shares its first `pre` and last
+ * `suf` bytes: entries inside the shared head have the same offsets, the
+ * middle is parsed, and as soon as the parse reaches an entry start in
+ * the shared tail that is also one in h, the rest is h's offsets shifted.
+ */
+static int index_sync(struct ctree *t, const struct ctree *h, size_t pre,
+		      size_t suf)
+{
+	const unsigned char *end = t->data + t->len;
+	size_t i0 = index_floor(h, pre), alloc = 0, p, j;
+	int64_t shift = (int64_t)t->len - (int64_t)h->len;
+	struct tent e;
+
+	if (t->len > UINT32_MAX)
+		return index_full(t);
+	if (cairn__grow_array((void **)&t->offs, &alloc, i0 + 2,
+			      sizeof(*t->offs)) < 0)
+		return CAIRN_ERROR;
+	memcpy(t->offs, h->offs, i0 * sizeof(*t->offs));
+	t->n = i0;
+	p = h->offs[i0];
+	while (p < t->len) {
+		if (p >= t->len - suf &&
+		    index_find(h, i0, (size_t)((int64_t)p - shift), &j)) {
+			size_t k, rest = h->n - j;
+
+			if (cairn__grow_array((void **)&t->offs, &alloc,
+					      t->n + rest + 2,
+					      sizeof(*t->offs)) < 0)
+				goto fail;
+			for (k = 0; k < rest; k++)
+				t->offs[t->n + k] = (uint32_t)(
+					(int64_t)h->offs[j + k] + shift);
+			t->n += rest;
+			break;
+		}
+		if (offs_push(t, &alloc, p) < 0)
+			goto fail;
+		{
+			const unsigned char *next;
+
+			if (parse_entry(t->data + p, end, &e, &next) < 0)
+				goto fail;
+			p = (size_t)(next - t->data);
+		}
+	}
+	if (offs_push(t, &alloc, t->len) < 0)
+		goto fail;
+	t->n--;
+	return 0;
+fail:
+	free(t->offs);
+	t->offs = NULL;
+	t->n = 0;
+	return CAIRN_ERROR;
+}
+
+/* Length of the common head of a and b (n bytes at most). */
+static size_t common_prefix(const unsigned char *a, const unsigned char *b,
+			    size_t n)
+{
+	size_t i = 0;
+
+	while (i + 4096 <= n && !memcmp(a + i, b + i, 4096))
+		i += 4096;
+	while (i + 64 <= n && !memcmp(a + i, b + i, 64))
+		i += 64;
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Length of the common tail of a (la bytes) and b (lb bytes). */
+static size_t common_suffix(const unsigned char *a, size_t la,
+			    const unsigned char *b, size_t lb)
+{
+	size_t n = la < lb ? la : lb, i = 0;
+
+	while (i + 4096 <= n &&
+	       !memcmp(a + la - i - 4096, b + lb - i - 4096, 4096))
+		i += 4096;
+	while (i + 64 <= n && !memcmp(a + la - i - 64, b + lb - i - 64, 64))
+		i += 64;
+	while (i < n && a[la - i - 1] == b[lb - i - 1])
+		i++;
+	return i;
+}
+
+/* Sequential reading of a tree, for lookups and listing. */
+struct rtree {
+	const unsigned char *p;
+	const unsigned char *end;
+	struct ctree *t;
+};
+
 static int rtree_open(struct rtree *t, struct walk *w, const git_oid *id)
 {
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (git_oid_is_zero(id))
-		return 0;
-	rc = tree_get(&t->obj, w, id);
+	rc = tree_get(&t->t, w, id);
 	if (rc < 0)
 		return rc;
-	t->p = git_odb_object_data(t->obj);
-	t->end = t->p + git_odb_object_size(t->obj);
+	t->p = t->t->data;
+	t->end = t->p + t->t->len;
 	return 0;
 }
 
 static void rtree_close(struct rtree *t)
 {
-	git_odb_object_free(t->obj);
+	ctree_put(t->t);
 	memset(t, 0, sizeof(*t));
 }
 
 /* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
 static int rtree_next(struct rtree *t, struct tent *e)
 {
-	const unsigned char *p = t->p, *nul;
-	unsigned mode = 0;
-
-	if (!p || p >= t->end)
+	if (!t->p || t->p >= t->end)
 		return 0;
-	while (p < t->end && *p >= '0' && *p <= '7')
-		mode = mode * 8 + (unsigned)(*p++ - '0');
-	if (p >= t->end || *p != ' ')
-		goto corrupt;
-	p++;
-	nul = memchr(p, '\0', (size_t)(t->end - p));
-	if (!nul || nul == p || (size_t)(t->end - nul) < RAWSZ + 1)
-		goto corrupt;
-	e->name = (const char *)p;
-	e->len = (size_t)(nul - p);
-	e->mode = mode;
-	e->id = nul + 1;
-	t->p = nul + 1 + RAWSZ;
+	if (parse_entry(t->p, t->end, e, &t->p) < 0) {
+		t->p = t->end;
+		return CAIRN_ERROR;
+	}
 	return 1;
-corrupt:
-	t->p = t->end;
-	return cairn_error__set(CAIRN_ERRCLASS_GIT, "cannot read a corrupt "
-				"tree object");
 }
 
 static bool is_tree(unsigned mode)
@@ -857,69 +1066,116 @@ static int on_change(struct walk *w, enum change what)
 }
 
 static int diff_side(struct walk *w, const struct tent *e, enum change what);
+static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b);
 
-/* Compares two trees (zero ids are empty trees) below w->path. */
+/* The change between entry ea of a and entry eb of b (same name). */
+static int diff_pair(struct walk *w, const struct tent *ea,
+		     const struct tent *eb)
+{
+	size_t len = w->path.size;
+	int rc;
+
+	if (ea->mode == eb->mode && !memcmp(ea->id, eb->id, RAWSZ))
+		return 0;
+	rc = cairn_buf_put(&w->path, ea->name, ea->len);
+	if (rc == 0 && is_tree(ea->mode)) {
+		git_oid oa, ob;
+
+		git_oid_fromraw(&oa, ea->id);
+		git_oid_fromraw(&ob, eb->id);
+		rc = cairn_buf_putc(&w->path, '/');
+		if (rc == 0)
+			rc = diff_trees(w, &oa, &ob);
+	} else if (rc == 0) {
+		rc = on_change(w, MODIFIED);
+	}
+	cairn_buf_truncate(&w->path, len);
+	return rc;
+}
+
+/*
+ * Compares two trees (zero ids are empty trees) below w->path.  Only the
+ * entries between the longest common head and tail of the two raw
+ * objects are compared: a commit that adds one file to a directory of
+ * 10,000 compares a handful of entries.
+ */
 static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b)
 {
-	struct rtree ta, tb;
-	struct tent ea, eb;
-	int ha, hb, rc = 0;
+	struct ctree *ta = NULL, *tb = NULL;
+	size_t pre, suf, i0, ia, ib, ja, jb;
+	int64_t shift;
+	int rc;
 
 	if (git_oid_equal(a, b))
 		return 0;
-	rc = rtree_open(&ta, w, a);
+	rc = tree_get(&ta, w, a);
 	if (rc == 0)
-		rc = rtree_open(&tb, w, b);
-	else
-		memset(&tb, 0, sizeof(tb));
+		rc = tree_get(&tb, w, b);
 	if (rc < 0)
 		goto out;
-	ha = rtree_next(&ta, &ea);
-	hb = rtree_next(&tb, &eb);
-	while (ha == 1 || hb == 1) {
+	pre = common_prefix(ta->data, tb->data,
+			    ta->len < tb->len ? ta->len : tb->len);
+	suf = common_suffix(ta->data + pre, ta->len - pre, tb->data + pre,
+			    tb->len - pre);
+	if (!ta->offs && !tb->offs)
+		rc = index_full(tb);
+	if (rc == 0 && !ta->offs)
+		rc = index_sync(ta, tb, pre, suf);
+	if (rc == 0 && !tb->offs)
+		rc = index_sync(tb, ta, pre, suf);
+	if (rc < 0)
+		goto out;
+
+	/* entries wholly inside the common head are the same in both */
+	i0 = index_floor(ta, pre);
+	if (i0 > tb->n || tb->offs[i0] != ta->offs[i0]) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
+				      "cannot compare corrupt tree objects");
+		goto out;
+	}
+	/* and so are those from the first shared start in the tail */
+	shift = (int64_t)tb->len - (int64_t)ta->len;
+	ja = index_floor(ta, ta->len - suf);
+	if (ja < i0 || ta->offs[ja] < ta->len - suf)
+		ja++;
+	if (ja < i0)
+		ja = i0;
+	while (ja < ta->n &&
+	       !index_find(tb, i0, (size_t)((int64_t)ta->offs[ja] + shift),
+			   &jb))
+		ja++;
+	if (ja >= ta->n) {
+		ja = ta->n;
+		jb = tb->n;
+	}
+
+	ia = ib = i0;
+	while (ia < ja || ib < jb) {
+		struct tent ea, eb;
 		int c;
 
-		if (ha < 0 || hb < 0) {
-			rc = CAIRN_ERROR;
-			goto out;
-		}
-		c = ha != 1 ? 1 : hb != 1 ? -1 : tent_cmp(&ea, &eb);
+		if (ia < ja)
+			entry_at(ta, ia, &ea);
+		if (ib < jb)
+			entry_at(tb, ib, &eb);
+		c = ia >= ja ? 1 : ib >= jb ? -1 : tent_cmp(&ea, &eb);
 		if (c < 0) {
 			rc = diff_side(w, &ea, REMOVED);
-			ha = rtree_next(&ta, &ea);
+			ia++;
 		} else if (c > 0) {
 			rc = diff_side(w, &eb, ADDED);
-			hb = rtree_next(&tb, &eb);
+			ib++;
 		} else {
-			if (ea.mode != eb.mode ||
-			    memcmp(ea.id, eb.id, RAWSZ) != 0) {
-				size_t len = w->path.size;
-
-				rc = cairn_buf_put(&w->path, ea.name, ea.len);
-				if (rc == 0 && is_tree(ea.mode)) {
-					git_oid oa, ob;
-
-					git_oid_fromraw(&oa, ea.id);
-					git_oid_fromraw(&ob, eb.id);
-					rc = cairn_buf_putc(&w->path, '/');
-					if (rc == 0)
-						rc = diff_trees(w, &oa, &ob);
-				} else if (rc == 0) {
-					rc = on_change(w, MODIFIED);
-				}
-				cairn_buf_truncate(&w->path, len);
-			}
-			ha = rtree_next(&ta, &ea);
-			hb = rtree_next(&tb, &eb);
+			rc = diff_pair(w, &ea, &eb);
+			ia++;
+			ib++;
 		}
 		if (rc < 0)
 			goto out;
 	}
-	if (ha < 0 || hb < 0)
-		rc = CAIRN_ERROR;
 out:
-	rtree_close(&ta);
-	rtree_close(&tb);
+	ctree_put(ta);
+	ctree_put(tb);
 	return rc;
 }
 
@@ -1232,7 +1488,6 @@ static int compute_range(struct walk *w, uint32_t start, uint32_t hidden)
 static int walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 {
 	const char *p = dir;
-	size_t i;
 
 	memset(w, 0, sizeof(*w));
 	cairn_buf_init(&w->path, 0);
@@ -1257,8 +1512,9 @@ static int walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	w->level = cairn__calloc(w->comps.count + 1, sizeof(*w->level));
 	if (!w->level)
 		return CAIRN_ERROR;
-	for (i = 0; i < LRU_SIZE; i++)
-		w->lru[i].obj = NULL;
+	w->empty.is_static = true;
+	w->empty.offs = w->empty_offs;
+	w->empty.data = (const unsigned char *)"";
 	return 0;
 }
 
@@ -1267,7 +1523,7 @@ static void walk_dispose(struct walk *w)
 	size_t i;
 
 	for (i = 0; i < LRU_SIZE; i++)
-		git_odb_object_free(w->lru[i].obj);
+		ctree_put(w->lru[i]);
 	for (i = 0; i < w->ntracks; i++) {
 		free(w->tracks[i].path);
 		free(w->tracks[i].orig);

@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "db.h"
 #include "error.h"
 #include "event.h"
 #include "migration.h"
@@ -175,6 +176,15 @@ CAIRN_EXTERN(bool) cairn_hook_matches(const cairn_hook *hook,
 CAIRN_EXTERN(int) cairn_hook_sql(const cairn_hook_context *ctx,
 				 const char *sql, char **first_value,
 				 size_t *rows);
+
+/*
+ * A session for contexts built outside a migration run (`cairn hooks
+ * run`, tools): db may be NULL (sql hooks then fail), workdir is where
+ * exec hooks start.  Both are borrowed.
+ */
+CAIRN_EXTERN(int) cairn_session_new(cairn_session **out, cairn_db *db,
+				    const char *workdir);
+CAIRN_EXTERN(void) cairn_session_free(cairn_session *session);
 
 /*
  * Sends text (one or more lines: a hook's captured output, a note) from

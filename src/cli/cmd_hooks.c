@@ -10,8 +10,10 @@
 
 #include <jansson.h>
 
+#include "cairn/engine.h"
 #include "cli.h"
 #include "commands.h"
+#include "dbopen.h"
 #include "report.h"
 
 static void fmt_ms(char *out, size_t len, uint64_t ms)
@@ -98,13 +100,171 @@ static int hooks_list(struct cli *cli)
 	return rc;
 }
 
+struct run_report {
+	struct cli *cli;
+	size_t failed;
+	size_t ran;
+};
+
+static void report_outcome(const cairn_hook_outcome *oc, void *payload)
+{
+	struct run_report *rr = payload;
+	struct cli *cli = rr->cli;
+
+	if (oc->skipped) {
+		if (cli->verbosity > 0)
+			printf("  skip  %s (filtered out by only:)\n", oc->hook->name);
+		return;
+	}
+	rr->ran++;
+	if (oc->rc == 0) {
+		printf("  %sok%s    %s (%.1f ms)\n", cli_color(cli, stdout, "32"),
+		       cli_reset(cli, stdout), oc->hook->name,
+		       (double)oc->duration_us / 1000.0);
+		return;
+	}
+	if (oc->hook->on_failure != CAIRN_ON_FAILURE_IGNORE)
+		rr->failed++;
+	printf("  %sFAIL%s  %s (on_failure %s): %s\n", cli_color(cli, stdout, "1;31"),
+	       cli_reset(cli, stdout), oc->hook->name,
+	       cairn_on_failure_name(oc->hook->on_failure),
+	       oc->error && oc->error->message ? oc->error->message : "failed");
+	if (oc->error && oc->error->detail)
+		printf("        %s\n", oc->error->detail);
+}
+
+static int hooks_run(struct cli *cli, const char *event_name,
+		     const char *version)
+{
+	cairn_pipeline *p = NULL;
+	cairn_migration_set *set = NULL;
+	cairn_migration *m = NULL;
+	cairn_session *session = NULL;
+	cairn_hook_context ctx;
+	const cairn_environment *env;
+	const cairn_config *cfg;
+	struct run_report rr = { cli, 0, 0 };
+	cairn_repo *repo;
+	cairn_db *db = NULL;
+	cairn_event ev;
+	char run_id[40], *actor = NULL, *why = NULL, *ref = NULL;
+	int rc;
+
+	if (cairn_event_from_name(&ev, event_name) != 0) {
+		cli_errorf(cli, "unknown event '%s'", event_name);
+		cli_hintf(cli, "events: pre_validate post_validate pre_execute post_execute post_complete pre_rollback post_rollback on_error");
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)) ||
+	    (rc = cli_repo(cli, &repo)))
+		return rc;
+	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+		return rc;
+	if (version) {
+		m = cairn_migration_set_find(set, version);
+		if (!m) {
+			cli_errorf(cli, "migration %s is not at %s", version,
+				   cli->worktree ? "the working tree" : cli->rev);
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		if (cairn_migration_load_content(set, m) < 0 ||
+		    cairn_migration_set_provenance(set, repo,
+						   (const char *[]){ m->version }, 1) < 0) {
+			rc = cli_report_error(cli);
+			goto out;
+		}
+	} else if (cairn_event_is_per_migration(ev)) {
+		size_t n = cairn_migration_set_count(set);
+
+		if (n) {
+			m = cairn_migration_set_get(set, n - 1);
+			cairn_migration_load_content(set, m);
+			cairn_migration_set_provenance(set, repo,
+						       (const char *[]){ m->version }, 1);
+			cairn_error_clear();
+			cli_notef(cli, "using the newest migration, %s_%s (--migration V picks another)",
+				  m->version_text, m->name);
+		}
+	}
+	if ((rc = cli_build_pipeline(cli, &p)))
+		goto out;
+	if ((rc = cli_open_db_optional(cli, &db, &why)))
+		goto out;
+	if (!db)
+		cli_notef(cli, "note: %s; sql hooks will fail", why ? why : "no database");
+	if (cairn_session_new(&session, db, cairn_repo_workdir(repo)) < 0 ||
+	    cairn_actor_describe(&actor, NULL, repo) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	cairn_run_id_new(run_id);
+	if (cairn_repo_ref_name(&ref, repo, cli->rev) < 0)
+		cairn_error_clear();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = 1;
+	ctx.event = ev;
+	ctx.environment = env->name;
+	ctx.run_id = run_id;
+	ctx.direction = ev == CAIRN_EVENT_PRE_ROLLBACK || ev == CAIRN_EVENT_POST_ROLLBACK ? "down" : "up";
+	ctx.migration = m;
+	ctx.status = ev == CAIRN_EVENT_POST_EXECUTE ? "applied" :
+		     ev == CAIRN_EVENT_POST_ROLLBACK ? "rolled_back" :
+		     ev == CAIRN_EVENT_ON_ERROR ? "failed" : "pending";
+	ctx.metadata = cfg->metadata;
+	ctx.metadata_count = cfg->metadata_count;
+	ctx.deploy_rev = cli->worktree ? "worktree" : cairn_migration_set_commit(set);
+	ctx.deploy_ref = ref ? ref : "";
+	ctx.actor = actor;
+	ctx.database = db ? cairn_db_description(db) : "";
+	ctx.planned = m ? 1 : 0;
+	ctx.session = session;
+	ctx.log_fn = cli_log_line;
+	ctx.log_payload = cli;
+	if (ev == CAIRN_EVENT_ON_ERROR) {
+		static cairn_error synthetic = { CAIRN_ERRCLASS_HOOK,
+			"synthetic error from 'cairn hooks run'", NULL, NULL, NULL };
+
+		ctx.error = &synthetic;
+	}
+	printf("firing %s (synthetic context, environment %s)\n", event_name, env->name);
+	cairn_pipeline_set_observer(p, report_outcome, &rr);
+	cairn_pipeline_fire(p, &ctx, CAIRN_FIRE_ALL, NULL);
+	cairn_error_clear();
+	if (!rr.ran)
+		printf("  (no hooks ran for %s)\n", event_name);
+	rc = rr.failed ? CLI_EXIT_FAIL : 0;
+out:
+	cairn_pipeline_free(p);
+	cairn_session_free(session);
+	cairn_db_free(db);
+	cairn_migration_set_free(set);
+	free(actor);
+	free(why);
+	free(ref);
+	return rc;
+}
+
+static int hooks_option(struct cli *cli, int c, const char *arg, void *payload)
+{
+	(void)cli;
+	if (c == 'm')
+		*(const char **)payload = arg;
+	return 0;
+}
+
 int cmd_hooks(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "migration", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct cli_command *cmd = cli_find_command("hooks");
+	const char *version = NULL;
 	int rc, first;
 
-	rc = cli_parse_options(cli, cmd, argc, argv, NULL, "", NULL, NULL,
-			       &first);
+	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", hooks_option,
+			       &version, &first);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (first >= argc || !strcmp(argv[first], "list")) {
@@ -113,8 +273,9 @@ int cmd_hooks(struct cli *cli, int argc, char **argv)
 		return hooks_list(cli);
 	}
 	if (!strcmp(argv[first], "run")) {
-		cli_errorf(cli, "'cairn hooks run' is not built yet in this version of cairn");
-		return CLI_EXIT_USAGE;
+		if (argc - first != 2)
+			return cli_usage_error(cli, cmd, "say which event to fire");
+		return hooks_run(cli, argv[first + 1], version);
 	}
 	return cli_usage_error(cli, cmd, "unknown hooks subcommand '%s'",
 			       argv[first]);

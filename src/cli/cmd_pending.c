@@ -5,7 +5,8 @@
 #include "cli.h"
 #include "commands.h"
 
-static int not_built(struct cli *cli, const char *what)
+static __attribute__((unused)) int not_built(struct cli *cli,
+					      const char *what)
 {
 	cli_errorf(cli, "'%s' is not built yet in this version of cairn", what);
 	cli_hintf(cli, "it needs the apply engine (database, pipeline, audit)");
@@ -20,6 +21,4 @@ static int not_built(struct cli *cli, const char *what)
 		return not_built(cli, what);                     \
 	}
 
-PENDING(cmd_githooks, "cairn githooks")
-PENDING(cmd_githook, "cairn githook")
 

@@ -635,6 +635,40 @@ START_TEST(test_sql_multi_statement_and_transaction)
 }
 END_TEST
 
+START_TEST(test_sql_warn_keeps_transaction)
+{
+	cairn_hook_context c = make_ctx(CAIRN_EVENT_POST_EXECUTE, NULL);
+	size_t warnings = 0;
+	char *v = NULL;
+
+	connect_db(NULL);
+	ck_assert_int_eq(cairn_db_exec(db, "CREATE TEMP TABLE kept (x int)"),
+			 0);
+	build("hooks:\n"
+	      "  post_execute:\n"
+	      "    - sql: INSERT INTO kept VALUES (99); SELECT * FROM nope\n"
+	      "      on_failure: warn\n"
+	      "    - sql: SELECT 5\n"
+	      "      expect: 0\n"
+	      "      on_failure: ignore\n"
+	      "    - sql: INSERT INTO kept VALUES (2)\n"
+	      "      on_failure: warn\n");
+	c.in_transaction = true;
+	ck_assert_int_eq(cairn_db_exec(db, "BEGIN; INSERT INTO kept VALUES (1)"),
+			 0);
+	ck_assert_int_eq(cairn_pipeline_fire(pl, &c, CAIRN_FIRE_INSIDE_TX,
+					     &warnings), 0);
+	ck_assert_uint_eq(warnings, 1);
+	/* the migration's transaction is still good and commits */
+	ck_assert_int_eq(cairn_db_exec(db, "INSERT INTO kept VALUES (3)"), 0);
+	ck_assert_int_eq(cairn_db_exec(db, "COMMIT"), 0);
+	ck_assert_int_eq(cairn_hook_sql(&c, "SELECT string_agg(x::text, ',' "
+					"ORDER BY x) FROM kept", &v, NULL), 0);
+	ck_assert_str_eq(v, "1,2,3"); /* the failed hook's 99 was undone */
+	free(v);
+}
+END_TEST
+
 START_TEST(test_sql_file)
 {
 	cairn_hook_context c = make_ctx(CAIRN_EVENT_POST_VALIDATE, NULL);
@@ -983,6 +1017,7 @@ static Suite *hooks_suite(void)
 	tcase_add_test(ts, test_sql_expect);
 	tcase_add_test(ts, test_sql_error);
 	tcase_add_test(ts, test_sql_multi_statement_and_transaction);
+	tcase_add_test(ts, test_sql_warn_keeps_transaction);
 	tcase_add_test(ts, test_sql_file);
 	tcase_add_test(ts, test_sql_timeout);
 	tcase_add_test(ts, test_hook_sql_api);

@@ -1,0 +1,2 @@
+-- cairn: no-transaction
+DROP INDEX CONCURRENTLY orders_placed_at_idx;

@@ -1,0 +1,2 @@
+-- Bob: a free-text note on an order, for the support team.
+ALTER TABLE orders ADD COLUMN note text;

@@ -1,0 +1,2 @@
+DELETE FROM customers
+ WHERE email IN ('alan@example.com', 'barbara.example.com');

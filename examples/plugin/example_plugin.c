@@ -1,0 +1,120 @@
+/*
+ * example_plugin.c - a cairn plugin that writes down every event it sees.
+ *
+ * It shows everything a plugin needs and nothing more: it includes only
+ * <cairn/hook.h> and <cairn/plugin.h>, declares the plugin API version
+ * it was built against, and registers one hook per event through the API
+ * table cairn hands to cairn_plugin_init (a plugin calls cairn only
+ * through that table).
+ *
+ * Each hook appends one line, "<event> <version>_<name>" (or
+ * "<event> -" for run-level events), to the file named by the
+ * environment variable CAIRN_EXAMPLE_PLUGIN_LOG, read once at load time;
+ * without it the plugin registers nothing.  The hooks take their name,
+ * on_failure, timeout and only: filters from the cairn.yaml entry that
+ * loaded the plugin, so the user's settings apply to them.
+ *
+ *   hooks:
+ *     post_complete:
+ *       - plugin: build/plugins/example_plugin.so
+ *         on_failure: warn
+ *
+ * Build: make plugins (build/plugins/example_plugin.so), or
+ *   cc -shared -fPIC -Iinclude -o example_plugin.so example_plugin.c
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairn/hook.h>
+#include <cairn/plugin.h>
+
+CAIRN_PLUGIN_DECLARE_API_VERSION;
+
+typedef struct {
+	char *path;                        /* the log file */
+	const char *(*event_name)(cairn_event event);
+	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+} example_hook;
+
+static void example_free(void *payload)
+{
+	example_hook *h = payload;
+
+	free(h->path);
+	free(h);
+}
+
+static int example_run(const cairn_hook_context *ctx, void *payload)
+{
+	const example_hook *h = payload;
+	const cairn_migration *m = ctx->migration;
+	FILE *f = fopen(h->path, "a");
+	int rc;
+
+	if (!f)
+		return h->set_error(CAIRN_ERRCLASS_HOOK,
+				    "example plugin cannot open '%s'",
+				    h->path);
+	if (m)
+		rc = fprintf(f, "%s %s_%s\n", h->event_name(ctx->event),
+			     m->version_text, m->name);
+	else
+		rc = fprintf(f, "%s -\n", h->event_name(ctx->event));
+	if (fclose(f) != 0 || rc < 0)
+		return h->set_error(CAIRN_ERRCLASS_HOOK,
+				    "example plugin cannot write '%s'",
+				    h->path);
+	return 0;
+}
+
+int cairn_plugin_init(const cairn_plugin_api *api)
+{
+	const char *path = getenv("CAIRN_EXAMPLE_PLUGIN_LOG");
+	const cairn_hook_spec *spec = api->spec;
+	unsigned ev;
+
+	if (api->api_version != CAIRN_PLUGIN_API_VERSION)
+		return api->set_error(CAIRN_ERRCLASS_CONFIG,
+				      "example plugin needs plugin API %u, "
+				      "not %u", CAIRN_PLUGIN_API_VERSION,
+				      api->api_version);
+	if (!path || !*path)
+		return 0;
+	for (ev = 0; ev < CAIRN_EVENT__COUNT; ev++) {
+		cairn_hook hook = CAIRN_HOOK_INIT;
+		example_hook *h = calloc(1, sizeof(*h));
+
+		if (!h || !(h->path = strdup(path))) {
+			free(h);
+			return api->set_error(CAIRN_ERRCLASS_NOMEMORY,
+					      "out of memory");
+		}
+		h->event_name = api->event_name;
+		h->set_error = api->set_error;
+		hook.name = spec && spec->name ? spec->name : "example_plugin";
+		hook.kind = "plugin";
+		hook.description = "appends each event to "
+				   "$CAIRN_EXAMPLE_PLUGIN_LOG";
+		hook.event = (cairn_event)ev;
+		hook.fn = example_run;
+		hook.payload = h;
+		hook.free_payload = example_free;
+		if (spec) {
+			/* the config's lists are NULL-terminated */
+			hook.on_failure = spec->on_failure;
+			hook.timeout_ms = spec->timeout_ms;
+			if (spec->only_environments_count)
+				hook.only_environments = (const char *const *)
+					spec->only_environments;
+			if (spec->only_migrations_count)
+				hook.only_migrations = (const char *const *)
+					spec->only_migrations;
+		}
+		if (api->add_hook(api->pipeline, &hook, NULL) != 0) {
+			example_free(h);
+			return -1;
+		}
+	}
+	return 0;
+}

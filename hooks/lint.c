@@ -1,0 +1,156 @@
+/*
+ * lint.c - the `lint` built-in: a migration with lint errors does not run.
+ *
+ *   pre_execute:
+ *     - builtin: lint
+ *
+ * Written against the public interfaces only (cairn/hook.h and
+ * cairn/lint.h), as a plugin would be.  The hook context carries one
+ * migration, not the whole set, so the hook belongs at pre_execute: for
+ * each migration about to be applied it lints the up file
+ * (cairn_lint_migration) and fails, vetoing that migration and the rest,
+ * when there is an error; the primary message counts the errors, the
+ * detail lists them one per line ("file:line: message [code]") and the
+ * hint is the first error's.  Warnings go to the run's log and never
+ * fail.  Everywhere else there is nothing to lint and the hook passes: at
+ * run-level events (no migration in the context), at pre/post_rollback
+ * (down files exist to undo; destructive statements there are expected),
+ * and for a migration whose content is not loaded.  `cairn validate` and
+ * `cairn lint` check the whole set before any of this.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/hook.h"
+#include "cairn/lint.h"
+#include "guards.h"
+
+typedef struct {
+	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+	void (*log)(const cairn_hook_context *ctx, const char *source,
+		    const char *text);
+	char *name;
+} lint_hook;
+
+static void lint_hook_free(void *payload)
+{
+	lint_hook *h = payload;
+
+	if (!h)
+		return;
+	free(h->name);
+	free(h);
+}
+
+static void log_warnings(const lint_hook *h, const cairn_hook_context *ctx,
+			 const cairn_findings *fs)
+{
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		char *line = NULL;
+
+		if (f->severity == CAIRN_SEVERITY_ERROR)
+			continue;
+		if (asprintf(&line, "%s:%u: %s: %s [%s]", f->file, f->line,
+			     cairn_severity_name(f->severity), f->message,
+			     f->code) < 0)
+			continue;
+		h->log(ctx, h->name, line);
+		free(line);
+	}
+}
+
+/* The error findings, one "file:line: message [code]" per line. */
+static char *error_lines(const cairn_findings *fs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < fs->count; i++) {
+		const cairn_finding *x = &fs->items[i];
+
+		if (x->severity != CAIRN_SEVERITY_ERROR)
+			continue;
+		fprintf(f, "%s%s:%u: %s [%s]", first ? "" : "\n", x->file,
+			x->line, x->message, x->code);
+		first = false;
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static int lint_event(const cairn_hook_context *ctx, void *payload)
+{
+	lint_hook *h = payload;
+	const cairn_migration *m = ctx->migration;
+	cairn_findings fs = CAIRN_FINDINGS_INIT;
+	const char *hint = NULL;
+	size_t errors;
+	char *detail;
+	int rc = 0;
+
+	if (!m || ctx->event == CAIRN_EVENT_PRE_ROLLBACK ||
+	    ctx->event == CAIRN_EVENT_POST_ROLLBACK ||
+	    (ctx->direction && !strcmp(ctx->direction, "down")))
+		return 0;
+	if (!m->content_loaded || !m->up_sql)
+		return 0;
+	if (cairn_lint_migration(&fs, m, NULL) < 0)
+		return -1;
+	log_warnings(h, ctx, &fs);
+	errors = cairn_findings_count(&fs, CAIRN_SEVERITY_ERROR);
+	if (!errors)
+		goto out;
+	for (size_t i = 0; i < fs.count && !hint; i++)
+		if (fs.items[i].severity == CAIRN_SEVERITY_ERROR)
+			hint = fs.items[i].hint;
+	detail = error_lines(&fs);
+	rc = h->set_error(CAIRN_ERRCLASS_VALIDATION,
+			  "'%s' has %zu lint error%s", m->up_path, errors,
+			  errors == 1 ? "" : "s");
+	if (detail)
+		cairn_error_set_detail("%s", detail);
+	if (hint)
+		cairn_error_set_hint("%s", hint);
+	free(detail);
+out:
+	cairn_findings_dispose(&fs);
+	return rc;
+}
+
+int cairn_builtin_lint_init(const cairn_plugin_api *api)
+{
+	cairn_hook hook;
+	lint_hook *h;
+
+	if (api->api_version < CAIRN_PLUGIN_API_VERSION || !api->spec)
+		return api->set_error(CAIRN_ERRCLASS_USAGE,
+				      "lint: unsupported plugin API");
+	h = calloc(1, sizeof(*h));
+	if (!h || !(h->name = strdup(api->spec->name ? api->spec->name
+						     : "builtin:lint"))) {
+		lint_hook_free(h);
+		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
+	}
+	h->set_error = api->set_error;
+	h->log = api->log;
+	cairn_hook_from_spec(&hook, api->spec);
+	hook.kind = "builtin";
+	hook.description = "vetoes a migration whose up file has lint errors";
+	hook.fn = lint_event;
+	hook.payload = h;
+	hook.free_payload = lint_hook_free;
+	if (api->add_hook(api->pipeline, &hook, NULL) != 0) {
+		lint_hook_free(h);
+		return -1;
+	}
+	return 0;
+}
