@@ -18,6 +18,7 @@
 
 #include "cairn/devdb.h"
 #include "cairn/engine.h"
+#include "cairn/lint.h"
 #include "dbopen.h"
 #include "validate_db.h"
 
@@ -233,6 +234,8 @@ int cli_validate_extra(struct cli *cli, cairn_migration_set *set,
 {
 	int rc;
 
+	if (cairn_lint_set(findings, set, NULL) < 0)
+		return cli_report_error(cli);
 	if (use_db && (rc = check_database(cli, set, findings)))
 		return rc;
 	if (shadow && (rc = check_shadow(cli, set, findings)))
