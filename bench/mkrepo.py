@@ -14,8 +14,9 @@ branch that edits docs/ (so history walks meet merges).
 The root commit holds only cairn.yaml and README, so
 `cairn plan <root>..HEAD` lists every migration as added.  cairn.yaml takes
 the database from ${DATABASE_URL} and registers the `log` and `metrics`
-built-ins with paths from ${CAIRN_BENCH_LOG:-/dev/null} and
-${CAIRN_BENCH_METRICS:-/dev/null}.
+built-ins with paths from ${CAIRN_BENCH_LOG:-cairn-log.jsonl} and
+${CAIRN_BENCH_METRICS:-cairn-metrics.prom} (never /dev/null: the metrics
+file is written by rename(2), which would replace the device node).
 
 Authors rotate among 50 names; author and committer times grow by 60 s a
 commit from 2020-01-01, so history order and time order agree.
@@ -31,10 +32,10 @@ environments:
 hooks:
   post_execute:
     - builtin: log
-      path: ${CAIRN_BENCH_LOG:-/dev/null}
+      path: ${CAIRN_BENCH_LOG:-cairn-log.jsonl}
   post_complete:
     - builtin: metrics
-      metrics_file: ${CAIRN_BENCH_METRICS:-/dev/null}
+      metrics_file: ${CAIRN_BENCH_METRICS:-cairn-metrics.prom}
 """
 
 

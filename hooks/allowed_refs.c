@@ -79,7 +79,8 @@ static int refs_event(const cairn_hook_context *ctx, void *payload)
 	if (ok)
 		return 0;
 	h->set_error(CAIRN_ERRCLASS_HOOK,
-		     "commit %.12s is not on an allowed ref (%s)", sha, h->list);
+		     "commit %.12s is not on an allowed ref (%s)", sha,
+		     h->list);
 	cairn_error_set_hint("deploy a commit from one of those branches or "
 			     "tags, or add its ref to 'refs:'");
 	return -1;

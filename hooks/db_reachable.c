@@ -37,6 +37,8 @@ static int no_connection(const reach_hook *h)
 static int reach_event(const cairn_hook_context *ctx, void *payload)
 {
 	reach_hook *h = payload;
+	const char *db = ctx->database && *ctx->database ? ctx->database
+							 : "(unnamed)";
 	const cairn_error *e;
 	char *value = NULL, *why;
 
@@ -53,8 +55,7 @@ static int reach_event(const cairn_hook_context *ctx, void *payload)
 		return -1;
 	why = strdup(e && e->message ? e->message : "no answer");
 	h->set_error(CAIRN_ERRCLASS_DB, "database %s is not reachable: %s",
-		     ctx->database && *ctx->database ? ctx->database : "(unnamed)",
-		     why ? why : "no answer");
+		     db, why ? why : "no answer");
 	free(why);
 	return -1;
 }

@@ -17,6 +17,7 @@
 #include "cairn/hooks_config.h"
 #include "error.h"
 #include "hook_kinds.h"
+#include "hook_kinds_ext.h"
 #include "util.h"
 
 typedef struct {
@@ -39,29 +40,37 @@ static int build_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
 	return cairn_hook__add_sql(p, spec, b->opts->workdir, b->file);
 }
 
-static int not_built(const cairn_hook_spec *spec, const build_ctx *b)
+/* Prefixes "file:line:col: " to the error a kind set (keeps detail/hint). */
+static int at_spec(const cairn_hook_spec *spec, const build_ctx *b)
 {
-	cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-			 "%s:%u:%u: %s hooks are not built yet",
-			 b->file, spec->line, spec->column,
-			 cairn_hook_kind_name(spec->kind));
-	cairn_error__hint("remove hook '%s' or use an exec hook for now",
-			  spec->name ? spec->name : "?");
+	cairn_error_saved saved;
+
+	cairn_error__save(&saved);
+	cairn_error__set(saved.klass ? saved.klass : CAIRN_ERRCLASS_CONFIG,
+			 "%s:%u:%u: %s", b->file, spec->line, spec->column,
+			 saved.message ? saved.message : "cannot set up hook");
+	if (saved.detail)
+		cairn_error__detail("%s", saved.detail);
+	if (saved.hint)
+		cairn_error__hint("%s", saved.hint);
+	cairn_error__saved_dispose(&saved);
 	return CAIRN_ERROR;
 }
 
 static int build_webhook(cairn_pipeline *p, const cairn_hook_spec *spec,
 			 const build_ctx *b)
 {
-	(void)p;
-	return not_built(spec, b);
+	if (cairn_hook__register_webhook(p, spec, b->opts->workdir) < 0)
+		return at_spec(spec, b);
+	return 0;
 }
 
 static int build_plugin(cairn_pipeline *p, const cairn_hook_spec *spec,
 			const build_ctx *b)
 {
-	(void)p;
-	return not_built(spec, b);
+	if (cairn_hook__register_plugin(p, spec, b->opts->workdir) < 0)
+		return at_spec(spec, b);
+	return 0;
 }
 
 static int unknown_builtin(const cairn_hook_spec *spec, const build_ctx *b)

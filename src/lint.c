@@ -438,12 +438,15 @@ static int check_needs_no_transaction(lint_file *lf)
 			if (kw(lf, i, "SET") && kw(lf, i + 1, "TABLESPACE"))
 				what = "ALTER DATABASE ... SET TABLESPACE";
 	} else if (kw(lf, 0, "ALTER") && kw(lf, 1, "TABLE")) {
-		for (i = 2; i + 1 < n && !what; i++)
+		bool detach = false;
+
+		for (i = 2; i < n && !what; i++) {
 			if (kw(lf, i, "DETACH") && kw(lf, i + 1, "PARTITION"))
-				for (size_t j = i + 2; j < n; j++)
-					if (kw(lf, j, "CONCURRENTLY"))
-						what = "ALTER TABLE ... DETACH "
-						       "PARTITION ... CONCURRENTLY";
+				detach = true;
+			else if (detach && kw(lf, i, "CONCURRENTLY"))
+				what = "ALTER TABLE ... DETACH PARTITION ... "
+				       "CONCURRENTLY";
+		}
 	} else if (kw(lf, 0, "CLUSTER")) {
 		i = 1;
 		if (op(lf, i, "("))
@@ -603,7 +606,8 @@ static bool serial_type(const lint_file *lf, size_t i)
 static int check_not_null(lint_file *lf)
 {
 	static const char *const constraints[] = {
-		"CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE",
+		"CONSTRAINT", "PRIMARY", "UNIQUE",
+		"FOREIGN", "CHECK", "EXCLUDE",
 	};
 	relname table = { NULL, NULL };
 	size_t a, i, name_at, end;

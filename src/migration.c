@@ -646,14 +646,27 @@ static int pair(struct loader *ld)
 		struct file *up = NULL;
 		cairn_migration *m;
 
-		for (j = 0; j < nup; j++) {
-			struct file *u = &ld->files[j];
+		/* the up files are sorted by version: find the group */
+		{
+			size_t lo = 0, hi = nup;
 
-			if (!vcmp(u->version, d->version) &&
-			    !strcmp(u->name, d->name) &&
-			    !strcmp(u->subdir, d->subdir)) {
-				up = u;
-				break;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (vcmp(ld->files[mid].version,
+					 d->version) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (j = lo; j < nup && !up; j++) {
+				struct file *u = &ld->files[j];
+
+				if (vcmp(u->version, d->version) != 0)
+					break;
+				if (!strcmp(u->name, d->name) &&
+				    !strcmp(u->subdir, d->subdir))
+					up = u;
 			}
 		}
 		if (!up) {

@@ -34,6 +34,7 @@
  * never creates cairn's schema) and reuse cairn_status_compute(), which
  * reads a file only when its blob differs from the applied one.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,382 @@ void cairn_rewrites_dispose(cairn_rewrites *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* ---- versions from tree entries ------------------------------------- */
+
+/* As src/migration.c: the default cap on a migration file. */
+#define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)
+/* Bigger pushes take the general path; it costs the same then. */
+#define FAST_MAX_CHANGES 512
+#define MAX_DEPTH 64
+
+typedef char version_t[21]; /* normalized: 1-20 digits */
+
+struct vlist {
+	version_t *items;
+	size_t count, alloc;
+	version_t max;          /* "" when empty */
+};
+
+static void normalize(version_t out, const char *digits, size_t len)
+{
+	while (len > 1 && *digits == '0') {
+		digits++;
+		len--;
+	}
+	memcpy(out, digits, len);
+	out[len] = '\0';
+}
+
+static int vcmp(const void *a, const void *b)
+{
+	return cairn__version_cmp(a, b);
+}
+
+/* What loading skips: see ignored() in src/migration.c. */
+static bool skipped(const cairn_prepush_options *opts, const char *rel,
+		    const char *base)
+{
+	size_t i;
+
+	if (base[0] == '.')
+		return true;
+	for (i = 0; i < opts->ignore_count; i++) {
+		const char *g = opts->ignore[i];
+
+		if (g && *g && (fnmatch(g, base, 0) == 0 ||
+				fnmatch(g, rel, 0) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The versions of the up files below tree, skipping what loading skips.
+ * Reads tree entries only (no blob, no allocation per entry).
+ */
+static int scan_versions(struct vlist *v, git_repository *git,
+			 const git_tree *tree, cairn_buf *rel,
+			 const cairn_prepush_options *opts, unsigned depth)
+{
+	size_t i, n = git_tree_entrycount(tree), keep = rel->size;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *base = git_tree_entry_name(e);
+		git_filemode_t mode = git_tree_entry_filemode(e);
+		size_t vlen;
+		bool down;
+
+		cairn_buf_truncate(rel, keep);
+		if ((keep && cairn_buf_putc(rel, '/') < 0) ||
+		    cairn_buf_puts(rel, base) < 0)
+			return CAIRN_ERROR;
+		if (skipped(opts, rel->ptr, base))
+			continue;
+		if (mode == GIT_FILEMODE_TREE && depth < MAX_DEPTH) {
+			git_tree *sub = NULL;
+
+			if (git_tree_lookup(&sub, git, git_tree_entry_id(e)) < 0)
+				return cairn_repo__error("cannot read tree "
+							 "'%s'", rel->ptr);
+			rc = scan_versions(v, git, sub, rel, opts, depth + 1);
+			git_tree_free(sub);
+			continue;
+		}
+		if ((mode != GIT_FILEMODE_BLOB &&
+		     mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
+		    !cairn_migration_parse_filename(base, &vlen, NULL, NULL,
+						    &down) || down)
+			continue;
+		if (cairn__grow_array((void **)&v->items, &v->alloc,
+				      v->count + 1, sizeof(*v->items)) < 0)
+			return CAIRN_ERROR;
+		normalize(v->items[v->count], base, vlen);
+		if (!v->max[0] ||
+		    cairn__version_cmp(v->items[v->count], v->max) > 0)
+			memcpy(v->max, v->items[v->count], sizeof(v->max));
+		v->count++;
+	}
+	cairn_buf_truncate(rel, keep);
+	return rc;
+}
+
+/* The migrations subtree of a commit (NULL when it has none). */
+static int subtree_at(git_tree **out, cairn_repo *repo, const char *commit,
+		      const char *dir)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cairn_repo__lookup_commit(&c, repo, commit)) < 0)
+		return rc;
+	if (git_commit_tree(&root, c) < 0) {
+		rc = cairn_repo__error("cannot read the tree of %s", commit);
+		goto out;
+	}
+	if (!*dir) {
+		*out = root;
+		root = NULL;
+		goto out;
+	}
+	rc = git_tree_entry_bypath(&e, root, dir);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
+		goto out;
+	}
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(out, cairn_repo__git(repo),
+			    git_tree_entry_id(e)) < 0)
+		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
+out:
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}
+
+static int versions_at(struct vlist *v, cairn_repo *repo, const char *commit,
+		       const char *dir, const cairn_prepush_options *opts)
+{
+	cairn_buf rel = CAIRN_BUF_INIT;
+	git_tree *tree = NULL;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if ((rc = subtree_at(&tree, repo, commit, dir)) < 0 || !tree)
+		return rc;
+	rc = scan_versions(v, cairn_repo__git(repo), tree, &rel, opts, 0);
+	git_tree_free(tree);
+	cairn_buf_dispose(&rel);
+	if (rc == 0 && v->count)
+		qsort(v->items, v->count, sizeof(*v->items), vcmp);
+	return rc;
+}
+
+/* ---- the fast path ---------------------------------------------------- */
+
+/*
+ * A set that holds only some migrations of a commit, built here instead
+ * of by cairn_migration_set_load() so that a push of 10 migrations into
+ * a project of 10,000 does not list 10,000 files.  It has everything
+ * cairn_migration_load_content() and cairn_migration_set_free() use (see
+ * migration_internal.h); fields it does not fill stay zero.
+ */
+static int partial_set(cairn_migration_set **out, cairn_repo *repo,
+		       const char *commit, const char *dir)
+{
+	cairn_migration_set *set;
+
+	*out = NULL;
+	set = cairn__calloc(1, sizeof(*set));
+	if (!set)
+		return CAIRN_ERROR;
+	git_libgit2_init(); /* cairn_migration_set_free() shuts it down */
+	set->dir = cairn__strdup(dir);
+	snprintf(set->commit, sizeof(set->commit), "%s", commit);
+	set->max_file_size = DEFAULT_MAX_FILE_SIZE;
+	if (!set->dir) {
+		cairn_migration_set_free(set);
+		return CAIRN_ERROR;
+	}
+	if (git_repository_odb(&set->odb, cairn_repo__git(repo)) < 0) {
+		cairn_migration_set_free(set);
+		return cairn_repo__error("cannot open the object database");
+	}
+	*out = set;
+	return 0;
+}
+
+static int migration_cmp(const void *a, const void *b)
+{
+	return cairn__version_cmp(((const cairn_migration *)a)->version,
+				  ((const cairn_migration *)b)->version);
+}
+
+/* One added file of the diff, split into its parts. */
+struct added {
+	const cairn_range_file *f;
+	const char *rel;      /* below the directory */
+	const char *base;     /* the file name */
+	version_t version;
+	size_t vlen;
+	const char *name;
+	size_t nlen;
+	bool down;
+	size_t sublen;        /* length of the subdirectory part of rel */
+};
+
+/* Whether a path the push added is a plain, well-named migration file. */
+static bool plain_addition(struct added *a, const cairn_range_file *f,
+			   size_t dirlen, const cairn_prepush_options *opts)
+{
+	cairn_buf prefix = CAIRN_BUF_INIT;
+	const char *p, *slash;
+	bool ok = true;
+
+	if (f->first_kind != CAIRN_RANGE_ADDED ||
+	    (f->mode != GIT_FILEMODE_BLOB &&
+	     f->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
+		return false;
+	a->f = f;
+	a->rel = f->path + dirlen;
+	p = strrchr(a->rel, '/');
+	a->base = p ? p + 1 : a->rel;
+	a->sublen = p ? (size_t)(p - a->rel) : 0;
+	if (!cairn_migration_parse_filename(a->base, &a->vlen, &a->name,
+					    &a->nlen, &a->down))
+		return false;
+	normalize(a->version, a->base, a->vlen);
+	/* every directory on the way, and the file, must be read by loading */
+	for (p = a->rel; ok && (slash = strchr(p, '/')); p = slash + 1) {
+		char *comp = cairn__strndup(p, (size_t)(slash - p));
+
+		cairn_buf_clear(&prefix);
+		ok = comp && cairn_buf_put(&prefix, a->rel,
+					   (size_t)(slash - a->rel)) == 0 &&
+		     !skipped(opts, prefix.ptr, comp);
+		free(comp);
+	}
+	cairn_buf_dispose(&prefix);
+	if (!ok)
+		cairn_error_clear();
+	return ok && !skipped(opts, a->rel, a->base);
+}
+
+static bool same_migration(const struct added *up, const struct added *d)
+{
+	return !strcmp(up->version, d->version) && up->nlen == d->nlen &&
+	       !memcmp(up->name, d->name, up->nlen) &&
+	       up->sublen == d->sublen &&
+	       !memcmp(up->rel, d->rel, up->sublen);
+}
+
+static int fill_migration(cairn_migration *m, const struct added *up,
+			  const struct added *down)
+{
+	m->version = cairn__strdup(up->version);
+	m->version_text = cairn__strndup(up->base, up->vlen);
+	m->name = cairn__strndup(up->name, up->nlen);
+	m->subdir = cairn__strndup(up->rel, up->sublen);
+	m->up_path = cairn__strdup(up->f->path);
+	snprintf(m->up_blob, sizeof(m->up_blob), "%s", up->f->blob);
+	if (down) {
+		m->down_path = cairn__strdup(down->f->path);
+		snprintf(m->down_blob, sizeof(m->down_blob), "%s",
+			 down->f->blob);
+	}
+	if (!m->version || !m->version_text || !m->name || !m->subdir ||
+	    !m->up_path || (down && !m->down_path))
+		return CAIRN_ERROR;
+	return 0;
+}
+
+/*
+ * The fast path (see prepush.h).  Returns 1 when it decided the update,
+ * 0 when the general path must run (nothing is kept then), or an error.
+ */
+static int fast_check(cairn_prepush_result *r, cairn_repo *repo,
+		      const cairn_push_update *u,
+		      const cairn_prepush_options *opts, const char *dir)
+{
+	cairn_range_options ro = CAIRN_RANGE_OPTIONS_INIT;
+	cairn_range diff = CAIRN_RANGE_INIT;
+	struct vlist base = { NULL, 0, 0, "" };
+	struct added *adds = NULL;
+	cairn_migration_set *set = NULL;
+	size_t i, j, nup = 0, dirlen = *dir ? strlen(dir) + 1 : 0;
+	int rc;
+
+	ro.dir = dir;
+	if ((rc = cairn_range_diff(&diff, repo, r->base, u->local_sha,
+				   &ro)) < 0)
+		return rc;
+	if ((rc = partial_set(&set, repo, u->local_sha, dir)) < 0)
+		goto out;
+	if (!diff.diffed) {
+		r->unchanged = true;
+		rc = 1;
+		goto out;
+	}
+	rc = 0;
+	if (!diff.count || diff.count > FAST_MAX_CHANGES)
+		goto out;
+	adds = cairn__calloc(diff.count, sizeof(*adds));
+	if (!adds) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	for (i = 0; i < diff.count; i++) {
+		if (!plain_addition(&adds[i], &diff.files[i], dirlen, opts))
+			goto out;
+		nup += !adds[i].down;
+	}
+	if ((rc = versions_at(&base, repo, r->base, dir, opts)) < 0)
+		goto out;
+	/* new versions only, each once, above the base's highest */
+	for (i = 0; i < diff.count; i++) {
+		if (adds[i].down)
+			continue;
+		if (base.count && (bsearch(adds[i].version, base.items,
+					   base.count, sizeof(*base.items),
+					   vcmp) ||
+				   cairn__version_cmp(adds[i].version,
+						      base.max) < 0))
+			goto out;
+		for (j = 0; j < i; j++)
+			if (!adds[j].down &&
+			    !strcmp(adds[j].version, adds[i].version))
+				goto out;
+	}
+	set->items = cairn__calloc(nup ? nup : 1, sizeof(*set->items));
+	if (!set->items) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	/* every down file pairs with an added up file */
+	for (i = 0; i < diff.count; i++) {
+		const struct added *down = NULL;
+
+		if (adds[i].down) {
+			for (j = 0; j < diff.count; j++)
+				if (!adds[j].down &&
+				    same_migration(&adds[j], &adds[i]))
+					break;
+			if (j == diff.count)
+				goto out;
+			continue;
+		}
+		for (j = 0; j < diff.count && !down; j++)
+			if (adds[j].down && same_migration(&adds[i], &adds[j]))
+				down = &adds[j];
+		if ((rc = fill_migration(&set->items[set->count++], &adds[i],
+					 down)) < 0)
+			goto out;
+	}
+	qsort(set->items, set->count, sizeof(*set->items), migration_cmp);
+	rc = 1;
+out:
+	if (rc == 1) {
+		r->set = set;
+		r->partial = true;
+		set = NULL;
+	}
+	cairn_migration_set_free(set);
+	free(adds);
+	free(base.items);
+	cairn_range_dispose(&diff);
+	return rc;
+}
+
 /* ---- finding the base ------------------------------------------------- */
 
 static bool commit_exists(cairn_repo *repo, const char *hex)
@@ -450,7 +827,7 @@ static int set_hidden(cairn_prepush_result *r, const struct oids *tips)
  */
 static int tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 			 const cairn_push_update *u,
-			 const cairn_prepush_options *opts)
+			 const cairn_prepush_options *opts, const char *dir)
 {
 	git_repository *git = cairn_repo__git(repo);
 	struct oids tips = { NULL, 0, 0 }, walked = { NULL, 0, 0 };
@@ -521,36 +898,35 @@ static int tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 		if (rc < 0)
 			goto out;
 	}
-	/* several boundaries: the one with the most migrations, then newest */
+	/*
+	 * several boundaries: the one with the most migrations (counted from
+	 * tree entries), then the newest
+	 */
 	for (i = 0; i < boundary.count; i++) {
-		cairn_migration_set *s = NULL;
+		struct vlist v = { NULL, 0, 0, "" };
 		git_commit *c = NULL;
 		char hex[CAIRN_OID_HEXSZ];
 		int64_t when = 0;
-		size_t n;
 
 		git_oid_tostr(hex, sizeof(hex), &boundary.items[i]);
-		if (!commit_exists(repo, hex))
+		if (git_commit_lookup(&c, git, &boundary.items[i]) < 0) {
+			git_error_clear();
 			continue; /* the edge of a shallow clone */
-		if ((rc = load_set(&s, repo, hex, opts)) < 0)
-			goto out;
-		if (git_commit_lookup(&c, git, &boundary.items[i]) == 0) {
-			when = git_commit_time(c);
-			git_commit_free(c);
 		}
-		n = cairn_migration_set_count(s);
-		if (!r->base_set || n > best_count ||
-		    (n == best_count && when > best_time)) {
-			cairn_migration_set_free(r->base_set);
-			r->base_set = s;
-			best_count = n;
+		when = git_commit_time(c);
+		git_commit_free(c);
+		if (boundary.count > 1 &&
+		    (rc = versions_at(&v, repo, hex, dir, opts)) < 0)
+			goto out;
+		free(v.items);
+		if (!r->base[0] || v.count > best_count ||
+		    (v.count == best_count && when > best_time)) {
+			best_count = v.count;
 			best_time = when;
 			snprintf(r->base, sizeof(r->base), "%s", hex);
-		} else {
-			cairn_migration_set_free(s);
 		}
 	}
-	if (r->base_set)
+	if (r->base[0])
 		r->base_kind = CAIRN_PREPUSH_TRACKING;
 out:
 	git_revwalk_free(rw);
@@ -678,6 +1054,7 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 			const cairn_prepush_options *opts)
 {
 	cairn_prepush_options defaults = CAIRN_PREPUSH_OPTIONS_INIT;
+	char *dir = NULL;
 	size_t i;
 	int rc;
 
@@ -692,8 +1069,17 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 		out->base_kind = CAIRN_PREPUSH_DELETE;
 		return 0;
 	}
-	if ((rc = load_set(&out->set, repo, u->local_sha, opts)) < 0)
+	dir = cairn_migration__normalize_dir(opts->dir ? opts->dir
+						       : "db/migrations");
+	if (!dir)
+		return CAIRN_ERROR;
+	if (!commit_exists(repo, u->local_sha)) {
+		cairn_error__set(CAIRN_ERRCLASS_GIT,
+				 "cannot find commit %s, which git is pushing",
+				 u->local_sha);
+		rc = CAIRN_ENOTFOUND;
 		goto out;
+	}
 	if (!cairn_oid_hex_is_zero(u->remote_sha) &&
 	    commit_exists(repo, u->remote_sha)) {
 		out->base_kind = CAIRN_PREPUSH_REMOTE;
@@ -707,15 +1093,27 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 		out->hidden_count = 1;
 	} else {
 		out->remote_unknown = !cairn_oid_hex_is_zero(u->remote_sha);
-		if ((rc = tracking_base(out, repo, u, opts)) < 0)
+		if ((rc = tracking_base(out, repo, u, opts, dir)) < 0)
 			goto out;
 	}
-	if (out->base[0] && !out->base_set &&
-	    (rc = load_set(&out->base_set, repo, out->base, opts)) < 0)
+	rc = out->base[0] ? fast_check(out, repo, u, opts, dir) : 0;
+	if (rc < 0)
 		goto out;
-	if (out->base_set && !strcmp(cairn_migration_set_tree(out->set),
-				     cairn_migration_set_tree(out->base_set))) {
-		out->unchanged = true;
+	if (rc == 0) {
+		/* the general path */
+		if ((rc = load_set(&out->set, repo, u->local_sha, opts)) < 0)
+			goto out;
+		if (out->base[0] && (rc = load_set(&out->base_set, repo,
+						   out->base, opts)) < 0)
+			goto out;
+		if (out->base_set &&
+		    !strcmp(cairn_migration_set_tree(out->set),
+			    cairn_migration_set_tree(out->base_set))) {
+			out->unchanged = true;
+			goto out;
+		}
+	} else if (out->unchanged) {
+		rc = 0;
 		goto out;
 	}
 	if ((rc = find_touched(out)) < 0)
@@ -739,9 +1137,9 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 		if (rc < 0)
 			goto out;
 	}
-	if (out->base_set)
-		rc = check_base(out, opts);
+	rc = out->base_set ? check_base(out, opts) : 0;
 out:
+	free(dir);
 	if (rc < 0) {
 		cairn_error_saved saved;
 
@@ -807,15 +1205,18 @@ static bool is_touched(const cairn_prepush_result *r,
 	size_t i;
 
 	for (i = 0; i < r->touched_count; i++)
-		if (r->touched[i] == m)
+		if (!strcmp(r->touched[i]->version, m->version))
 			return true;
 	return false;
 }
 
-int cairn_prepush_check_applied(cairn_prepush_result *r,
+int cairn_prepush_check_applied(cairn_prepush_result *r, cairn_repo *repo,
+				const cairn_prepush_options *opts,
 				const cairn_applied_list *applied,
-				const char *env, bool allow_out_of_order)
+				const char *env)
 {
+	cairn_prepush_options defaults = CAIRN_PREPUSH_OPTIONS_INIT;
+	cairn_migration_set *full = NULL, *set;
 	cairn_status_entry *e = NULL;
 	const char *max_applied = NULL;
 	size_t n = 0, i;
@@ -823,10 +1224,22 @@ int cairn_prepush_check_applied(cairn_prepush_result *r,
 
 	if (!r->set)
 		return 0;
+	if (!opts)
+		opts = &defaults;
 	if (!env)
 		env = "the database";
-	if (cairn_status_compute(&e, &n, r->set, applied) < 0)
+	set = r->set;
+	if (r->partial) {
+		/* every migration of the pushed commit is compared here */
+		if (load_set(&full, repo, cairn_migration_set_commit(r->set),
+			     opts) < 0)
+			return CAIRN_ERROR;
+		set = full;
+	}
+	if (cairn_status_compute(&e, &n, set, applied) < 0) {
+		cairn_migration_set_free(full);
 		return CAIRN_ERROR;
+	}
 	for (i = 0; i < applied->count; i++)
 		if (!max_applied || cairn__version_cmp(applied->items[i].version,
 						       max_applied) > 0)
@@ -858,8 +1271,8 @@ int cairn_prepush_check_applied(cairn_prepush_result *r,
 					m->up_path))
 				break;
 			rc = cairn_findings_add(&r->findings, "out-of-order",
-				allow_out_of_order ? CAIRN_SEVERITY_WARNING
-						   : CAIRN_SEVERITY_ERROR,
+				opts->allow_out_of_order ? CAIRN_SEVERITY_WARNING
+							 : CAIRN_SEVERITY_ERROR,
 				m->up_path, 0, m->version,
 				"renumber it above the highest applied version (cairn new gives the next one), or set allow_out_of_order for the environment",
 				NULL,
@@ -872,6 +1285,7 @@ int cairn_prepush_check_applied(cairn_prepush_result *r,
 		}
 	}
 	free(e);
+	cairn_migration_set_free(full);
 	return rc;
 }
 

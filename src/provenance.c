@@ -125,7 +125,7 @@ struct removed {
  */
 struct ctree {
 	git_oid oid;
-	git_odb_object *obj;
+	cairn_rawobj *obj;
 	const unsigned char *data;
 	size_t len;
 	uint32_t *offs;
@@ -137,7 +137,7 @@ struct ctree {
 
 struct walk {
 	git_repository *git;
-	git_odb *odb;
+	cairn_rawodb *raw;
 	bool shallow;
 	const char *dir;
 	cairn_strvec comps;   /* dir split at '/' */
@@ -285,35 +285,30 @@ static uint32_t str_hash(const char *s, size_t n)
 
 /* ---- raw objects ------------------------------------------------------ */
 
-static int read_object(git_odb_object **out, struct walk *w,
-		       const git_oid *id, git_object_t want)
+static int read_object(cairn_rawobj **out, struct walk *w, const git_oid *id,
+		       git_object_t want)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
 
-	rc = git_odb_read(out, w->odb, id);
-	if (rc == 0 && git_odb_object_type(*out) == want)
+	rc = cairn_repo__rawodb_read(out, w->raw, id);
+	if (rc < 0)
+		return rc;
+	if ((*out)->type == want)
 		return 0;
+	cairn_repo__rawobj_free(*out);
+	*out = NULL;
 	git_oid_tostr(hex, sizeof(hex), id);
-	if (rc == 0) {
-		git_odb_object_free(*out);
-		*out = NULL;
-		return cairn_error__set(CAIRN_ERRCLASS_GIT,
-					"cannot read object %s: not a %s", hex,
-					git_object_type2string(want));
-	}
-	if (rc == GIT_ENOTFOUND) {
-		cairn_repo__error("cannot read object %s", hex);
-		return CAIRN_ENOTFOUND;
-	}
-	return cairn_repo__error("cannot read object %s", hex);
+	return cairn_error__set(CAIRN_ERRCLASS_GIT,
+				"cannot read object %s: not a %s", hex,
+				git_object_type2string(want));
 }
 
 static void ctree_put(struct ctree *t)
 {
 	if (!t || t->is_static || --t->refs)
 		return;
-	git_odb_object_free(t->obj);
+	cairn_repo__rawobj_free(t->obj);
 	free(t->offs);
 	free(t);
 }
@@ -321,7 +316,7 @@ static void ctree_put(struct ctree *t)
 /* A tree from the LRU (or read); *out is a new reference. */
 static int tree_get(struct ctree **out, struct walk *w, const git_oid *id)
 {
-	git_odb_object *obj = NULL;
+	cairn_rawobj *obj = NULL;
 	struct ctree *t;
 	size_t i, victim = 0;
 	int rc;
@@ -350,13 +345,13 @@ static int tree_get(struct ctree **out, struct walk *w, const git_oid *id)
 		return rc;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		git_odb_object_free(obj);
+		cairn_repo__rawobj_free(obj);
 		return cairn_error__oom();
 	}
 	t->oid = *id;
 	t->obj = obj;
-	t->data = git_odb_object_data(obj);
-	t->len = git_odb_object_size(obj);
+	t->data = obj->data;
+	t->len = obj->len;
 	t->refs = 2;
 	t->used = ++w->lru_clock;
 	ctree_put(w->lru[victim]);
@@ -651,7 +646,7 @@ static bool hex_oid(git_oid *out, const char *p, const char *end)
 /* Reads a commit's tree, parents and committer time. */
 static int parse_commit(struct walk *w, uint32_t idx)
 {
-	git_odb_object *obj = NULL;
+	cairn_rawobj *obj = NULL;
 	const char *p, *end, *line;
 	git_oid tree, parent;
 	uint32_t first = (uint32_t)w->npool, count = 0;
@@ -669,8 +664,8 @@ static int parse_commit(struct walk *w, uint32_t idx)
 	}
 	if (rc < 0)
 		return rc;
-	p = git_odb_object_data(obj);
-	end = p + git_odb_object_size(obj);
+	p = (const char *)obj->data;
+	end = p + obj->len;
 	if (end - p < 5 || memcmp(p, "tree ", 5) != 0 ||
 	    !hex_oid(&tree, p + 5, end))
 		goto corrupt;
@@ -732,7 +727,7 @@ corrupt:
 				      "cannot parse commit %s", hex);
 	}
 out:
-	git_odb_object_free(obj);
+	cairn_repo__rawobj_free(obj);
 	return rc;
 }
 
@@ -1494,8 +1489,8 @@ static int walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	w->git = cairn_repo__git(repo);
 	w->dir = dir;
 	w->shallow = git_repository_is_shallow(w->git) == 1;
-	if (git_repository_odb(&w->odb, w->git) < 0)
-		return cairn_repo__error("cannot open the object database");
+	if (cairn_repo__rawodb_new(&w->raw, repo) < 0)
+		return CAIRN_ERROR;
 	while (*p) {
 		const char *s = p;
 
@@ -1547,7 +1542,7 @@ static void walk_dispose(struct walk *w)
 	}
 	cairn_strvec_dispose(&w->comps);
 	cairn_buf_dispose(&w->path);
-	git_odb_free(w->odb);
+	cairn_repo__rawodb_free(w->raw);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -2044,7 +2039,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			goto out;
 	}
 
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	rc = walk_init(&w, repo, set->dir);
 	if (rc < 0)
 		goto out;
@@ -2113,10 +2107,7 @@ out:
 	git_commit_free(head);
 	cairn_provcache__dispose(&cache);
 	cairn_provcache__dispose(&anc);
-	if (w.odb)
-		walk_dispose(&w);
-	else
-		cairn_strvec_dispose(&w.comps);
+	walk_dispose(&w);
 	infos_dispose(&in);
 	cairn_buf_dispose(&cachedir);
 	free(want);

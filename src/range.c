@@ -132,7 +132,7 @@ static int entry_at(git_oid *out, git_tree *tree, const char *rel)
 
 /* Records that the current commit did `kind` to rel (below the dir). */
 static int record(struct walk *w, const char *rel, cairn_range_kind kind,
-		  const git_oid *id)
+		  const git_oid *id, unsigned mode)
 {
 	cairn_range_file *f = NULL;
 	size_t base;
@@ -168,6 +168,10 @@ static int record(struct walk *w, const char *rel, cairn_range_kind kind,
 	if (!f->commits) {
 		git_oid_tostr(f->last, sizeof(f->last), w->commit);
 		f->last_kind = kind;
+		if (kind != CAIRN_RANGE_DELETED) {
+			f->mode = mode;
+			git_oid_tostr(f->blob, sizeof(f->blob), id);
+		}
 	}
 	git_oid_tostr(f->first, sizeof(f->first), w->commit);
 	f->first_kind = kind;
@@ -221,7 +225,8 @@ static int whole(struct walk *w, const git_tree_entry *e, const char *prefix,
 				diff_trees(w, git_tree_entry_id(e), &zero,
 					   rel.ptr);
 	} else {
-		rc = record(w, rel.ptr, kind, git_tree_entry_id(e));
+		rc = record(w, rel.ptr, kind, git_tree_entry_id(e),
+			    (unsigned)git_tree_entry_filemode(e));
 	}
 	cairn_buf_dispose(&rel);
 	return rc;
@@ -286,7 +291,8 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b,
 						git_tree_entry_id(eb), rel.ptr);
 		} else {
 			rc = record(w, rel.ptr, CAIRN_RANGE_MODIFIED,
-				    git_tree_entry_id(eb));
+				    git_tree_entry_id(eb),
+				    (unsigned)git_tree_entry_filemode(eb));
 		}
 	}
 out:
@@ -480,6 +486,50 @@ int cairn_range_changes(cairn_range *out, cairn_repo *repo, const char *tip,
 		qsort(out->files, out->count, sizeof(*out->files), file_cmp);
 out:
 	git_revwalk_free(rw);
+	free(w.index);
+	free(w.dir);
+	cairn_buf_dispose(&w.path);
+	if (rc < 0)
+		cairn_range_dispose(out);
+	return rc;
+}
+
+int cairn_range_diff(cairn_range *out, cairn_repo *repo, const char *from,
+		     const char *to, const cairn_range_options *opts)
+{
+	git_commit *a = NULL, *b = NULL;
+	git_oid sa, sb;
+	struct walk w;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&w, 0, sizeof(w));
+	if (opts && opts->version != CAIRN_RANGE_OPTIONS_VERSION)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"unsupported range options version %u",
+					opts->version);
+	w.git = cairn_repo__git(repo);
+	w.out = out;
+	cairn_buf_init(&w.path, CAIRN_BUF_DEFAULT_MAX);
+	w.dir = cairn_migration__normalize_dir(opts && opts->dir ?
+					       opts->dir : "db/migrations");
+	if (!w.dir)
+		return CAIRN_ERROR;
+	if ((rc = cairn_repo__lookup_commit(&a, repo, from)) < 0 ||
+	    (rc = cairn_repo__lookup_commit(&b, repo, to)) < 0 ||
+	    (rc = subtree_of(&sa, &w, a)) < 0 ||
+	    (rc = subtree_of(&sb, &w, b)) < 0)
+		goto out;
+	w.commit = git_commit_id(b);
+	if (!git_oid_equal(&sa, &sb)) {
+		out->diffed = 1;
+		rc = diff_trees(&w, &sa, &sb, "");
+	}
+	if (rc == 0 && out->count)
+		qsort(out->files, out->count, sizeof(*out->files), file_cmp);
+out:
+	git_commit_free(a);
+	git_commit_free(b);
 	free(w.index);
 	free(w.dir);
 	cairn_buf_dispose(&w.path);

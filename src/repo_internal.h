@@ -42,4 +42,37 @@ int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
 int cairn_repo__commit_info_fill(cairn_commit_info *out,
 				 const git_commit *commit);
 
+/*
+ * A raw object reader for history walks that read thousands of related
+ * trees (see the comment in src/repo.c).  Objects are counted
+ * references: release each with cairn_repo__rawobj_free().
+ */
+typedef struct cairn_rawobj {
+	const unsigned char *data; /* len bytes, then a NUL */
+	size_t len;
+	git_object_t type;
+
+	/* private to src/repo.c */
+	unsigned refs;
+	unsigned char *buf;
+	git_odb_object *gobj;
+	uint64_t key;
+	struct cairn_rawobj *hnext, *prev, *next;
+} cairn_rawobj;
+
+typedef struct cairn_rawodb cairn_rawodb;
+
+int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo);
+void cairn_repo__rawodb_free(cairn_rawodb *db);
+/*
+ * Reads an object.  A missing object is CAIRN_ENOTFOUND with a
+ * CAIRN_ERRCLASS_GIT error set.
+ */
+int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
+			    const git_oid *id);
+void cairn_repo__rawobj_free(cairn_rawobj *obj);
+/* How many objects came from the packs and from libgit2 (for tests). */
+void cairn_repo__rawodb_stats(const cairn_rawodb *db, size_t *packed,
+			      size_t *fallback);
+
 #endif

@@ -536,10 +536,12 @@ int cairn_sql_tokens_join(char **out, const cairn_sql_tokens *t, size_t from,
 			/* quote it again, so the text stays SQL */
 			if (cairn_buf_putc(&b, '"') < 0)
 				goto fail;
-			for (const char *p = k->text; *p; p++)
-				if ((*p == '"' && cairn_buf_putc(&b, '"') < 0) ||
-				    cairn_buf_putc(&b, *p) < 0)
+			for (const char *p = k->text; *p; p++) {
+				if (*p == '"' && cairn_buf_putc(&b, '"') < 0)
 					goto fail;
+				if (cairn_buf_putc(&b, *p) < 0)
+					goto fail;
+			}
 			if (cairn_buf_putc(&b, '"') < 0)
 				goto fail;
 		} else if (cairn_buf_puts(&b, k->text) < 0) {

@@ -73,8 +73,9 @@ int cairn_webhook__target_new(cairn_webhook_target **out,
 void cairn_webhook__target_free(cairn_webhook_target *t);
 
 /*
- * Appends text (len bytes) to out as one printable line: every sensitive
- * string of t replaced by "…", control bytes by spaces.
+ * Appends text (len bytes) to out as one printable line of valid UTF-8:
+ * every sensitive string of t replaced by "…", control bytes by spaces,
+ * bytes that are not UTF-8 by '?'.
  */
 int cairn_webhook__scrub(cairn_buf *out, const cairn_webhook_target *t,
 			 const char *text, size_t len);

@@ -223,11 +223,11 @@ static int slack_json(char **out, const cairn_hook_context *ctx)
 	head = json_pack("{s:s}", "type", "section");
 	sec = json_pack("{s:s}", "type", "section");
 	fields = json_array();
-	if (!root || json_object_set_new(root, "blocks", blocks) ||
+	if (!root || json_object_set_new(root, "text", json_string(sum.ptr)) ||
+	    json_object_set_new(root, "blocks", blocks) ||
 	    json_array_append_new(blocks, head) ||
 	    json_array_append_new(blocks, sec) ||
 	    json_object_set_new(sec, "fields", fields) ||
-	    json_object_set_new(root, "text", json_string(sum.ptr)) ||
 	    mrkdwn(head, "text", sum.ptr) < 0 ||
 	    fields_json(fields, ctx) < 0)
 		goto oom;

@@ -6,9 +6,10 @@
  * is kept whole for requests but never shown: messages use `shown`,
  * scheme://host[:port]/ followed by "…" when the URL has a path or query
  * (webhook URLs such as Slack's carry their credential in the path).
- * Everything that must not reach a message - the URL, its path, query,
- * fragment, user name and password, the secret and the values of the
- * hook's headers (an Authorization token) - goes into a list of
+ * Everything that must not reach a message - the URL, its path (and each
+ * of its segments), query (and each pair and value), fragment, user name
+ * and password, the secret and the values of the hook's headers (an
+ * Authorization token) - goes into a list of
  * sensitive strings; cairn_webhook__scrub() replaces any of them found in
  * text that came from elsewhere (curl's error text, a receiver's answer)
  * by "…" before it is put into a message.
@@ -103,6 +104,26 @@ static int add_sensitive(cairn_strvec *v, const char *s, size_t min)
 	return cairn_strvec_push(v, s);
 }
 
+/* Adds each piece of s between separators in seps. */
+static int add_pieces(cairn_strvec *v, const char *s, const char *seps)
+{
+	while (*s) {
+		size_t n = strcspn(s, seps);
+		char *piece = cairn__strndup(s, n);
+		int rc;
+
+		if (!piece)
+			return CAIRN_ERROR;
+		rc = add_sensitive(v, piece, MIN_SCRUB_LEN);
+		free(piece);
+		if (rc < 0)
+			return CAIRN_ERROR;
+		s += n;
+		s += strspn(s, seps);
+	}
+	return 0;
+}
+
 /* One part of a parsed URL, or NULL when absent. */
 static char *url_part(CURLU *u, CURLUPart part)
 {
@@ -184,14 +205,16 @@ static int parse_url(cairn_webhook_target *t, cairn_strvec *sensitive)
 		int r = 0;
 
 		if (s) {
-			/* a path is worth hiding from its first segment on */
 			r = add_sensitive(sensitive, s,
 					  secret_parts[i] == CURLUPART_PATH ?
 					  2 : MIN_SCRUB_LEN);
-			if (r == 0 && secret_parts[i] == CURLUPART_PATH &&
-			    strlen(s) > 1)
-				r = add_sensitive(sensitive, s + 1,
-						  MIN_SCRUB_LEN);
+			/* each path segment, query pair and value alone */
+			if (r == 0 && secret_parts[i] == CURLUPART_PATH)
+				r = add_pieces(sensitive, s, "/");
+			if (r == 0 && secret_parts[i] == CURLUPART_QUERY)
+				r = add_pieces(sensitive, s, "&=;");
+			if (r == 0 && secret_parts[i] == CURLUPART_QUERY)
+				r = add_pieces(sensitive, s, "&;");
 			curl_free(s);
 		}
 		if (r < 0)
@@ -341,30 +364,57 @@ out:
 	return rc;
 }
 
+/*
+ * The length of the UTF-8 character at s (at most len bytes): 1 for
+ * ASCII, 2-4 for a valid sequence, 0 for a byte that starts none.
+ */
+static size_t utf8_len(const char *s, size_t len)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n, bad;
+
+	if (c < 0x80)
+		return 1;
+	n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+	if (!n || n > len || !cairn__utf8_valid(s, n, &bad))
+		return 0;
+	return n;
+}
+
 int cairn_webhook__scrub(cairn_buf *out, const cairn_webhook_target *t,
 			 const char *text, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, n;
+	unsigned char c;
 
 	while (i < len) {
 		bool hit = false;
 
 		for (size_t k = 0; t->sensitive && t->sensitive[k]; k++) {
-			size_t n = strlen(t->sensitive[k]);
+			size_t sl = strlen(t->sensitive[k]);
 
-			if (n && n <= len - i &&
-			    !memcmp(text + i, t->sensitive[k], n)) {
+			if (sl && sl <= len - i &&
+			    !memcmp(text + i, t->sensitive[k], sl)) {
 				if (cairn_buf_puts(out, "…") < 0)
 					return CAIRN_ERROR;
-				i += n;
+				i += sl;
 				hit = true;
 				break;
 			}
 		}
 		if (hit)
 			continue;
-		if (cairn_buf_putc(out, (unsigned char)text[i] < 0x20 ||
-				   text[i] == 0x7f ? ' ' : text[i]) < 0)
+		n = utf8_len(text + i, len - i);
+		if (n > 1) {
+			if (cairn_buf_put(out, text + i, n) < 0)
+				return CAIRN_ERROR;
+			i += n;
+			continue;
+		}
+		c = (unsigned char)text[i];
+		if (cairn_buf_putc(out, n == 0 ? '?' :
+				   c < 0x20 || c == 0x7f ? ' ' :
+				   (char)c) < 0)
 			return CAIRN_ERROR;
 		i++;
 	}

@@ -23,8 +23,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        self.send_response(204)
-        self.end_headers()
 
         sig = self.headers.get("X-Cairn-Signature", "")
         stamp = self.headers.get("X-Cairn-Timestamp", "")
@@ -39,12 +37,17 @@ class Handler(BaseHTTPRequestHandler):
             doc = json.loads(body)
         except ValueError:
             doc = {}
-        what = "%s on %s: %s of %s migrations done, %s failed" % (
+        what = "%s (%s) on %s: %s of %s done, %s failed, by %s" % (
             doc.get("event", self.headers.get("X-Cairn-Event", "?")),
-            doc.get("environment", "?"), doc.get("done", "?"),
-            doc.get("planned", "?"), doc.get("failed", "?"))
+            doc.get("direction") or "-", doc.get("environment", "?"),
+            doc.get("done", "?"), doc.get("planned", "?"),
+            doc.get("failed", "?"), doc.get("actor", "?"))
         print("receiver: POST %s (%d bytes, %s): %s"
               % (self.path, len(body), verdict, what), flush=True)
+        # answer only after printing: cairn waits for its async deliveries
+        # before it exits, so the line is there when the command returns
+        self.send_response(204)
+        self.end_headers()
 
     def log_message(self, fmt, *args):
         pass  # one line per delivery is enough

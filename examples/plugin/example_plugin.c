@@ -84,12 +84,14 @@ int cairn_plugin_init(const cairn_plugin_api *api)
 	for (ev = 0; ev < CAIRN_EVENT__COUNT; ev++) {
 		cairn_hook hook = CAIRN_HOOK_INIT;
 		example_hook *h = calloc(1, sizeof(*h));
+		size_t len = strlen(path) + 1;
 
-		if (!h || !(h->path = strdup(path))) {
+		if (!h || !(h->path = malloc(len))) {
 			free(h);
 			return api->set_error(CAIRN_ERRCLASS_NOMEMORY,
 					      "out of memory");
 		}
+		memcpy(h->path, path, len);
 		h->event_name = api->event_name;
 		h->set_error = api->set_error;
 		hook.name = spec && spec->name ? spec->name : "example_plugin";

@@ -31,15 +31,25 @@
  *
  * The checks are those of `cairn validate --base BASE` (DESIGN section 6)
  * restricted to what the push changes, so that their cost follows the
- * size of the push and not of the project: when the migrations subtree
- * id is the same at the base and at the pushed commit nothing is read;
- * otherwise the two sets are listed by name, only migrations new or
- * changed since the base are read (size, encoding, directives), and the
- * base comparison runs on blob ids (edited-after-push,
- * deleted-after-push, renamed-after-push, out-of-order).  Name problems
- * (bad-name, duplicate-version, ...) already present at the base are not
- * the push's doing and are left out.  The result lists the new or
- * changed migrations, for lint rules.
+ * size of the push and not of the project:
+ *
+ *  - when the migrations subtree id is the same at the base and at the
+ *    pushed commit, nothing more is read;
+ *  - the fast path: the two subtrees are compared (cairn_range_diff());
+ *    when the push only adds well-named migrations with new versions
+ *    above the base's highest (the everyday push), the base's versions
+ *    are read from its tree entries, the result's set holds only the
+ *    added migrations (`partial`) and only their files are read;
+ *  - otherwise (an edit, a deletion, a rename, a bad name, a duplicate,
+ *    an out-of-order version, anything odd) both sets are listed by name,
+ *    only migrations new or changed since the base are read (size,
+ *    encoding, directives), and the base comparison runs on blob ids
+ *    (edited-after-push, deleted-after-push, renamed-after-push,
+ *    out-of-order), with the messages `cairn validate` gives.
+ *
+ * Name problems (bad-name, duplicate-version, ...) already present at the
+ * base are not the push's doing and are left out.  The result lists the
+ * new or changed migrations (`touched`), for lint rules.
  *
  * cairn_prepush_blame() then names, for each finding about a file, the
  * commit of the pushed range that changed it (src/range.c walks only the
@@ -129,7 +139,10 @@ typedef struct cairn_prepush_result {
 	char base[CAIRN_OID_HEXSZ];    /* "" when there is none */
 	bool remote_unknown;           /* the remote's id is not here */
 	bool unchanged;                /* same migrations subtree as base */
-	cairn_migration_set *set;      /* at the pushed commit (NULL: delete) */
+	cairn_migration_set *set;      /* at the pushed commit (NULL: delete);
+				        * only the touched migrations when
+				        * partial */
+	bool partial;                  /* the fast path: see above */
 	cairn_migration_set *base_set; /* at the base, NULL when none */
 	cairn_migration **touched;     /* new or changed since the base, */
 	size_t touched_count;          /*  borrowed from set, by version */
@@ -166,9 +179,10 @@ CAIRN_EXTERN(int) cairn_prepush_blame(cairn_prepush_result *r,
  * migration of the push numbered below the highest applied).
  */
 CAIRN_EXTERN(int) cairn_prepush_check_applied(cairn_prepush_result *r,
+					      cairn_repo *repo,
+					      const cairn_prepush_options *opts,
 					      const cairn_applied_list *applied,
-					      const char *environment,
-					      bool allow_out_of_order);
+					      const char *environment);
 
 /*
  * Reads the tracking table if cairn's schema exists in the database, and

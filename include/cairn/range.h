@@ -35,6 +35,10 @@ typedef struct cairn_range_file {
 	char first[CAIRN_OID_HEXSZ];  /* oldest commit of the range touching it */
 	char last[CAIRN_OID_HEXSZ];   /* newest commit of the range touching it */
 	unsigned commits;             /* how many commits of the range did */
+	unsigned mode;                /* git file mode after the newest
+				       * change (0100644, 0120000 ...); 0
+				       * when that change deleted it */
+	char blob[CAIRN_OID_HEXSZ];   /* its object id then; "" if deleted */
 } cairn_range_file;
 
 typedef struct cairn_range {
@@ -67,6 +71,18 @@ typedef struct cairn_range_options {
 CAIRN_EXTERN(int) cairn_range_changes(cairn_range *out, cairn_repo *repo,
 				      const char *tip,
 				      const cairn_range_options *opts);
+
+/*
+ * The files that differ below opts->dir between two commits, as `git
+ * diff --no-renames FROM TO -- DIR` lists them, without walking the
+ * commits in between: one comparison of the two subtrees that descends
+ * only where ids differ.  Each file's first and last are `to`, its kinds
+ * say what happened from `from` to `to`.  opts->hide and max_commits are
+ * not used.
+ */
+CAIRN_EXTERN(int) cairn_range_diff(cairn_range *out, cairn_repo *repo,
+				   const char *from, const char *to,
+				   const cairn_range_options *opts);
 
 /* The entry for a repository-relative path, or NULL. */
 CAIRN_EXTERN(const cairn_range_file *) cairn_range_find(

@@ -231,6 +231,7 @@ static int hooks_run(struct cli *cli, const char *event_name,
 	cairn_pipeline_set_observer(p, report_outcome, &rr);
 	cairn_pipeline_fire(p, &ctx, CAIRN_FIRE_ALL, NULL);
 	cairn_error_clear();
+	cli_await_webhooks(cli, p);
 	if (!rr.ran)
 		printf("  (no hooks ran for %s)\n", event_name);
 	rc = rr.failed ? CLI_EXIT_FAIL : 0;

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "dbopen.h"
 #include "report.h"
+#include "error.h"
 
 struct migrate_opts {
 	const char *to;
@@ -445,6 +446,14 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	ro.cancel = cli_interrupt_install(db);
 	rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
 	cli_interrupt_remove();
+	{
+		/* async webhooks finish before we exit; keep the run's error */
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		cli_await_webhooks(cli, pipeline);
+		cairn_error__restore(&saved);
+	}
 	if (cli->stderr_tty && cli->verbosity >= 0)
 		fputs("\r\033[K", stderr);
 	if (cli->format == CLI_FORMAT_JSON) {

@@ -10,6 +10,7 @@
 #include "../../hooks/builtins.h"
 #include "cairn/devdb.h"
 #include "cairn/hooks_config.h"
+#include "cairn/webhook.h"
 #include "dbopen.h"
 
 static volatile sig_atomic_t interrupted;
@@ -189,6 +190,33 @@ int cli_build_pipeline(struct cli *cli, cairn_pipeline **out)
 	}
 	*out = p;
 	return 0;
+}
+
+static void report_webhook(const cairn_webhook_result *r, void *payload)
+{
+	struct cli *cli = payload;
+
+	if (r->ok) {
+		cli_verbosef(cli, "webhook '%s' at %s delivered to %s (%u attempt%s, %lld ms)",
+			     r->hook, r->event, r->target, r->attempts,
+			     r->attempts == 1 ? "" : "s", (long long)r->duration_ms);
+		return;
+	}
+	if (r->on_failure != CAIRN_ON_FAILURE_IGNORE)
+		cli_warnf(cli, "webhook '%s' at %s to %s failed: %s", r->hook,
+			  r->event, r->target, r->message ? r->message : "failed");
+}
+
+void cli_await_webhooks(struct cli *cli, cairn_pipeline *p)
+{
+	if (!p)
+		return;
+	if (cairn_webhooks_await(p, report_webhook, cli) < 0) {
+		const cairn_error *e = cairn_error_last();
+
+		cli_warnf(cli, "%s", e ? e->message : "async webhooks failed");
+		cairn_error_clear();
+	}
 }
 
 void cli_log_line(const char *source, const char *text, void *payload)

@@ -41,6 +41,12 @@ int cli_build_pipeline(struct cli *cli, cairn_pipeline **out);
 volatile sig_atomic_t *cli_interrupt_install(cairn_db *db);
 void cli_interrupt_remove(void);
 
+/*
+ * Waits for the pipeline's async webhook deliveries and reports failed
+ * ones as warnings (the run's outcome is already decided).
+ */
+void cli_await_webhooks(struct cli *cli, cairn_pipeline *p);
+
 /* Log callback for cairn_run_options: "[source] text" on stderr. */
 void cli_log_line(const char *source, const char *text, void *payload);
 

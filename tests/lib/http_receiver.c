@@ -400,16 +400,18 @@ static void *serve(void *arg)
 			     "Content-Length: %zu\r\n%s\r\n", a.status,
 			     reason(a.status), strlen(a.body),
 			     keep ? "" : "Connection: close\r\n");
+		/* counted first: the client may see the answer before we
+		 * get back from writing it */
+		pthread_mutex_lock(&r->lock);
+		r->answered++;
+		pthread_cond_broadcast(&r->changed);
+		pthread_mutex_unlock(&r->lock);
 		if (write_all(c->fd, head, (size_t)n) < 0 ||
 		    write_all(c->fd, a.body, strlen(a.body)) < 0) {
 			free(a.body);
 			break;
 		}
 		free(a.body);
-		pthread_mutex_lock(&r->lock);
-		r->answered++;
-		pthread_cond_broadcast(&r->changed);
-		pthread_mutex_unlock(&r->lock);
 		if (!keep)
 			break;
 	}

@@ -24,15 +24,15 @@
 
 #define TU_HTTP_NEVER 0
 
-typedef struct tu_http_header {
+typedef struct tu_http_field {
 	char *name;
 	char *value;
-} tu_http_header;
+} tu_http_field;
 
 typedef struct tu_http_request {
 	char *method;
 	char *target;            /* path and query, as sent */
-	tu_http_header *headers; /* in the order sent */
+	tu_http_field *headers; /* in the order sent */
 	size_t header_count;
 	char *body;              /* NUL-terminated */
 	size_t body_len;
@@ -60,7 +60,7 @@ void tu_http_set_default(tu_http_receiver *r, int status, int delay_ms,
 size_t tu_http_count(tu_http_receiver *r);
 /* Waits until n requests arrived or timeout_ms passed; the count. */
 size_t tu_http_wait(tu_http_receiver *r, size_t n, int timeout_ms);
-/* Answers sent so far (a request counts once its answer was written). */
+/* Answers sent so far (counted just before each is written). */
 size_t tu_http_answered(tu_http_receiver *r);
 /* Request i (0-based, in the order received), or NULL. */
 const tu_http_request *tu_http_request_at(tu_http_receiver *r, size_t i);

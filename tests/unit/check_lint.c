@@ -62,7 +62,8 @@ static size_t lint_opts(const char *sql, const cairn_lint_options *opts)
 	mig.up_sql = (char *)sql;
 	mig.up_len = strlen(sql);
 	ck_assert_int_eq(cairn_directives_parse(&mig.up_directives, sql,
-						strlen(sql), UP_PATH, &dirf), 0);
+						strlen(sql), UP_PATH, &dirf),
+			 0);
 	ck_assert_msg(dirf.count == 0, "directive finding: %s",
 		      dirf.count ? dirf.items[0].message : "");
 	cairn_findings_dispose(&dirf);
@@ -157,7 +158,8 @@ START_TEST(test_destructive_positive)
 
 	ck_assert_uint_eq(lint("-- remove the old table\n"
 			       "\n"
-			       "DROP TABLE IF EXISTS public.users CASCADE;\n"), 1);
+			       "DROP TABLE IF EXISTS public.users CASCADE;\n"),
+			  1);
 	f = nth("lint/destructive", 0);
 	ck_assert_int_eq(f->severity, CAIRN_SEVERITY_ERROR);
 	ck_assert_str_eq(f->file, UP_PATH);
@@ -630,7 +632,8 @@ START_TEST(test_lint_set_from_git)
 	ck_assert_uint_eq(out.count, 2);
 	cairn_findings_sort(&out);
 	ck_assert_str_eq(out.items[0].code, "lint/destructive");
-	ck_assert_str_eq(out.items[0].file, "db/migrations/0002_cleanup.up.sql");
+	ck_assert_str_eq(out.items[0].file,
+			 "db/migrations/0002_cleanup.up.sql");
 	ck_assert_uint_eq(out.items[0].line, 2);
 	ck_assert_str_eq(out.items[0].version, "2");
 	ck_assert_str_eq(out.items[1].code, "lint/index-not-concurrent");
@@ -665,7 +668,7 @@ START_TEST(test_cli_lint)
 	ck_assert(tu_contains(r.out, "\"ok\": false"));
 	tu_result_dispose(&r);
 
-	/* the migration that is clean at HEAD~0 is still clean in --rev */
+	/* --worktree reads the edited file; --rev HEAD still the old one */
 	tu_write(dir, "db/migrations/0002_cleanup.up.sql",
 		 "-- cairn: allow destructive\n"
 		 "ALTER TABLE users DROP COLUMN email;\n");
