@@ -76,6 +76,7 @@ struct loader {
 	cairn_migration_set *set;
 	const cairn_load_options *opts;
 	git_repository *git;
+	cairn_rawodb *raw;
 	struct file *files;
 	size_t nfiles;
 	size_t afiles;
@@ -424,57 +425,128 @@ out:
 	return rc;
 }
 
-static int scan_tree(struct loader *ld, const git_tree *tree,
-		     const char *subdir, unsigned depth)
+static enum kind kind_of(unsigned mode)
 {
-	size_t i, n = git_tree_entrycount(tree);
-	int rc = 0;
+	switch (mode & 0170000u) {
+	case 0040000u:
+		return K_DIR;
+	case 0100000u:
+		return K_FILE;
+	case 0120000u:
+		return K_LINK;
+	case 0160000u:
+		return K_SUBMODULE;
+	}
+	return K_OTHER;
+}
 
-	for (i = 0; i < n && rc == 0; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		const char *base = git_tree_entry_name(e);
+static int read_tree(cairn_rawobj **out, struct loader *ld, const git_oid *id)
+{
+	int rc = cairn_repo__rawodb_read(out, ld->raw, id);
+
+	if (rc < 0)
+		return rc;
+	if ((*out)->type == GIT_OBJECT_TREE)
+		return 0;
+	cairn_repo__rawobj_free(*out);
+	*out = NULL;
+	return cairn_error__set(CAIRN_ERRCLASS_GIT, "cannot read tree %s: "
+				"not a tree", git_oid_tostr_s(id));
+}
+
+/* Lists a tree read raw from the object database, recursively. */
+static int scan_tree(struct loader *ld, const git_oid *id, const char *subdir,
+		     unsigned depth)
+{
+	cairn_rawobj *obj = NULL;
+	const unsigned char *p, *end;
+	int rc;
+
+	rc = read_tree(&obj, ld, id);
+	if (rc < 0)
+		return rc;
+	p = obj->data;
+	end = p + obj->len;
+	while (p < end && rc == 0) {
+		cairn_tree_entry e;
 		char blob[CAIRN_OID_HEXSZ];
-		enum kind kind;
+		git_oid oid;
 		bool descend;
 
-		switch (git_tree_entry_filemode(e)) {
-		case GIT_FILEMODE_TREE:
-			kind = K_DIR;
+		rc = cairn_repo__tree_entry(&e, &p, end);
+		if (rc < 0)
 			break;
-		case GIT_FILEMODE_BLOB:
-		case GIT_FILEMODE_BLOB_EXECUTABLE:
-			kind = K_FILE;
-			break;
-		case GIT_FILEMODE_LINK:
-			kind = K_LINK;
-			break;
-		case GIT_FILEMODE_COMMIT:
-			kind = K_SUBMODULE;
-			break;
-		default:
-			kind = K_OTHER;
-			break;
-		}
-		git_oid_tostr(blob, sizeof(blob), git_tree_entry_id(e));
-		rc = entry(ld, subdir, base, kind, blob, depth, &descend);
+		git_oid_fromraw(&oid, e.id);
+		git_oid_tostr(blob, sizeof(blob), &oid);
+		rc = entry(ld, subdir, e.name, kind_of(e.mode), blob, depth,
+			   &descend);
 		if (rc == 0 && descend) {
-			git_tree *sub = NULL;
-			char *rel = join(subdir, base);
+			char *rel = join(subdir, e.name);
 
-			if (!rel)
-				return CAIRN_ERROR;
-			if (git_tree_lookup(&sub, ld->git,
-					    git_tree_entry_id(e)) < 0)
-				rc = cairn_repo__error("cannot read tree "
-						       "'%s/%s'",
-						       ld->set->dir, rel);
-			else
-				rc = scan_tree(ld, sub, rel, depth + 1);
-			git_tree_free(sub);
+			rc = rel ? scan_tree(ld, &oid, rel, depth + 1)
+				 : CAIRN_ERROR;
 			free(rel);
 		}
 	}
+	cairn_repo__rawobj_free(obj);
 	return rc;
+}
+
+/*
+ * Descends from a root tree to the directory `dir`.  *found is false
+ * when it does not exist; a file in its place is an error.
+ */
+static int find_dir(git_oid *out, bool *found, struct loader *ld,
+		    const git_oid *root, const char *dir, const char *rev)
+{
+	const char *comp = dir;
+
+	*out = *root;
+	*found = true;
+	while (*comp) {
+		const char *slash = strchr(comp, '/');
+		size_t n = slash ? (size_t)(slash - comp) : strlen(comp);
+		cairn_rawobj *obj = NULL;
+		const unsigned char *p, *end;
+		bool hit = false;
+		int rc;
+
+		rc = read_tree(&obj, ld, out);
+		if (rc < 0)
+			return rc;
+		p = obj->data;
+		end = p + obj->len;
+		while (p < end) {
+			cairn_tree_entry e;
+
+			rc = cairn_repo__tree_entry(&e, &p, end);
+			if (rc < 0)
+				break;
+			if (e.len != n || memcmp(e.name, comp, n) != 0)
+				continue;
+			hit = true;
+			if (kind_of(e.mode) != K_DIR) {
+				rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
+					"cannot read migrations from '%s' at "
+					"'%s': not a directory", dir, rev);
+				cairn_error__hint("set migrations_dir in "
+						  "cairn.yaml to the directory "
+						  "that holds the migrations");
+			} else {
+				git_oid_fromraw(out, e.id);
+			}
+			break;
+		}
+		cairn_repo__rawobj_free(obj);
+		if (rc < 0)
+			return rc;
+		if (!hit) {
+			*found = false;
+			return 0;
+		}
+		comp = slash ? slash + 1 : comp + n;
+	}
+	return 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -718,55 +790,24 @@ static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 {
 	cairn_migration_set *set = ld->set;
 	git_commit *commit = NULL;
-	git_tree *root = NULL, *tree = NULL;
-	git_tree_entry *te = NULL;
+	git_oid tree;
+	bool found;
 	int rc;
 
 	rc = cairn_repo__lookup_commit(&commit, repo, rev);
 	if (rc < 0)
 		return rc;
 	git_oid_tostr(set->commit, sizeof(set->commit), git_commit_id(commit));
-	if (git_commit_tree(&root, commit) < 0) {
-		rc = cairn_repo__error("cannot read the tree of '%s'", rev);
-		goto out;
+	rc = cairn_repo__rawodb_new(&ld->raw, repo, 0);
+	if (rc == 0)
+		rc = find_dir(&tree, &found, ld, git_commit_tree_id(commit),
+			      set->dir, rev);
+	if (rc == 0 && found) {
+		git_oid_tostr(set->tree, sizeof(set->tree), &tree);
+		rc = scan_tree(ld, &tree, "", 0);
 	}
-	if (!*set->dir) {
-		tree = root;
-		root = NULL;
-	} else {
-		rc = git_tree_entry_bypath(&te, root, set->dir);
-		if (rc == GIT_ENOTFOUND) {
-			rc = 0; /* no migrations yet */
-			goto out;
-		}
-		if (rc < 0) {
-			rc = cairn_repo__error("cannot read '%s' at '%s'",
-					       set->dir, rev);
-			goto out;
-		}
-		if (git_tree_entry_type(te) != GIT_OBJECT_TREE) {
-			rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
-					      "cannot read migrations from "
-					      "'%s' at '%s': not a directory",
-					      set->dir, rev);
-			cairn_error__hint("set migrations_dir in cairn.yaml "
-					  "to the directory that holds the "
-					  "migrations");
-			goto out;
-		}
-		if (git_tree_lookup(&tree, ld->git, git_tree_entry_id(te)) <
-		    0) {
-			rc = cairn_repo__error("cannot read '%s' at '%s'",
-					       set->dir, rev);
-			goto out;
-		}
-	}
-	git_oid_tostr(set->tree, sizeof(set->tree), git_tree_id(tree));
-	rc = scan_tree(ld, tree, "", 0);
-out:
-	git_tree_entry_free(te);
-	git_tree_free(tree);
-	git_tree_free(root);
+	cairn_repo__rawodb_free(ld->raw);
+	ld->raw = NULL;
 	git_commit_free(commit);
 	return rc;
 }

@@ -113,6 +113,17 @@ static bool is_hex_id(const char *s, size_t len)
 	return true;
 }
 
+/* git refuses control characters in ref names (git check-ref-format). */
+static bool has_control(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
 static void copy_id(char out[CAIRN_OID_HEXSZ], const char *s, size_t len)
 {
 	size_t i;
@@ -218,6 +229,14 @@ int cairn_prepush_parse(cairn_push_updates *out, const char *data,
 				"expected 4 fields separated by single spaces, found more" :
 				"expected 4 fields separated by single spaces",
 				NULL, 0, format);
+		if (has_control(f[0].p, f[0].len))
+			return input_error(r.what, r.line,
+				"is not a ref name (it holds a control character)",
+				f[0].p, f[0].len, format);
+		if (has_control(f[2].p, f[2].len))
+			return input_error(r.what, r.line,
+				"is not a ref name (it holds a control character)",
+				f[2].p, f[2].len, format);
 		if (!is_hex_id(f[1].p, f[1].len))
 			return input_error(r.what, r.line,
 				"is not an object id (40 or 64 hexadecimal digits)",

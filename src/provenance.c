@@ -65,6 +65,7 @@
 
 #define RAWSZ GIT_OID_RAWSZ
 #define LRU_SIZE 16
+#define RAW_CACHE ((size_t)64 * 1024 * 1024)
 #define SLOP 5
 #define MAX_CANDIDATES 4
 
@@ -360,43 +361,17 @@ static int tree_get(struct ctree **out, struct walk *w, const git_oid *id)
 	return 0;
 }
 
-struct tent {
-	const char *name;
-	size_t len;
-	unsigned mode;
-	const unsigned char *id;
-};
-
 #define MODE_TREE 040000u
 
-/* Parses the entry at p; *next is where the next one starts. */
 static int parse_entry(const unsigned char *p, const unsigned char *end,
-		       struct tent *e, const unsigned char **next)
+		       cairn_tree_entry *e, const unsigned char **next)
 {
-	const unsigned char *nul;
-	unsigned mode = 0;
-
-	while (p < end && *p >= '0' && *p <= '7')
-		mode = mode * 8 + (unsigned)(*p++ - '0');
-	if (p >= end || *p != ' ')
-		goto corrupt;
-	p++;
-	nul = memchr(p, '\0', (size_t)(end - p));
-	if (!nul || nul == p || (size_t)(end - nul) < RAWSZ + 1)
-		goto corrupt;
-	e->name = (const char *)p;
-	e->len = (size_t)(nul - p);
-	e->mode = mode;
-	e->id = nul + 1;
-	*next = nul + 1 + RAWSZ;
-	return 0;
-corrupt:
-	return cairn_error__set(CAIRN_ERRCLASS_GIT, "cannot read a corrupt "
-				"tree object");
+	*next = p;
+	return cairn_repo__tree_entry(e, next, end);
 }
 
 /* Entry i of an indexed tree (validated when the index was built). */
-static void entry_at(const struct ctree *t, size_t i, struct tent *e)
+static void entry_at(const struct ctree *t, size_t i, cairn_tree_entry *e)
 {
 	const unsigned char *next;
 
@@ -417,7 +392,7 @@ static int index_full(struct ctree *t)
 {
 	const unsigned char *p = t->data, *end = t->data + t->len;
 	size_t alloc = 0;
-	struct tent e;
+	cairn_tree_entry e;
 
 	if (t->len > UINT32_MAX)
 		return cairn_error__set(CAIRN_ERRCLASS_GIT,
@@ -480,7 +455,7 @@ static int index_sync(struct ctree *t, const struct ctree *h, size_t pre,
 	const unsigned char *end = t->data + t->len;
 	size_t i0 = index_floor(h, pre), alloc = 0, p, j;
 	int64_t shift = (int64_t)t->len - (int64_t)h->len;
-	struct tent e;
+	cairn_tree_entry e;
 
 	if (t->len > UINT32_MAX)
 		return index_full(t);
@@ -584,7 +559,7 @@ static void rtree_close(struct rtree *t)
 }
 
 /* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
-static int rtree_next(struct rtree *t, struct tent *e)
+static int rtree_next(struct rtree *t, cairn_tree_entry *e)
 {
 	if (!t->p || t->p >= t->end)
 		return 0;
@@ -601,7 +576,7 @@ static bool is_tree(unsigned mode)
 }
 
 /* git's tree order: a directory sorts as if its name ended in '/'. */
-static int tent_cmp(const struct tent *a, const struct tent *b)
+static int entry_cmp(const cairn_tree_entry *a, const cairn_tree_entry *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
 	int c = memcmp(a->name, b->name, n);
@@ -736,7 +711,7 @@ static int tree_child(git_oid *out, struct walk *w, const git_oid *tree,
 		      const char *name)
 {
 	struct rtree t;
-	struct tent e;
+	cairn_tree_entry e;
 	size_t n = strlen(name);
 	int rc;
 
@@ -962,7 +937,7 @@ static int reset_track(struct track *t)
 static int enumerate(struct walk *w, const git_oid *tree)
 {
 	struct rtree t;
-	struct tent e;
+	cairn_tree_entry e;
 	size_t len = w->path.size;
 	int rc;
 
@@ -1060,12 +1035,12 @@ static int on_change(struct walk *w, enum change what)
 	return 0;
 }
 
-static int diff_side(struct walk *w, const struct tent *e, enum change what);
+static int diff_side(struct walk *w, const cairn_tree_entry *e, enum change what);
 static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b);
 
 /* The change between entry ea of a and entry eb of b (same name). */
-static int diff_pair(struct walk *w, const struct tent *ea,
-		     const struct tent *eb)
+static int diff_pair(struct walk *w, const cairn_tree_entry *ea,
+		     const cairn_tree_entry *eb)
 {
 	size_t len = w->path.size;
 	int rc;
@@ -1146,14 +1121,14 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b)
 
 	ia = ib = i0;
 	while (ia < ja || ib < jb) {
-		struct tent ea, eb;
+		cairn_tree_entry ea, eb;
 		int c;
 
 		if (ia < ja)
 			entry_at(ta, ia, &ea);
 		if (ib < jb)
 			entry_at(tb, ib, &eb);
-		c = ia >= ja ? 1 : ib >= jb ? -1 : tent_cmp(&ea, &eb);
+		c = ia >= ja ? 1 : ib >= jb ? -1 : entry_cmp(&ea, &eb);
 		if (c < 0) {
 			rc = diff_side(w, &ea, REMOVED);
 			ia++;
@@ -1175,7 +1150,7 @@ out:
 }
 
 /* An entry present on one side only (a whole subtree when a tree). */
-static int diff_side(struct walk *w, const struct tent *e, enum change what)
+static int diff_side(struct walk *w, const cairn_tree_entry *e, enum change what)
 {
 	size_t len = w->path.size;
 	int rc;
@@ -1489,7 +1464,7 @@ static int walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	w->git = cairn_repo__git(repo);
 	w->dir = dir;
 	w->shallow = git_repository_is_shallow(w->git) == 1;
-	if (cairn_repo__rawodb_new(&w->raw, repo) < 0)
+	if (cairn_repo__rawodb_new(&w->raw, repo, RAW_CACHE) < 0)
 		return CAIRN_ERROR;
 	while (*p) {
 		const char *s = p;
@@ -1563,7 +1538,7 @@ static int blob_at(git_oid *out, struct walk *w, uint32_t commit,
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 		struct rtree t;
-		struct tent e;
+		cairn_tree_entry e;
 		git_oid next;
 
 		memset(&next, 0, sizeof(next));
@@ -1728,30 +1703,32 @@ static void clear_provenance(cairn_migration *m)
 static int use_cache(cairn_migration_set *set, cairn_migration **want,
 		     size_t nwant, const cairn_provcache *c, bool *complete)
 {
+	const cairn_provcache_file **found;
 	size_t i;
+	int rc = 0;
 
-	*complete = true;
-	if (!set->worktree) {
-		for (i = 0; i < nwant; i++) {
-			const cairn_provcache_file *f = cairn_provcache__find(
-				c, cairn_migration__rel_up(set, want[i]));
-
-			if (!f || f->intro < 0 ||
-			    strcmp(f->blob, want[i]->up_blob) != 0) {
-				*complete = false;
-				return 0;
-			}
-		}
-	}
+	*complete = false;
+	found = cairn__calloc(nwant, sizeof(*found));
+	if (!found)
+		return CAIRN_ERROR;
 	for (i = 0; i < nwant; i++) {
-		const cairn_provcache_file *f = cairn_provcache__find(
+		found[i] = cairn_provcache__find(
 			c, cairn_migration__rel_up(set, want[i]));
-
-		clear_provenance(want[i]);
-		if (f && f->intro >= 0 && fill_from_cache(want[i], c, f) < 0)
-			return CAIRN_ERROR;
+		if (set->worktree)
+			continue;
+		if (!found[i] || found[i]->intro < 0 ||
+		    strcmp(found[i]->blob, want[i]->up_blob) != 0)
+			goto out;
 	}
-	return 0;
+	*complete = true;
+	for (i = 0; i < nwant && rc == 0; i++) {
+		clear_provenance(want[i]);
+		if (found[i] && found[i]->intro >= 0)
+			rc = fill_from_cache(want[i], c, found[i]);
+	}
+out:
+	free(found);
+	return rc;
 }
 
 /* Writes the complete result of the walk as the entry of commit. */

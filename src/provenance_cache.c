@@ -66,15 +66,20 @@ static int entry_path(cairn_buf *out, const char *cachedir, const char *dir,
 
 /* ---- reading ---------------------------------------------------------- */
 
+static const unsigned char hexdigit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
 static bool is_hex(const char *s, size_t n)
 {
+	unsigned bad = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+		bad |= hexdigit[(unsigned char)s[i]] ^ 1u;
+	return !bad;
 }
 
 static int hexval(char c)

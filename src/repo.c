@@ -459,6 +459,31 @@ int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)
 	return rc;
 }
 
+int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **pp,
+			   const unsigned char *end)
+{
+	const unsigned char *p = *pp, *nul;
+	unsigned mode = 0;
+
+	while (p < end && *p >= '0' && *p <= '7' && mode < 01000000)
+		mode = mode * 8 + (unsigned)(*p++ - '0');
+	if (p >= end || *p != ' ' || p == *pp)
+		goto corrupt;
+	p++;
+	nul = memchr(p, '\0', (size_t)(end - p));
+	if (!nul || nul == p || (size_t)(end - nul) < GIT_OID_RAWSZ + 1)
+		goto corrupt;
+	e->name = (const char *)p;
+	e->len = (size_t)(nul - p);
+	e->mode = mode;
+	e->id = nul + 1;
+	*pp = nul + 1 + GIT_OID_RAWSZ;
+	return 0;
+corrupt:
+	return cairn_error__set(CAIRN_ERRCLASS_GIT,
+				"cannot read a corrupt tree object");
+}
+
 /* ---- raw object reading ------------------------------------------------ */
 
 /*
@@ -473,9 +498,10 @@ int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)
  * all of them when that fills, so walking history against the direction
  * of the chains re-applies whole chains again and again (git fast-import
  * writes chains that run forward in time; `git gc` writes them backward).
- * Here every object produced while resolving a chain is kept in an LRU of
- * 64 MB keyed by its place in the pack, so each version is built once,
- * from its neighbour, whichever way the chains run.  Objects are not
+ * Here every object produced while resolving a chain is kept in an LRU
+ * (of a size the caller picks) keyed by its place in the pack, so each
+ * version is built once, from its neighbour, whichever way the chains
+ * run.  Objects are not
  * re-hashed on reading, as git itself does not.
  *
  * Pack files are mapped read-only; every offset, size and delta
@@ -488,7 +514,6 @@ int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)
  */
 
 
-#define RAW_CACHE_BUDGET ((size_t)64 * 1024 * 1024)
 #define RAW_BUCKETS 4096
 #define RAW_MAX_OBJECT ((size_t)1 << 30)
 #define RAW_MAX_PACKS 256
@@ -528,7 +553,7 @@ struct cairn_rawodb {
 
 	cairn_rawobj *buckets[RAW_BUCKETS];
 	cairn_rawobj *head, *tail; /* most recently used first */
-	size_t cached;
+	size_t cached, budget;
 
 	struct rawstep *steps;
 	size_t asteps;
@@ -747,7 +772,8 @@ static bool resolve_zlib(cairn_rawodb *db)
 	       Z_OK;
 }
 
-int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo)
+int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
+			   size_t cache_budget)
 {
 	cairn_rawodb *db;
 
@@ -760,6 +786,7 @@ int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo)
 		return cairn_repo__error("cannot open the object database of "
 					 "'%s'", repo->path);
 	}
+	db->budget = cache_budget;
 	db->zok = resolve_zlib(db);
 	if (db->zok)
 		load_packs(db, repo->commondir);
@@ -882,7 +909,7 @@ static void cache_put(cairn_rawodb *db, cairn_rawobj *o, uint64_t key)
 {
 	size_t b = bucket_of(key);
 
-	if (o->len > RAW_CACHE_BUDGET / 4)
+	if (!db->budget || o->len > db->budget / 4)
 		return;
 	o->key = key;
 	o->refs++;
@@ -890,7 +917,7 @@ static void cache_put(cairn_rawodb *db, cairn_rawobj *o, uint64_t key)
 	db->buckets[b] = o;
 	lru_front(db, o);
 	db->cached += o->len;
-	while (db->cached > RAW_CACHE_BUDGET && db->tail && db->tail != o)
+	while (db->cached > db->budget && db->tail && db->tail != o)
 		cache_evict(db, db->tail);
 }
 

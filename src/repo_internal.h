@@ -62,7 +62,12 @@ typedef struct cairn_rawobj {
 
 typedef struct cairn_rawodb cairn_rawodb;
 
-int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo);
+/*
+ * cache_budget: bytes of built objects to keep for later reads (0 for a
+ * reader that reads a few unrelated objects).
+ */
+int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
+			   size_t cache_budget);
 void cairn_repo__rawodb_free(cairn_rawodb *db);
 /*
  * Reads an object.  A missing object is CAIRN_ENOTFOUND with a
@@ -71,6 +76,22 @@ void cairn_repo__rawodb_free(cairn_rawodb *db);
 int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
 			    const git_oid *id);
 void cairn_repo__rawobj_free(cairn_rawobj *obj);
+/* One entry of a raw tree object. */
+typedef struct cairn_tree_entry {
+	const char *name;         /* len bytes, NUL-terminated in the object */
+	size_t len;
+	unsigned mode;            /* 040000 for a tree, 0100644, 0120000 ... */
+	const unsigned char *id;  /* GIT_OID_RAWSZ bytes */
+} cairn_tree_entry;
+
+/*
+ * Parses the tree entry at *p (before end) and moves *p past it.
+ * Returns 0, or CAIRN_ERROR (a CAIRN_ERRCLASS_GIT error) when the bytes
+ * are not a tree entry.
+ */
+int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **p,
+			   const unsigned char *end);
+
 /* How many objects came from the packs and from libgit2 (for tests). */
 void cairn_repo__rawodb_stats(const cairn_rawodb *db, size_t *packed,
 			      size_t *fallback);

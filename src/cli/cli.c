@@ -46,9 +46,12 @@ static const struct option global_opts[] = {
 static void vmsg(struct cli *cli, const char *prefix, const char *color,
 		 const char *fmt, va_list ap)
 {
-	fputs(cli_color(cli, stderr, color), stderr);
+	const char *on = cli_color(cli, stderr, color);
+
+	fputs(on, stderr);
 	fputs(prefix, stderr);
-	fputs(cli_reset(cli, stderr), stderr);
+	if (*on)
+		fputs(cli_reset(cli, stderr), stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -159,9 +162,29 @@ int cli_report_error(struct cli *cli)
 	return cli_exit_code(e);
 }
 
+/*
+ * "usage: " before the synopsis; its continuation lines (up to the first
+ * blank line) are indented to line up under it, as man pages do.
+ */
 void cli_usage(const struct cli_command *cmd, FILE *f)
 {
-	fprintf(f, "usage: %s", cmd->usage);
+	const char *p = cmd->usage;
+	bool synopsis = true;
+
+	fputs("usage: ", f);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+
+		if (p != cmd->usage && synopsis) {
+			if (len == 1)
+				synopsis = false;
+			else
+				fputs("       ", f);
+		}
+		fwrite(p, 1, len, f);
+		p += len;
+	}
 }
 
 int cli_usage_error(struct cli *cli, const struct cli_command *cmd,

@@ -117,7 +117,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			const char *sha = a ? a->commit_sha : (m && m->has_provenance ? m->introduced.sha : "");
 			const char *author = a ? a->author_name : (m && m->has_provenance ? m->introduced.author_name : "");
 
-			printf("  %s%-8s%s %-6s %-32s %.10s  %s", cli_color(cli, stdout, state_color(e[i].state)),
+			printf("  %s%-8s%s %-6s %-32s %-10.10s  %-24s", cli_color(cli, stdout, state_color(e[i].state)),
 			       cairn_state_name(e[i].state), cli_reset(cli, stdout),
 			       m ? m->version_text : a->version, name ? name : "",
 			       sha ? sha : "", author ? author : "");

@@ -177,6 +177,7 @@ int cmd_help(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	cli_usage(c, stdout);
+	printf("\nSee 'man cairn' for the whole manual.\n");
 	return CLI_EXIT_OK;
 }
 

@@ -6,14 +6,15 @@
  *
  * Every input must either parse, giving updates whose ids are 40 or 64
  * lowercase hex digits of equal length and whose refs are non-empty and
- * free of spaces, CR, LF and NUL, or fail with an error that names a
- * line; never crash, leak or read out of bounds.
+ * free of spaces and control characters, or fail with an error that
+ * names a line; never crash, leak or read out of bounds.
  *
  * With libFuzzer (clang):
  *   clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined \
- *     -Iinclude -Isrc tests/fuzz/fuzz_prepush.c build/libcairn.a \
- *     $(pkg-config --libs libgit2 libpq yaml-0.1 libcurl jansson libcrypto) \
- *     -ldl -lm -o fuzz_prepush
+ *     -std=c11 -D_GNU_SOURCE -Iinclude -Isrc \
+ *     $(pkg-config --cflags libpq) tests/fuzz/fuzz_prepush.c src/*.c \
+ *     hooks/*.c $(pkg-config --libs libgit2 libpq yaml-0.1 libcurl \
+ *     jansson libcrypto) -ldl -lm -lpthread -o fuzz_prepush
  *   ./fuzz_prepush -max_len=20000 corpus/
  * Without it, main() below runs the target once over each file named on
  * the command line (a corpus replay, or a regression check), so the file
@@ -44,8 +45,11 @@ static void check_id(const char *id, size_t want)
 
 static void check_ref(const char *ref)
 {
-	if (!*ref || strpbrk(ref, " \r\n"))
+	if (!*ref || strchr(ref, ' '))
 		abort();
+	for (; *ref; ref++)
+		if ((unsigned char)*ref < 0x20 || *ref == 0x7f)
+			abort();
 }
 
 static void check_failure(void)

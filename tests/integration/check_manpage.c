@@ -450,6 +450,21 @@ START_TEST(test_global_options_and_exit_codes)
 			      "GLOBAL OPTIONS does not describe -%c", *s);
 	}
 	ck_assert(tu_contains(synopsis, "--no-color"));
+	tu_result_dispose(&r);
+
+	/* the page's header names the version the program prints */
+	tu_cairn(&r, NULL, "version", NULL);
+	ck_assert_int_eq(r.status, 0);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "\"%s\"", r.out);
+		ck_assert_msg(tu_contains(page, want),
+			      ".TH of doc/cairn.1 does not say %s", want);
+	}
+	tu_result_dispose(&r);
+	tu_cairn(&r, NULL, "--help", NULL);
 
 	/* "Exit codes: 0 ok; 1 ...; 130 interrupted." */
 	p = strstr(r.out, "Exit codes:");

@@ -172,6 +172,13 @@ START_TEST(test_parse_malformed_lines)
 	snprintf(buf, sizeof(buf), "refs/heads/a \033[31m refs/heads/a "
 		 SHA1_B "\n");
 	parse_fails(buf, strlen(buf), 1, "\\x1b[31m");
+	/* and refuse a ref name (a CR inside a line is not a line end) */
+	snprintf(buf, sizeof(buf), "refs/heads/a\rb " SHA1_A " refs/heads/a "
+		 SHA1_B "\n");
+	parse_fails(buf, strlen(buf), 1, "'refs/heads/a\\rb' is not a ref name");
+	snprintf(buf, sizeof(buf), "refs/heads/a " SHA1_A " refs/\001 "
+		 SHA1_B "\n");
+	parse_fails(buf, strlen(buf), 1, "is not a ref name");
 }
 END_TEST
 

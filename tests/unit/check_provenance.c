@@ -663,6 +663,116 @@ START_TEST(test_cache_keeps_few_entries)
 }
 END_TEST
 
+
+/* --- packed histories ---------------------------------------------------- */
+
+/*
+ * A linear history written by git fast-import (delta chains running
+ * forward in time): migrations added one by one, some edited later, one
+ * deleted and added again, unrelated commits in between.
+ */
+static char *fast_import_history(void)
+{
+	char *dir = tu_git_repo();
+
+	ck_assert_int_eq(tu_sh(dir,
+		"i=1; m=0; while [ $i -le 300 ]; do "
+		"printf 'commit refs/heads/main\\nmark :%%d\\n' $i; "
+		"printf 'author A%%d <a%%d@example.com> %%d +0000\\n' "
+		"$((i %% 3)) $((i %% 3)) $((1600000000 + i)); "
+		"printf 'committer C <c@example.com> %%d +0000\\n' "
+		"$((1600000000 + i)); "
+		"printf 'data 2\\nc\\n'; "
+		"[ $i -gt 1 ] && printf 'from :%%d\\n' $((i - 1)); "
+		"if [ $((i %% 3)) -eq 0 ]; then m=$((m + 1)); "
+		"  printf 'M 100644 inline db/migrations/%%04d_m.up.sql\\n' $m; "
+		"  printf 'data 11\\nSELECT %%02d;\\n\\n' $((m %% 100)); "
+		"elif [ $((i %% 17)) -eq 0 ]; then "
+		"  printf 'M 100644 inline db/migrations/%%04d_m.up.sql\\n' "
+		"$((m / 2)); "
+		"  printf 'data 11\\nUPDATE %%03d\\n\\n' $((i %% 1000)); "
+		"elif [ $i -eq 200 ]; then "
+		"  printf 'D db/migrations/0010_m.up.sql\\n'; "
+		"elif [ $i -eq 250 ]; then "
+		"  printf 'M 100644 inline db/migrations/0010_m.up.sql\\n'; "
+		"  printf 'data 11\\nSELECT 10;\\n\\n'; "
+		"else "
+		"  printf 'M 100644 inline src/f.txt\\ndata 4\\n%%03d\\n\\n' "
+		"$((i %% 1000)); "
+		"fi; i=$((i + 1)); done | git fast-import --quiet && "
+		"git reset -q --hard"), 0);
+	return dir;
+}
+
+/* "path introduced changed" lines, from git log and from cairn. */
+static char *git_truth(const char *dir)
+{
+	return tu_sh_out(dir,
+		"for f in $(git ls-tree --name-only HEAD db/migrations/); do "
+		"echo \"$f $(git log --diff-filter=A -1 --format=%%H -- $f) "
+		"$(git log -1 --format=%%H -- $f)\"; done");
+}
+
+static char *cairn_answer(const char *dir)
+{
+	struct prov p;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	prov_load(&p, dir, NULL, false, NULL, 0);
+	for (i = 0; i < cairn_migration_set_count(p.set); i++) {
+		const cairn_migration *m = cairn_migration_set_get(p.set, i);
+
+		fprintf(f, "%s%s %s %s", i ? "\n" : "", m->up_path,
+			m->introduced.sha, m->changed.sha);
+	}
+	fclose(f);
+	prov_free(&p);
+	return buf;
+}
+
+START_TEST(test_packed_history_matches_git)
+{
+	char *dir = fast_import_history(), *truth, *got;
+
+	truth = git_truth(dir);
+	ck_assert(tu_contains(truth, "0100_m.up.sql"));
+	/* forward delta chains */
+	tu_sh(dir, "rm -rf .git/cairn");
+	got = cairn_answer(dir);
+	ck_assert_str_eq(got, truth);
+	free(got);
+	/* warm */
+	got = cairn_answer(dir);
+	ck_assert_str_eq(got, truth);
+	free(got);
+	/* backward chains, as git gc writes them */
+	tu_sh(dir, "rm -rf .git/cairn && git repack -q -a -d -f --depth=20");
+	got = cairn_answer(dir);
+	ck_assert_str_eq(got, truth);
+	free(got);
+	/* incremental from an older commit's entry */
+	tu_sh(dir, "rm -rf .git/cairn");
+	free(snapshot_of(dir, "HEAD~40"));
+	got = cairn_answer(dir);
+	ck_assert_str_eq(got, truth);
+	free(got);
+	/* loose objects only */
+	tu_sh(dir, "rm -rf .git/cairn && mkdir ../unpack-$$ && "
+		   "mv .git/objects/pack/* ../unpack-$$/ && "
+		   "for p in ../unpack-$$/*.pack; do "
+		   "git unpack-objects -q < \"$p\" || exit 1; done && "
+		   "rm -rf ../unpack-$$");
+	got = cairn_answer(dir);
+	ck_assert_str_eq(got, truth);
+	free(got);
+	free(truth);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *provenance_suite(void)
 {
 	Suite *s = suite_create("provenance");
@@ -682,6 +792,7 @@ static Suite *provenance_suite(void)
 	tcase_add_test(tc, test_cache_incremental);
 	tcase_add_test(tc, test_cache_incremental_old_branch);
 	tcase_add_test(tc, test_cache_keeps_few_entries);
+	tcase_add_test(tc, test_packed_history_matches_git);
 	suite_add_tcase(s, tc);
 	return s;
 }

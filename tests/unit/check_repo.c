@@ -6,15 +6,20 @@
  * temporary directory (several authors, tags, branches) and checks what
  * libcairn reads from it: discovery, revision forms, ref names, commit
  * records, the dirty state and ancestry, and the errors for things that
- * are not there.
+ * are not there.  The raw object reader (src/repo.c) is checked against
+ * the object ids themselves: every object of packed repositories, with
+ * delta chains running either way, must hash to its id.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cairn/error.h"
 #include "cairn/repo.h"
+#include "repo_internal.h"
 #include "testutil.h"
 
 static cairn_repo *open_repo(const char *dir)
@@ -342,6 +347,158 @@ START_TEST(test_bare_and_worktree)
 }
 END_TEST
 
+
+/* The next non-empty line of a buffer, NUL-terminated in place. */
+static char *next_line(char **cur)
+{
+	char *s = *cur, *nl;
+
+	while (*s == '\n')
+		s++;
+	if (!*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	if (nl) {
+		*nl = '\0';
+		*cur = nl + 1;
+	} else {
+		*cur = s + strlen(s);
+	}
+	return s;
+}
+
+/*
+ * A history written by git fast-import: its trees are delta chains that
+ * run forward in time (the opposite of what `git gc` writes).
+ */
+static char *fast_import_repo(int commits)
+{
+	char *dir = tu_git_repo();
+
+	ck_assert_int_eq(tu_sh(dir,
+		"i=1; while [ $i -le %d ]; do "
+		"printf 'commit refs/heads/main\\nmark :%%d\\n' $i; "
+		"printf 'committer C <c@example.com> %%d +0000\\n' "
+		"$((1600000000 + i)); "
+		"printf 'data 2\\nc\\n'; "
+		"[ $i -gt 1 ] && printf 'from :%%d\\n' $((i - 1)); "
+		"printf 'M 100644 inline db/migrations/%%04d_m.up.sql\\n' $i; "
+		"printf 'data 11\\nSELECT %%02d;\\n\\n' $((i %% 100)); "
+		"printf 'M 100644 inline src/f.txt\\ndata 4\\n%%03d\\n\\n' "
+		"$((i %% 1000)); "
+		"i=$((i + 1)); done | git fast-import --quiet && "
+		"git reset -q --hard", commits), 0);
+	return dir;
+}
+
+/* Reads every object through the raw reader and checks its hash. */
+static void check_all_objects(const char *dir, bool expect_packed)
+{
+	cairn_repo *repo = open_repo(dir);
+	cairn_rawodb *db;
+	char *list = tu_sh_out(dir, "git cat-file --batch-all-objects "
+				    "--batch-check='%%(objectname)'");
+	char *line, *cur = list;
+	size_t n = 0, packed, fallback;
+
+	ck_assert_int_eq(cairn_repo__rawodb_new(&db, repo, 1 << 20), 0);
+	while ((line = next_line(&cur)) != NULL) {
+		static const char *const types[] = { "", "commit", "tree",
+						     "blob", "tag" };
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		cairn_rawobj *o = NULL;
+		char hdr[64], hex[41];
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		git_oid id, got;
+		int hl;
+
+		ck_assert_int_eq(git_oid_fromstr(&id, line), 0);
+		ck_assert_int_eq(cairn_repo__rawodb_read(&o, db, &id), 0);
+		ck_assert(o->type >= 1 && o->type <= 4);
+		ck_assert_int_eq(o->data[o->len], '\0');
+		hl = snprintf(hdr, sizeof(hdr), "%s %zu", types[o->type],
+			      o->len);
+		EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+		EVP_DigestUpdate(ctx, hdr, (size_t)hl + 1);
+		EVP_DigestUpdate(ctx, o->data, o->len);
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+		EVP_MD_CTX_free(ctx);
+		git_oid_fromraw(&got, md);
+		git_oid_tostr(hex, sizeof(hex), &got);
+		ck_assert_str_eq(hex, line);
+		cairn_repo__rawobj_free(o);
+		n++;
+	}
+	cairn_repo__rawodb_stats(db, &packed, &fallback);
+	ck_assert_uint_eq(packed + fallback, n);
+	if (expect_packed)
+		ck_assert_uint_eq(fallback, 0);
+	else
+		ck_assert_uint_eq(packed, 0);
+	cairn_repo__rawodb_free(db);
+	cairn_repo_free(repo);
+	free(list);
+}
+
+START_TEST(test_raw_reader)
+{
+	char *dir = fast_import_repo(120), *loose;
+
+	/* forward chains, as fast-import wrote them */
+	check_all_objects(dir, true);
+	/* backward chains, as git gc writes them, deep and shallow */
+	tu_sh(dir, "git repack -q -a -d -f --depth=50 --window=50");
+	check_all_objects(dir, true);
+	tu_sh(dir, "git repack -q -a -d -f --depth=3");
+	check_all_objects(dir, true);
+	/* loose objects only: everything goes through libgit2 */
+	loose = tu_git_repo();
+	tu_write(loose, "a.txt", "a\n");
+	free(tu_git_commit(loose, "A", "a@example.com", 1600000000, "a"));
+	check_all_objects(loose, false);
+	tu_rmrf(loose);
+	free(loose);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_raw_reader_corrupt_pack)
+{
+	char *dir = fast_import_repo(30), *list, *line, *cur;
+	cairn_repo *repo;
+	cairn_rawodb *db;
+
+	/* damage the middle of the pack; reads fail or succeed, never crash */
+	ck_assert_int_eq(tu_sh(dir, "p=$(ls .git/objects/pack/*.pack) && "
+				    "chmod u+w $p && s=$(wc -c < $p) && "
+				    "printf 'XXXXXXXXXXXXXXXX' | dd of=$p bs=1 "
+				    "seek=$((s / 2)) conv=notrunc 2>/dev/null"),
+			 0);
+	list = tu_sh_out(dir, "git show-index < $(ls .git/objects/pack/*.idx) "
+			      "| cut -d' ' -f2");
+	repo = open_repo(dir);
+	ck_assert_int_eq(cairn_repo__rawodb_new(&db, repo, 1 << 20), 0);
+	cur = list;
+	while ((line = next_line(&cur)) != NULL) {
+		cairn_rawobj *o = NULL;
+		git_oid id;
+
+		ck_assert_int_eq(git_oid_fromstr(&id, line), 0);
+		if (cairn_repo__rawodb_read(&o, db, &id) == 0)
+			cairn_repo__rawobj_free(o);
+		else
+			ck_assert_ptr_nonnull(cairn_error_last());
+	}
+	cairn_repo__rawodb_free(db);
+	cairn_repo_free(repo);
+	free(list);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *repo_suite(void)
 {
 	Suite *s = suite_create("repo");
@@ -358,6 +515,8 @@ static Suite *repo_suite(void)
 	tcase_add_test(tc, test_config_string);
 	tcase_add_test(tc, test_empty_repository);
 	tcase_add_test(tc, test_bare_and_worktree);
+	tcase_add_test(tc, test_raw_reader);
+	tcase_add_test(tc, test_raw_reader_corrupt_pack);
 	suite_add_tcase(s, tc);
 	return s;
 }
