@@ -15,6 +15,10 @@
 #   median V...           the median of numbers
 #   calc EXPR             floating-point arithmetic through awk
 #   fmt_ms MS             "12.3 ms" / "2.08 s"
+#   snapshot_build BIN DEST [LIB DEST]
+#                         copies build/cairn (and libcairn.a) so a rebuild
+#                         by someone else cannot change them mid-run;
+#                         retries for a minute while a copy does not work
 #   make_migrations DIR N STYLE
 #                         writes N small CREATE TABLE migrations in the
 #                         file layout of STYLE: cairn | dbmate |
@@ -132,6 +136,18 @@ fmt_ms() {
 		else if (v >= 10) printf "%.1f ms\n", v
 		else printf "%.2f ms\n", v
 	}'
+}
+
+snapshot_build() {
+	local bin=$1 bdest=$2 lib=${3:-} ldest=${4:-} i
+	for ((i = 0; i < 30; i++)); do
+		if cp "$bin" "$bdest" 2>/dev/null && "$bdest" --version >/dev/null 2>&1 &&
+			{ [ -z "$lib" ] || { cp "$lib" "$ldest" 2>/dev/null && ar t "$ldest" >/dev/null 2>&1; }; }; then
+			return 0
+		fi
+		sleep 2
+	done
+	return 1
 }
 
 # make_migrations DIR N STYLE [SLEEP]

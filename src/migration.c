@@ -692,8 +692,10 @@ static int pair(struct loader *ld)
 				break;
 		if (j - i > 1) {
 			for (size_t k = i; k < j; k++) {
+				size_t other = k == i ? i + 1 : i;
+
 				rc = dup_finding(set, &ld->files[k],
-						 &ld->files[k == i ? i + 1 : i]);
+						 &ld->files[other]);
 				if (rc < 0)
 					return rc;
 			}

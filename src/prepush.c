@@ -12,17 +12,28 @@
  *
  * Checks.  cairn_validate_run() reads every file of a set; a pre-push
  * check must cost what the push changes, so this file runs the same
- * checks (same codes, messages and hints) on the migrations that are new
- * or changed since the base only:
+ * checks (same codes and hints) on the migrations that are new or changed
+ * since the base only:
  *
- *   1. the subtree ids of the migrations directory at the base and at the
- *      pushed commit are compared first: equal ids end the check;
- *   2. both sets are listed by name (no contents); a migration is
- *      "touched" when its version is new or its up or down blob differs;
- *   3. touched migrations are read (size, NULs, UTF-8, directives);
- *   4. the set's findings are kept, less those the base set has too;
- *   5. deletions, edits, renames and out-of-order versions are found by
- *      comparing versions and blob ids with the base set.
+ *   1. the two migrations subtrees are compared (cairn_range_diff(): ids
+ *      first, then only differing subtrees): equal ids end the check;
+ *   2. the fast path: when every difference is a well-named file added
+ *      with a version the base lacks and above its highest (versions are
+ *      read from the base's tree entries, no allocation per entry), a
+ *      set holding only those migrations is built here (partial_set())
+ *      and only their files are read.  With 10,000 migrations, listing
+ *      two whole sets costs ~35 ms; this costs the two tree reads;
+ *   3. otherwise both sets are listed by name (no contents); a migration
+ *      is "touched" when its version is new or its up or down blob
+ *      differs; touched migrations are read (size, NULs, UTF-8,
+ *      directives); the set's findings are kept, less those the base set
+ *      has too; deletions, edits, renames and out-of-order versions are
+ *      found by comparing versions and blob ids with the base set.
+ *
+ * Anything the fast path is unsure of (a deletion, an edit, a rename, a
+ * bad name, a duplicate, an ignored or hidden path, a down file for an
+ * older migration, an out-of-order version) sends the update down the
+ * general path, so the findings always come from one place.
  *
  * Finding the base of a new ref walks from the pushed commit with every
  * remote-tracking ref of the remote hidden (libgit2's revwalk stops where
@@ -704,20 +715,45 @@ out:
 
 /* ---- finding the base ------------------------------------------------- */
 
-static bool commit_exists(cairn_repo *repo, const char *hex)
+/*
+ * The commit an id names, peeling tags (a pushed annotated tag names a
+ * tag object); false when the object is absent or peels to no commit.
+ */
+static bool peel_commit(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+			const char *hex)
 {
-	git_commit *c = NULL;
+	git_object *obj = NULL, *peeled = NULL;
+	git_oid id;
+	bool ok;
+
+	if (git_oid_fromstr(&id, hex) < 0 ||
+	    git_object_lookup(&obj, cairn_repo__git(repo), &id,
+			      GIT_OBJECT_ANY) < 0) {
+		git_error_clear();
+		return false;
+	}
+	ok = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0;
+	if (ok)
+		git_oid_tostr(out, CAIRN_OID_HEXSZ, git_object_id(peeled));
+	else
+		git_error_clear();
+	git_object_free(peeled);
+	git_object_free(obj);
+	return ok;
+}
+
+static bool object_exists(cairn_repo *repo, const char *hex)
+{
+	git_object *obj = NULL;
 	git_oid id;
 
-	if (git_oid_fromstr(&id, hex) < 0) {
+	if (git_oid_fromstr(&id, hex) < 0 ||
+	    git_object_lookup(&obj, cairn_repo__git(repo), &id,
+			      GIT_OBJECT_ANY) < 0) {
 		git_error_clear();
 		return false;
 	}
-	if (git_commit_lookup(&c, cairn_repo__git(repo), &id) < 0) {
-		git_error_clear();
-		return false;
-	}
-	git_commit_free(c);
+	git_object_free(obj);
 	return true;
 }
 
@@ -1073,6 +1109,7 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 			const cairn_prepush_options *opts)
 {
 	cairn_prepush_options defaults = CAIRN_PREPUSH_OPTIONS_INIT;
+	cairn_push_update peeled;
 	char *dir = NULL;
 	size_t i;
 	int rc;
@@ -1092,7 +1129,15 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 						       : "db/migrations");
 	if (!dir)
 		return CAIRN_ERROR;
-	if (!commit_exists(repo, u->local_sha)) {
+	/* from here on the ids name commits: tags are peeled */
+	peeled = *u;
+	if (!peel_commit(peeled.local_sha, repo, u->local_sha)) {
+		if (object_exists(repo, u->local_sha)) {
+			/* a tag of a tree or a blob: no migrations */
+			out->base_kind = CAIRN_PREPUSH_NOT_COMMIT;
+			rc = 0;
+			goto out;
+		}
 		cairn_error__set(CAIRN_ERRCLASS_GIT,
 				 "cannot find commit %s, which git is pushing",
 				 u->local_sha);
@@ -1100,9 +1145,15 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 		goto out;
 	}
 	if (!cairn_oid_hex_is_zero(u->remote_sha) &&
-	    commit_exists(repo, u->remote_sha)) {
+	    !peel_commit(peeled.remote_sha, repo, u->remote_sha)) {
+		out->remote_unknown = !object_exists(repo, u->remote_sha);
+		memset(peeled.remote_sha, '0', strlen(u->remote_sha));
+	}
+	u = &peeled;
+	if (!cairn_oid_hex_is_zero(u->remote_sha)) {
 		out->base_kind = CAIRN_PREPUSH_REMOTE;
-		snprintf(out->base, sizeof(out->base), "%s", u->remote_sha);
+		memcpy(out->base, u->remote_sha, sizeof(out->base));
+		out->base[sizeof(out->base) - 1] = '\0';
 		out->hidden = cairn__calloc(2, sizeof(*out->hidden));
 		if (!out->hidden ||
 		    !(out->hidden[0] = cairn__strdup(u->remote_sha))) {
@@ -1110,10 +1161,8 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 			goto out;
 		}
 		out->hidden_count = 1;
-	} else {
-		out->remote_unknown = !cairn_oid_hex_is_zero(u->remote_sha);
-		if ((rc = tracking_base(out, repo, u, opts, dir)) < 0)
-			goto out;
+	} else if ((rc = tracking_base(out, repo, u, opts, dir)) < 0) {
+		goto out;
 	}
 	rc = out->base[0] ? fast_check(out, repo, u, opts, dir) : 0;
 	if (rc < 0)

@@ -7,10 +7,11 @@
  * answers, and the walk copies git's own history simplification, but it
  * is built to be several times faster on large histories:
  *
- *  - Commits are read raw from the object database and only their tree,
- *    parents and committer time are parsed.  The walk is a priority queue
- *    ordered by committer time (newest first; ties in discovery order),
- *    the order of `git log`.
+ *  - Commits are read raw and only their tree, parents and committer
+ *    time are parsed.  The walk is a priority queue ordered by committer
+ *    time (newest first; ties in discovery order), the order of `git
+ *    log`.  Objects come through cairn_rawodb (src/repo.c), which builds
+ *    each version of a delta-compressed tree once, from its neighbour.
  *
  *  - For each commit we need only the id of its migrations subtree.  It
  *    is found by descending from the root tree one path component at a
@@ -23,10 +24,13 @@
  *    walked at all).  Only the other commits are diffed.
  *
  *  - The diff is our own comparison of raw tree objects that descends
- *    only into subtrees whose ids differ, so a commit that adds one file
- *    to a directory of 10,000 costs one linear merge of two tree objects
- *    and no allocation.  Raw trees stay in a small LRU, so a tree read as
- *    a commit's "new" side is reused as its child's "old" side.
+ *    only into subtrees whose ids differ.  Within one tree the common
+ *    head and tail of the two objects are skipped with memcmp and only
+ *    the entries in between are compared; each tree keeps the offsets of
+ *    its entries, carried over from the neighbour it was compared with,
+ *    so a commit that adds one file to a directory of 10,000 compares a
+ *    handful of entries.  Raw trees stay in a small LRU, so the tree
+ *    read as a commit's "old" side is reused as its parent's "new" side.
  *
  * A commit introduces path f when f exists in it and in none of its
  * parents (a root commit introduces everything), and changes f when f's
@@ -501,11 +505,10 @@ fail:
 	return CAIRN_ERROR;
 }
 
-/* Length of the common head of a and b (n bytes at most). */
+/* Length of the common head of a and b (n bytes at most), from i on. */
 static size_t common_prefix(const unsigned char *a, const unsigned char *b,
-			    size_t n)
+			    size_t n, size_t i)
 {
-	size_t i = 0;
 
 	while (i + 4096 <= n && !memcmp(a + i, b + i, 4096))
 		i += 4096;
@@ -516,11 +519,14 @@ static size_t common_prefix(const unsigned char *a, const unsigned char *b,
 	return i;
 }
 
-/* Length of the common tail of a (la bytes) and b (lb bytes). */
+/* Length of the common tail of a (la bytes) and b (lb bytes), from i. */
 static size_t common_suffix(const unsigned char *a, size_t la,
-			    const unsigned char *b, size_t lb)
+			    const unsigned char *b, size_t lb, size_t i)
 {
-	size_t n = la < lb ? la : lb, i = 0;
+	size_t n = la < lb ? la : lb;
+
+	if (i > n)
+		i = n;
 
 	while (i + 4096 <= n &&
 	       !memcmp(a + la - i - 4096, b + lb - i - 4096, 4096))
@@ -677,7 +683,8 @@ static int parse_commit(struct walk *w, uint32_t idx)
 				q = gt + 1;
 				while (q < le && *q == ' ')
 					q++;
-				while (q < le && *q >= '0' && *q <= '9')
+				while (q < le && *q >= '0' && *q <= '9' &&
+				       when < INT64_MAX / 10 - 9)
 					when = when * 10 + (*q++ - '0');
 			}
 			break;
@@ -1035,7 +1042,8 @@ static int on_change(struct walk *w, enum change what)
 	return 0;
 }
 
-static int diff_side(struct walk *w, const cairn_tree_entry *e, enum change what);
+static int diff_side(struct walk *w, const cairn_tree_entry *e,
+		     enum change what);
 static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b);
 
 /* The change between entry ea of a and entry eb of b (same name). */
@@ -1072,7 +1080,7 @@ static int diff_pair(struct walk *w, const cairn_tree_entry *ea,
 static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b)
 {
 	struct ctree *ta = NULL, *tb = NULL;
-	size_t pre, suf, i0, ia, ib, ja, jb;
+	size_t pre, suf, i0, ia, ib, ja, jb, head, tail, n;
 	int64_t shift;
 	int rc;
 
@@ -1083,10 +1091,24 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b)
 		rc = tree_get(&tb, w, b);
 	if (rc < 0)
 		goto out;
-	pre = common_prefix(ta->data, tb->data,
-			    ta->len < tb->len ? ta->len : tb->len);
+	/*
+	 * When one side was built from a delta against the other, the delta
+	 * already says how much of their heads and tails agree.
+	 */
+	head = tail = 0;
+	if (ta->obj && tb->obj && tb->obj->key && ta->obj->key) {
+		if (tb->obj->base_key == ta->obj->key) {
+			head = tb->obj->same_head;
+			tail = tb->obj->same_tail;
+		} else if (ta->obj->base_key == tb->obj->key) {
+			head = ta->obj->same_head;
+			tail = ta->obj->same_tail;
+		}
+	}
+	n = ta->len < tb->len ? ta->len : tb->len;
+	pre = common_prefix(ta->data, tb->data, n, head < n ? head : n);
 	suf = common_suffix(ta->data + pre, ta->len - pre, tb->data + pre,
-			    tb->len - pre);
+			    tb->len - pre, tail);
 	if (!ta->offs && !tb->offs)
 		rc = index_full(tb);
 	if (rc == 0 && !ta->offs)
@@ -1150,7 +1172,8 @@ out:
 }
 
 /* An entry present on one side only (a whole subtree when a tree). */
-static int diff_side(struct walk *w, const cairn_tree_entry *e, enum change what)
+static int diff_side(struct walk *w, const cairn_tree_entry *e,
+		     enum change what)
 {
 	size_t len = w->path.size;
 	int rc;

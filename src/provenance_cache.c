@@ -10,7 +10,7 @@
  *	commit <sha>
  *	dir <dir>
  *	commits <N>
- *	<sha> TAB <author time> TAB <offset> TAB <name> TAB <email> TAB <summary>
+ *	<sha> TAB <time> TAB <offset> TAB <name> TAB <email> TAB <summary>
  *	... N lines
  *	files <M>
  *	<blob> TAB <introduced> TAB <changed> TAB <path>

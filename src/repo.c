@@ -902,6 +902,7 @@ static void cache_evict(cairn_rawodb *db, cairn_rawobj *o)
 		*pp = o->hnext;
 	lru_unlink(db, o);
 	db->cached -= o->len;
+	o->cached = false;
 	raw_release(o);
 }
 
@@ -909,9 +910,10 @@ static void cache_put(cairn_rawodb *db, cairn_rawobj *o, uint64_t key)
 {
 	size_t b = bucket_of(key);
 
-	if (!db->budget || o->len > db->budget / 4)
+	if (!db->budget || o->len > db->budget / 4 || o->cached)
 		return;
 	o->key = key;
+	o->cached = true;
 	o->refs++;
 	o->hnext = db->buckets[b];
 	db->buckets[b] = o;
@@ -1029,15 +1031,21 @@ static bool delta_varint(const unsigned char **p, const unsigned char *end,
 	return true;
 }
 
-/* Applies a git delta to base; NULL when the delta is malformed. */
+/*
+ * Applies a git delta to base; NULL when the delta is malformed.  *head
+ * and *tail receive how many leading and trailing bytes the result copies
+ * unchanged from the same place in the base (a lower bound).
+ */
 static unsigned char *apply_delta(const cairn_rawobj *base,
 				  const unsigned char *d, size_t dlen,
-				  size_t *outlen)
+				  size_t *outlen, size_t *head, size_t *tail)
 {
 	const unsigned char *end = d + dlen;
-	size_t src, dst, pos = 0;
+	size_t src, dst, pos = 0, last_off = 0, last_n = 0;
+	bool in_head = true, last_copy = false;
 	unsigned char *out;
 
+	*head = *tail = 0;
 	if (!delta_varint(&d, end, &src) || src != base->len ||
 	    !delta_varint(&d, end, &dst))
 		return NULL;
@@ -1069,19 +1077,30 @@ static unsigned char *apply_delta(const cairn_rawobj *base,
 			    n > dst - pos)
 				goto bad;
 			memcpy(out + pos, base->data + off, n);
+			if (in_head && off == pos)
+				*head = pos + n;
+			else
+				in_head = false;
 			pos += n;
+			last_copy = true;
+			last_off = off;
+			last_n = n;
 		} else if (c) {
 			if (c > (size_t)(end - d) || c > dst - pos)
 				goto bad;
 			memcpy(out + pos, d, c);
 			d += c;
 			pos += c;
+			in_head = false;
+			last_copy = false;
 		} else {
 			goto bad;
 		}
 	}
 	if (pos != dst)
 		goto bad;
+	if (last_copy && last_off + last_n == base->len)
+		*tail = last_n;
 	out[dst] = '\0';
 	*outlen = dst;
 	return out;
@@ -1162,15 +1181,16 @@ static cairn_rawobj *read_packed(cairn_rawodb *db, size_t pack, uint64_t off)
 			free(buf);
 			return NULL;
 		}
+		base->key = raw_key(pack, off);
 		if (nsteps || type != GIT_OBJECT_COMMIT)
-			cache_put(db, base, raw_key(pack, off));
+			cache_put(db, base, base->key);
 		break;
 	}
 	while (nsteps) {
 		const struct rawstep *s = &db->steps[--nsteps];
 		cairn_rawobj *obj;
 		unsigned char *buf;
-		size_t len;
+		size_t len, head, tail;
 
 		if (s->size + 1 > db->ascratch) {
 			unsigned char *n = realloc(db->scratch, s->size + 1);
@@ -1183,7 +1203,8 @@ static cairn_rawobj *read_packed(cairn_rawodb *db, size_t pack, uint64_t off)
 		if (!inflate_at(db, &db->packs[s->pack], s->data_off, s->size,
 				db->scratch))
 			goto fail;
-		buf = apply_delta(base, db->scratch, s->size, &len);
+		buf = apply_delta(base, db->scratch, s->size, &len, &head,
+				  &tail);
 		if (!buf)
 			goto fail;
 		obj = raw_new(base->type, buf, len);
@@ -1191,9 +1212,13 @@ static cairn_rawobj *read_packed(cairn_rawodb *db, size_t pack, uint64_t off)
 			free(buf);
 			goto fail;
 		}
+		obj->base_key = base->key;
+		obj->same_head = head;
+		obj->same_tail = tail;
+		obj->key = raw_key(s->pack, s->off);
 		raw_release(base);
 		base = obj;
-		cache_put(db, base, raw_key(s->pack, s->off));
+		cache_put(db, base, base->key);
 	}
 	return base;
 fail:

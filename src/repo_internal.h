@@ -51,12 +51,21 @@ typedef struct cairn_rawobj {
 	const unsigned char *data; /* len bytes, then a NUL */
 	size_t len;
 	git_object_t type;
+	/*
+	 * Where the object is in the packs (0: not from a pack), and, when
+	 * it was built from a delta, its base's place and how many leading
+	 * and trailing bytes it shares with the base at least.
+	 */
+	uint64_t key;
+	uint64_t base_key;
+	size_t same_head;
+	size_t same_tail;
 
 	/* private to src/repo.c */
 	unsigned refs;
 	unsigned char *buf;
 	git_odb_object *gobj;
-	uint64_t key;
+	bool cached;
 	struct cairn_rawobj *hnext, *prev, *next;
 } cairn_rawobj;
 

@@ -17,7 +17,8 @@
  * cairn_prepush_check() validates one update against what the remote
  * already has (the base):
  *
- *  - a deletion checks nothing;
+ *  - a deletion checks nothing; annotated tags are peeled to their
+ *    commits (a tag of a tree or a blob checks nothing);
  *  - when the remote's id is a commit this repository has, the base is
  *    that commit;
  *  - for a new ref, or when the remote's id is unknown here (someone
@@ -131,7 +132,8 @@ typedef enum {
 	CAIRN_PREPUSH_DELETE = 0,    /* the remote ref is deleted */
 	CAIRN_PREPUSH_REMOTE,        /* base: the remote's own commit */
 	CAIRN_PREPUSH_TRACKING,      /* base: from remote-tracking refs */
-	CAIRN_PREPUSH_NO_BASE        /* the remote has nothing we know */
+	CAIRN_PREPUSH_NO_BASE,       /* the remote has nothing we know */
+	CAIRN_PREPUSH_NOT_COMMIT     /* a tag of a tree or blob: nothing */
 } cairn_prepush_base_kind;
 
 typedef struct cairn_prepush_result {

@@ -32,8 +32,8 @@ typedef struct cairn_range_file {
 	char *path;                   /* repository-relative */
 	cairn_range_kind first_kind;  /* what the oldest commit did to it */
 	cairn_range_kind last_kind;   /* what the newest commit did to it */
-	char first[CAIRN_OID_HEXSZ];  /* oldest commit of the range touching it */
-	char last[CAIRN_OID_HEXSZ];   /* newest commit of the range touching it */
+	char first[CAIRN_OID_HEXSZ];  /* oldest commit of the range changing it */
+	char last[CAIRN_OID_HEXSZ];   /* newest commit of the range changing it */
 	unsigned commits;             /* how many commits of the range did */
 	unsigned mode;                /* git file mode after the newest
 				       * change (0100644, 0120000 ...); 0

@@ -133,7 +133,9 @@ START_TEST(test_init_and_new)
 	tu_cairn(&r, d, "init", NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	tu_result_dispose(&r);
-	ck_assert_ptr_nonnull(tu_read(d, "cairn.yaml"));
+	up = tu_read(d, "cairn.yaml");
+	ck_assert_ptr_nonnull(up);
+	free(up);
 	tu_cairn(&r, d, "init", NULL);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert(tu_contains(r.err, "already exists"));

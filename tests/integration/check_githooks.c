@@ -10,11 +10,13 @@
  * CAIRN_BIN (tests/run exports it).  Covered: the installed shims are the
  * files in githooks/; installing twice changes nothing; pushes of an
  * edited already-pushed migration are rejected naming the file and the
- * commit, good pushes pass, new branches are checked against what the
- * remote has, deletions pass, a force-push over commits this clone never
+ * commit, good pushes (and annotated tags) pass, new branches are checked
+ * against what the remote has, deletions pass, a force-push over commits this clone never
  * fetched is handled; a user's own pre-push hook keeps running with the
  * same input and its failure still fails the push, and uninstall puts it
  * back; core.hooksPath and linked worktrees; no cairn / CAIRN_SKIP;
+ * the drift check against githooks.pre_push.environment's database, and
+ * the one-line note when that database does not answer;
  * post-merge listing and applying new migrations to a real database;
  * post-checkout warning about applied migrations the branch lacks;
  * `git pull --rebase` reporting through post-rewrite.
@@ -259,6 +261,20 @@ START_TEST(test_push_of_good_migration_passes)
 	head = tu_sh_out(w.a, "git rev-parse HEAD");
 	remote = remote_head(&w, "main");
 	ck_assert_str_eq(head, remote);
+
+	/* annotated tags name tag objects: peeled to their commits */
+	commit_file(w.a, "db/migrations/0003_items.up.sql",
+		    "CREATE TABLE items (id int);\n", BOB, 1700000300,
+		    "Add items");
+	sh(&r, w.a, "git tag -a -m 'release 1' v1 HEAD~1 && "
+		    "git tag -a -m 'release 2' v2 && git push origin main v1 v2");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_dispose(&r);
+	free(remote);
+	remote = remote_head(&w, "v2^{commit}");
+	free(head);
+	head = tu_sh_out(w.a, "git rev-parse HEAD");
+	ck_assert_str_eq(head, remote);
 	free(head);
 	free(remote);
 	world_free(&w);
@@ -451,7 +467,12 @@ START_TEST(test_user_pre_push_hook_is_chained)
 	sh(&r, w.a, "git push origin main");
 	ck_assert_msg(r.status != 0, "%s", r.err);
 	tu_result_dispose(&r);
-	unlink(path2(w.a, "fail"));
+	{
+		char *fail = path2(w.a, "fail");
+
+		unlink(fail);
+		free(fail);
+	}
 
 	/* uninstall restores the user's hook as it was */
 	tu_cairn(&r, w.a, "githooks", "uninstall", NULL);
@@ -589,6 +610,61 @@ START_TEST(test_malformed_input_fails_clearly)
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(tu_contains(r.err, "line 1"), "%s", r.err);
 	tu_result_dispose(&r);
+	world_free(&w);
+}
+END_TEST
+
+
+static void write_prepush_config(const char *dir, const char *url)
+{
+	char *text;
+
+	ck_assert(asprintf(&text,
+			   "environments:\n"
+			   "  production:\n"
+			   "    database_url: \"%s\"\n"
+			   "githooks:\n"
+			   "  pre_push: { environment: production }\n",
+			   url) >= 0);
+	tu_write(dir, "cairn.yaml", text);
+	free(text);
+	ck_assert_int_eq(tu_sh(dir, "grep -qx cairn.yaml .git/info/exclude || "
+				    "echo cairn.yaml >> .git/info/exclude"), 0);
+}
+
+START_TEST(test_pre_push_checks_drift_when_the_database_answers)
+{
+	struct world w;
+	char *url;
+	tu_result r;
+
+	world_init(&w, true);
+	url = tu_db_create("githooks_drift");
+	write_prepush_config(w.a, url);
+	tu_cairn(&r, w.a, "--env", "production", "migrate", "up", "--yes", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_dispose(&r);
+	/* someone changed what production recorded for 0001 */
+	ck_assert_int_eq(tu_db_exec(url, "ALTER TABLE cairn.migrations DISABLE TRIGGER USER; "
+					 "UPDATE cairn.migrations SET checksum = repeat('0', 64), up_blob = NULL "
+					 "WHERE version = 1"), 0);
+	commit_file(w.a, "db/migrations/0002_orders.up.sql",
+		    "CREATE TABLE orders (id int);\n", BOB, 1700000100,
+		    "Add orders");
+	sh(&r, w.a, "git push origin main");
+	ck_assert_msg(r.status != 0, "%s", r.err);
+	ck_assert_msg(tu_contains(r.err, "[drift]"), "%s", r.err);
+	ck_assert(tu_contains(r.err, "applied to production"));
+	tu_result_dispose(&r);
+
+	/* a database that does not answer: one note, and the push goes on */
+	write_prepush_config(w.a, "postgresql:///nodb?host=/nonexistent&connect_timeout=1");
+	sh(&r, w.a, "git push origin main");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(tu_contains(r.err, "cairn: note: production database not reachable; skipped the drift check"),
+		      "%s", r.err);
+	tu_result_dispose(&r);
+	free(url);
 	world_free(&w);
 }
 END_TEST
@@ -748,6 +824,7 @@ static Suite *githooks_suite(void)
 	tcase_add_test(tc, test_linked_worktree);
 	tcase_add_test(tc, test_missing_cairn_lets_git_go_on);
 	tcase_add_test(tc, test_malformed_input_fails_clearly);
+	tcase_add_test(tc, test_pre_push_checks_drift_when_the_database_answers);
 	tcase_add_test(tc, test_post_merge_lists_and_applies);
 	tcase_add_test(tc, test_post_merge_lists_without_apply);
 	tcase_add_test(tc, test_post_checkout_warns_about_applied_migrations);

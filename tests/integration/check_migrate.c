@@ -176,7 +176,12 @@ START_TEST(test_event_order_up_and_down)
 		"post_execute 2 applied\n"
 		"post_complete - applied\n");
 	free(log);
-	unlink(tu_sh_out(p.dir, "echo %s/events.log", p.dir));
+	{
+		char *path = tu_sh_out(p.dir, "echo %s/events.log", p.dir);
+
+		unlink(path);
+		free(path);
+	}
 
 	tu_cairn(&r, p.dir, "migrate", "down", "--steps", "1", NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
@@ -614,7 +619,11 @@ START_TEST(test_interrupt_rolls_back_and_releases)
 	usleep(1500 * 1000);
 	kill(pid, SIGINT);
 	st = wait_status(pid);
-	ck_assert_msg(st == 130, "exit %d: %s", st, tu_read(p.dir, "int.out"));
+	if (st != 130) {
+		char *o = tu_read(p.dir, "int.out");
+
+		ck_abort_msg("exit %d: %s", st, o ? o : "");
+	}
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 's'"), 0);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 0);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'interrupted'"), 1);

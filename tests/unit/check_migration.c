@@ -348,7 +348,8 @@ START_TEST(test_load_basic)
 	m = cairn_migration_set_get(set, 3);
 	ck_assert_str_eq(m->version, "10");
 	ck_assert_str_eq(m->subdir, "billing");
-	ck_assert_str_eq(m->up_path, "db/migrations/billing/10_invoices.up.sql");
+	ck_assert_str_eq(m->up_path,
+			 "db/migrations/billing/10_invoices.up.sql");
 	ck_assert_ptr_null(cairn_migration_set_get(set, 4));
 
 	ck_assert_str_eq(cairn_migration_set_find(set, "0002")->name,
