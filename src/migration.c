@@ -3,8 +3,9 @@
  * working tree); see include/cairn/migration.h.
  *
  * Loading walks the migrations directory recursively, from the commit's
- * tree through libgit2 or from the working tree with lstat(2), and sorts
- * every entry into one of three piles:
+ * tree (raw tree objects through cairn_rawodb, src/repo.c) or from the
+ * working tree with lstat(2), and sorts every entry into one of three
+ * piles:
  *
  *  - skipped: dotfiles and dot-directories, README* files, and anything
  *    an ignore glob matches (fnmatch(3) against the base name and against

@@ -140,6 +140,8 @@ CAIRN_EXTERN(int) cairn_migration_set_load_contents(cairn_migration_set *set);
  * soon as every asked-for migration is resolved.  May read and write a
  * cache under the git directory (cairn/), which never changes an answer.
  * In worktree mode, migrations not yet committed get no provenance.
+ * Versions that are not in the set are ignored.  The repository must be
+ * the one the set was loaded from.
  */
 CAIRN_EXTERN(int) cairn_migration_set_provenance(cairn_migration_set *set,
 						 cairn_repo *repo,

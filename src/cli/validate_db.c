@@ -172,13 +172,8 @@ static int check_shadow(struct cli *cli, cairn_migration_set *set,
 		const cairn_error *e = cairn_error_last();
 
 		if (res.findings.count) {
-			for (size_t i = 0; i < res.findings.count; i++) {
-				const cairn_finding *f = &res.findings.items[i];
-
-				cairn_findings_add(findings, f->code, f->severity, f->file,
-						   f->line, f->version, f->hint, f->commit,
-						   "%s", f->message);
-			}
+			/* the static checks above already reported these */
+			cli_notef(cli, "shadow database: not applied; the problems reported stop the chain");
 		} else {
 			cairn_findings_add(findings, "shadow", CAIRN_SEVERITY_ERROR,
 				res.failed_file[0] ? res.failed_file : NULL,
