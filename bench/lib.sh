@@ -12,6 +12,15 @@
 #   timeit CMD...         runs CMD, sets T_MS (wall ms, 3 decimals) and
 #                         returns CMD's status; uses $EPOCHREALTIME so no
 #                         process is spawned around the command
+#   cpu_mark              CPU time so far (ms) of the server (the postmaster,
+#                         its live children and every child it reaped) plus
+#                         this shell's reaped children, in CPU_MS; waits
+#                         first until the server has no client session, so
+#                         a run's backend is counted whole.  The difference
+#                         of two marks around a run is the CPU it cost,
+#                         a cross-check that contention from other
+#                         processes on the machine inflates far less than
+#                         wall time
 #   median V...           the median of numbers
 #   calc EXPR             floating-point arithmetic through awk
 #   fmt_ms MS             "12.3 ms" / "2.08 s"
@@ -112,6 +121,49 @@ timeit() {
 	us=$((10#${t1/./} - 10#${t0/./}))
 	printf -v T_MS '%d.%03d' $((us / 1000)) $((us % 1000))
 	return $rc
+}
+
+# CPU ticks of process $1: utime + stime (+ cutime + cstime with "all").
+proc_ticks() {
+	local f
+	[ -r "/proc/$1/stat" ] || { echo 0; return; }
+	# fields after "pid (comm) ": state ppid ... utime is the 12th
+	read -r -a f <<<"$(sed 's/^.*) //' "/proc/$1/stat")"
+	if [ "${2:-}" = all ]; then
+		echo $((f[11] + f[12] + f[13] + f[14]))
+	else
+		echo $((f[11] + f[12]))
+	fi
+}
+
+PG_AUX=
+cpu_mark() {
+	local pm kids k t i n tick
+	pm=$(head -n 1 "$PG_SOCKDIR/data/postmaster.pid" 2>/dev/null) || { CPU_MS=nan; return; }
+	# the auxiliary processes, counted once when idle
+	if [ -z "$PG_AUX" ]; then
+		PG_AUX=$(psql -X -A -t -q "$PG_ADMIN_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type <> 'client backend'" 2>/dev/null)
+		# the psql just run is a client backend that is gone now or soon
+	fi
+	for ((i = 0; i < 200; i++)); do
+		kids=$(cat "/proc/$pm/task/$pm/children" 2>/dev/null)
+		n=$(wc -w <<<"$kids")
+		[ "$n" -le "${PG_AUX:-0}" ] && break
+		sleep 0.01
+	done
+	t=$(proc_ticks "$pm" all)
+	for k in $kids; do
+		t=$((t + $(proc_ticks "$k")))
+	done
+	tick=$(getconf CLK_TCK)
+	# this shell's reaped children (the client under test)
+	local line
+	line=$(times | tail -n 1)
+	CPU_MS=$(awk -v t="$t" -v hz="$tick" -v l="$line" 'BEGIN {
+		split(l, a, " "); c = 0
+		for (i = 1; i <= 2; i++) { split(a[i], m, "m"); sub("s", "", m[2]); c += m[1] * 60 + m[2] }
+		printf "%.0f\n", t * 1000 / hz + c * 1000
+	}')
 }
 
 median() {

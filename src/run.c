@@ -162,20 +162,16 @@ int run__start_db(run *r)
 	if (!r->o->db)
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
 					"this command needs a database connection");
-	if (cairn_applied_load(&r->applied, r->o->db) < 0)
-		return CAIRN_ERROR;
+	/* a dry run changes nothing and takes no lock */
 	if (!r->o->dry_run) {
-		cairn_applied_list_dispose(&r->applied);
 		if (cairn_lock_acquire(r->o->db, r->o->lock_timeout_ms,
 				       r->o->lock_wait, r->o->payload,
 				       r->o->cancel) < 0)
 			return CAIRN_ERROR;
 		r->locked = true;
-		/* read after the lock: a run that just finished is seen */
-		if (cairn_applied_load(&r->applied, r->o->db) < 0)
-			return CAIRN_ERROR;
 	}
-	return 0;
+	/* read after the lock: a run that just finished is seen */
+	return cairn_applied_load(&r->applied, r->o->db);
 }
 
 void run__dispose(run *r)
