@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # bench/lib.sh - helpers shared by scripts/bench and scripts/stress (bash).
 #
 # Sourced, not run.  Expects ROOT (the repository) to be set.  Provides:

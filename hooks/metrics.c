@@ -44,6 +44,8 @@
  * run on the same pipeline.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,10 +329,29 @@ static int write_file(const metrics *m, const char *env)
 	FILE *f;
 	int err;
 
+	struct stat st;
+	int fd;
+
 	if (!tmp)
 		return m->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
+	/*
+	 * The file is replaced by rename(2): never do that to something that
+	 * is not a regular file (metrics_file: /dev/null run as root would
+	 * otherwise replace the device node).
+	 */
+	if (lstat(m->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(tmp);
+		return m->set_error(CAIRN_ERRCLASS_CONFIG,
+				    "metrics: '%s' is not a regular file; refusing to replace it",
+				    m->file);
+	}
 	snprintf(tmp, len, "%s.tmp.%ld", m->file, (long)getpid());
-	f = fopen(tmp, "w");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f && fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
 	if (!f) {
 		err = errno;
 		free(tmp);

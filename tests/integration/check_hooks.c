@@ -885,6 +885,28 @@ START_TEST(test_metrics_unwritable_file)
 }
 END_TEST
 
+START_TEST(test_metrics_never_replaces_a_special_file)
+{
+	cairn_hook_context c = make_ctx(CAIRN_EVENT_POST_COMPLETE, NULL);
+	size_t warnings = 0;
+	struct stat st;
+	char path[600];
+
+	/* a FIFO stands in for /dev/null: it must survive */
+	snprintf(path, sizeof(path), "%s/special", dir);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	build("hooks:\n"
+	      "  post_complete:\n"
+	      "    - builtin: metrics\n"
+	      "      metrics_file: special\n");
+	ck_assert_int_eq(cairn_pipeline_fire(pl, &c, CAIRN_FIRE_ALL,
+					     &warnings), 0);
+	ck_assert_uint_eq(warnings, 1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+}
+END_TEST
+
 START_TEST(test_metrics_remove_in_any_order)
 {
 	/* four registrations share one payload; any removal order is safe */
@@ -1026,6 +1048,7 @@ static Suite *hooks_suite(void)
 	tcase_add_checked_fixture(tb, setup, teardown);
 	tcase_add_test(tb, test_metrics);
 	tcase_add_test(tb, test_metrics_unwritable_file);
+	tcase_add_test(tb, test_metrics_never_replaces_a_special_file);
 	tcase_add_test(tb, test_metrics_remove_in_any_order);
 	tcase_add_test(tb, test_log_file);
 	tcase_add_test(tb, test_log_to_run_log);
