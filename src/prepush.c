@@ -1380,7 +1380,7 @@ int cairn_prepush_applied_load(cairn_applied_list *out, bool *exists,
 	PQclear(res);
 	if (!*exists)
 		return 0;
-	return cairn_applied_load(out, db);
+	return cairn_applied_load_brief(out, db);
 }
 
 void cairn_prepush_result_dispose(cairn_prepush_result *r)

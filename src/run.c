@@ -171,7 +171,7 @@ int run__start_db(run *r)
 		r->locked = true;
 	}
 	/* read after the lock: a run that just finished is seen */
-	return cairn_applied_load(&r->applied, r->o->db);
+	return cairn_applied_load_brief(&r->applied, r->o->db);
 }
 
 void run__dispose(run *r)

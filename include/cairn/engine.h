@@ -60,6 +60,12 @@ typedef struct cairn_applied_list {
 
 /* Reads the tracking table (creating cairn's schema when absent). */
 CAIRN_EXTERN(int) cairn_applied_load(cairn_applied_list *out, cairn_db *db);
+/*
+ * The same with only version, name, checksum, up_blob, status and error
+ * filled (the other strings are ""): what deciding a run needs.
+ */
+CAIRN_EXTERN(int) cairn_applied_load_brief(cairn_applied_list *out,
+					   cairn_db *db);
 CAIRN_EXTERN(void) cairn_applied_list_dispose(cairn_applied_list *list);
 CAIRN_EXTERN(const cairn_applied *) cairn_applied_find(
 	const cairn_applied_list *list, const char *version);

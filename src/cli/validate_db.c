@@ -43,7 +43,7 @@ static int check_database(struct cli *cli, cairn_migration_set *set,
 		free(why);
 		return 0;
 	}
-	if (cairn_applied_load(&applied, db) < 0 ||
+	if (cairn_applied_load_brief(&applied, db) < 0 ||
 	    cairn_status_compute(&e, &n, set, &applied) < 0) {
 		rc = cli_report_error(cli);
 		goto out;
