@@ -23,7 +23,7 @@ DESTDIR ?=
 
 CC ?= cc
 BUILD ?= build
-PKGS = libgit2 libpq yaml-0.1 libcurl jansson libcrypto
+PKGS = libgit2 libpq yaml-0.1 libcurl jansson libcrypto zlib
 VERSION = $(shell sed -n 's/^#define CAIRN_VERSION "\(.*\)"/\1/p' include/cairn/common.h)
 
 CAIRN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \

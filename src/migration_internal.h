@@ -1,7 +1,8 @@
 /*
  * migration_internal.h - the inside of a cairn_migration_set, shared by
- * src/migration.c (loading, contents), src/directive.c (directives) and
- * src/provenance.c (history).
+ * src/migration.c (the set, names), src/migration_load.c and
+ * src/migration_pair.c (loading), src/migration_content.c (contents),
+ * src/directive.c (directives) and the provenance files (history).
  *
  * A set owns its migrations (an array sorted by version), its findings,
  * and a reference to the repository's object database, so that contents
@@ -45,5 +46,24 @@ char *cairn_migration__normalize_dir(const char *dir);
 /* The path of m's up file relative to the set's directory. */
 const char *cairn_migration__rel_up(const cairn_migration_set *set,
 				    const cairn_migration *m);
+
+/* Numeric order of normalized versions: shorter is smaller. */
+int cairn_migration__vcmp(const char *a, const char *b);
+
+/*
+ * a + '/' + b (no '/' added when a is empty or ends in one).  Returns
+ * NULL with an error set on failure.
+ */
+char *cairn_migration__join(const char *a, const char *b);
+
+/*
+ * Adds an error finding about one file to list; the message is prefix +
+ * the quoted name + suffix.
+ */
+int cairn_migration__file_finding(cairn_findings *list, const char *code,
+				  const char *path, unsigned line,
+				  const char *version, const char *hint,
+				  const char *prefix, const char *name,
+				  const char *suffix);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * provenance_internal.h - the on-disk provenance cache, shared between
- * src/provenance.c (which computes provenance) and
- * src/provenance_cache.c (which stores it).
+ * the files that compute provenance (src/provenance.c reads entries,
+ * src/provenance_result.c uses and writes them) and
+ * src/provenance_cache.c (which stores them).
  *
  * An entry holds the complete answer for one commit and one migrations
  * directory: every up file under the directory at that commit, its blob,

@@ -6,7 +6,7 @@
  * temporary directory (several authors, tags, branches) and checks what
  * libcairn reads from it: discovery, revision forms, ref names, commit
  * records, the dirty state and ancestry, and the errors for things that
- * are not there.  The raw object reader (src/repo.c) is checked against
+ * are not there.  The raw object reader (src/rawodb.c) is checked against
  * the object ids themselves: every object of packed repositories, with
  * delta chains running either way, must hash to its id.
  */

@@ -1,0 +1,274 @@
+/*
+ * migration_content.c - reading one migration's files on demand:
+ * cairn_migration_load_content() and cairn_migration_set_load_contents().
+ *
+ * Sizes are checked first (git_odb_read_header or fstat, so a 1 GB blob
+ * is never inflated), then NUL bytes ("binary"), UTF-8 ("not-utf8", with
+ * the line of the first bad byte), and finally the `-- cairn:`
+ * directives (src/directive.c).  Problems with a file are findings of
+ * the set; only a failure to read the object database is an error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cairn/migration.h"
+#include "buf.h"
+#include "error.h"
+#include "migration_internal.h"
+#include "repo_internal.h"
+#include "util.h"
+
+/*
+ * Reads one file into a NUL-terminated buffer.  Problems with the file
+ * itself become findings and leave *data NULL; only a failure to read
+ * the object database is an error.
+ */
+static int read_git(cairn_migration_set *set, const cairn_migration *m,
+		    const char *path, const char *blob, char **data,
+		    size_t *len)
+{
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	git_oid oid;
+	size_t size;
+	char *buf;
+
+	if (git_oid_fromstr(&oid, blob) < 0 ||
+	    git_odb_read_header(&size, &type, set->odb, &oid) < 0)
+		return cairn_repo__error("cannot read '%s' (blob %s)", path,
+					 blob);
+	if (type != GIT_OBJECT_BLOB)
+		return cairn_migration__file_finding(
+			&set->findings, "unreadable", path, 0, m->version,
+			NULL, "'", path, "' is not a blob");
+	if (size > set->max_file_size) {
+		char sfx[96];
+
+		snprintf(sfx, sizeof(sfx), "' is %zu bytes, over the limit "
+			 "of %zu", size, set->max_file_size);
+		return cairn_migration__file_finding(
+			&set->findings, "too-large", path, 0, m->version,
+			"split the migration into smaller ones or raise the "
+			"size limit",
+			"'", path, sfx);
+	}
+	if (git_odb_read(&obj, set->odb, &oid) < 0)
+		return cairn_repo__error("cannot read '%s' (blob %s)", path,
+					 blob);
+	size = git_odb_object_size(obj);
+	buf = malloc(size + 1);
+	if (!buf) {
+		git_odb_object_free(obj);
+		return cairn_error__oom();
+	}
+	memcpy(buf, git_odb_object_data(obj), size);
+	buf[size] = '\0';
+	git_odb_object_free(obj);
+	*data = buf;
+	*len = size;
+	return 0;
+}
+
+static int unreadable(cairn_migration_set *set, const cairn_migration *m,
+		      const char *path, int err)
+{
+	char sfx[160];
+
+	snprintf(sfx, sizeof(sfx), "': %s", strerror(err));
+	return cairn_migration__file_finding(&set->findings, "unreadable",
+					     path, 0, m->version, NULL,
+					     "cannot read '", path, sfx);
+}
+
+static int read_worktree(cairn_migration_set *set, const cairn_migration *m,
+			 const char *path, char **data, size_t *len)
+{
+	cairn_buf buf = CAIRN_BUF_INIT;
+	struct stat st;
+	char *full;
+	int fd, rc = 0;
+
+	full = cairn_migration__join(set->workdir, path);
+	if (!full)
+		return CAIRN_ERROR;
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(full);
+	if (fd < 0)
+		return unreadable(set, m, path, errno);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = unreadable(set, m, path, S_ISREG(st.st_mode) ? errno
+								 : EINVAL);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > set->max_file_size) {
+		char sfx[96];
+
+		snprintf(sfx, sizeof(sfx), "' is %jd bytes, over the limit "
+			 "of %zu", (intmax_t)st.st_size, set->max_file_size);
+		rc = cairn_migration__file_finding(
+			&set->findings, "too-large", path, 0, m->version,
+			"split the migration into smaller ones or raise the "
+			"size limit",
+			"'", path, sfx);
+		goto out;
+	}
+	cairn_buf_init(&buf, set->max_file_size + 65536 + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (buf.size > set->max_file_size) {
+			rc = cairn_migration__file_finding(
+				&set->findings, "too-large", path, 0,
+				m->version,
+				"split the migration into smaller ones or "
+				"raise the size limit",
+				"'", path,
+				"' grew over the size limit while being read");
+			goto out;
+		}
+		if (cairn_buf_grow(&buf, 65536) < 0) {
+			rc = CAIRN_ERROR;
+			goto out;
+		}
+		n = read(fd, buf.ptr + buf.size, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = unreadable(set, m, path, errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf.size += (size_t)n;
+		buf.ptr[buf.size] = '\0';
+	}
+	*len = buf.size;
+	*data = buf.size ? cairn_buf_detach(&buf) : cairn__strdup("");
+	if (!*data)
+		rc = cairn_error__oom();
+out:
+	cairn_buf_dispose(&buf);
+	close(fd);
+	return rc;
+}
+
+/* Checks bytes are text; adds a finding and returns false when not. */
+static int check_text(cairn_migration_set *set, const cairn_migration *m,
+		      const char *path, const char *data, size_t len,
+		      bool *ok)
+{
+	size_t bad = 0, i;
+	unsigned line = 1;
+
+	*ok = false;
+	if (memchr(data, '\0', len))
+		return cairn_migration__file_finding(
+			&set->findings, "binary", path, 0, m->version,
+			"migrations must be UTF-8 text files", "'", path,
+			"' contains NUL bytes (binary file?)");
+	if (!cairn__utf8_valid(data, len, &bad)) {
+		char sfx[64];
+
+		for (i = 0; i < bad; i++)
+			if (data[i] == '\n')
+				line++;
+		snprintf(sfx, sizeof(sfx), "' is not valid UTF-8 (line %u)",
+			 line);
+		return cairn_migration__file_finding(
+			&set->findings, "not-utf8", path, line, m->version,
+			"save the file as UTF-8", "'", path, sfx);
+	}
+	*ok = true;
+	return 0;
+}
+
+static int load_one(cairn_migration_set *set, cairn_migration *m,
+		    const char *path, const char *blob, char **data,
+		    size_t *len, cairn_directives *dirs, bool *ok)
+{
+	size_t before = set->findings.count, i;
+	bool text;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	*ok = false;
+	if (set->worktree)
+		rc = read_worktree(set, m, path, data, len);
+	else
+		rc = read_git(set, m, path, blob, data, len);
+	if (rc < 0 || !*data)
+		return rc;
+	rc = check_text(set, m, path, *data, *len, &text);
+	if (rc < 0 || !text)
+		return rc;
+	rc = cairn_directives_parse(dirs, *data, *len, path, &set->findings);
+	if (rc < 0)
+		return rc;
+	for (i = before; i < set->findings.count; i++) {
+		cairn_finding *f = &set->findings.items[i];
+
+		if (!f->version) {
+			f->version = cairn__strdup(m->version);
+			if (!f->version)
+				return CAIRN_ERROR;
+		}
+	}
+	*ok = set->findings.count == before;
+	return 0;
+}
+
+int cairn_migration_load_content(cairn_migration_set *set,
+				 cairn_migration *m)
+{
+	bool up_ok = false, down_ok = true;
+	int rc;
+
+	if (m->content_loaded)
+		return 0;
+	rc = load_one(set, m, m->up_path, m->up_blob, &m->up_sql, &m->up_len,
+		      &m->up_directives, &up_ok);
+	if (rc < 0)
+		goto fail;
+	if (m->up_sql) {
+		rc = cairn__sha256_hex(m->checksum, m->up_sql, m->up_len);
+		if (rc < 0)
+			goto fail;
+	}
+	if (m->down_path) {
+		rc = load_one(set, m, m->down_path, m->down_blob, &m->down_sql,
+			      &m->down_len, &m->down_directives, &down_ok);
+		if (rc < 0)
+			goto fail;
+	}
+	m->content_loaded = true;
+	m->content_ok = up_ok && down_ok;
+	return 0;
+fail:
+	free(m->up_sql);
+	free(m->down_sql);
+	m->up_sql = m->down_sql = NULL;
+	m->up_len = m->down_len = 0;
+	m->checksum[0] = '\0';
+	cairn_directives_dispose(&m->up_directives);
+	cairn_directives_dispose(&m->down_directives);
+	return rc;
+}
+
+int cairn_migration_set_load_contents(cairn_migration_set *set)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < set->count; i++) {
+		rc = cairn_migration_load_content(set, &set->items[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * migration_load.h (internal) - the state of one cairn_migration_set_load()
+ * call, shared by src/migration_load.c (which lists the migrations
+ * directory into files) and src/migration_pair.c (which pairs the files
+ * into the set's migrations).
+ */
+#ifndef CAIRN_SRC_MIGRATION_LOAD_H
+#define CAIRN_SRC_MIGRATION_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "cairn/migration.h"
+#include "rawodb.h"
+
+/* One migration file found by the listing. */
+struct file {
+	char *path;         /* repository-relative */
+	char *subdir;       /* below the migrations directory */
+	char *version;      /* normalized */
+	char *version_text;
+	char *name;
+	bool is_down;
+	bool kept;          /* an up file that made it into the set */
+	size_t index;       /* its migration, when kept */
+	char blob[CAIRN_OID_HEXSZ];
+};
+
+/* One load: the set being built and the files found so far. */
+struct loader {
+	cairn_migration_set *set;
+	const cairn_load_options *opts;
+	git_repository *git;
+	cairn_rawodb *raw;
+	struct file *files;
+	size_t nfiles;
+	size_t afiles;
+};
+
+/*
+ * Sorts ld's files and builds the set's migrations from them, adding the
+ * findings about duplicates and down files without an up file.
+ */
+int cairn_migration__pair(struct loader *ld);
+
+#endif

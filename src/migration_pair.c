@@ -1,0 +1,179 @@
+/*
+ * migration_pair.c - turning the migration files a load found into the
+ * migrations of the set; see src/migration_load.h.
+ *
+ * Up files are sorted by numeric version; two with the same number are
+ * "duplicate-version" (the first by path stays in the set so later checks
+ * still see it).  Each down file is attached to the up file with the same
+ * version, name and subdirectory ("missing-up" when there is none; a
+ * second down file for one migration is "duplicate-version" too).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/migration.h"
+#include "buf.h"
+#include "error.h"
+#include "migration_internal.h"
+#include "migration_load.h"
+#include "util.h"
+
+static int file_order(const void *pa, const void *pb)
+{
+	const struct file *a = pa, *b = pb;
+	int c;
+
+	if (a->is_down != b->is_down)
+		return a->is_down ? 1 : -1;
+	c = cairn_migration__vcmp(a->version, b->version);
+	if (c)
+		return c;
+	return strcmp(a->path, b->path);
+}
+
+static int dup_finding(cairn_migration_set *set, const struct file *f,
+		       const struct file *other)
+{
+	cairn_buf msg = CAIRN_BUF_INIT;
+	int rc;
+
+	rc = cairn_buf_printf(&msg, "version %s of '", f->version);
+	if (rc == 0)
+		rc = cairn_migration__quote(&msg, f->path, strlen(f->path));
+	if (rc == 0)
+		rc = cairn_buf_puts(&msg, "' is also used by '");
+	if (rc == 0)
+		rc = cairn_migration__quote(&msg, other->path,
+					    strlen(other->path));
+	if (rc == 0)
+		rc = cairn_findings_add(&set->findings, "duplicate-version",
+					CAIRN_SEVERITY_ERROR, f->path, 0,
+					f->version,
+					"versions are compared as numbers "
+					"(0042 is 42); give each migration "
+					"its own version",
+					NULL, "%s'", msg.ptr);
+	cairn_buf_dispose(&msg);
+	return rc;
+}
+
+int cairn_migration__pair(struct loader *ld)
+{
+	cairn_migration_set *set = ld->set;
+	size_t i, j, nup = 0;
+	int rc = 0;
+
+	if (ld->nfiles > 1)
+		qsort(ld->files, ld->nfiles, sizeof(*ld->files), file_order);
+	while (nup < ld->nfiles && !ld->files[nup].is_down)
+		nup++;
+	set->items = cairn__calloc(nup ? nup : 1, sizeof(*set->items));
+	if (!set->items)
+		return CAIRN_ERROR;
+
+	/* up files: one migration per version */
+	for (i = 0; i < nup; i = j) {
+		struct file *f = &ld->files[i];
+		cairn_migration *m;
+
+		for (j = i + 1; j < nup; j++)
+			if (cairn_migration__vcmp(ld->files[j].version,
+						  f->version) != 0)
+				break;
+		if (j - i > 1) {
+			for (size_t k = i; k < j; k++) {
+				size_t other = k == i ? i + 1 : i;
+
+				rc = dup_finding(set, &ld->files[k],
+						 &ld->files[other]);
+				if (rc < 0)
+					return rc;
+			}
+		}
+		m = &set->items[set->count];
+		f->kept = true;
+		f->index = set->count++;
+		memcpy(m->up_blob, f->blob, sizeof(m->up_blob));
+		m->version = cairn__strdup(f->version);
+		m->version_text = cairn__strdup(f->version_text);
+		m->name = cairn__strdup(f->name);
+		m->subdir = cairn__strdup(f->subdir);
+		m->up_path = cairn__strdup(f->path);
+		if (!m->version || !m->version_text || !m->name ||
+		    !m->subdir || !m->up_path)
+			return CAIRN_ERROR;
+	}
+
+	/* down files: attach to the up file of the same version and name */
+	for (i = nup; i < ld->nfiles; i++) {
+		struct file *d = &ld->files[i];
+		struct file *up = NULL;
+		cairn_migration *m;
+
+		/* the up files are sorted by version: find the group */
+		{
+			size_t lo = 0, hi = nup;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (cairn_migration__vcmp(
+					    ld->files[mid].version,
+					    d->version) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (j = lo; j < nup && !up; j++) {
+				struct file *u = &ld->files[j];
+
+				if (cairn_migration__vcmp(u->version,
+							  d->version) != 0)
+					break;
+				if (!strcmp(u->name, d->name) &&
+				    !strcmp(u->subdir, d->subdir))
+					up = u;
+			}
+		}
+		if (!up) {
+			cairn_buf hint = CAIRN_BUF_INIT;
+
+			rc = cairn_buf_printf(&hint, "add '%s_",
+					      d->version_text);
+			if (rc == 0)
+				rc = cairn_migration__quote(&hint, d->name,
+							    strlen(d->name));
+			if (rc == 0)
+				rc = cairn_buf_puts(&hint,
+						    ".up.sql' next to it, or "
+						    "remove the down file");
+			if (rc == 0)
+				rc = cairn_findings_add(
+					&set->findings, "missing-up",
+					CAIRN_SEVERITY_ERROR, d->path, 0,
+					d->version, hint.ptr, NULL,
+					"down file of version %s has no up "
+					"file", d->version);
+			cairn_buf_dispose(&hint);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!up->kept)
+			continue; /* its up file is a reported duplicate */
+		m = &set->items[up->index];
+		if (m->down_path) {
+			struct file other = *d;
+
+			other.path = m->down_path;
+			rc = dup_finding(set, d, &other);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		memcpy(m->down_blob, d->blob, sizeof(m->down_blob));
+		m->down_path = d->path;
+		d->path = NULL;
+	}
+	return 0;
+}

@@ -1,0 +1,331 @@
+/*
+ * provenance_track.c - the paths the provenance walk follows, and what
+ * each commit did to them; see src/provenance_walk.h.
+ *
+ * A track is one up file of the start commit: the path it is followed
+ * by (which changes at a rename), its original path, its version, and
+ * the commits found to have introduced and last changed it.  Unresolved
+ * tracks sit in a hash index by path, so each change the diff reports is
+ * matched to its track at once.
+ *
+ * A commit introduces path f when f exists in it and in none of its
+ * parents (a root commit introduces everything), and changes f when f's
+ * blob differs from f's blob in every parent: cairn_prov__process()
+ * diffs the commit against each parent in turn and counts, per track,
+ * the parents f differs from (hits) and is absent from (adds).  A commit
+ * that adds up file P while removing an up file of the same version is a
+ * rename: it counts as a change, and the track goes on following the old
+ * path, so introduced_by is the original addition.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "provenance_walk.h"
+#include "util.h"
+
+static uint32_t str_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static void bucket_unlink(struct walk *w, int32_t ti)
+{
+	struct track *t = &w->tracks[ti];
+	size_t b = str_hash(t->path, strlen(t->path)) & (w->nbuckets - 1);
+	int32_t *pp = &w->buckets[b];
+
+	while (*pp >= 0) {
+		if (*pp == ti) {
+			*pp = t->next;
+			t->next = -1;
+			return;
+		}
+		pp = &w->tracks[*pp].next;
+	}
+}
+
+static void bucket_link(struct walk *w, int32_t ti)
+{
+	struct track *t = &w->tracks[ti];
+	size_t b = str_hash(t->path, strlen(t->path)) & (w->nbuckets - 1);
+
+	t->next = w->buckets[b];
+	w->buckets[b] = ti;
+}
+
+/* Puts the active, unresolved tracks into the path index. */
+int cairn_prov__index_tracks(struct walk *w)
+{
+	size_t n = 64, i;
+
+	while (n < w->ntracks * 2)
+		n *= 2;
+	free(w->buckets);
+	w->buckets = malloc(n * sizeof(*w->buckets));
+	if (!w->buckets)
+		return cairn_error__oom();
+	w->nbuckets = n;
+	for (i = 0; i < n; i++)
+		w->buckets[i] = -1;
+	w->unresolved = 0;
+	for (i = 0; i < w->ntracks; i++) {
+		w->tracks[i].next = -1;
+		w->tracks[i].stamp = 0;
+		if (w->tracks[i].active && !w->tracks[i].has_intro) {
+			bucket_link(w, (int32_t)i);
+			w->unresolved++;
+		}
+	}
+	return 0;
+}
+
+int cairn_prov__add_track(struct walk *w, const char *path,
+			  const git_oid *blob)
+{
+	struct track *t;
+	const char *base = strrchr(path, '/');
+	size_t vlen;
+
+	base = base ? base + 1 : path;
+	if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL, NULL))
+		return 0;
+	if (cairn__grow_array((void **)&w->tracks, &w->atracks,
+			      w->ntracks + 1, sizeof(*w->tracks)) < 0)
+		return CAIRN_ERROR;
+	t = &w->tracks[w->ntracks];
+	memset(t, 0, sizeof(*t));
+	t->path = cairn__strdup(path);
+	t->orig = cairn__strdup(path);
+	t->version = cairn__version_normalize(base, vlen);
+	t->next = -1;
+	t->active = true;
+	if (blob)
+		t->blob = *blob;
+	if (!t->path || !t->orig || !t->version) {
+		free(t->path);
+		free(t->orig);
+		free(t->version);
+		return CAIRN_ERROR;
+	}
+	w->ntracks++;
+	return 0;
+}
+
+/* Starts a track over from its original path (for a full re-walk). */
+int cairn_prov__reset_track(struct track *t)
+{
+	const char *base = strrchr(t->orig, '/');
+	size_t vlen = 0;
+	char *p, *v;
+
+	base = base ? base + 1 : t->orig;
+	cairn_migration_parse_filename(base, &vlen, NULL, NULL, NULL);
+	p = cairn__strdup(t->orig);
+	v = cairn__version_normalize(base, vlen);
+	if (!p || !v) {
+		free(p);
+		free(v);
+		return CAIRN_ERROR;
+	}
+	free(t->path);
+	free(t->version);
+	t->path = p;
+	t->version = v;
+	t->has_intro = t->has_changed = false;
+	return 0;
+}
+
+/* Every up file below the start commit's migrations tree. */
+int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
+{
+	struct rtree t;
+	cairn_tree_entry e;
+	size_t len = w->path.size;
+	int rc;
+
+	rc = cairn_prov__rtree_open(&t, w, tree);
+	while (rc == 0) {
+		int more = cairn_prov__rtree_next(&t, &e);
+
+		if (more <= 0) {
+			rc = more;
+			break;
+		}
+		if (e.name[0] == '.')
+			continue;
+		rc = cairn_buf_put(&w->path, e.name, e.len);
+		if (rc < 0)
+			break;
+		if (is_tree(e.mode)) {
+			git_oid sub;
+
+			git_oid_fromraw(&sub, e.id);
+			rc = cairn_buf_putc(&w->path, '/');
+			if (rc == 0)
+				rc = cairn_prov__enumerate(w, &sub);
+		} else if ((e.mode & 0170000u) == 0100000u) {
+			git_oid blob;
+
+			git_oid_fromraw(&blob, e.id);
+			rc = cairn_prov__add_track(w, w->path.ptr, &blob);
+		}
+		cairn_buf_truncate(&w->path, len);
+	}
+	cairn_prov__rtree_close(&t);
+	return rc;
+}
+
+int cairn_prov__on_change(struct walk *w, enum change what)
+{
+	const char *path = w->path.ptr;
+	size_t len = w->path.size;
+
+	if (what == REMOVED) {
+		const char *base = memrchr(path, '/', len);
+		size_t vlen;
+		bool is_down;
+		struct removed *r;
+
+		base = base ? base + 1 : path;
+		if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL,
+						    &is_down) || is_down)
+			return 0;
+		if (cairn__grow_array((void **)&w->removed, &w->aremoved,
+				      w->nremoved + 1, sizeof(*r)) < 0)
+			return CAIRN_ERROR;
+		r = &w->removed[w->nremoved];
+		r->path = cairn__strdup(path);
+		r->version = cairn__version_normalize(base, vlen);
+		if (!r->path || !r->version) {
+			free(r->path);
+			free(r->version);
+			return CAIRN_ERROR;
+		}
+		w->nremoved++;
+		return 0;
+	}
+	{
+		size_t b = str_hash(path, len) & (w->nbuckets - 1);
+		int32_t ti;
+
+		for (ti = w->buckets[b]; ti >= 0; ti = w->tracks[ti].next) {
+			struct track *t = &w->tracks[ti];
+
+			if (strcmp(t->path, path) != 0)
+				continue;
+			if (w->cur_parent == 0) {
+				if (cairn__grow_array(
+					    (void **)&w->touched,
+					    &w->atouched, w->ntouched + 1,
+					    sizeof(*w->touched)) < 0)
+					return CAIRN_ERROR;
+				w->touched[w->ntouched++] = (uint32_t)ti;
+				t->stamp = w->stamp;
+				t->hits = 1;
+				t->adds = what == ADDED;
+			} else if (t->stamp == w->stamp &&
+				   t->hits == w->cur_parent) {
+				t->hits++;
+				t->adds += what == ADDED;
+			}
+		}
+	}
+	return 0;
+}
+
+void cairn_prov__clear_removed(struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nremoved; i++) {
+		free(w->removed[i].path);
+		free(w->removed[i].version);
+	}
+	w->nremoved = 0;
+}
+
+/* Moves a track to the path it had before a rename. */
+static int retrack(struct walk *w, int32_t ti, const char *path)
+{
+	char *p = cairn__strdup(path);
+
+	if (!p)
+		return CAIRN_ERROR;
+	bucket_unlink(w, ti);
+	free(w->tracks[ti].path);
+	w->tracks[ti].path = p;
+	bucket_link(w, ti);
+	return 0;
+}
+
+/*
+ * Diffs commit x against each parent (a root commit against the empty
+ * tree) and records what it introduced and changed.
+ */
+int cairn_prov__process(struct walk *w, uint32_t x)
+{
+	const struct node *n = &w->nodes[x];
+	uint32_t np = n->nparents, i;
+	git_oid zero, xsub = n->sub;
+	size_t k;
+	int rc = 0;
+
+	memset(&zero, 0, sizeof(zero));
+	w->stamp++;
+	w->ntouched = 0;
+	cairn_prov__clear_removed(w);
+	for (i = 0; i < (np ? np : 1); i++) {
+		const git_oid *psub = &zero;
+
+		if (np) {
+			const struct node *p =
+				&w->nodes[w->pool[w->nodes[x].parents + i]];
+
+			if (!(p->flags & F_MISSING))
+				psub = &p->sub;
+		}
+		w->cur_parent = i;
+		cairn_buf_clear(&w->path);
+		rc = cairn_prov__diff_trees(w, psub, &xsub);
+		if (rc < 0)
+			return rc;
+	}
+	if (!np)
+		np = 1;
+	for (k = 0; k < w->ntouched; k++) {
+		int32_t ti = (int32_t)w->touched[k];
+		struct track *t = &w->tracks[ti];
+		const char *from = NULL;
+		size_t r;
+
+		if (t->stamp != w->stamp || t->hits != np || t->has_intro)
+			continue;
+		if (!t->has_changed) {
+			t->changed = w->nodes[x].oid;
+			t->has_changed = true;
+		}
+		if (t->adds != np)
+			continue;
+		for (r = 0; r < w->nremoved && !from; r++)
+			if (!strcmp(w->removed[r].version, t->version) &&
+			    strcmp(w->removed[r].path, t->path) != 0)
+				from = w->removed[r].path;
+		if (from) {
+			rc = retrack(w, ti, from);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		t->intro = w->nodes[x].oid;
+		t->has_intro = true;
+		bucket_unlink(w, ti);
+		w->unresolved--;
+	}
+	return 0;
+}

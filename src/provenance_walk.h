@@ -1,0 +1,267 @@
+/*
+ * provenance_walk.h (internal) - the state of one provenance computation
+ * (struct walk) and what the provenance files share; the design is in
+ * the comment at the top of src/provenance.c.
+ *
+ *   provenance.c         the entry point: cache entries, then the walk
+ *   provenance_walk.c    commits and the history walks (simplified, range)
+ *   provenance_tree.c    raw trees: the LRU, sequential reading, lookups
+ *   provenance_diff.c    comparing two trees, reporting changed paths
+ *   provenance_track.c   the paths followed, what a commit did to them,
+ *                        renames
+ *   provenance_result.c  commit records and the answers: from the walk or
+ *                        a cache entry, to the migrations and the cache
+ *
+ * Functions return 0 or a negative cairn error code with the error set,
+ * unless they say otherwise.
+ */
+#ifndef CAIRN_SRC_PROVENANCE_WALK_H
+#define CAIRN_SRC_PROVENANCE_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <git2.h>
+
+#include "cairn/migration.h"
+#include "buf.h"
+#include "oidmap.h"
+#include "provenance_internal.h"
+#include "rawodb.h"
+#include "util.h"
+
+#define RAWSZ GIT_OID_RAWSZ
+#define LRU_SIZE 16
+#define MODE_TREE 040000u
+
+/* node flags */
+#define F_PARSED 0x01
+#define F_SUB 0x02        /* sub is known */
+#define F_QUEUED 0x04     /* pushed by the simplified walk */
+#define F_SEEN 0x08       /* pushed by the range computation */
+#define F_UNINT 0x10      /* reachable from the hidden commit */
+#define F_COUNTED 0x20    /* queued and counted as interesting */
+#define F_RANGE 0x40      /* in REV but not in the hidden commit's history */
+#define F_MISSING 0x80    /* absent from a shallow clone */
+
+struct node {
+	git_oid oid;
+	git_oid sub;      /* migrations subtree; zero when absent */
+	int64_t time;
+	uint32_t parents; /* index into walk.pool */
+	uint32_t nparents;
+	uint32_t seq;
+	uint32_t flags;
+};
+
+struct track {
+	char *path;       /* current path below the directory */
+	char *orig;       /* path at the start commit */
+	char *version;    /* normalized version of path */
+	git_oid blob;     /* at the start commit */
+	git_oid intro;
+	git_oid changed;
+	bool has_intro;
+	bool has_changed;
+	bool active;      /* part of the current walk */
+	uint32_t stamp;
+	uint32_t hits;
+	uint32_t adds;
+	int32_t next;     /* path bucket chain */
+};
+
+struct removed {
+	char *path;
+	char *version;
+};
+
+/*
+ * A raw tree object kept in the LRU, with the offsets of its entries once
+ * something needed them (offs[n] is the length).  Counted references:
+ * the LRU holds one and every user holds one.
+ */
+struct ctree {
+	git_oid oid;
+	cairn_rawobj *obj;
+	const unsigned char *data;
+	size_t len;
+	uint32_t *offs;
+	size_t n;
+	unsigned refs;
+	bool is_static;
+	uint64_t used;
+};
+
+struct walk {
+	git_repository *git;
+	cairn_rawodb *raw;
+	bool shallow;
+	const char *dir;
+	cairn_strvec comps;   /* dir split at '/' */
+
+	struct node *nodes;
+	size_t nnodes, anodes;
+	struct cairn_oidmap node_index;
+	uint32_t *pool;
+	size_t npool, apool;
+	uint32_t seq;
+
+	/* per dir component: tree -> index in subs */
+	struct cairn_oidmap *level;
+	git_oid *subs;
+	size_t nsubs, asubs;
+
+	uint32_t *heap;
+	size_t nheap, aheap;
+	size_t interesting;   /* F_COUNTED nodes in the heap */
+
+	struct ctree *lru[LRU_SIZE];
+	uint64_t lru_clock;
+	struct ctree empty;   /* the empty tree (a zero id) */
+	uint32_t empty_offs[1];
+
+	struct track *tracks;
+	size_t ntracks, atracks;
+	int32_t *buckets;
+	size_t nbuckets;
+	size_t unresolved;
+
+	uint32_t stamp;
+	uint32_t cur_parent;
+	uint32_t *touched;
+	size_t ntouched, atouched;
+	struct removed *removed;
+	size_t nremoved, aremoved;
+	cairn_buf path;
+
+	uint32_t *boundary;   /* hidden commits the range walk reached */
+	size_t nboundary, aboundary;
+};
+
+/* Sequential reading of a tree, for lookups and listing. */
+struct rtree {
+	const unsigned char *p;
+	const unsigned char *end;
+	struct ctree *t;
+};
+
+/* The commit records of one computation, each looked up once. */
+struct infos {
+	struct cairn_oidmap index;
+	cairn_commit_info *items;
+	size_t count, alloc;
+};
+
+enum change { ADDED, MODIFIED, REMOVED };
+
+static inline bool is_tree(unsigned mode)
+{
+	return (mode & 0170000u) == MODE_TREE;
+}
+
+static inline int parse_entry(const unsigned char *p,
+			      const unsigned char *end, cairn_tree_entry *e,
+			      const unsigned char **next)
+{
+	*next = p;
+	return cairn_repo__tree_entry(e, next, end);
+}
+
+/* ---- provenance_walk.c ---- */
+
+int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir);
+void cairn_prov__walk_dispose(struct walk *w);
+/* The node of commit id, added (unparsed) when new. */
+int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id);
+/* Resolves a node's migrations subtree id (parsing it first). */
+int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
+/*
+ * The simplified walk from start, newest first, until every active track
+ * is resolved.  limited: stay inside the F_RANGE commits.
+ */
+int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
+/* Marks the commits of start not in hidden's history with F_RANGE. */
+int cairn_prov__compute_range(struct walk *w, uint32_t start,
+			      uint32_t hidden);
+/* Looks up path below a commit's migrations tree: its blob, or zero. */
+int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
+			const char *path);
+
+/* ---- provenance_tree.c ---- */
+
+/* Reads an object that must be of type want. */
+int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
+			    const git_oid *id, git_object_t want);
+/* A tree from the LRU (or read); *out is a new reference. */
+int cairn_prov__tree_get(struct ctree **out, struct walk *w,
+			 const git_oid *id);
+/* Drops a reference to a tree (NULL is fine). */
+void cairn_prov__ctree_put(struct ctree *t);
+int cairn_prov__rtree_open(struct rtree *t, struct walk *w,
+			   const git_oid *id);
+void cairn_prov__rtree_close(struct rtree *t);
+/* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
+int cairn_prov__rtree_next(struct rtree *t, cairn_tree_entry *e);
+/* Finds the child `name` of a raw tree; zero when absent or no tree. */
+int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
+			   const char *name);
+
+/* ---- provenance_diff.c ---- */
+
+/*
+ * Compares two trees (zero ids are empty trees) below w->path, calling
+ * cairn_prov__on_change() for every file added, modified or removed.
+ */
+int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
+			   const git_oid *b);
+
+/* ---- provenance_track.c ---- */
+
+/* Starts following path (an up file) whose blob at the start is blob. */
+int cairn_prov__add_track(struct walk *w, const char *path,
+			  const git_oid *blob);
+/* Every up file below the start commit's migrations tree. */
+int cairn_prov__enumerate(struct walk *w, const git_oid *tree);
+/* Puts the active, unresolved tracks into the path index. */
+int cairn_prov__index_tracks(struct walk *w);
+/* Starts a track over from its original path (for a full re-walk). */
+int cairn_prov__reset_track(struct track *t);
+/* Records that the file at w->path changed against the current parent. */
+int cairn_prov__on_change(struct walk *w, enum change what);
+void cairn_prov__clear_removed(struct walk *w);
+/*
+ * Diffs commit x against each parent (a root commit against the empty
+ * tree) and records what it introduced and changed.
+ */
+int cairn_prov__process(struct walk *w, uint32_t x);
+
+/* ---- provenance_result.c ---- */
+
+void cairn_prov__infos_dispose(struct infos *in);
+void cairn_prov__clear_provenance(cairn_migration *m);
+/*
+ * Fills the migrations from a cache entry; *complete is false when the
+ * entry cannot be used.
+ */
+int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
+			  size_t nwant, const cairn_provcache *c,
+			  bool *complete);
+/* Writes the complete result of the walk as the entry of commit. */
+int cairn_prov__write_cache(struct walk *w, struct infos *in,
+			    const char *cachedir, const char *commit);
+/* Fills m from its track (NULL or unresolved: no provenance). */
+int cairn_prov__fill_from_track(cairn_migration *m, struct infos *in,
+				struct walk *w, const struct track *t);
+/* qsort order of tracks by original path, for cairn_prov__find_track. */
+int cairn_prov__track_cmp(const void *pa, const void *pb);
+const struct track *cairn_prov__find_track(const struct walk *w,
+					   const char *orig);
+/*
+ * Gives the tracks a limited walk left unresolved the answer of the
+ * ancestor's entry c where it can be trusted; *refill when some cannot.
+ */
+int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
+				   const cairn_provcache *c, uint32_t hidden,
+				   bool *refill);
+
+#endif
