@@ -57,14 +57,58 @@ static int dup_finding(cairn_migration_set *set, const struct file *f,
 	return rc;
 }
 
+static bool in_order(const struct file *f, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (file_order(&f[i - 1], &f[i]) > 0)
+			return false;
+	return true;
+}
+
+/*
+ * Puts the files in file_order.  A git tree lists names in byte order,
+ * which for zero-padded versions is already version order with down
+ * files interleaved: a stable split into up and down files usually
+ * leaves both halves sorted, and then no sort is needed (10,000 files
+ * cost one pass instead of n log n comparisons).
+ */
+static int order_files(struct loader *ld)
+{
+	struct file *tmp;
+	size_t nup = 0, k = 0;
+
+	if (ld->nfiles < 2)
+		return 0;
+	for (size_t i = 0; i < ld->nfiles; i++)
+		if (!ld->files[i].is_down)
+			nup++;
+	tmp = malloc(ld->nfiles * sizeof(*tmp));
+	if (!tmp)
+		return cairn_error__oom();
+	for (size_t i = 0; i < ld->nfiles; i++)
+		if (!ld->files[i].is_down)
+			tmp[k++] = ld->files[i];
+	for (size_t i = 0; i < ld->nfiles; i++)
+		if (ld->files[i].is_down)
+			tmp[k++] = ld->files[i];
+	memcpy(ld->files, tmp, ld->nfiles * sizeof(*tmp));
+	free(tmp);
+	if (!in_order(ld->files, nup))
+		qsort(ld->files, nup, sizeof(*ld->files), file_order);
+	if (!in_order(ld->files + nup, ld->nfiles - nup))
+		qsort(ld->files + nup, ld->nfiles - nup, sizeof(*ld->files),
+		      file_order);
+	return 0;
+}
+
 int cairn_migration__pair(struct loader *ld)
 {
 	cairn_migration_set *set = ld->set;
 	size_t i, j, nup = 0;
 	int rc = 0;
 
-	if (ld->nfiles > 1)
-		qsort(ld->files, ld->nfiles, sizeof(*ld->files), file_order);
+	if (order_files(ld) < 0)
+		return CAIRN_ERROR;
 	while (nup < ld->nfiles && !ld->files[nup].is_down)
 		nup++;
 	set->items = cairn__calloc(nup ? nup : 1, sizeof(*set->items));
