@@ -190,117 +190,12 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 	return 0;
 }
 
+static const run_direction down = {
+	"rollback", "nothing was rolled back", CAIRN_EVENT_PRE_ROLLBACK,
+	CAIRN_EVENT_POST_ROLLBACK, "applied", "rolled_back", rollback_one,
+};
+
 int cairn_migrate_down(cairn_run_result *out, const cairn_run_options *o)
 {
-	run r;
-	cairn_migration **plan = NULL, *current = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = run__init(&r, o, out, "down")) < 0)
-		goto done;
-	if ((rc = run__start_db(&r)) < 0)
-		goto done;
-	rc = run__fire(&r, CAIRN_EVENT_PRE_VALIDATE, NULL, CAIRN_FIRE_ALL,
-		       "applied", 0, false);
-	if (rc < 0)
-		goto finish;
-	if ((rc = make_plan(&r, &plan, &n)) < 0)
-		goto finish;
-	if (cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR)) {
-		size_t k = cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR);
-
-		rc = cairn_error__set(CAIRN_ERRCLASS_VALIDATION,
-			"%zu problem%s stop%s the rollback; nothing was rolled back",
-			k, k == 1 ? "" : "s", k == 1 ? "s" : "");
-		goto finish;
-	}
-	out->planned = n;
-	if (n) {
-		const char **versions = cairn__calloc(n, sizeof(*versions));
-
-		if (!versions) {
-			rc = CAIRN_ERROR;
-			goto finish;
-		}
-		for (size_t i = 0; i < n; i++)
-			versions[i] = plan[i]->version;
-		rc = cairn_migration_set_provenance(o->set, o->repo, versions, n);
-		free(versions);
-		if (rc < 0)
-			goto finish;
-	}
-	rc = run__fire(&r, CAIRN_EVENT_POST_VALIDATE, NULL, CAIRN_FIRE_ALL,
-		       "applied", 0, false);
-	if (rc < 0)
-		goto finish;
-	if (o->dry_run) {
-		out->plan = cairn__calloc(n + 1, sizeof(char *));
-		for (size_t i = 0; out->plan && i < n; i++) {
-			char label[300];
-
-			run__label(label, sizeof(label), plan[i]);
-			out->plan[i] = cairn__strdup(label);
-		}
-		out->plan_count = out->plan ? n : 0;
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		cairn_migration *m = plan[i];
-		int64_t t0;
-
-		current = m;
-		run__progress(&r, "rollback", m, i, n);
-		if (run__cancelled(&r)) {
-			rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
-				"interrupted before rolling back %s_%s",
-				m->version_text, m->name);
-			run__set_failure(&r);
-			run__audit_failure(&r, "on_error", m, "interrupted");
-			goto finish;
-		}
-		rc = run__fire(&r, CAIRN_EVENT_PRE_ROLLBACK, m,
-			       CAIRN_FIRE_OUTSIDE_TX, "applied", 0, false);
-		if (rc < 0) {
-			run__set_failure(&r);
-			run__audit_failure(&r, "pre_rollback", m, "vetoed");
-			goto finish;
-		}
-		t0 = cairn__now_ms();
-		rc = rollback_one(&r, m);
-		if (rc < 0) {
-			const cairn_error *e = cairn_error_last();
-			bool veto = e && e->klass == CAIRN_ERRCLASS_HOOK;
-			bool intr = e && e->klass == CAIRN_ERRCLASS_INTERRUPTED;
-
-			out->failed++;
-			run__set_failure(&r);
-			run__flush_hook_failures(&r);
-			run__audit_failure(&r, veto ? "post_rollback" : "on_error", m,
-					   intr ? "interrupted" : veto ? "vetoed" : "failed");
-			goto finish;
-		}
-		out->done++;
-		run__flush_hook_failures(&r);
-		rc = run__fire(&r, CAIRN_EVENT_POST_ROLLBACK, m,
-			       CAIRN_FIRE_OUTSIDE_TX, "rolled_back",
-			       cairn__now_ms() - t0, false);
-		if (rc < 0)
-			goto finish;
-	}
-	current = NULL;
-	run__progress(&r, "done", NULL, n, n);
-finish:
-	rc = run__finish(&r, current, rc);
-done:
-	if (rc < 0 && !r.failed)
-		run__set_failure(&r);
-	free(plan);
-	if (r.failed && rc < 0) {
-		run__return_failure(&r);
-		rc = r.failure_pub.klass == CAIRN_ERRCLASS_INTERRUPTED ?
-			     CAIRN_EINTERRUPTED : rc;
-	}
-	run__dispose(&r);
-	return rc;
+	return run__drive(out, o, "down", &down, make_plan, NULL, NULL);
 }

@@ -424,147 +424,39 @@ out:
 	return rc;
 }
 
-static int dry_run_plan(run *r, cairn_migration **plan, size_t n)
+static int apply_one(run *r, cairn_migration *m)
 {
-	r->r->plan = cairn__calloc(n + 1, sizeof(char *));
-	if (!r->r->plan)
-		return CAIRN_ERROR;
-	for (size_t i = 0; i < n; i++) {
-		char label[300];
+	return m->up_directives.no_transaction ? apply_no_tx(r, m)
+					       : apply_tx(r, m);
+}
 
-		run__label(label, sizeof(label), plan[i]);
-		r->r->plan[i] = cairn__strdup(label);
+/* --single-transaction cannot hold a no-transaction migration. */
+static int check_single(run *r, cairn_migration **plan, size_t n)
+{
+	if (!r->o->single_transaction)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!plan[i]->up_directives.no_transaction)
+			continue;
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+			"--single-transaction cannot apply migration %s_%s: it is marked no-transaction",
+			plan[i]->version_text, plan[i]->name);
+		cairn_error__hint("apply it on its own first (cairn migrate up --to %s), then the rest",
+				  plan[i]->version);
+		return CAIRN_ERROR;
 	}
-	r->r->plan_count = n;
 	return 0;
 }
 
+static const run_direction up = {
+	"apply", "nothing was applied", CAIRN_EVENT_PRE_EXECUTE,
+	CAIRN_EVENT_POST_EXECUTE, "pending", "applied", apply_one,
+};
+
 int cairn_migrate_up(cairn_run_result *out, const cairn_run_options *o)
 {
-	run r;
-	cairn_migration **plan = NULL;
-	cairn_migration *current = NULL;
-	size_t n = 0;
-	int rc;
-
-	if ((rc = run__init(&r, o, out, "up")) < 0)
-		goto done;
-	if ((rc = run__start_db(&r)) < 0)
-		goto done;
-	rc = run__fire(&r, CAIRN_EVENT_PRE_VALIDATE, NULL, CAIRN_FIRE_ALL,
-		       "pending", 0, false);
-	if (rc < 0)
-		goto finish;
-	if ((rc = make_plan(&r, &plan, &n)) < 0)
-		goto finish;
-	if (cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR)) {
-		size_t k = cairn_findings_count(&out->findings, CAIRN_SEVERITY_ERROR);
-
-		rc = cairn_error__set(CAIRN_ERRCLASS_VALIDATION,
-			"%zu problem%s stop%s the run; nothing was applied", k,
-			k == 1 ? "" : "s", k == 1 ? "s" : "");
-		goto finish;
-	}
-	out->planned = n;
-	if (n) {
-		const char **versions = cairn__calloc(n, sizeof(*versions));
-
-		if (!versions) {
-			rc = CAIRN_ERROR;
-			goto finish;
-		}
-		for (size_t i = 0; i < n; i++)
-			versions[i] = plan[i]->version;
-		rc = cairn_migration_set_provenance(o->set, o->repo, versions, n);
-		free(versions);
-		if (rc < 0)
-			goto finish;
-	}
-	if (o->single_transaction) {
-		for (size_t i = 0; i < n; i++) {
-			if (plan[i]->up_directives.no_transaction) {
-				rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"--single-transaction cannot apply migration %s_%s: it is marked no-transaction",
-					plan[i]->version_text, plan[i]->name);
-				cairn_error__hint("apply it on its own first (cairn migrate up --to %s), then the rest",
-						  plan[i]->version);
-				goto finish;
-			}
-		}
-	}
-	rc = run__fire(&r, CAIRN_EVENT_POST_VALIDATE, NULL, CAIRN_FIRE_ALL,
-		       "pending", 0, false);
-	if (rc < 0)
-		goto finish;
-	if (o->dry_run) {
-		rc = dry_run_plan(&r, plan, n);
-		goto done;
-	}
-	if (o->single_transaction) {
-		rc = single_transaction(&r, plan, n);
-		goto finish;
-	}
-	for (size_t i = 0; i < n; i++) {
-		cairn_migration *m = plan[i];
-		int64_t t0;
-
-		current = m;
-		run__progress(&r, "apply", m, i, n);
-		if (run__cancelled(&r)) {
-			rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
-				"interrupted before migration %s_%s; nothing of it ran",
-				m->version_text, m->name);
-			run__set_failure(&r);
-			run__audit_failure(&r, "on_error", m, "interrupted");
-			goto finish;
-		}
-		rc = run__fire(&r, CAIRN_EVENT_PRE_EXECUTE, m,
-			       CAIRN_FIRE_OUTSIDE_TX, "pending", 0, false);
-		if (rc < 0) {
-			run__set_failure(&r);
-			run__audit_failure(&r, "pre_execute", m, "vetoed");
-			goto finish;
-		}
-		t0 = cairn__now_ms();
-		rc = m->up_directives.no_transaction ? apply_no_tx(&r, m)
-						     : apply_tx(&r, m);
-		if (rc < 0) {
-			const cairn_error *e = cairn_error_last();
-			bool veto = e && e->klass == CAIRN_ERRCLASS_HOOK;
-			bool intr = e && e->klass == CAIRN_ERRCLASS_INTERRUPTED;
-
-			out->failed++;
-			run__set_failure(&r);
-			run__flush_hook_failures(&r);
-			run__audit_failure(&r, veto ? "post_execute" : "on_error", m,
-					   intr ? "interrupted" : veto ? "vetoed" : "failed");
-			goto finish;
-		}
-		out->done++;
-		run__flush_hook_failures(&r);
-		rc = run__fire(&r, CAIRN_EVENT_POST_EXECUTE, m,
-			       CAIRN_FIRE_OUTSIDE_TX, "applied",
-			       cairn__now_ms() - t0, false);
-		if (rc < 0)
-			goto finish;
-	}
-	current = NULL;
-	run__progress(&r, "done", NULL, n, n);
-finish:
-	rc = run__finish(&r, current, rc);
-done:
-	if (rc < 0 && !r.failed)
-		run__set_failure(&r);
-	if (o->dry_run && rc == 0)
-		cairn_error_clear();
-	free(plan);
-	if (r.failed && rc < 0) {
-		run__return_failure(&r);
-		rc = r.failure_pub.klass == CAIRN_ERRCLASS_INTERRUPTED ?
-			     CAIRN_EINTERRUPTED : rc;
-	}
-	run__dispose(&r);
-	return rc;
+	return run__drive(out, o, "up", &up, make_plan, check_single,
+			  o->single_transaction ? single_transaction : NULL);
 }
 
 void cairn_run_result_dispose(cairn_run_result *res)

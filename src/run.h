@@ -110,6 +110,33 @@ int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 #define RUN_DURATION_EXPR \
 	"(extract(epoch from clock_timestamp() - now()) * 1000)::bigint"
 
+/*
+ * What differs between applying and rolling back: the events around each
+ * migration, the statuses hooks see, and how one migration is done.
+ */
+typedef struct {
+	const char *phase;          /* progress: "apply" | "rollback" */
+	const char *nothing_done;   /* "nothing was applied" */
+	cairn_event pre, post;
+	const char *status_before;  /* "pending" | "applied" */
+	const char *status_after;   /* "applied" | "rolled_back" */
+	int (*one)(run *r, cairn_migration *m);
+} run_direction;
+
+/*
+ * The shape every engine command shares: lock and read the tracking
+ * table, pre_validate, make_plan (fills *plan and findings), stop on
+ * error findings, provenance for the plan, check (may be NULL),
+ * post_validate, then a dry-run plan or each migration through
+ * d->one between d->pre and d->post, then on_error/post_complete.
+ * Owns and frees the plan.  Returns 0 or the run's failure.
+ */
+int run__drive(cairn_run_result *out, const cairn_run_options *o,
+	       const char *direction, const run_direction *d,
+	       int (*make_plan)(run *r, cairn_migration ***plan, size_t *n),
+	       int (*check)(run *r, cairn_migration **plan, size_t n),
+	       int (*whole)(run *r, cairn_migration **plan, size_t n));
+
 bool run__cancelled(const run *r);
 /* Reports a progress step to the caller. */
 void run__progress(run *r, const char *phase, const cairn_migration *m,
