@@ -62,7 +62,7 @@ LIB = $(BUILD)/libcairn.a
 BIN = $(BUILD)/cairn
 
 .PHONY: all check check-run asan demo bench stress install uninstall clean \
-	deps tests fuzz format
+	deps tests fuzz format plugins
 
 all: $(LIB) $(BIN)
 
@@ -83,7 +83,31 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/lib -o $@ $< \
 		$(TESTLIB_OBJ) $(LIB) $(ALL_LDFLAGS) $(CHECK_LIBS) $(LIBS_ALL)
 
-tests: all $(UNIT_BIN) $(INTEG_BIN) plugins
+# Fuzz targets: built plainly with every test build (so they never rot;
+# each runs its parser over the files named on its command line), and
+# as libFuzzer targets by `make fuzz` when clang is installed.
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_SRC:%.c=$(BUILD)/%)
+FUZZ_SECONDS ?= 30
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_main.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS_ALL)
+
+fuzz: deps
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang (apt-get install clang)"; exit 2; }
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_SRC); do \
+		n=$$(basename $$t .c); \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined -g -O1 \
+			-std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS) $$t \
+			$(LIB_SRC) -o $(BUILD)/fuzz/$$n $(PKG_LIBS) -ldl -lm -pthread && \
+		mkdir -p $(BUILD)/fuzz/$$n.corpus && \
+		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/$$n.corpus || exit 1; \
+	done
+
+tests: all $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_BIN) plugins
 
 deps:
 	@scripts/install-deps

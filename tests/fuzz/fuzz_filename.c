@@ -60,40 +60,4 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	return 0;
 }
 
-#ifndef CAIRN_LIBFUZZER
-int main(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		unsigned char *buf = NULL;
-		size_t len = 0, cap = 0, n;
-
-		if (!f) {
-			perror(argv[i]);
-			return 1;
-		}
-		do {
-			if (len == cap) {
-				unsigned char *p;
-
-				cap = cap ? cap * 2 : 4096;
-				p = realloc(buf, cap);
-				if (!p) {
-					free(buf);
-					fclose(f);
-					return 1;
-				}
-				buf = p;
-			}
-			n = fread(buf + len, 1, cap - len, f);
-			len += n;
-		} while (n > 0);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);
-		free(buf);
-	}
-	return 0;
-}
-#endif
+#include "fuzz_main.h"

@@ -12,8 +12,8 @@
  * With libFuzzer (clang):
  *   clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined \
  *     -std=c11 -D_GNU_SOURCE -Iinclude -Isrc \
- *     $(pkg-config --cflags libpq) tests/fuzz/fuzz_prepush.c src/*.c \
- *     hooks/*.c $(pkg-config --libs libgit2 libpq yaml-0.1 libcurl \
+ *     $(pkg-config --cflags libpq) tests/fuzz/fuzz_prepush.c src/?*.c \
+ *     hooks/?*.c $(pkg-config --libs libgit2 libpq yaml-0.1 libcurl \
  *     jansson libcrypto) -ldl -lm -lpthread -o fuzz_prepush
  *   ./fuzz_prepush -max_len=20000 corpus/
  * Without it, main() below runs the target once over each file named on
@@ -96,50 +96,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef CAIRN_LIBFUZZER
-static int run_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf = NULL;
-	size_t len = 0, alloc = 0, n;
-
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	for (;;) {
-		if (alloc - len < 65536) {
-			unsigned char *p = realloc(buf, alloc + 65536);
-
-			if (!p) {
-				fclose(f);
-				free(buf);
-				return 1;
-			}
-			buf = p;
-			alloc += 65536;
-		}
-		n = fread(buf + len, 1, alloc - len, f);
-		if (!n)
-			break;
-		len += n;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	free(buf);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int i, rc = 0;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE...\n", argv[0]);
-		return 2;
-	}
-	for (i = 1; i < argc; i++)
-		rc |= run_file(argv[i]);
-	return rc;
-}
-#endif
+#include "fuzz_main.h"
