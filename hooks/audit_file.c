@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "cairn/hook.h"
+#include "jsonl.h"
 #include "guards.h"
 
 typedef struct {
@@ -55,40 +56,6 @@ static void audit_hook_free(void *payload)
 	free(h);
 }
 
-static void timestamp(char out[40])
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (!gmtime_r(&ts.tv_sec, &tm) ||
-	    !(n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		snprintf(out, 40, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	snprintf(out + n, 40 - n, ".%03ldZ", (long)(ts.tv_nsec / 1000000));
-}
-
-static int write_all(audit_hook *h, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(h->fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return h->set_error(CAIRN_ERRCLASS_OS,
-					    "cannot write to audit file '%s': "
-					    "%s", h->path,
-					    n < 0 ? strerror(errno)
-						  : "short write");
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int audit_event(const cairn_hook_context *ctx, void *payload)
 {
 	audit_hook *h = payload;
@@ -104,7 +71,7 @@ static int audit_event(const cairn_hook_context *ctx, void *payload)
 			     "audit-file: unexpected context document");
 		goto out;
 	}
-	timestamp(ts);
+	cairn_jsonl_timestamp(ts);
 	/* {"ts":"...", + the document without its '{' + \n */
 	n = asprintf(&line, "{\"ts\":\"%s\"%s%s\n", ts, jlen > 2 ? "," : "",
 		     json + 1);
@@ -113,17 +80,18 @@ static int audit_event(const cairn_hook_context *ctx, void *payload)
 		h->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 		goto out;
 	}
-	if (h->fd < 0) {
-		h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			     0600);
-		if (h->fd < 0) {
+	{
+		int err = cairn_jsonl_append(&h->fd, h->path, 0600, line,
+					     (size_t)n);
+
+		if (err) {
 			h->set_error(CAIRN_ERRCLASS_OS,
-				     "cannot open audit file '%s': %s",
-				     h->path, strerror(errno));
+				     "cannot write to audit file '%s': %s",
+				     h->path, strerror(err));
 			goto out;
 		}
 	}
-	rc = write_all(h, line, (size_t)n);
+	rc = 0;
 out:
 	free(line);
 	free(json);

@@ -31,6 +31,7 @@
 
 #include "builtins.h"
 #include "cairn/hook.h"
+#include "jsonl.h"
 
 typedef struct {
 	int (*context_to_json)(char **out, const cairn_hook_context *ctx);
@@ -58,44 +59,12 @@ static void log_hook_free(void *payload)
 	free(h);
 }
 
-static void timestamp(char out[40])
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (!gmtime_r(&ts.tv_sec, &tm) ||
-	    !(n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		memcpy(out, "1970-01-01T00:00:00.000Z", 25);
-		return;
-	}
-	snprintf(out + n, 40 - n, ".%03ldZ", (long)(ts.tv_nsec / 1000000));
-}
-
 static const char *level_of(const cairn_hook_context *ctx)
 {
 	if (ctx->event == CAIRN_EVENT_ON_ERROR || ctx->error ||
 	    (ctx->status && !strcmp(ctx->status, "failed")))
 		return "error";
 	return "info";
-}
-
-static int write_all(log_hook *h, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(h->fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return h->set_error(CAIRN_ERRCLASS_OS,
-					    "cannot write to log file '%s': %s",
-					    h->path, strerror(errno));
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static int log_event(const cairn_hook_context *ctx, void *payload)
@@ -114,7 +83,7 @@ static int log_event(const cairn_hook_context *ctx, void *payload)
 			     "document");
 		goto out;
 	}
-	timestamp(ts);
+	cairn_jsonl_timestamp(ts);
 	/* {"ts":"...","level":"...", + the document without its '{' + \n */
 	need = jlen + strlen(ts) + strlen(level) + 32;
 	if (need > h->line_alloc) {
@@ -143,18 +112,19 @@ static int log_event(const cairn_hook_context *ctx, void *payload)
 		rc = 0;
 		goto out;
 	}
-	if (h->fd < 0) {
-		h->fd = open(h->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			     0644);
-		if (h->fd < 0) {
+	h->line[n++] = '\n';
+	{
+		int err = cairn_jsonl_append(&h->fd, h->path, 0644, h->line,
+					     (size_t)n);
+
+		if (err) {
 			h->set_error(CAIRN_ERRCLASS_OS,
-				     "cannot open log file '%s': %s", h->path,
-				     strerror(errno));
+				     "cannot write to log file '%s': %s",
+				     h->path, strerror(err));
 			goto out;
 		}
 	}
-	h->line[n++] = '\n';
-	rc = write_all(h, h->line, (size_t)n);
+	rc = 0;
 out:
 	free(json);
 	return rc;
