@@ -86,7 +86,8 @@ static int audit_event(const cairn_hook_context *ctx, void *payload)
 
 		if (err) {
 			h->set_error(CAIRN_ERRCLASS_OS,
-				     "cannot write to audit file '%s': %s",
+				     "cannot %s audit file '%s': %s",
+				     h->fd < 0 ? "open" : "write to",
 				     h->path, strerror(err));
 			goto out;
 		}

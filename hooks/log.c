@@ -119,7 +119,8 @@ static int log_event(const cairn_hook_context *ctx, void *payload)
 
 		if (err) {
 			h->set_error(CAIRN_ERRCLASS_OS,
-				     "cannot write to log file '%s': %s",
+				     "cannot %s log file '%s': %s",
+				     h->fd < 0 ? "open" : "write to",
 				     h->path, strerror(err));
 			goto out;
 		}
