@@ -54,6 +54,10 @@ static void observe(const cairn_hook_outcome *oc, void *payload)
 
 	if (oc->skipped || oc->rc == 0)
 		return;
+	/* a veto is reported, and audited, as the run's own failure */
+	if (oc->hook->on_failure == CAIRN_ON_FAILURE_ABORT &&
+	    cairn_event_may_veto(oc->ctx->event))
+		return;
 	msg = oc->error && oc->error->message ? oc->error->message : "failed";
 	if (r->o->log_fn) {
 		snprintf(line, sizeof(line), "hook '%s' failed at %s (on_failure %s): %s",
