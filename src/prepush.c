@@ -347,10 +347,12 @@ void cairn_rewrites_dispose(cairn_rewrites *r)
 
 typedef char version_t[21]; /* normalized: 1-20 digits */
 
-struct vlist {
-	version_t *items;
-	size_t count, alloc;
-	version_t max;          /* "" when empty */
+/* The up files of a tree: the highest version ("" when none), and when
+ * `counting`, how many there are. */
+struct vmax {
+	version_t max;
+	size_t count;
+	bool counting;
 };
 
 static void normalize(version_t out, const char *digits, size_t len)
@@ -361,11 +363,6 @@ static void normalize(version_t out, const char *digits, size_t len)
 	}
 	memcpy(out, digits, len);
 	out[len] = '\0';
-}
-
-static int vcmp(const void *a, const void *b)
-{
-	return cairn__version_cmp(a, b);
 }
 
 /* What loading skips: see ignored() in src/migration.c. */
@@ -386,11 +383,29 @@ static bool skipped(const cairn_prepush_options *opts, const char *rel,
 	return false;
 }
 
+/* Takes the version of an up file base (rel below the dir) if higher. */
+static void take_version(struct vmax *v, const char *rel, const char *base,
+			 const cairn_prepush_options *opts)
+{
+	size_t vlen;
+	bool down;
+	version_t ver;
+
+	if (skipped(opts, rel, base) ||
+	    !cairn_migration_parse_filename(base, &vlen, NULL, NULL, &down) ||
+	    down)
+		return;
+	normalize(ver, base, vlen);
+	v->count++;
+	if (!v->max[0] || cairn__version_cmp(ver, v->max) > 0)
+		memcpy(v->max, ver, sizeof(v->max));
+}
+
 /*
- * The versions of the up files below tree, skipping what loading skips.
- * Reads tree entries only (no blob, no allocation per entry).
+ * The slow way, through libgit2's trees: what the raw scan below falls
+ * back to when it cannot read the trees itself.
  */
-static int scan_versions(struct vlist *v, git_repository *git,
+static int scan_versions(struct vmax *v, git_repository *git,
 			 const git_tree *tree, cairn_buf *rel,
 			 const cairn_prepush_options *opts, unsigned depth)
 {
@@ -401,18 +416,16 @@ static int scan_versions(struct vlist *v, git_repository *git,
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *base = git_tree_entry_name(e);
 		git_filemode_t mode = git_tree_entry_filemode(e);
-		size_t vlen;
-		bool down;
 
 		cairn_buf_truncate(rel, keep);
 		if ((keep && cairn_buf_putc(rel, '/') < 0) ||
 		    cairn_buf_puts(rel, base) < 0)
 			return CAIRN_ERROR;
-		if (skipped(opts, rel->ptr, base))
-			continue;
 		if (mode == GIT_FILEMODE_TREE && depth < MAX_DEPTH) {
 			git_tree *sub = NULL;
 
+			if (skipped(opts, rel->ptr, base))
+				continue;
 			if (git_tree_lookup(&sub, git, git_tree_entry_id(e)) < 0)
 				return cairn_repo__error("cannot read tree "
 							 "'%s'", rel->ptr);
@@ -420,21 +433,174 @@ static int scan_versions(struct vlist *v, git_repository *git,
 			git_tree_free(sub);
 			continue;
 		}
-		if ((mode != GIT_FILEMODE_BLOB &&
-		     mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
-		    !cairn_migration_parse_filename(base, &vlen, NULL, NULL,
-						    &down) || down)
-			continue;
-		if (cairn__grow_array((void **)&v->items, &v->alloc,
-				      v->count + 1, sizeof(*v->items)) < 0)
-			return CAIRN_ERROR;
-		normalize(v->items[v->count], base, vlen);
-		if (!v->max[0] ||
-		    cairn__version_cmp(v->items[v->count], v->max) > 0)
-			memcpy(v->max, v->items[v->count], sizeof(v->max));
-		v->count++;
+		if (mode == GIT_FILEMODE_BLOB ||
+		    mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+			take_version(v, rel->ptr, base, opts);
 	}
 	cairn_buf_truncate(rel, keep);
+	return rc;
+}
+
+/* What git_tree_entry_filemode() makes of a raw mode (libgit2's tree.c). */
+static unsigned normalize_mode(unsigned mode)
+{
+	if ((mode & 0170000u) == GIT_FILEMODE_TREE)
+		return GIT_FILEMODE_TREE;
+	if (mode & 0111u)
+		return GIT_FILEMODE_BLOB_EXECUTABLE;
+	if ((mode & 0170000u) == GIT_FILEMODE_COMMIT)
+		return GIT_FILEMODE_COMMIT;
+	if ((mode & 0170000u) == GIT_FILEMODE_LINK)
+		return GIT_FILEMODE_LINK;
+	return GIT_FILEMODE_BLOB;
+}
+
+/* The leading digits of a name, without leading zeros: 0 when none or
+ * too many for a version (cairn_migration_parse_filename() fails then). */
+static size_t digits_of(const char **out, const char *name, size_t len)
+{
+	size_t n = 0, z = 0;
+
+	while (n < len && name[n] >= '0' && name[n] <= '9')
+		n++;
+	if (n < 1 || n > 20)
+		return 0;
+	while (z + 1 < n && name[z] == '0')
+		z++;
+	*out = name + z;
+	return n - z;
+}
+
+/* Numeric order of normalized digit strings of lengths la and lb. */
+static int digits_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(a, b, la);
+}
+
+/* How many names sharing the highest leading digits are kept aside. */
+#define MAX_TIES 8
+
+/* The names of one tree with the highest leading digits, unchecked. */
+struct pending {
+	const char *names[MAX_TIES];
+	size_t count;
+	const char *top;      /* the highest leading digits seen */
+	size_t toplen;
+	bool overflow;        /* more ties than MAX_TIES */
+};
+
+/* Keeps name aside if its leading digits d are the tree's highest yet. */
+static void keep_aside(struct pending *pd, const char *name, const char *d,
+		       size_t dl)
+{
+	int c = pd->top ? digits_cmp(d, dl, pd->top, pd->toplen) : 1;
+
+	if (c < 0)
+		return;
+	if (c > 0) {
+		pd->top = d;
+		pd->toplen = dl;
+		pd->count = 0;
+		pd->overflow = false;
+	}
+	if (pd->count == MAX_TIES)
+		pd->overflow = true;
+	else
+		pd->names[pd->count++] = name;
+}
+
+/* Whether v's highest version is below the digits d (dl of them). */
+static bool below(const struct vmax *v, const char *d, size_t dl)
+{
+	return !v->max[0] || digits_cmp(d, dl, v->max, strlen(v->max)) > 0;
+}
+
+/*
+ * scan_versions() on raw tree objects.  Checking a name closely (ignore
+ * globs, the whole name) costs more than reading it, and in a tree
+ * sorted by name nearly every name raises the highest version so far; so
+ * the names with the highest leading digits are kept aside, checked once
+ * the tree has been read, and only when none of them is an up file that
+ * loading keeps is the tree read again checking every name that could
+ * raise the answer.  When counting, every name is checked.
+ */
+static int scan_raw(struct vmax *v, cairn_rawodb *raw, const git_oid *id,
+		    cairn_buf *rel, const cairn_prepush_options *opts,
+		    unsigned depth)
+{
+	cairn_rawobj *obj = NULL;
+	const unsigned char *p, *end;
+	size_t keep = rel->size, i;
+	struct pending pd;
+	cairn_tree_entry e;
+	bool again = false;
+	int rc;
+
+	memset(&pd, 0, sizeof(pd));
+	if ((rc = cairn_repo__rawodb_read(&obj, raw, id)) < 0)
+		return rc;
+	if (obj->type != GIT_OBJECT_TREE) {
+		cairn_repo__rawobj_free(obj);
+		return cairn_error__set(CAIRN_ERRCLASS_GIT, "not a tree");
+	}
+	end = obj->data + obj->len;
+scan:
+	p = obj->data;
+	while (rc == 0 && p < end) {
+		const char *d;
+		size_t dl;
+		unsigned mode;
+
+		if ((rc = cairn_repo__tree_entry(&e, &p, end)) < 0)
+			break;
+		mode = normalize_mode(e.mode);
+		if (mode == GIT_FILEMODE_TREE) {
+			if (again || depth >= MAX_DEPTH)
+				continue;
+		} else if ((mode != GIT_FILEMODE_BLOB &&
+			    mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
+			   !(dl = digits_of(&d, e.name, e.len)) ||
+			   (!v->counting && !below(v, d, dl))) {
+			continue;
+		} else if (!v->counting && !again) {
+			keep_aside(&pd, e.name, d, dl);
+			continue;
+		}
+		cairn_buf_truncate(rel, keep);
+		if ((keep && cairn_buf_putc(rel, '/') < 0) ||
+		    cairn_buf_put(rel, e.name, e.len) < 0) {
+			rc = CAIRN_ERROR;
+			break;
+		}
+		if (mode == GIT_FILEMODE_TREE) {
+			git_oid sub;
+
+			if (skipped(opts, rel->ptr, e.name))
+				continue;
+			git_oid_fromraw(&sub, e.id);
+			rc = scan_raw(v, raw, &sub, rel, opts, depth + 1);
+		} else {
+			take_version(v, rel->ptr, e.name, opts);
+		}
+	}
+	if (rc == 0 && !again && pd.top) {
+		for (i = 0; rc == 0 && i < pd.count; i++) {
+			cairn_buf_truncate(rel, keep);
+			if ((keep && cairn_buf_putc(rel, '/') < 0) ||
+			    cairn_buf_puts(rel, pd.names[i]) < 0)
+				rc = CAIRN_ERROR;
+			else
+				take_version(v, rel->ptr, pd.names[i], opts);
+		}
+		if (rc == 0 && (pd.overflow || below(v, pd.top, pd.toplen))) {
+			again = true;
+			goto scan;
+		}
+	}
+	cairn_buf_truncate(rel, keep);
+	cairn_repo__rawobj_free(obj);
 	return rc;
 }
 
@@ -480,21 +646,77 @@ out:
 	return rc;
 }
 
-static int versions_at(struct vlist *v, cairn_repo *repo, const char *commit,
+/* The id of the migrations subtree of a commit; zero when it has none. */
+static int subtree_id_at(git_oid *out, cairn_repo *repo, const char *commit,
+			 const char *dir)
+{
+	git_commit *c = NULL;
+	git_tree *root = NULL;
+	git_tree_entry *e = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = cairn_repo__lookup_commit(&c, repo, commit)) < 0)
+		return rc;
+	if (git_commit_tree(&root, c) < 0) {
+		rc = cairn_repo__error("cannot read the tree of %s", commit);
+		goto out;
+	}
+	if (!*dir) {
+		git_oid_cpy(out, git_tree_id(root));
+		goto out;
+	}
+	rc = git_tree_entry_bypath(&e, root, dir);
+	if (rc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = 0;
+	} else if (rc < 0) {
+		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
+	} else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		git_oid_cpy(out, git_tree_entry_id(e));
+	}
+out:
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_commit_free(c);
+	return rc;
+}
+
+/*
+ * The highest version of the up files at a commit, skipping what loading
+ * skips.  Reads raw tree entries (no blob, no allocation per entry);
+ * libgit2's trees when the raw reading trips on anything.
+ */
+static int versions_at(struct vmax *v, cairn_repo *repo, const char *commit,
 		       const char *dir, const cairn_prepush_options *opts)
 {
 	cairn_buf rel = CAIRN_BUF_INIT;
+	cairn_rawodb *raw = NULL;
 	git_tree *tree = NULL;
+	git_oid id;
+	bool counting = v->counting;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	if ((rc = subtree_at(&tree, repo, commit, dir)) < 0 || !tree)
+	v->counting = counting;
+	if ((rc = subtree_id_at(&id, repo, commit, dir)) < 0 ||
+	    git_oid_is_zero(&id))
 		return rc;
-	rc = scan_versions(v, cairn_repo__git(repo), tree, &rel, opts, 0);
-	git_tree_free(tree);
+	rc = cairn_repo__rawodb_new(&raw, repo, 0);
+	if (rc == 0)
+		rc = scan_raw(v, raw, &id, &rel, opts, 0);
+	cairn_repo__rawodb_free(raw);
+	if (rc < 0) {
+		cairn_error_clear();
+		memset(v, 0, sizeof(*v));
+		v->counting = counting;
+		cairn_buf_clear(&rel);
+		if ((rc = subtree_at(&tree, repo, commit, dir)) == 0 && tree)
+			rc = scan_versions(v, cairn_repo__git(repo), tree,
+					   &rel, opts, 0);
+		git_tree_free(tree);
+	}
 	cairn_buf_dispose(&rel);
-	if (rc == 0 && v->count)
-		qsort(v->items, v->count, sizeof(*v->items), vcmp);
 	return rc;
 }
 
@@ -626,7 +848,7 @@ static int fast_check(cairn_prepush_result *r, cairn_repo *repo,
 {
 	cairn_range_options ro = CAIRN_RANGE_OPTIONS_INIT;
 	cairn_range diff = CAIRN_RANGE_INIT;
-	struct vlist base = { NULL, 0, 0, "" };
+	struct vmax base = { "", 0, false };
 	struct added *adds = NULL;
 	cairn_migration_set *set = NULL;
 	size_t i, j, nup = 0, dirlen = *dir ? strlen(dir) + 1 : 0;
@@ -662,11 +884,8 @@ static int fast_check(cairn_prepush_result *r, cairn_repo *repo,
 	for (i = 0; i < diff.count; i++) {
 		if (adds[i].down)
 			continue;
-		if (base.count && (bsearch(adds[i].version, base.items,
-					   base.count, sizeof(*base.items),
-					   vcmp) ||
-				   cairn__version_cmp(adds[i].version,
-						      base.max) < 0))
+		if (base.max[0] &&
+		    cairn__version_cmp(adds[i].version, base.max) <= 0)
 			goto out;
 		for (j = 0; j < i; j++)
 			if (!adds[j].down &&
@@ -708,7 +927,6 @@ out:
 	}
 	cairn_migration_set_free(set);
 	free(adds);
-	free(base.items);
 	cairn_range_dispose(&diff);
 	return rc;
 }
@@ -958,7 +1176,7 @@ static int tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 	 * tree entries), then the newest
 	 */
 	for (i = 0; i < boundary.count; i++) {
-		struct vlist v = { NULL, 0, 0, "" };
+		struct vmax v = { "", 0, true };
 		git_commit *c = NULL;
 		char hex[CAIRN_OID_HEXSZ];
 		int64_t when = 0;
@@ -973,7 +1191,6 @@ static int tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 		if (boundary.count > 1 &&
 		    (rc = versions_at(&v, repo, hex, dir, opts)) < 0)
 			goto out;
-		free(v.items);
 		if (!r->base[0] || v.count > best_count ||
 		    (v.count == best_count && when > best_time)) {
 			best_count = v.count;
