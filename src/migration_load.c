@@ -67,6 +67,9 @@ static bool ignored(const cairn_load_options *opts, const char *rel,
 
 static void file_dispose(struct file *f)
 {
+	/* a kept up file's strings belong to its migration now */
+	if (f->kept)
+		return;
 	free(f->path);
 	free(f->subdir);
 	free(f->version);
@@ -74,8 +77,9 @@ static void file_dispose(struct file *f)
 	free(f->name);
 }
 
-static int add_file(struct loader *ld, const char *path, const char *subdir,
-		    const char *base, const char *blob)
+/* Takes *path and *version over (sets them NULL) when it succeeds. */
+static int add_file(struct loader *ld, char **path, char **version,
+		    const char *subdir, const char *base, const char *blob)
 {
 	struct file *f;
 	size_t vlen, nlen;
@@ -88,19 +92,22 @@ static int add_file(struct loader *ld, const char *path, const char *subdir,
 		return CAIRN_ERROR;
 	f = &ld->files[ld->nfiles];
 	memset(f, 0, sizeof(*f));
-	f->path = cairn__strdup(path);
+	f->path = *path;
+	f->version = *version;
 	f->subdir = cairn__strdup(subdir);
-	f->version = cairn__version_normalize(base, vlen);
 	f->version_text = cairn__strndup(base, vlen);
 	f->name = cairn__strndup(name, nlen);
 	f->is_down = is_down;
 	if (blob)
 		memcpy(f->blob, blob, sizeof(f->blob));
-	if (!f->path || !f->subdir || !f->version || !f->version_text ||
-	    !f->name) {
+	if (!f->subdir || !f->version_text || !f->name) {
+		f->path = NULL; /* still the caller's */
+		f->version = NULL;
 		file_dispose(f);
 		return CAIRN_ERROR;
 	}
+	*path = NULL;
+	*version = NULL;
 	ld->nfiles++;
 	return 0;
 }
@@ -184,7 +191,7 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 				    : "' in the migrations directory");
 			break;
 		}
-		rc = add_file(ld, path, subdir, base, blob);
+		rc = add_file(ld, &path, &version, subdir, base, blob);
 		break;
 	}
 out:

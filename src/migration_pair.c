@@ -138,14 +138,16 @@ int cairn_migration__pair(struct loader *ld)
 		f->kept = true;
 		f->index = set->count++;
 		memcpy(m->up_blob, f->blob, sizeof(m->up_blob));
-		m->version = cairn__strdup(f->version);
-		m->version_text = cairn__strdup(f->version_text);
-		m->name = cairn__strdup(f->name);
-		m->subdir = cairn__strdup(f->subdir);
-		m->up_path = cairn__strdup(f->path);
-		if (!m->version || !m->version_text || !m->name ||
-		    !m->subdir || !m->up_path)
-			return CAIRN_ERROR;
+		/*
+		 * The migration takes the file's strings over (a kept file
+		 * frees nothing: see file_dispose), so 10,000 migrations do
+		 * not cost 50,000 more copies.
+		 */
+		m->version = f->version;
+		m->version_text = f->version_text;
+		m->name = f->name;
+		m->subdir = f->subdir;
+		m->up_path = f->path;
 	}
 
 	/* down files: attach to the up file of the same version and name */
