@@ -637,6 +637,52 @@ START_TEST(test_interrupt_rolls_back_and_releases)
 }
 END_TEST
 
+START_TEST(test_single_transaction_all_or_nothing)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, NULL, NULL);
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	tu_write(p.dir, "db/migrations/0002_b.up.sql", "CREATE TABLE b (x int);\n");
+	tu_write(p.dir, "db/migrations/0003_c.up.sql", "CREATE TABLE c (x int);\nINSERT INTO nope VALUES (1);\n");
+	free(commit_as(&p, "Ann", "ann@example.com", 1700000000, "abc"));
+
+	/* the third fails: nothing of the first two stays */
+	tu_cairn(&r, p.dir, "migrate", "up", "--single-transaction", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "0003_c") && tu_contains(r.err, "line 2"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'c')"), 0);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 0);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied'"), 0);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'failed' AND version = 3"), 1);
+
+	/* fixed: all three in one transaction, each tracked and audited */
+	tu_write(p.dir, "db/migrations/0003_c.up.sql", "CREATE TABLE c (x int);\n");
+	free(commit_as(&p, "Ann", "ann@example.com", 1700000100, "fix"));
+	tu_cairn(&r, p.dir, "migrate", "up", "--single-transaction", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE status = 'applied' AND duration_ms IS NOT NULL"), 3);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied'"), 3);
+	tu_cairn(&r, p.dir, "audit", "verify", NULL);
+	ck_assert_int_eq(r.status, 0);
+	tu_result_dispose(&r);
+
+	/* a no-transaction migration cannot join */
+	tu_write(p.dir, "db/migrations/0004_i.up.sql",
+		 "-- cairn: no-transaction\nCREATE INDEX CONCURRENTLY a_x ON a (x);\n");
+	free(commit_as(&p, "Ann", "ann@example.com", 1700000200, "idx"));
+	tu_cairn(&r, p.dir, "migrate", "up", "--single-transaction", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(tu_contains(r.err, "no-transaction"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 3);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("migrate");
@@ -658,6 +704,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_no_transaction_failure_and_resolve);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_interrupt_rolls_back_and_releases);
+	tcase_add_test(tc, test_single_transaction_all_or_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
