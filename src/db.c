@@ -311,11 +311,18 @@ int cairn_db__literal(cairn_buf *b, const char *s)
 {
 	if (cairn_buf_putc(b, '\'') < 0)
 		return CAIRN_ERROR;
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'' && cairn_buf_putc(b, '\'') < 0)
+	/* copy runs without quotes at once; double each quote */
+	for (;;) {
+		const char *q = strchr(s, '\'');
+		size_t n = q ? (size_t)(q - s) : strlen(s);
+
+		if (cairn_buf_put(b, s, n) < 0)
 			return CAIRN_ERROR;
-		if (cairn_buf_putc(b, *p) < 0)
+		if (!q)
+			break;
+		if (cairn_buf_put(b, "''", 2) < 0)
 			return CAIRN_ERROR;
+		s = q + 1;
 	}
 	return cairn_buf_putc(b, '\'');
 }

@@ -126,7 +126,11 @@ int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
 			json_object_set_new(meta, o->metadata[i].key, v);
 	}
 	r->meta_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(meta);
+	/* audit rows reuse these instead of parsing them again per row */
+	r->meta_j = json_object_size(meta) ? meta : NULL;
+	if (!r->meta_j)
+		json_decref(meta);
+	r->actor_j = r->actor_detail ? json_loads(r->actor_detail, 0, NULL) : NULL;
 
 	r->session.db = o->db;
 	r->session.repo_workdir = o->workdir;
@@ -193,6 +197,8 @@ void run__dispose(run *r)
 	free(r->actor);
 	free(r->actor_detail);
 	free(r->meta_json);
+	json_decref(r->actor_j);
+	json_decref(r->meta_j);
 	cairn_error__saved_dispose(&r->failure);
 }
 
@@ -269,14 +275,10 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 		if (m->checksum[0])
 			json_object_set_new(detail, "checksum", json_string(m->checksum));
 	}
-	if (r->actor_detail && (j = json_loads(r->actor_detail, 0, NULL)))
-		json_object_set_new(detail, "actor", j);
-	if (r->meta_json && (j = json_loads(r->meta_json, 0, NULL))) {
-		if (json_object_size(j))
-			json_object_set_new(detail, "metadata", j);
-		else
-			json_decref(j);
-	}
+	if (r->actor_j)
+		json_object_set(detail, "actor", r->actor_j);
+	if (r->meta_j)
+		json_object_set(detail, "metadata", r->meta_j);
 	if (r->o->deploy_ref)
 		json_object_set_new(detail, "deploy_ref", json_string(r->o->deploy_ref));
 	if (extra_json && (extra = json_loads(extra_json, 0, NULL)))

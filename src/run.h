@@ -32,6 +32,8 @@ typedef struct run {
 	char *actor;
 	char *actor_detail;      /* JSON object text */
 	char *meta_json;         /* JSON object text */
+	void *actor_j;           /* the same two, parsed once (json_t *) */
+	void *meta_j;
 	struct cairn_session session;
 	cairn_hook_context ctx;  /* fields shared by every event */
 	int64_t t0;
