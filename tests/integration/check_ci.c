@@ -179,6 +179,30 @@ START_TEST(test_shadow_applies_the_chain)
 }
 END_TEST
 
+START_TEST(test_shadow_on_a_configured_server)
+{
+	char *d = tu_git_repo();
+	char yaml[1024], *left;
+	tu_result r;
+
+	snprintf(yaml, sizeof(yaml), "shadow_database_url: \"%s\"\n", tu_db_url());
+	tu_write(d, "cairn.yaml", yaml);
+	tu_write(d, "db/migrations/0001_t.up.sql", "CREATE TABLE t (x int);\n");
+	tu_write(d, "db/migrations/0002_bad.up.sql", "INSERT INTO t VALUES ('not a number');\n");
+	free(tu_git_commit(d, "Ann", "ann@example.com", 1700000000, "t"));
+	tu_cairn(&r, d, "validate", "--no-db", "--shadow", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.out, "0002_bad") && tu_contains(r.out, "[shadow]"), "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	/* the scratch database is gone again */
+	left = tu_db_value(tu_db_url(), "SELECT count(*) FROM pg_database WHERE datname LIKE 'cairn_shadow_%'");
+	ck_assert_str_eq(left, "0");
+	free(left);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_release_gate)
 {
 	char *d = tu_git_repo();
@@ -238,6 +262,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_github_annotations_are_escaped);
 	tcase_add_test(tc, test_gitlab_code_quality);
 	tcase_add_test(tc, test_shadow_applies_the_chain);
+	tcase_add_test(tc, test_shadow_on_a_configured_server);
 	tcase_add_test(tc, test_release_gate);
 	suite_add_tcase(s, tc);
 	return s;
