@@ -683,6 +683,59 @@ START_TEST(test_single_transaction_all_or_nothing)
 }
 END_TEST
 
+START_TEST(test_environment_guards)
+{
+	project p;
+	tu_result r;
+	char yaml[2048];
+
+	project_init(&p, NULL, NULL);
+	/* production: only from main, only from a clean tree, with --yes */
+	snprintf(yaml, sizeof(yaml),
+		 "environments:\n"
+		 "  development: {}\n"
+		 "  production:\n"
+		 "    database_url: \"%s\"\n"
+		 "    allowed_refs: [refs/heads/main]\n"
+		 "    require_clean_tree: true\n"
+		 "    confirm: true\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	free(commit_as(&p, "Ann", "ann@example.com", 1700000000, "a"));
+	ck_assert_int_eq(tu_sh(p.dir, "git checkout -q -b feature"), 0);
+	tu_write(p.dir, "db/migrations/0002_b.up.sql", "CREATE TABLE b (x int);\n");
+	free(commit_as(&p, "Bob", "bob@example.com", 1700000100, "b"));
+
+	/* a commit that is not on main is refused */
+	tu_cairn(&r, p.dir, "--env", "production", "migrate", "up", "--yes", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "not reachable from the refs allowed"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(tu_sh(p.dir, "git checkout -q main"), 0);
+
+	/* a dirty tree is refused */
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x bigint);\n");
+	tu_cairn(&r, p.dir, "--env", "production", "migrate", "up", "--yes", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "uncommitted changes"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(tu_sh(p.dir, "git checkout -q -- ."), 0);
+
+	/* confirmation: no terminal, no --yes: refused with a hint */
+	tu_cairn(&r, p.dir, "--env", "production", "migrate", "up", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(tu_contains(r.err, "--yes"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), 0);
+
+	tu_cairn(&r, p.dir, "--env", "production", "migrate", "up", "--yes", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 1);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("migrate");
@@ -705,6 +758,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_interrupt_rolls_back_and_releases);
 	tcase_add_test(tc, test_single_transaction_all_or_nothing);
+	tcase_add_test(tc, test_environment_guards);
 	suite_add_tcase(s, tc);
 	return s;
 }
