@@ -563,6 +563,25 @@ START_TEST(test_no_transaction_failure_and_resolve)
 }
 END_TEST
 
+/*
+ * Waits (up to 20 s) until a session runs a statement matching `like`
+ * on the project's database: the moment to act on a run in progress.
+ */
+static bool wait_for_statement(project *p, const char *like)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+		 "AND query LIKE '%s' AND pid <> pg_backend_pid()", like);
+	for (int i = 0; i < 400; i++) {
+		if (count_of(p, sql) > 0)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
 START_TEST(test_exit_codes)
 {
 	project p;
@@ -591,7 +610,8 @@ START_TEST(test_exit_codes)
 	/* 4: lock held by a slow run */
 	snprintf(out, sizeof(out), "%s/slow.out", p.dir);
 	slow = spawn_cairn(p.dir, out, args);
-	usleep(800 * 1000);
+	ck_assert_msg(wait_for_statement(&p, "%pg_sleep(3)%"),
+		      "the slow migration never started");
 	tu_cairn(&r, p.dir, "migrate", "up", "--lock-timeout", "500ms", NULL);
 	ck_assert_msg(r.status == 4, "%d %s", r.status, r.err);
 	ck_assert_msg(tu_contains(r.err, "lock"), "%s", r.err);
@@ -616,7 +636,8 @@ START_TEST(test_interrupt_rolls_back_and_releases)
 	free(commit_as(&p, "Ann", "ann@example.com", 1700000000, "slow"));
 	snprintf(out, sizeof(out), "%s/int.out", p.dir);
 	pid = spawn_cairn(p.dir, out, args);
-	usleep(1500 * 1000);
+	ck_assert_msg(wait_for_statement(&p, "%pg_sleep(30)%"),
+		      "the slow migration never started");
 	kill(pid, SIGINT);
 	st = wait_status(pid);
 	if (st != 130) {
