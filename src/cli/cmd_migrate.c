@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "dbopen.h"
 #include "report.h"
+#include "util.h"
 #include "error.h"
 
 struct migrate_opts {
@@ -39,28 +40,6 @@ static bool digits(const char *s)
 		if (*s < '0' || *s > '9')
 			return false;
 	return true;
-}
-
-static int parse_ms(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	uint64_t mult = 1;
-
-	if (end == s)
-		return -1;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		mult = 1000;
-	else if (!strcmp(end, "ms"))
-		mult = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mult = 60000;
-	else if (!strcmp(end, "h"))
-		mult = 3600000;
-	else
-		return -1;
-	*out = v * mult;
-	return 0;
 }
 
 static int migrate_option(struct cli *cli, int c, const char *arg,
@@ -94,7 +73,8 @@ static int migrate_option(struct cli *cli, int c, const char *arg,
 		o->yes = true;
 		break;
 	case OPT_LOCK:
-		if (parse_ms(arg, &o->lock_timeout_ms) < 0)
+		if (cairn__parse_duration_ms(arg, &o->lock_timeout_ms) < 0 ||
+		    !o->lock_timeout_ms)
 			return cli_usage_error(cli, cmd, "bad --lock-timeout '%s' (e.g. 30s, 500ms, 2min)", arg);
 		break;
 	case OPT_META: {

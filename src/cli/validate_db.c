@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cairn/devdb.h"
 #include "cairn/engine.h"
 #include "cairn/lint.h"
 #include "dbopen.h"
+#include "spawn.h"
 #include "validate_db.h"
 
 static int check_database(struct cli *cli, cairn_migration_set *set,
@@ -202,22 +202,20 @@ out:
 	}
 	cairn_db_free(admin);
 	if (dir) {
-		char *argv_rm = NULL;
+		/* remove the throwaway cluster (argv, no shell) */
+		const char *argv_rm[] = { "rm", "-rf", dir, NULL };
+		cairn_spawn_options so = CAIRN_SPAWN_OPTIONS_INIT;
+		cairn_spawn_result sr;
 
 		cairn_devdb_stop(&dopts);
 		cairn_error_clear();
-		if (asprintf(&argv_rm, "%s", dir) >= 0) {
-			/* remove the throwaway cluster */
-			pid_t pid = fork();
-
-			if (pid == 0) {
-				execlp("rm", "rm", "-rf", argv_rm, (char *)NULL);
-				_exit(127);
-			}
-			if (pid > 0)
-				waitpid(pid, NULL, 0);
-		}
-		free(argv_rm);
+		so.argv = argv_rm;
+		so.timeout_ms = 60000;
+		if (cairn_spawn_run(&sr, &so) < 0 || sr.status != 0)
+			cli_warnf(cli, "could not remove the shadow database's directory '%s'",
+				  dir);
+		cairn_spawn_result_dispose(&sr);
+		cairn_error_clear();
 	}
 	free(url);
 	free(shadow_url);
