@@ -358,16 +358,18 @@ START_TEST(test_holder_named_from_this_database)
 END_TEST
 
 /*
- * SIGINT while waiting for the deploy lock ends the wait at once with
- * exit 130; the run never took the lock and applied nothing.
+ * A waiter holds no transaction and no blocking statement while it
+ * waits; SIGINT ends the wait at once with exit 130, and the run never
+ * took the lock nor applied anything.
  */
-START_TEST(test_interrupt_while_waiting)
+START_TEST(test_waiter_idle_and_interruptible)
 {
 	project p;
 	const char *first[] = { "migrate", "up", "--to", "1", NULL };
 	const char *second[] = { "migrate", "up", NULL };
-	char out_a[512], out_b[512];
+	char out_a[512], out_b[512], sql[512];
 	PGconn *gate;
+	long holder;
 	pid_t a, b;
 	int sb;
 
@@ -380,9 +382,28 @@ START_TEST(test_interrupt_while_waiting)
 	snprintf(out_a, sizeof(out_a), "%s/a.out", p.dir);
 	snprintf(out_b, sizeof(out_b), "%s/b.out", p.dir);
 	a = spawn_cairn(p.dir, out_a, first);
-	ck_assert(wait_for_blocked(p.url, "%pg_advisory_xact_lock(" GATE_KEY ")%") > 0);
+	holder = wait_for_blocked(p.url, "%pg_advisory_xact_lock(" GATE_KEY ")%");
+	ck_assert(holder > 0);
 	b = spawn_cairn(p.dir, out_b, second);
 	ck_assert(wait_for_output(p.dir, "b.out", "waiting for the deploy lock"));
+	/*
+	 * The waiter's session holds no transaction and does not block in
+	 * the server: sampled over a while, it is never waiting for a lock
+	 * nor idle in a transaction.
+	 */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' "
+		 "OR state LIKE 'idle in transaction%%' OR backend_xid IS NOT NULL) "
+		 "* 1000 + count(*) FROM pg_stat_activity "
+		 "WHERE datname = current_database() AND pid <> %ld "
+		 "AND application_name LIKE 'cairn %%'", holder);
+	for (int i = 0; i < 20; i++) {
+		long v = count_of(p.url, sql);
+
+		ck_assert_msg(v == 1, "waiter sessions: %ld, of them in a lock "
+			      "wait or a transaction: %ld", v % 1000, v / 1000);
+		usleep(50 * 1000);
+	}
 	kill(b, SIGINT);
 	sb = wait_status(b);
 	{
@@ -410,7 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_concurrent_deployers_with_concurrent_index);
 	tcase_add_test(tc, test_wait_keeps_lock_timeout_setting);
 	tcase_add_test(tc, test_holder_named_from_this_database);
-	tcase_add_test(tc, test_interrupt_while_waiting);
+	tcase_add_test(tc, test_waiter_idle_and_interruptible);
 	suite_add_tcase(s, tc);
 	return s;
 }
