@@ -91,16 +91,31 @@ static char *holder_of(cairn_db *db, int64_t key)
 	return who;
 }
 
-/* One pg_try_advisory_lock(): a statement of its own, no transaction. */
-static int try_lock(bool *got, cairn_db *db, const char *keytxt)
+static int interrupted(void)
+{
+	return cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
+				"interrupted while waiting for the deploy lock");
+}
+
+/*
+ * One pg_try_advisory_lock(): a statement of its own, no transaction.  A
+ * try cut short by the signal handler's PQcancel counts as interrupted.
+ */
+static int try_lock(bool *got, cairn_db *db, const char *keytxt,
+		    volatile sig_atomic_t *cancel)
 {
 	const char *params[1] = { keytxt };
 	PGresult *res = NULL;
 
 	*got = false;
 	if (cairn_db__query(db, &res, "SELECT pg_try_advisory_lock($1::bigint)",
-			    1, params) < 0)
+			    1, params) < 0) {
+		if (cancel && *cancel && cairn_db_is_ok(db)) {
+			cairn_error_clear();
+			return interrupted();
+		}
 		return CAIRN_ERROR;
+	}
 	*got = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
 	PQclear(res);
 	return 0;
@@ -137,12 +152,6 @@ static void pause_for(int64_t ms)
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	(void)nanosleep(&ts, NULL);
-}
-
-static int interrupted(void)
-{
-	return cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
-				"interrupted while waiting for the deploy lock");
 }
 
 static int timed_out(cairn_db *db, int64_t key, uint64_t timeout_ms,
@@ -184,14 +193,8 @@ static int wait_for_lock(cairn_db *db, int64_t key, const char *keytxt,
 		pause_for(pause_ms(step, left, &rnd));
 		if (cancel && *cancel)
 			return interrupted();
-		if (try_lock(&got, db, keytxt) < 0) {
-			/* a signal's PQcancel may have cut the try short */
-			if (cancel && *cancel && cairn_db_is_ok(db)) {
-				cairn_error_clear();
-				return interrupted();
-			}
+		if (try_lock(&got, db, keytxt, cancel) < 0)
 			return CAIRN_ERROR;
-		}
 		if (got)
 			return 0;
 		step = step * 2 < WAIT_MAX_MS ? step * 2 : WAIT_MAX_MS;
@@ -214,7 +217,7 @@ int cairn_lock_acquire(cairn_db *db, uint64_t timeout_ms,
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
 			"cannot wait for the deploy lock inside a transaction block");
 	snprintf(keytxt, sizeof(keytxt), "%" PRId64, key);
-	if (try_lock(&got, db, keytxt) < 0)
+	if (try_lock(&got, db, keytxt, cancel) < 0)
 		return CAIRN_ERROR;
 	if (got)
 		return 0;
