@@ -4,7 +4,9 @@
  *
  * The rows are read with one query ordered by version (numeric, so the
  * order matches cairn_version_compare) and kept in the libpq result: the
- * list's strings point into it, so 10,000 rows cost one array.  The join
+ * list's strings point into it, so 10,000 rows cost one array.  Reading
+ * never writes: where cairn's tables do not exist the list is empty (a
+ * run that writes creates them first, with cairn_schema_ensure()).  The join
  * is a merge of two sorted lists; drift is decided on git blob ids and
  * only when those differ is the file read and its SHA-256 compared.
  */
@@ -26,11 +28,17 @@ static int load(cairn_applied_list *out, cairn_db *db, bool brief)
 {
 	cairn_buf sql = CAIRN_BUF_INIT;
 	PGresult *res = NULL;
+	bool exists;
 	int n, rc = CAIRN_ERROR;
 
 	memset(out, 0, sizeof(*out));
-	if (cairn_schema_ensure(db) < 0)
+	if (cairn_schema_exists(&exists, db) < 0)
 		return CAIRN_ERROR;
+	if (!exists) {
+		/* nothing applied yet: an empty history */
+		out->items = cairn__calloc(1, sizeof(*out->items));
+		return out->items ? 0 : CAIRN_ERROR;
+	}
 	if (brief)
 		rc = cairn_buf_printf(&sql,
 			"SELECT version::text, name, checksum, coalesce(up_blob, ''), "

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "cairn/audit.h"
+#include "cairn/schema.h"
 #include "cairn/sqlsplit.h"
 #include "run.h"
 #include "util.h"
@@ -177,6 +178,9 @@ int run__start_db(run *r)
 				       r->o->cancel) < 0)
 			return CAIRN_ERROR;
 		r->locked = true;
+		/* a run that writes creates cairn's tables (reading does not) */
+		if (cairn_schema_ensure(r->o->db) < 0)
+			return CAIRN_ERROR;
 	}
 	/* read after the lock: a run that just finished is seen */
 	return cairn_applied_load_brief(&r->applied, r->o->db);

@@ -8,16 +8,22 @@
  * and bumps CAIRN_SCHEMA_VERSION, never edits an old step.
  *
  * cairn_schema_ensure() is called at the start of every command that
- * touches the database, so the common case must be cheap: outside a
- * transaction block it reads schema_version directly (one round trip) and
- * takes "no such schema" or "no such table" for version 0, which is safe
- * because the failed statement was its own implicit transaction.  Inside
- * a transaction block a failed statement would abort the caller's work,
- * so it asks the catalog first (two round trips).  When the version is
- * missing or old, the steps run in a transaction that first takes
- * pg_advisory_xact_lock on a key derived from the schema name and reads
- * the version again under the lock: of two concurrent first runs, one
- * creates everything and the other finds it done.
+ * writes to the database (under the deploy lock), so the common case must
+ * be cheap: outside a transaction block it reads schema_version directly
+ * (one round trip) and takes "no such schema" or "no such table" for
+ * version 0, which is safe because the failed statement was its own
+ * implicit transaction.  Inside a transaction block a failed statement
+ * would abort the caller's work, so it asks the catalog first (two round
+ * trips).  When the version is missing or old, the steps run in a
+ * transaction that first takes pg_advisory_xact_lock on a key derived
+ * from the schema name and reads the version again under the lock: of
+ * two concurrent first runs, one creates everything and the other finds
+ * it done.
+ *
+ * Commands that only read (status, validate, plan, audit log|verify, dry
+ * runs, the git hooks) call cairn_schema_exists() instead, which reads the
+ * version the same way and never writes: where the tables are absent they
+ * report an empty history, and they work on a read-only target.
  *
  * Lock keys are the first 63 bits of SHA-256("cairn:<purpose>:<schema>"),
  * computed here rather than with hashtext() so they do not depend on the
@@ -474,28 +480,53 @@ out:
 	return rc;
 }
 
+/*
+ * The version in the database, read the cheapest way the connection's
+ * state allows (see the top of the file); a version newer than this
+ * cairn is an error.  `what` starts the message when the current
+ * transaction has failed.
+ */
+static int version_checked(int *version, cairn_db *db, const char *what)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(cairn_db__conn(db));
+	char *by = NULL;
+	int rc;
+
+	*version = 0;
+	if (ts == PQTRANS_INERROR)
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_USAGE,
+		    "%s cairn's schema '%s': the current transaction has failed",
+		    what, cairn_db_schema(db));
+	if (ts == PQTRANS_IDLE)
+		rc = version_direct(version, &by, db);
+	else
+		rc = version_catalog(version, &by, db);
+	if (rc == 0 && *version > CAIRN_SCHEMA_VERSION)
+		rc = too_new(db, *version, by);
+	free(by);
+	return rc;
+}
+
+int cairn_schema_exists(bool *out, cairn_db *db)
+{
+	int version;
+
+	*out = false;
+	if (version_checked(&version, db, "cannot read") < 0)
+		return CAIRN_ERROR;
+	*out = version > 0;
+	return 0;
+}
+
 int cairn_schema_ensure(cairn_db *db)
 {
 	PGconn *conn = cairn_db__conn(db);
 	PGTransactionStatusType ts = PQtransactionStatus(conn);
 	int version, rc;
-	char *by = NULL;
 
-	if (ts == PQTRANS_INERROR)
-		return cairn_error__set(
-		    CAIRN_ERRCLASS_USAGE,
-		    "cannot set up cairn's schema '%s': the current transaction has failed",
-		    cairn_db_schema(db));
-	if (ts == PQTRANS_IDLE)
-		rc = version_direct(&version, &by, db);
-	else
-		rc = version_catalog(&version, &by, db);
-	if (rc < 0)
-		goto out;
-	if (version > CAIRN_SCHEMA_VERSION) {
-		rc = too_new(db, version, by);
-		goto out;
-	}
+	if ((rc = version_checked(&version, db, "cannot set up")) < 0)
+		return rc;
 	if (version == CAIRN_SCHEMA_VERSION)
 		goto out;
 	if (ts != PQTRANS_IDLE) {
@@ -513,7 +544,6 @@ int cairn_schema_ensure(cairn_db *db)
 	/* PQexec sets no cairn error: the first failure stays reported */
 	PQclear(PQexec(conn, "ROLLBACK"));
 out:
-	free(by);
 	return rc;
 }
 

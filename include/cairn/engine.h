@@ -58,7 +58,10 @@ typedef struct cairn_applied_list {
 	void *result_;        /* the query result the strings live in */
 } cairn_applied_list;
 
-/* Reads the tracking table (creating cairn's schema when absent). */
+/*
+ * Reads the tracking table; never writes (an empty list when cairn's
+ * schema does not exist).
+ */
 CAIRN_EXTERN(int) cairn_applied_load(cairn_applied_list *out, cairn_db *db);
 /*
  * The same with only version, name, checksum, up_blob, status and error
@@ -170,7 +173,8 @@ CAIRN_EXTERN(int) cairn_repair_resolve(const cairn_run_options *opts,
  * The deploy lock.  cairn_lock_acquire waits up to timeout_ms, calling
  * wait(holder) once when the lock is busy (holder describes the session
  * holding it when known).  Class CAIRN_ERRCLASS_LOCK and CAIRN_ELOCKED on
- * timeout.
+ * timeout.  It waits without holding a snapshot or a transaction, so it
+ * must be called outside a transaction block.
  */
 CAIRN_EXTERN(int) cairn_lock_acquire(cairn_db *db, uint64_t timeout_ms,
 				     void (*wait)(const char *holder, void *p),

@@ -3,8 +3,10 @@
  *
  * cairn keeps its tables in one schema per database ("cairn" unless
  * configured otherwise, see cairn_db_options.schema).  They are created
- * on first use by cairn_schema_ensure() and carry a version number so a
- * later cairn can upgrade them in place.  Everything below lives in that
+ * by cairn_schema_ensure() on the first run that writes (migrate, repair)
+ * and carry a version number so a later cairn can upgrade them in place.
+ * Commands that only read never create them: cairn_schema_exists() says
+ * whether there is anything to read.  Everything below lives in that
  * schema; the names are part of cairn's contract (psql users, dashboards
  * and reports read them).
  *
@@ -84,6 +86,14 @@
  * older cairn must not write into tables it does not understand.
  */
 CAIRN_EXTERN(int) cairn_schema_ensure(cairn_db *db);
+
+/*
+ * Whether cairn's tables exist (*out), for commands that only read: where
+ * they do not, the history is empty.  Never writes, so it works on a
+ * read-only target; costs one round trip outside a transaction block.
+ * A schema newer than this cairn is an error, as in cairn_schema_ensure().
+ */
+CAIRN_EXTERN(int) cairn_schema_exists(bool *out, cairn_db *db);
 
 /*
  * The version of cairn's schema in the database, 0 when it does not

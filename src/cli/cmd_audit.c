@@ -63,12 +63,12 @@ static json_t *entry_json(const cairn_audit_entry *e)
 }
 
 static int audit_log(struct cli *cli, cairn_db *db, struct audit_opts *o,
-		     bool export_jsonl)
+		     bool export_jsonl, bool exists)
 {
 	cairn_audit_entry *e = NULL;
 	size_t n = 0;
 
-	if (cairn_audit_list(&e, &n, db, o->since, o->limit) < 0)
+	if (exists && cairn_audit_list(&e, &n, db, o->since, o->limit) < 0)
 		return cli_report_error(cli);
 	if (export_jsonl) {
 		for (size_t i = 0; i < n; i++) {
@@ -116,13 +116,17 @@ static int audit_log(struct cli *cli, cairn_db *db, struct audit_opts *o,
 	return 0;
 }
 
-static int audit_verify(struct cli *cli, cairn_db *db)
+static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
 {
 	cairn_audit_verify_result r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (cairn_audit_verify(&r, db) < 0) {
+	if (!exists) {
+		/* no trail yet: an empty chain holds */
+		r.ok = true;
+		r.last_hash = strdup(CAIRN_AUDIT_GENESIS);
+	} else if (cairn_audit_verify(&r, db) < 0) {
 		cairn_audit_verify_result_dispose(&r);
 		return cli_report_error(cli);
 	}
@@ -160,6 +164,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	struct audit_opts o = { NULL, 0 };
 	const char *sub = "log";
 	cairn_db *db = NULL;
+	bool exists;
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "n:", audit_option,
@@ -174,13 +179,13 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, cmd, "unknown audit subcommand '%s'", sub);
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
-	/* make sure the tables exist, so a fresh database says "none" */
-	if (cairn_schema_ensure(db) < 0)
+	/* read-only: without cairn's tables the trail is empty */
+	if (cairn_schema_exists(&exists, db) < 0)
 		rc = cli_report_error(cli);
 	else if (!strcmp(sub, "verify"))
-		rc = audit_verify(cli, db);
+		rc = audit_verify(cli, db, exists);
 	else
-		rc = audit_log(cli, db, &o, !strcmp(sub, "export"));
+		rc = audit_log(cli, db, &o, !strcmp(sub, "export"), exists);
 	cairn_db_free(db);
 	return rc;
 }
