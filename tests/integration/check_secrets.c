@@ -293,9 +293,9 @@ START_TEST(test_malformed_conninfo_redacted)
 					      "%s: '%s' leaked:\n%s%s",
 					      cmds[c][0], cases[i].secrets[k],
 					      r.out, r.err);
-			/* still says what is wrong */
-			ck_assert_msg(tu_contains(r.err, "cairn:") ||
-					      tu_contains(r.out, "database"),
+			/* it got as far as connecting, and says so */
+			ck_assert_msg(tu_contains(r.err, "cannot connect to "
+							 "the database"),
 				      "%s%s", r.out, r.err);
 			tu_result_dispose(&r);
 		}
