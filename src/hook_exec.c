@@ -277,7 +277,6 @@ static bool is_secret_var(const char *entry, const exec_hook *h,
 static int scrub_env(cairn_strvec *env, const exec_hook *h,
 		     const cairn_secrets *secrets)
 {
-	extern char **environ;
 	char **e;
 
 	for (e = environ; e && *e; e++) {
