@@ -138,6 +138,21 @@ START_TEST(test_pg_symlink_refused)
 	ck_assert_int_eq(symlink(victim, link), 0);
 	assert_all_refuse("symbolic link");
 	assert_victim_untouched();
+
+	/* the program says so too, and exits non-zero */
+	{
+		tu_result r;
+
+		ck_assert_int_eq(tu_sh(work, "git init -q ."), 0);
+		tu_cairn(&r, work, "dev-db", "start", NULL);
+		ck_assert_int_ne(r.status, 0);
+		ck_assert_msg(tu_contains(r.err, "refusing to use") &&
+				      tu_contains(r.err, ".cairn/pg") &&
+				      tu_contains(r.err, "symbolic link"),
+			      "%s", r.err);
+		tu_result_dispose(&r);
+	}
+	assert_victim_untouched();
 	free(link);
 	free(cairn);
 }
