@@ -9,7 +9,8 @@
  * application_name that tells other sessions who holds the deploy lock.
  *
  * Errors never carry a password: descriptions are built from PQuser,
- * PQhost, PQport and PQdb, and libpq's messages do not include it.
+ * PQhost, PQport and PQdb, and libpq's messages, which quote a string
+ * they cannot parse, go through cairn_secret__redact_message().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "secret.h"
 #include "util.h"
 
 struct cairn_db {
@@ -86,10 +88,13 @@ int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
 	*out = NULL;
 	opts = PQconninfoParse(conninfo ? conninfo : "", &err);
 	if (!opts) {
+		char *red = NULL; /* libpq's message may quote the password */
+
 		cairn_error__set(CAIRN_ERRCLASS_USAGE,
 				 "cannot parse the connection string");
-		if (err)
-			cairn_error__detail("%s", err);
+		if (err && cairn_secret__redact_message(&red, err, conninfo) == 0)
+			cairn_error__detail("%s", red);
+		free(red);
 		PQfreemem(err);
 		return CAIRN_ERROR;
 	}
@@ -144,9 +149,16 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 		return cairn_error__oom();
 	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		char *red = NULL;
-		const char *msg = PQerrorMessage(db->conn);
-		size_t len = strlen(msg);
+		char *red = NULL, *msg = NULL;
+		size_t len;
+
+		/* a parse error quotes the string, password included */
+		if (cairn_secret__redact_message(&msg, PQerrorMessage(db->conn),
+						 opts ? opts->conninfo : NULL) < 0) {
+			cairn_db_free(db);
+			return CAIRN_ERROR;
+		}
+		len = strlen(msg);
 
 		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 			len--;
@@ -157,6 +169,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 				    red ? red : "?");
 		cairn_error__hint("check the environment's database_url, --db, DATABASE_URL or the PG* variables; is the server running?");
 		free(red);
+		free(msg);
 		cairn_db_free(db);
 		return CAIRN_ERROR;
 	}
