@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "util.h"
 
 enum {
 	OPT_CONFIG = 0x1000,
@@ -43,17 +44,30 @@ static const struct option global_opts[] = {
 
 #define N_GLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
 
+/*
+ * Every message goes through here: the text is formatted first, then
+ * escaped (cairn__escape_text, newlines kept), because its arguments are
+ * often text from outside (names, server errors, hook output).
+ */
 static void vmsg(struct cli *cli, const char *prefix, const char *color,
 		 const char *fmt, va_list ap)
 {
 	const char *on = cli_color(cli, stderr, color);
+	char *text = NULL, *safe = NULL;
 
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	if (text)
+		safe = cairn__escape_text(text, strlen(text),
+					  CAIRN_ESCAPE_MULTILINE);
 	fputs(on, stderr);
 	fputs(prefix, stderr);
 	if (*on)
 		fputs(cli_reset(cli, stderr), stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(safe ? safe : "(out of memory)", stderr);
 	fputc('\n', stderr);
+	free(text);
+	free(safe);
 }
 
 void cli_errorf(struct cli *cli, const char *fmt, ...)
@@ -95,6 +109,15 @@ void cli_verbosef(struct cli *cli, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vmsg(cli, "cairn: ", "2", fmt, ap);
+	va_end(ap);
+}
+
+void cli_detailf(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cli, "DETAIL: ", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -156,7 +179,7 @@ int cli_report_error(struct cli *cli)
 	}
 	cli_errorf(cli, "%s", e->message);
 	if (e->detail)
-		fprintf(stderr, "DETAIL: %s\n", e->detail);
+		cli_detailf(cli, "%s", e->detail);
 	if (e->hint)
 		cli_hintf(cli, "%s", e->hint);
 	return cli_exit_code(e);
@@ -436,38 +459,35 @@ int cli_load_set(struct cli *cli, const char *rev, bool worktree,
 
 char *cli_quote_path(const char *path)
 {
-	size_t len = strlen(path), i, o = 0;
-	char *q = malloc(len * 4 + 1);
+	return path ? cairn__escape_text(path, strlen(path), 0) : NULL;
+}
 
-	if (!q)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
+char *cli_quote_text(const char *text)
+{
+	return text ? cairn__escape_text(text, strlen(text),
+					 CAIRN_ESCAPE_MULTILINE) : NULL;
+}
 
-		if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(q + o, 5, "\\x%02x", c);
-		} else if (c >= 0x80) {
-			/* keep valid UTF-8 sequences, escape stray bytes */
-			size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-				   (c & 0xF8) == 0xF0 ? 4 : 0;
-			bool ok = n && i + n <= len;
+const char *cli_q(cli_quoted *q, const char *s)
+{
+	char *e;
 
-			for (size_t k = 1; ok && k < n; k++)
-				if (((unsigned char)path[i + k] & 0xC0) != 0x80)
-					ok = false;
-			if (ok) {
-				memcpy(q + o, path + i, n);
-				o += n;
-				i += n - 1;
-			} else {
-				o += (size_t)snprintf(q + o, 5, "\\x%02x", c);
-			}
-		} else {
-			q[o++] = (char)c;
-		}
-	}
-	q[o] = '\0';
-	return q;
+	if (!s)
+		return "";
+	if (q->n == CAIRN_ARRAY_SIZE(q->items))
+		return "?";
+	e = cli_quote_path(s);
+	if (!e)
+		return "?";
+	q->items[q->n++] = e;
+	return e;
+}
+
+void cli_quoted_release(cli_quoted *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->items[i]);
+	q->n = 0;
 }
 
 int cli_print_json(json_t *value)

@@ -86,6 +86,9 @@ void cli_verbosef(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_hintf(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "DETAIL: ..." on stderr (not silenced by -q, like errors). */
+void cli_detailf(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Prints the library's last error (primary, DETAIL:, HINT:) and returns
@@ -126,8 +129,33 @@ int cli_env(struct cli *cli, const cairn_environment **out);
 int cli_load_set(struct cli *cli, const char *rev, bool worktree,
 		 cairn_migration_set **out);
 
-/* Escapes a file name for a terminal: control and non-UTF-8 bytes. */
+/*
+ * Text from outside (file names, author names and e-mails, commit
+ * messages, server errors, hook output) never reaches a terminal raw.
+ * Everything the program prints for people goes through these, which all
+ * use the library's one escaping, cairn__escape_text() (src/util.h):
+ * control characters and bytes that are not UTF-8 become \xNN.  The
+ * cli_*f message functions above escape what they format themselves.
+ *
+ * cli_quote_path: one line (newlines escaped too); cli_quote_text: keeps
+ * newlines and tabs.  Both return a new string (NULL: out of memory or
+ * NULL in).
+ */
 char *cli_quote_path(const char *path);
+char *cli_quote_text(const char *text);
+
+/*
+ * Escaped copies for one printf: cli_q(&q, s) returns an escaped copy of
+ * s ("" for NULL) that lives until cli_quoted_release(&q).  Holds up to
+ * 16 strings per release ("?" beyond that or when out of memory).
+ */
+typedef struct {
+	char *items[16];
+	size_t n;
+} cli_quoted;
+#define CLI_QUOTED_INIT { { NULL }, 0 }
+const char *cli_q(cli_quoted *q, const char *s);
+void cli_quoted_release(cli_quoted *q);
 
 /* Prints a JSON value (jansson json_t *) on stdout with a newline. */
 struct json_t;

@@ -110,27 +110,32 @@ static void report_outcome(const cairn_hook_outcome *oc, void *payload)
 {
 	struct run_report *rr = payload;
 	struct cli *cli = rr->cli;
+	cli_quoted q = CLI_QUOTED_INIT;
 
 	if (oc->skipped) {
 		if (cli->verbosity > 0)
-			printf("  skip  %s (filtered out by only:)\n", oc->hook->name);
+			printf("  skip  %s (filtered out by only:)\n",
+			       cli_q(&q, oc->hook->name));
+		cli_quoted_release(&q);
 		return;
 	}
 	rr->ran++;
 	if (oc->rc == 0) {
 		printf("  %sok%s    %s (%.1f ms)\n", cli_color(cli, stdout, "32"),
-		       cli_reset(cli, stdout), oc->hook->name,
+		       cli_reset(cli, stdout), cli_q(&q, oc->hook->name),
 		       (double)oc->duration_us / 1000.0);
+		cli_quoted_release(&q);
 		return;
 	}
 	if (oc->hook->on_failure != CAIRN_ON_FAILURE_IGNORE)
 		rr->failed++;
 	printf("  %sFAIL%s  %s (on_failure %s): %s\n", cli_color(cli, stdout, "1;31"),
-	       cli_reset(cli, stdout), oc->hook->name,
+	       cli_reset(cli, stdout), cli_q(&q, oc->hook->name),
 	       cairn_on_failure_name(oc->hook->on_failure),
-	       oc->error && oc->error->message ? oc->error->message : "failed");
+	       oc->error && oc->error->message ? cli_q(&q, oc->error->message) : "failed");
 	if (oc->error && oc->error->detail)
-		printf("        %s\n", oc->error->detail);
+		printf("        %s\n", cli_q(&q, oc->error->detail));
+	cli_quoted_release(&q);
 }
 
 static int hooks_run(struct cli *cli, const char *event_name,

@@ -34,9 +34,12 @@ static json_t *commit_json(const cairn_commit_info *c)
 			 "summary", cli_json_str(c->summary));
 }
 
-static void md_cell(const char *s)
+/* A markdown table cell: escaped for a terminal, '|' and newlines too. */
+static void md_cell(const char *text)
 {
-	for (; s && *s; s++) {
+	char *safe = cli_quote_path(text ? text : "");
+
+	for (const char *s = safe; s && *s; s++) {
 		if (*s == '|')
 			fputs("\\|", stdout);
 		else if (*s == '\n' || *s == '\r')
@@ -44,6 +47,7 @@ static void md_cell(const char *s)
 		else
 			putchar(*s);
 	}
+	free(safe);
 }
 
 static void print_markdown(const char *a, const char *b, plan_item *items,
@@ -56,7 +60,11 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 			added++;
 		else
 			other++;
-	printf("## Database migrations: %s → %s\n\n", a, b);
+	fputs("## Database migrations: ", stdout);
+	md_cell(a);
+	fputs(" → ", stdout);
+	md_cell(b);
+	fputs("\n\n", stdout);
 	if (!n) {
 		puts("No migrations changed between these revisions.");
 		return;
@@ -109,29 +117,35 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 static void print_text(struct cli *cli, const char *a, const char *b,
 		       plan_item *items, size_t n)
 {
+	cli_quoted qr = CLI_QUOTED_INIT;
+
 	if (!n) {
 		if (cli->verbosity >= 0)
-			printf("no migrations changed between %s and %s\n", a, b);
+			printf("no migrations changed between %s and %s\n",
+			       cli_q(&qr, a), cli_q(&qr, b));
+		cli_quoted_release(&qr);
 		return;
 	}
-	printf("migrations in %s..%s:\n", a, b);
+	printf("migrations in %s..%s:\n", cli_q(&qr, a), cli_q(&qr, b));
+	cli_quoted_release(&qr);
 	for (size_t i = 0; i < n; i++) {
 		const cairn_migration *m = items[i].m;
 		const cairn_commit_info *c = !strcmp(items[i].change, "changed") ?
 			&m->changed : &m->introduced;
 		char date[64] = "";
-		char *name = cli_quote_path(m->name);
+		cli_quoted q = CLI_QUOTED_INIT;
 
 		if (m->has_provenance && c->sha[0])
 			cli_format_time(date, sizeof(date), c->author_time,
 					c->author_offset);
 		printf("  %-8s %-6s %-30s", items[i].change, m->version_text,
-		       name ? name : "");
+		       cli_q(&q, m->name));
 		if (m->has_provenance && c->sha[0])
-			printf(" %.10s  %s <%s>  %s", c->sha, c->author_name,
-			       c->author_email, date);
+			printf(" %.10s  %s <%s>  %s", c->sha,
+			       cli_q(&q, c->author_name),
+			       cli_q(&q, c->author_email), date);
 		putchar('\n');
-		free(name);
+		cli_quoted_release(&q);
 	}
 }
 

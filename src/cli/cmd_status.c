@@ -109,24 +109,29 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		cli_print_json(root);
 		json_decref(root);
 	} else {
-		printf("environment %s, database %s\n", env->name, cairn_db_description(db));
+		cli_quoted qh = CLI_QUOTED_INIT;
+
+		printf("environment %s, database %s\n", cli_q(&qh, env->name),
+		       cli_q(&qh, cairn_db_description(db)));
+		cli_quoted_release(&qh);
 		for (size_t i = 0; i < n; i++) {
 			const cairn_migration *m = e[i].migration;
 			const cairn_applied *a = e[i].applied;
-			char *name = cli_quote_path(m ? m->name : a->name);
+			cli_quoted q = CLI_QUOTED_INIT;
 			const char *sha = a ? a->commit_sha : (m && m->has_provenance ? m->introduced.sha : "");
 			const char *author = a ? a->author_name : (m && m->has_provenance ? m->introduced.author_name : "");
 
 			printf("  %s%-8s%s %-6s %-32s %-10.10s  %-24s", cli_color(cli, stdout, state_color(e[i].state)),
 			       cairn_state_name(e[i].state), cli_reset(cli, stdout),
-			       m ? m->version_text : a->version, name ? name : "",
-			       sha ? sha : "", author ? author : "");
+			       cli_q(&q, m ? m->version_text : a->version),
+			       cli_q(&q, m ? m->name : a->name), cli_q(&q, sha),
+			       cli_q(&q, author));
 			if (a && e[i].state == CAIRN_STATE_APPLIED)
-				printf("  %s", a->applied_at);
+				printf("  %s", cli_q(&q, a->applied_at));
 			if (e[i].out_of_order)
 				printf("  (out of order)");
 			putchar('\n');
-			free(name);
+			cli_quoted_release(&q);
 		}
 		printf("%zu applied, %zu pending", counts[CAIRN_STATE_APPLIED], counts[CAIRN_STATE_PENDING]);
 		if (counts[CAIRN_STATE_DRIFTED])

@@ -12,6 +12,7 @@
 #include "cairn/hooks_config.h"
 #include "cairn/webhook.h"
 #include "dbopen.h"
+#include "util.h"
 
 static volatile sig_atomic_t interrupted;
 static cairn_db *interrupt_db;
@@ -231,9 +232,14 @@ void cli_log_line(const char *source, const char *text, void *payload)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = cairn__escape_text(p, len, 0);
+		cli_quoted q = CLI_QUOTED_INIT;
 
-		fprintf(stderr, "%s[%s]%s %.*s\n", cli_color(cli, stderr, "2"),
-			source, cli_reset(cli, stderr), (int)len, p);
+		fprintf(stderr, "%s[%s]%s %s\n", cli_color(cli, stderr, "2"),
+			cli_q(&q, source), cli_reset(cli, stderr),
+			line ? line : "?");
+		cli_quoted_release(&q);
+		free(line);
 		if (!nl)
 			break;
 		p = nl + 1;

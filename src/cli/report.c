@@ -70,53 +70,74 @@ static const char *const junit_checks[] = {
 	"lint", "shadow", "other",
 };
 
+/*
+ * XML 1.0 text or attribute value.  The text is escaped for a terminal
+ * first (cairn__escape_text: control characters and bytes that are not
+ * UTF-8 become \xNN), so the result is always well-formed UTF-8 XML,
+ * whatever a file name or a server message holds.
+ */
 char *cli_xml_escape(const char *s)
 {
-	size_t len = strlen(s), o = 0;
-	char *q = malloc(len * 6 + 1);
+	char *safe = cli_quote_text(s ? s : "");
+	size_t len, o = 0;
+	char *q;
 
-	if (!q)
+	if (!safe)
 		return NULL;
+	len = strlen(safe);
+	q = malloc(len * 6 + 1);
+	if (!q) {
+		free(safe);
+		return NULL;
+	}
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
 		const char *rep = NULL;
 
-		switch (c) {
+		switch (safe[i]) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
-		default:
-			if (c < 0x20 && c != '\n' && c != '\t')
-				rep = "?"; /* not allowed in XML 1.0 */
 		}
 		if (rep) {
 			memcpy(q + o, rep, strlen(rep));
 			o += strlen(rep);
 		} else {
-			q[o++] = (char)c;
+			q[o++] = safe[i];
 		}
 	}
 	q[o] = '\0';
+	free(safe);
 	return q;
 }
 
+/*
+ * A GitHub workflow command's message or property: control characters
+ * are escaped as for a terminal (newlines kept, then encoded as %0A as
+ * the syntax wants), so a message cannot end the command early or start
+ * another one, nor reach a log viewer as escape sequences.
+ */
 char *cli_github_escape(const char *s, bool property)
 {
-	size_t len = strlen(s), o = 0;
-	char *q = malloc(len * 3 + 1);
+	char *safe = cli_quote_text(s ? s : "");
+	size_t len, o = 0;
+	char *q;
 
-	if (!q)
+	if (!safe)
 		return NULL;
+	len = strlen(safe);
+	q = malloc(len * 3 + 1);
+	if (!q) {
+		free(safe);
+		return NULL;
+	}
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		char c = safe[i];
 		const char *rep = NULL;
 
 		if (c == '%')
 			rep = "%25";
-		else if (c == '\r')
-			rep = "%0D";
 		else if (c == '\n')
 			rep = "%0A";
 		else if (property && c == ':')
@@ -131,6 +152,7 @@ char *cli_github_escape(const char *s, bool property)
 		}
 	}
 	q[o] = '\0';
+	free(safe);
 	return q;
 }
 
@@ -143,6 +165,7 @@ static int print_text(struct cli *cli, const char *what,
 	for (size_t i = 0; i < fs->count; i++) {
 		const cairn_finding *f = &fs->items[i];
 		char *file = cli_quote_path(f->file ? f->file : "");
+		cli_quoted q = CLI_QUOTED_INIT;
 		const char *color = f->severity == CAIRN_SEVERITY_ERROR ? "1;31" :
 				    f->severity == CAIRN_SEVERITY_WARNING ? "1;33" : "36";
 
@@ -152,11 +175,12 @@ static int print_text(struct cli *cli, const char *what,
 			printf("%s: ", file);
 		printf("%s%s%s: %s [%s]\n", cli_color(cli, stdout, color),
 		       cairn_severity_name(f->severity), cli_reset(cli, stdout),
-		       f->message, f->code);
+		       cli_q(&q, f->message), f->code);
 		if (f->commit)
 			printf("  commit: %.12s\n", f->commit);
 		if (f->hint)
-			printf("  hint: %s\n", f->hint);
+			printf("  hint: %s\n", cli_q(&q, f->hint));
+		cli_quoted_release(&q);
 		free(file);
 	}
 	if (cli->verbosity >= 0 || errors) {
@@ -236,9 +260,13 @@ static void junit_case(FILE *out, const char *classname, const char *check,
 			char *msg = cli_xml_escape(f->message);
 			char *fl = cli_xml_escape(f->file ? f->file : "");
 
-			fprintf(out, "      <failure type=\"%s\" message=\"%s\">%s%s%u: %s</failure>\n",
-				f->code, msg ? msg : "", fl ? fl : "",
-				f->line ? ":" : "", f->line, msg ? msg : "");
+			fprintf(out, "      <failure type=\"%s\" message=\"%s\">",
+				f->code, msg ? msg : "");
+			if (f->line)
+				fprintf(out, "%s:%u: ", fl ? fl : "", f->line);
+			else if (f->file)
+				fprintf(out, "%s: ", fl ? fl : "");
+			fprintf(out, "%s</failure>\n", msg ? msg : "");
 			free(msg);
 			free(fl);
 		}
@@ -338,15 +366,17 @@ static int print_github(const cairn_findings *fs,
 				for (size_t i = 0; i < fs->count; i++) {
 					const cairn_finding *f = &fs->items[i];
 					char *file = cli_quote_path(f->file ? f->file : "");
+					char *msg = cli_quote_path(f->message);
 
 					fprintf(s, "| %s | `%s` | %u | %s | ",
 						cairn_severity_name(f->severity),
 						file ? file : "", f->line, f->code);
-					for (const char *p = f->message; *p; p++)
+					for (const char *p = msg ? msg : ""; *p; p++)
 						fputs(*p == '|' ? "\\|" : *p == '\n' ? " " :
 						      (char[2]){ *p, 0 }, s);
 					fputs(" |\n", s);
 					free(file);
+					free(msg);
 				}
 				fputc('\n', s);
 			}
