@@ -5,6 +5,8 @@
  * revisions, each with the commit and author that brought it (provenance
  * is computed only for those migrations, and the history walk stops as
  * soon as they are all found).  Text, json, or markdown release notes.
+ * Files at B that validate rejects (and no run would apply) are listed
+ * as invalid, with the reason, before the migrations.
  * Without a range: what `migrate up` would apply (plan_db.c).
  */
 #include <stdio.h>
@@ -50,7 +52,8 @@ static void md_cell(const char *text)
 	free(safe);
 }
 
-static void print_markdown(const char *a, const char *b, plan_item *items,
+static void print_markdown(struct cli *cli, const char *a, const char *b,
+			   const cairn_migration_set *sb, plan_item *items,
 			   size_t n)
 {
 	size_t added = 0, other = 0;
@@ -65,6 +68,11 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 	fputs(" → ", stdout);
 	md_cell(b);
 	fputs("\n\n", stdout);
+	if (cli_invalid_count(sb)) {
+		puts("**Invalid files (validate rejects them; no run applies them):**\n");
+		cli_print_invalid(cli, sb, true);
+		putchar('\n');
+	}
 	if (!n) {
 		puts("No migrations changed between these revisions.");
 		return;
@@ -115,10 +123,17 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 }
 
 static void print_text(struct cli *cli, const char *a, const char *b,
-		       plan_item *items, size_t n)
+		       const cairn_migration_set *sb, plan_item *items,
+		       size_t n)
 {
 	cli_quoted qr = CLI_QUOTED_INIT;
 
+	if (cli_invalid_count(sb)) {
+		printf("invalid files at %s (validate rejects them; no run applies them):\n",
+		       cli_q(&qr, b));
+		cli_print_invalid(cli, sb, false);
+		cli_quoted_release(&qr);
+	}
 	if (!n) {
 		if (cli->verbosity >= 0)
 			printf("no migrations changed between %s and %s\n",
@@ -150,8 +165,8 @@ static void print_text(struct cli *cli, const char *a, const char *b,
 }
 
 static int print_json_plan(struct cli *cli, const char *a, const char *ca,
-			   const char *b, const char *cb, plan_item *items,
-			   size_t n)
+			   const char *b, const cairn_migration_set *sb,
+			   plan_item *items, size_t n)
 {
 	json_t *root = json_object(), *arr = json_array();
 	int rc;
@@ -160,7 +175,8 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 	json_object_set_new(root, "from", json_pack("{s:s, s:s}", "rev", a,
 						    "commit", ca));
 	json_object_set_new(root, "to", json_pack("{s:s, s:s}", "rev", b,
-						  "commit", cb));
+						  "commit",
+						  cairn_migration_set_commit(sb)));
 	for (size_t i = 0; i < n; i++) {
 		const cairn_migration *m = items[i].m;
 		json_t *o = json_object();
@@ -177,6 +193,7 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "migrations", arr);
+	json_object_set_new(root, "invalid", cli_invalid_json(sb));
 	rc = cli_print_json(root);
 	json_decref(root);
 	return rc;
@@ -246,14 +263,14 @@ static int plan_range(struct cli *cli, const char *range)
 	switch (cli->format) {
 	case CLI_FORMAT_JSON:
 		rc = print_json_plan(cli, a, cairn_migration_set_commit(sa), b,
-				     cairn_migration_set_commit(sb), items, n);
+				     sb, items, n);
 		break;
 	case CLI_FORMAT_MARKDOWN:
-		print_markdown(a, b, items, n);
+		print_markdown(cli, a, b, sb, items, n);
 		rc = 0;
 		break;
 	case CLI_FORMAT_TEXT:
-		print_text(cli, a, b, items, n);
+		print_text(cli, a, b, sb, items, n);
 		rc = 0;
 		break;
 	default:

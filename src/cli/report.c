@@ -194,7 +194,7 @@ static int print_text(struct cli *cli, const char *what,
 	return 0;
 }
 
-static json_t *finding_json(const cairn_finding *f)
+json_t *cli_finding_json(const cairn_finding *f)
 {
 	json_t *o = json_object();
 
@@ -217,7 +217,7 @@ static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
 	int rc;
 
 	for (size_t i = 0; i < fs->count; i++)
-		json_array_append_new(arr, finding_json(&fs->items[i]));
+		json_array_append_new(arr, cli_finding_json(&fs->items[i]));
 	json_object_set_new(root, "ok", json_boolean(errors == 0));
 	json_object_set_new(root, "checked",
 			    json_integer(set ? (json_int_t)cairn_migration_set_count(set) : 0));
@@ -418,6 +418,62 @@ static int print_gitlab(const cairn_findings *fs)
 	rc = cli_print_json(arr);
 	json_decref(arr);
 	return rc;
+}
+
+size_t cli_invalid_count(const cairn_migration_set *set)
+{
+	return cairn_findings_count(cairn_migration_set_findings(set),
+				    CAIRN_SEVERITY_ERROR);
+}
+
+json_t *cli_invalid_json(const cairn_migration_set *set)
+{
+	const cairn_findings *fs = cairn_migration_set_findings(set);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; fs && i < fs->count; i++)
+		if (fs->items[i].severity == CAIRN_SEVERITY_ERROR)
+			json_array_append_new(arr, cli_finding_json(&fs->items[i]));
+	return arr;
+}
+
+void cli_print_invalid(struct cli *cli, const cairn_migration_set *set,
+		       bool markdown)
+{
+	const cairn_findings *fs = cairn_migration_set_findings(set);
+
+	for (size_t i = 0; fs && i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		cli_quoted q = CLI_QUOTED_INIT;
+
+		if (f->severity != CAIRN_SEVERITY_ERROR)
+			continue;
+		if (markdown) {
+			/* the file in a code span: no backquote inside */
+			char *file = cli_quote_path(f->file ? f->file : "");
+			char *msg = cli_quote_path(f->message);
+
+			for (char *p = file; p && *p; p++)
+				if (*p == '`')
+					*p = '\'';
+			fputs("- invalid `", stdout);
+			fputs(file ? file : "", stdout);
+			fputs("`: ", stdout);
+			for (const char *p = msg ? msg : ""; *p; p++)
+				fputs(*p == '|' ? "\\|" : (char[2]){ *p, 0 },
+				      stdout);
+			printf(" (%s)\n", f->code);
+			free(file);
+			free(msg);
+			continue;
+		}
+		printf("  %sinvalid%s  %-6s %s: %s [%s]\n",
+		       cli_color(cli, stdout, "1;31"), cli_reset(cli, stdout),
+		       f->version ? cli_q(&q, f->version) : "-",
+		       cli_q(&q, f->file ? f->file : "(repository)"),
+		       cli_q(&q, f->message), f->code);
+		cli_quoted_release(&q);
+	}
 }
 
 int cli_print_findings(struct cli *cli, const char *what,

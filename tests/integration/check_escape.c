@@ -11,6 +11,11 @@
  * (\x1b), so the check cannot pass by printing nothing.  JUnit output
  * with a file name that is not UTF-8 must parse as XML (python3's
  * xml.etree), and GitHub annotations must hold no control byte either.
+ *
+ * The same outputs must not drop what they cannot show (item 24): files
+ * that validate rejects (a second file with one version, a bad name) are
+ * listed as invalid with the reason by `status` (which then exits 1) and
+ * by `plan A..B`, in text and JSON.
  */
 #include <check.h>
 #include <stdio.h>
@@ -270,6 +275,71 @@ START_TEST(test_junit_and_github_formats_stay_well_formed)
 }
 END_TEST
 
+
+/* v1 has a duplicate version and a badly named file next to good ones. */
+START_TEST(test_status_and_plan_list_invalid_files)
+{
+	struct fixture f;
+	tu_result r;
+
+	fixture_init(&f, NULL);
+	tu_write(f.repo, "db/migrations/0003_again.up.sql",
+		 "CREATE TABLE esc_again (id int);\n");
+	tu_write(f.repo, "db/migrations/0004-oops.up.sql", "SELECT 1;\n");
+	free(tu_git_commit(f.repo, "Plain Author", "plain@example.com",
+			   1714572000, "two bad files"));
+	ck_assert_int_eq(tu_sh(f.repo, "git tag v2"), 0);
+
+	tu_cairn(&r, f.repo, f.db_arg, "status", NULL);
+	ck_assert_msg(r.status == 1, "status %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "invalid") &&
+		      tu_contains(r.out, "0003_again.up.sql") &&
+		      tu_contains(r.out, "duplicate-version") &&
+		      tu_contains(r.out, "0004-oops.up.sql") &&
+		      tu_contains(r.out, "bad-name") &&
+		      tu_contains(r.out, "3 invalid"), "%s", r.out);
+	/* the good migrations are still listed */
+	ck_assert_msg(tu_contains(r.out, "one") && tu_contains(r.out, "two"),
+		      "%s", r.out);
+	tu_result_dispose(&r);
+
+	tu_cairn(&r, f.repo, f.db_arg, "status", "--format", "json", NULL);
+	ck_assert_msg(r.status == 1, "status json %d: %s", r.status, r.err);
+	ck_assert_msg(tu_contains(r.out, "\"invalid\": [") &&
+		      tu_contains(r.out, "\"code\": \"duplicate-version\"") &&
+		      tu_contains(r.out, "\"code\": \"bad-name\"") &&
+		      tu_contains(r.out, "\"invalid\": 3"), "%s", r.out);
+	tu_result_dispose(&r);
+
+	tu_cairn(&r, f.repo, "plan", "v1..v2", NULL);
+	ck_assert_msg(r.status == 0, "plan %d: %s", r.status, r.err);
+	ck_assert_msg(tu_contains(r.out, "invalid") &&
+		      tu_contains(r.out, "0003_again.up.sql") &&
+		      tu_contains(r.out, "0004-oops.up.sql"), "%s", r.out);
+	tu_result_dispose(&r);
+
+	tu_cairn(&r, f.repo, "plan", "v1..v2", "--format", "markdown", NULL);
+	ck_assert_msg(r.status == 0, "plan md %d: %s", r.status, r.err);
+	ck_assert_msg(tu_contains(r.out, "invalid `db/migrations/0003_again.up.sql`") &&
+		      tu_contains(r.out, "0004-oops.up.sql"), "%s", r.out);
+	tu_result_dispose(&r);
+
+	tu_cairn(&r, f.repo, "plan", "v1..v2", "--format", "json", NULL);
+	ck_assert_msg(r.status == 0, "plan json %d: %s", r.status, r.err);
+	ck_assert_msg(tu_contains(r.out, "\"invalid\": [") &&
+		      tu_contains(r.out, "0003_again.up.sql") &&
+		      tu_contains(r.out, "0004-oops.up.sql"), "%s", r.out);
+	tu_result_dispose(&r);
+
+	/* a clean revision: nothing invalid, status 0 */
+	tu_cairn(&r, f.repo, f.db_arg, "--rev", "v1", "status", NULL);
+	ck_assert_msg(r.status == 0, "status v1 %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(!tu_contains(r.out, "invalid"), "%s", r.out);
+	tu_result_dispose(&r);
+	fixture_dispose(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("escape");
@@ -280,6 +350,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_server_error_text_escaped);
 	tcase_add_test(tc, test_exec_hook_output_escaped);
 	tcase_add_test(tc, test_junit_and_github_formats_stay_well_formed);
+	tcase_add_test(tc, test_status_and_plan_list_invalid_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
