@@ -19,6 +19,7 @@
 
 #include "cairn/config.h"
 #include "cairn/error.h"
+#include "cairn/hook.h"
 #include "cairn/migration.h"
 #include "cairn/repo.h"
 
@@ -163,6 +164,21 @@ int cli_print_json(struct json_t *value);
 
 /* Parses a --format value valid for the command; 0 or an exit code. */
 int cli_set_format(struct cli *cli, const char *value);
+
+/*
+ * Fires one event of pipeline p with a context built as a run builds it:
+ * environment, a new run id, the actor, the deploy revision (set's commit;
+ * --rev resolved when set is NULL; "worktree"), metadata, migration m
+ * (may be NULL), db (may be NULL: sql hooks then fail), `planned`, and
+ * hook output through cli_log_line.  obs (may be NULL) sees each hook's
+ * outcome.  Returns 0 when the hooks let the command go on, -1 when one
+ * vetoed (cairn_error_last() says which and why; not yet reported), or an
+ * exit code after reporting a set-up failure.  (cmd_hooks.c)
+ */
+int cli_fire_event(struct cli *cli, cairn_pipeline *p, cairn_event ev,
+		   const cairn_migration_set *set, const cairn_migration *m,
+		   cairn_db *db, size_t planned, cairn_hook_observer obs,
+		   void *obs_payload);
 
 /* Formats a time (seconds since the epoch, offset in minutes). */
 void cli_format_time(char *out, size_t outlen, int64_t t, int offset_min);
