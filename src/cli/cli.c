@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config_rev.h"
 #include "util.h"
 
 enum {
@@ -376,8 +377,102 @@ int cli_repo(struct cli *cli, cairn_repo **out)
 	return 0;
 }
 
+static int set_origin(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int set_origin(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	free(cli->config_origin);
+	va_start(ap, fmt);
+	n = vasprintf(&cli->config_origin, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		cli->config_origin = NULL;
+		cli_errorf(cli, "out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* <work tree>/cairn.yaml, or NULL for a bare repository. */
+static char *worktree_config_path(cairn_repo *repo)
+{
+	const char *wd = cairn_repo_workdir(repo);
+	char *path = NULL;
+
+	if (wd && asprintf(&path, "%scairn.yaml", wd) < 0)
+		path = NULL;
+	return path;
+}
+
+/* The working tree's cairn.yaml, or the defaults when there is none. */
+static int config_from_worktree(struct cli *cli, cairn_repo *repo)
+{
+	char *path = worktree_config_path(repo);
+	int rc = path ? cairn_config_load(&cli->cfg, path, NULL)
+		      : CAIRN_ENOTFOUND;
+
+	free(path);
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		if (cairn_config_default(&cli->cfg) < 0)
+			return cli_report_error(cli);
+		return set_origin(cli, "built-in defaults (no cairn.yaml in the working tree)");
+	}
+	if (rc < 0)
+		return cli_report_error(cli);
+	return set_origin(cli, "cairn.yaml in the working tree");
+}
+
+/*
+ * cairn.yaml at --rev.  A revision without one gets the defaults, unless
+ * the working tree has one: then the user most likely expects it to
+ * apply, and silently using defaults (other hooks, another migrations
+ * directory) would deploy something else than they think.
+ */
+static int config_from_rev(struct cli *cli, cairn_repo *repo)
+{
+	char commit[CAIRN_OID_HEXSZ], *path;
+	bool in_worktree;
+	int rc;
+
+	rc = cairn_config__load_rev(&cli->cfg, commit, repo, cli->rev, NULL);
+	if (rc == 0)
+		return set_origin(cli, "cairn.yaml at %s (%.12s)", cli->rev,
+				  commit);
+	if (rc != CAIRN_ENOTFOUND || cairn_error_last())
+		return cli_report_error(cli);
+	if (!commit[0]) /* HEAD is unborn: nothing is committed yet */
+		return config_from_worktree(cli, repo);
+	path = worktree_config_path(repo);
+	in_worktree = path && access(path, F_OK) == 0;
+	free(path);
+	if (in_worktree) {
+		cli_errorf(cli, "there is no cairn.yaml at revision '%s' (%.12s), but the working tree has one",
+			   cli->rev, commit);
+		cli_detailf(cli, "cairn reads the configuration from the revision whose migrations it reads, so that a deploy of a revision runs that revision's hooks.");
+		cli_hintf(cli, "commit cairn.yaml; or pass --worktree to use the working tree (migrations and configuration), or --config cairn.yaml to use that file with the migrations at '%s'",
+			  cli->rev);
+		return CLI_EXIT_USAGE;
+	}
+	if (cairn_config_default(&cli->cfg) < 0)
+		return cli_report_error(cli);
+	return set_origin(cli, "built-in defaults (no cairn.yaml at %s (%.12s))",
+			  cli->rev, commit);
+}
+
+/*
+ * The configuration: --config FILE; else the working tree's with
+ * --worktree (and for the commands that work on the working tree: init,
+ * new, githooks, dev-db); else cairn.yaml at --rev (DESIGN 12).  Where
+ * it came from is kept in cli->config_origin and said with -v.
+ */
 int cli_config(struct cli *cli, const cairn_config **out)
 {
+	cairn_repo *repo = NULL;
 	int rc;
 
 	if (cli->cfg) {
@@ -385,29 +480,22 @@ int cli_config(struct cli *cli, const cairn_config **out)
 		return 0;
 	}
 	if (cli->config_path) {
-		rc = cairn_config_load(&cli->cfg, cli->config_path, NULL);
-		if (rc < 0)
+		if (cairn_config_load(&cli->cfg, cli->config_path, NULL) < 0)
 			return cli_report_error(cli);
+		rc = set_origin(cli, "%s (--config)", cli->config_path);
 	} else {
-		cairn_repo *repo = NULL;
-		const char *wd;
-		char *path = NULL;
-
 		if ((rc = cli_repo(cli, &repo)) != 0)
 			return rc;
-		wd = cairn_repo_workdir(repo);
-		if (wd && asprintf(&path, "%scairn.yaml", wd) < 0)
-			path = NULL;
-		rc = path ? cairn_config_load(&cli->cfg, path, NULL)
-			  : CAIRN_ENOTFOUND;
-		free(path);
-		if (rc == CAIRN_ENOTFOUND) {
-			cairn_error_clear();
-			rc = cairn_config_default(&cli->cfg);
-		}
-		if (rc < 0)
-			return cli_report_error(cli);
+		rc = cli->worktree || cli->config_worktree ?
+			     config_from_worktree(cli, repo) :
+			     config_from_rev(cli, repo);
 	}
+	if (rc) {
+		cairn_config_free(cli->cfg);
+		cli->cfg = NULL;
+		return rc;
+	}
+	cli_verbosef(cli, "config: %s", cli->config_origin);
 	*out = cli->cfg;
 	return 0;
 }

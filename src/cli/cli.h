@@ -59,11 +59,26 @@ struct cli {
 	bool stderr_tty;
 	bool stdin_tty;
 
+	/* set from the command's table entry (CLI_CONFIG_WORKTREE) */
+	bool config_worktree;     /* the command works on the working tree */
+
 	/* opened lazily */
 	cairn_repo *repo;
 	cairn_config *cfg;
+	/*
+	 * Where cfg came from, for -v and the audit row: "cairn.yaml at v1
+	 * (1a2b3c4d5e6f)", "cairn.yaml in the working tree", "FILE
+	 * (--config)" or "built-in defaults (...)".
+	 */
+	char *config_origin;
 	const cairn_environment *env;
 	char *workdir;            /* repository work tree, or cwd */
+};
+
+/* cli_command.flags */
+enum {
+	/* reads cairn.yaml from the working tree, not from --rev */
+	CLI_CONFIG_WORKTREE = 1u << 0,
 };
 
 struct cli_command {
@@ -71,6 +86,7 @@ struct cli_command {
 	int (*fn)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 	const char *usage; /* synopsis and options, man-page style */
+	unsigned flags;    /* CLI_CONFIG_WORKTREE */
 };
 
 extern const struct cli_command cli_commands[];

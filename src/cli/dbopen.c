@@ -280,5 +280,6 @@ int cli_run_options(struct cli *cli, cairn_run_options *o,
 	o->workdir = cairn_repo_workdir(repo);
 	o->log_fn = cli_log_line;
 	o->payload = cli;
+	o->config_origin = cli->config_origin;
 	return 0;
 }

@@ -185,6 +185,119 @@ START_TEST(test_hooks_list_loads_plugins)
 }
 END_TEST
 
+
+#define WHICH_HOOK(tag)                                                      \
+	"hooks:\n"                                                          \
+	"  post_complete:\n"                                                \
+	"    - name: which-" tag "\n"                                       \
+	"      run: [sh, -c, \"echo " tag " >> .git/which.log\"]\n"
+
+/* v1 commits one hook; the working tree's cairn.yaml has another. */
+START_TEST(test_migrate_rev_runs_that_revisions_hooks)
+{
+	char *d = repo_with(WHICH_HOOK("v1")), *url, *db_arg, *log, *cfg;
+	char *sha, *want;
+	tu_result r;
+
+	ck_assert_int_eq(tu_sh(d, "git tag v1"), 0);
+	sha = tu_sh_out(d, "git rev-parse --short=12 v1");
+	tu_write(d, "cairn.yaml", WHICH_HOOK("worktree"));
+	url = tu_db_create("cfgrev");
+	ck_assert_ptr_nonnull(url);
+	if (asprintf(&db_arg, "--db=%s", url) < 0)
+		abort();
+
+	tu_cairn(&r, d, db_arg, "-v", "--rev", "v1", "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0, "migrate %d: %s%s", r.status, r.out, r.err);
+	if (asprintf(&want, "config: cairn.yaml at v1 (%s)", sha) < 0)
+		abort();
+	ck_assert_msg(tu_contains(r.err, want), "want '%s' in: %s", want, r.err);
+	tu_result_dispose(&r);
+	log = git_file(d, "which.log");
+	ck_assert_str_eq(log, "v1\n");
+	free(log);
+	/* the audit row says which configuration the run used */
+	cfg = tu_db_value(url, "SELECT detail->>'config' FROM cairn.audit "
+			       "WHERE outcome = 'applied' ORDER BY id DESC LIMIT 1");
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_msg(!strncmp(cfg, want + strlen("config: "), strlen(cfg)) &&
+		      strlen(cfg) == strlen(want + strlen("config: ")),
+		      "audit detail.config: %s", cfg);
+	free(cfg);
+
+	/* --worktree: the working tree's hook */
+	tu_cairn(&r, d, db_arg, "-v", "--worktree", "hooks", "run",
+		 "post_complete", NULL);
+	ck_assert_msg(r.status == 0, "hooks run %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "config: cairn.yaml in the working tree"),
+		      "%s", r.err);
+	tu_result_dispose(&r);
+	log = git_file(d, "which.log");
+	ck_assert_str_eq(log, "v1\nworktree\n");
+	free(log);
+
+	/* --config FILE: that file, with the migrations at --rev */
+	tu_cairn(&r, d, db_arg, "-v", "--rev", "v1", "--config", "cairn.yaml",
+		 "hooks", "run", "post_complete", NULL);
+	ck_assert_msg(r.status == 0, "hooks run %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "config: cairn.yaml (--config)"),
+		      "%s", r.err);
+	tu_result_dispose(&r);
+	log = git_file(d, "which.log");
+	ck_assert_str_eq(log, "v1\nworktree\nworktree\n");
+	free(log);
+
+	/* hooks list at v1 shows v1's hook */
+	tu_cairn(&r, d, "--rev", "v1", "hooks", "list", NULL);
+	ck_assert_msg(r.status == 0 && tu_contains(r.out, "which-v1") &&
+		      !tu_contains(r.out, "which-worktree"), "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	free(want);
+	free(sha);
+	free(db_arg);
+	free(url);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
+START_TEST(test_revision_without_config)
+{
+	char *d = repo_with(NULL);
+	tu_result r;
+
+	/* no cairn.yaml anywhere: the defaults, as before */
+	tu_cairn(&r, d, "-v", "validate", "--no-db", NULL);
+	ck_assert_msg(r.status == 0, "validate %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "config: built-in defaults"), "%s", r.err);
+	tu_result_dispose(&r);
+
+	/* only the working tree has one: an error that says so, with a hint */
+	tu_write(d, "cairn.yaml", WHICH_HOOK("worktree"));
+	tu_cairn(&r, d, "validate", "--no-db", NULL);
+	ck_assert_msg(r.status == 2, "validate %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "no cairn.yaml at revision 'HEAD'") &&
+		      tu_contains(r.err, "--worktree") &&
+		      tu_contains(r.err, "--config"), "%s", r.err);
+	tu_result_dispose(&r);
+	tu_cairn(&r, d, "--worktree", "validate", "--no-db", NULL);
+	ck_assert_msg(r.status == 0, "validate --worktree %d: %s", r.status, r.err);
+	tu_result_dispose(&r);
+
+	/* a committed cairn.yaml that is a symlink is refused, not followed */
+	tu_sh(d, "rm cairn.yaml && ln -s /etc/hostname cairn.yaml");
+	free(tu_git_commit(d, "Ann Author", "ann@example.com", 1714568400,
+			   "link"));
+	tu_cairn(&r, d, "validate", "--no-db", NULL);
+	ck_assert_msg(r.status == 2, "validate %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "HEAD:cairn.yaml' is not a regular file"),
+		      "%s", r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config_rev");
@@ -194,6 +307,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_validate_fires_pre_and_post_validate);
 	tcase_add_test(tc, test_validate_hook_veto_fails_validate);
 	tcase_add_test(tc, test_hooks_list_loads_plugins);
+	tcase_add_test(tc, test_migrate_rev_runs_that_revisions_hooks);
+	tcase_add_test(tc, test_revision_without_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
