@@ -77,7 +77,12 @@ struct cli {
 
 /* cli_command.flags */
 enum {
-	/* reads cairn.yaml from the working tree, not from --rev */
+	/*
+	 * reads cairn.yaml from the working tree, not from --rev: commands
+	 * that work on the working tree (init, new, dev-db) and the git hook
+	 * commands, which run inside a developer's clone, as git's own hooks
+	 * do
+	 */
 	CLI_CONFIG_WORKTREE = 1u << 0,
 };
 

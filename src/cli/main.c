@@ -111,7 +111,8 @@ const struct cli_command cli_commands[] = {
 	  "cairn githook pre-push REMOTE URL\n"
 	  "cairn githook post-merge SQUASH\n"
 	  "cairn githook post-checkout OLD NEW BRANCH\n"
-	  "cairn githook post-rewrite amend|rebase\n", 0 },
+	  "cairn githook post-rewrite amend|rebase\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "dev-db", cmd_dev_db, "manage the built-in development database",
 	  "cairn dev-db start | stop | status | url\n"
 	  "\n"
