@@ -439,6 +439,7 @@ static int config_from_rev(struct cli *cli, cairn_repo *repo)
 	bool in_worktree;
 	int rc;
 
+	cairn_error_clear(); /* "not found" below is told apart by no error */
 	rc = cairn_config__load_rev(&cli->cfg, commit, repo, cli->rev, NULL);
 	if (rc == 0)
 		return set_origin(cli, "cairn.yaml at %s (%.12s)", cli->rev,
@@ -466,8 +467,8 @@ static int config_from_rev(struct cli *cli, cairn_repo *repo)
 
 /*
  * The configuration: --config FILE; else the working tree's with
- * --worktree (and for the commands that work on the working tree: init,
- * new, githooks, dev-db); else cairn.yaml at --rev (DESIGN 12).  Where
+ * --worktree (and for the commands flagged CLI_CONFIG_WORKTREE: init,
+ * new, githooks, githook, dev-db); else cairn.yaml at --rev (DESIGN 12).  Where
  * it came from is kept in cli->config_origin and said with -v.
  */
 int cli_config(struct cli *cli, const cairn_config **out)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "util.h"
 
 #define EVIL_NAME "Mal\x1b[2J\x07lory"
 #define EVIL_EMAIL "mal\x1b]52;c;aGk=\x07@example.com"
@@ -340,12 +341,48 @@ START_TEST(test_status_and_plan_list_invalid_files)
 }
 END_TEST
 
+/* The one escaper everything above goes through, at its boundaries. */
+START_TEST(test_escape_text_boundaries)
+{
+	static const struct {
+		const char *in;
+		unsigned flags;
+		const char *out;
+	} cases[] = {
+		{ "plain caf\xc3\xa9 \xf0\x9f\x98\x80", 0, "plain caf\xc3\xa9 \xf0\x9f\x98\x80" },
+		{ "a\x1b[2Jb\x07", 0, "a\\x1b[2Jb\\x07" },
+		{ "del\x7f", 0, "del\\x7f" },
+		/* C1 CSI (U+009B) as UTF-8 */
+		{ "c1\xc2\x9b" "31m", 0, "c1\\xc2\\x9b" "31m" },
+		{ "bad\xff\xc3(", 0, "bad\\xff\\xc3(" },
+		/* overlong ESC, surrogate, cut short */
+		{ "\xc0\x9b\xed\xa0\x80\xe2\x82", 0,
+		  "\\xc0\\x9b\\xed\\xa0\\x80\\xe2\\x82" },
+		{ "two\nlines\tand\r", 0, "two\\x0alines\\x09and\\x0d" },
+		{ "two\nlines\tand\r", CAIRN_ESCAPE_MULTILINE,
+		  "two\nlines\tand\\x0d" },
+		{ "", 0, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *e = cairn__escape_text(cases[i].in, strlen(cases[i].in),
+					     cases[i].flags);
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_msg(!strcmp(e, cases[i].out), "case %zu: '%s' != '%s'",
+			      i, e, cases[i].out);
+		free(e);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("escape");
 	TCase *tc = tcase_create("escape");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_escape_text_boundaries);
 	tcase_add_test(tc, test_author_and_commit_text_escaped_everywhere);
 	tcase_add_test(tc, test_server_error_text_escaped);
 	tcase_add_test(tc, test_exec_hook_output_escaped);
