@@ -34,6 +34,7 @@ enum { OPT_BASE = 1, OPT_SHADOW, OPT_NO_DB };
 /* The pipeline and the connection its hooks see (opened only if needed). */
 struct validate_hooks {
 	cairn_pipeline *p;
+	cairn_hook_spec *specs; /* the view's hooks; live as long as p */
 	cairn_db *db;
 	bool db_tried;
 };
@@ -41,7 +42,41 @@ struct validate_hooks {
 static void validate_hooks_dispose(struct validate_hooks *h)
 {
 	cairn_pipeline_free(h->p);
+	free(h->specs);
 	cairn_db_free(h->db);
+}
+
+/*
+ * The pipeline of the hooks validate fires: those configured at
+ * pre_validate and post_validate, and plugins (which may register at any
+ * event).  Deploy-time hooks are left out, so a CI gate does not need the
+ * secrets of a post_complete webhook to validate.  The configuration is
+ * viewed, not copied: the specs stay owned by cli->cfg.
+ */
+static int build_validate_pipeline(struct cli *cli, struct validate_hooks *h)
+{
+	const cairn_config *cfg;
+	cairn_config view;
+	cairn_hook_spec *specs;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	specs = h->specs = calloc(cfg->hooks_count + 1, sizeof(*specs));
+	if (!specs) {
+		cli_errorf(cli, "out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < cfg->hooks_count; i++)
+		if (cfg->hooks[i].event == CAIRN_EVENT_PRE_VALIDATE ||
+		    cfg->hooks[i].event == CAIRN_EVENT_POST_VALIDATE ||
+		    cfg->hooks[i].kind == CAIRN_HOOK_PLUGIN)
+			specs[n++] = cfg->hooks[i];
+	view = *cfg;
+	view.hooks = specs;
+	view.hooks_count = n;
+	return cli_build_pipeline_from(cli, &view, &h->p);
 }
 
 /*
@@ -112,7 +147,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 	cairn_migration_set *set = NULL, *base = NULL;
 	const cairn_environment *env;
 	cairn_repo *repo = NULL;
-	struct validate_hooks hooks = { NULL, NULL, false };
+	struct validate_hooks hooks = { NULL, NULL, NULL, false };
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", validate_option,
@@ -127,7 +162,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 			"validate writes text, json, junit, github or gitlab");
 	if ((rc = cli_repo(cli, &repo)) || (rc = cli_env(cli, &env)))
 		return rc;
-	if ((rc = cli_build_pipeline(cli, &hooks.p)) ||
+	if ((rc = build_validate_pipeline(cli, &hooks)) ||
 	    (rc = fire(cli, &hooks, !o.no_db, CAIRN_EVENT_PRE_VALIDATE, NULL)))
 		goto out;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))

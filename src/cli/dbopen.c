@@ -172,14 +172,25 @@ int cli_open_db_optional(struct cli *cli, cairn_db **out, char **why)
 
 int cli_build_pipeline(struct cli *cli, cairn_pipeline **out)
 {
-	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;
 	const cairn_config *cfg;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	return cli_build_pipeline_from(cli, cfg, out);
+}
+
+int cli_build_pipeline_from(struct cli *cli, const cairn_config *cfg,
+			    cairn_pipeline **out)
+{
+	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;
 	cairn_repo *repo;
 	cairn_pipeline *p;
 	int rc;
 
 	*out = NULL;
-	if ((rc = cli_config(cli, &cfg)) || (rc = cli_repo(cli, &repo)))
+	if ((rc = cli_repo(cli, &repo)))
 		return rc;
 	if (cairn_pipeline_new(&p) < 0)
 		return cli_report_error(cli);

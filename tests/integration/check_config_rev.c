@@ -63,7 +63,11 @@ static char *git_file(const char *d, const char *name)
 
 START_TEST(test_validate_fires_pre_and_post_validate)
 {
-	char *d = repo_with(VALIDATE_HOOKS("0", "0"));
+	/* a deploy-time webhook whose secret a CI gate does not have */
+	char *d = repo_with(VALIDATE_HOOKS("0", "0")
+			    "  post_complete:\n"
+			    "    - webhook: http://127.0.0.1:9/never\n"
+			    "      secret_env: CAIRN_TEST_SECRET_NOT_SET\n");
 	char *log;
 	tu_result r;
 
