@@ -50,8 +50,8 @@ static void validate_hooks_dispose(struct validate_hooks *h)
  * The pipeline of the hooks validate fires: those configured at
  * pre_validate and post_validate, and plugins (which may register at any
  * event).  Deploy-time hooks are left out, so a CI gate does not need the
- * secrets of a post_complete webhook to validate.  The configuration is
- * viewed, not copied: the specs stay owned by cli->cfg.
+ * secrets of a post_complete webhook to validate.  The view copies the
+ * spec records only; their strings and lists stay owned by cli->cfg.
  */
 static int build_validate_pipeline(struct cli *cli, struct validate_hooks *h)
 {
@@ -79,6 +79,19 @@ static int build_validate_pipeline(struct cli *cli, struct validate_hooks *h)
 	return cli_build_pipeline_from(cli, &view, &h->p);
 }
 
+/* A hook with on_failure warn says why it failed (abort is the veto). */
+static void on_outcome(const cairn_hook_outcome *oc, void *payload)
+{
+	struct cli *cli = payload;
+
+	if (oc->skipped || oc->rc == 0 ||
+	    oc->hook->on_failure != CAIRN_ON_FAILURE_WARN)
+		return;
+	cli_warnf(cli, "hook '%s' at %s failed: %s", oc->hook->name,
+		  cairn_event_name(oc->ctx->event),
+		  oc->error && oc->error->message ? oc->error->message : "failed");
+}
+
 /*
  * Fires ev (pre_validate or post_validate).  0 when validate may go on;
  * a veto is reported and is exit 1; set-up failures their exit code.
@@ -103,8 +116,8 @@ static int fire(struct cli *cli, struct validate_hooks *h, bool use_db,
 		free(why);
 	}
 	rc = cli_fire_event(cli, h->p, ev, set, NULL, h->db,
-			    set ? cairn_migration_set_count(set) : 0, NULL,
-			    NULL);
+			    set ? cairn_migration_set_count(set) : 0,
+			    on_outcome, cli);
 	if (rc < 0) {
 		cli_report_error(cli);
 		return CLI_EXIT_FAIL;
