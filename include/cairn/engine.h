@@ -132,6 +132,9 @@ typedef struct cairn_run_options {
 	void (*lock_wait)(const char *holder, void *payload);
 	void (*log_fn)(const char *source, const char *text, void *payload);
 	void *payload;                /* for the three callbacks */
+	/* where the configuration came from ("cairn.yaml at v1 (1a2b3c)"),
+	 * recorded in audit rows as detail.config; may be NULL */
+	const char *config_origin;
 } cairn_run_options;
 
 #define CAIRN_RUN_OPTIONS_VERSION 1

@@ -101,15 +101,18 @@ static int audit_log(struct cli *cli, cairn_db *db, struct audit_opts *o,
 			for (char *p = at; *p; p++)
 				if (*p == 'T')
 					*p = ' ';
-			printf("%5lld %s %s%-12s%s %-13s %-6s %-24s by %s", (long long)a->id, at,
-			       cli_color(cli, stdout, color), a->outcome ? a->outcome : "",
-			       cli_reset(cli, stdout), a->event ? a->event : "",
-			       a->version ? a->version : "-", a->name ? a->name : "",
-			       a->actor ? a->actor : "?");
+			cli_quoted q = CLI_QUOTED_INIT;
+
+			printf("%5lld %s %s%-12s%s %-13s %-6s %-24s by %s", (long long)a->id,
+			       cli_q(&q, at), cli_color(cli, stdout, color),
+			       cli_q(&q, a->outcome), cli_reset(cli, stdout),
+			       cli_q(&q, a->event), a->version ? cli_q(&q, a->version) : "-",
+			       cli_q(&q, a->name), a->actor ? cli_q(&q, a->actor) : "?");
 			if (a->commit_sha)
-				printf(" (commit %.10s by %s)", a->commit_sha,
-				       a->author ? a->author : "?");
+				printf(" (commit %.10s by %s)", cli_q(&q, a->commit_sha),
+				       a->author ? cli_q(&q, a->author) : "?");
 			putchar('\n');
+			cli_quoted_release(&q);
 		}
 	}
 	cairn_audit_entries_free(e, n);
@@ -145,7 +148,7 @@ static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
 	} else {
 		cli_errorf(cli, "the audit chain is broken at row %lld",
 			   (long long)r.first_bad_id);
-		fprintf(stderr, "DETAIL: %s\n", r.reason ? r.reason : "");
+		cli_detailf(cli, "%s", r.reason ? r.reason : "");
 		cli_hintf(cli, "rows were edited, deleted or reordered after they were written; compare with an exported copy (cairn audit export)");
 	}
 	rc = r.ok ? 0 : CLI_EXIT_FAIL;

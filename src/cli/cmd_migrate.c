@@ -179,7 +179,7 @@ static int guards(struct cli *cli, const cairn_environment *env,
 			cli_errorf(cli, "the working tree has uncommitted changes; environment '%s' requires a clean tree",
 				   env->name);
 			if (detail)
-				fprintf(stderr, "DETAIL: %s\n", detail);
+				cli_detailf(cli, "%s", detail);
 			cli_hintf(cli, "commit or stash the changes first");
 			free(detail);
 			return CLI_EXIT_FAIL;
