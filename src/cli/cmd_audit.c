@@ -1,9 +1,14 @@
 /*
- * cmd_audit.c - `cairn audit [log|verify|export]`.
+ * cmd_audit.c - `cairn audit [log|verify|export|anchor]`.
  *
  * log prints rows oldest first (newest last, like a log); verify checks
- * the hash chain and names the first bad row; export writes JSON lines
- * with every column, for shipping to a log store.
+ * the hash chain and names the first bad row, then (doc/audit.md) the
+ * MACs of a keyed chain when audit.secret_env is configured, the table
+ * against the environment's latest anchor, and that every applied
+ * tracking row has its audit row; export writes JSON lines with every
+ * column, for shipping to a log store; anchor records the chain's head
+ * outside the database (refs/cairn/audit/<environment>, and
+ * audit.anchor_file).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
+#include "audit_run.h"
 #include "report.h"
 
 struct audit_opts {
@@ -116,36 +122,150 @@ static int audit_log(struct cli *cli, cairn_db *db, struct audit_opts *o,
 	return 0;
 }
 
+/* The environment's latest anchor; *found false when there is none. */
+static int latest_anchor(struct cli *cli, cairn_audit_anchor *a, bool *found)
+{
+	const cairn_environment *env;
+	cairn_repo *repo;
+	int rc;
+
+	*found = false;
+	memset(a, 0, sizeof(*a));
+	if ((rc = cli_env(cli, &env)) || (rc = cli_repo(cli, &repo)))
+		return rc;
+	if (cairn_audit_anchor_latest(a, found, repo, env->name) < 0)
+		return cli_report_error(cli);
+	return 0;
+}
+
+static json_t *verify_json(const cairn_audit_verify_result *r,
+			   const cairn_audit_anchor *a, bool keyed)
+{
+	json_t *untracked = json_array();
+	json_t *anchor = json_null();
+
+	for (size_t i = 0; i < r->untracked_count; i++)
+		json_array_append_new(untracked, cli_json_str(r->untracked[i]));
+	if (r->anchored)
+		anchor = json_pack("{s:o, s:s?, s:I, s:I, s:o}", "commit",
+				   cli_json_str(a->commit), "at", a->at,
+				   "rows", (json_int_t)a->rows, "last_id",
+				   (json_int_t)a->last_id, "problem",
+				   cli_json_str_or_null(r->anchor_reason));
+	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:b, s:I, s:o, s:o}",
+			 "ok", r->ok, "rows", (json_int_t)r->rows,
+			 "first_bad_id", r->reason ? json_integer(r->first_bad_id) : json_null(),
+			 "reason", cli_json_str_or_null(r->reason),
+			 "last_hash", cli_json_str_or_null(r->last_hash),
+			 "keyed", keyed, "macs_checked", (json_int_t)r->macs,
+			 "anchor", anchor, "untracked", untracked);
+}
+
+static void verify_text(struct cli *cli, const cairn_audit_verify_result *r,
+			const cairn_audit_anchor *a, bool keyed)
+{
+	if (r->reason) {
+		cli_errorf(cli, "the audit chain is broken at row %lld",
+			   (long long)r->first_bad_id);
+		fprintf(stderr, "DETAIL: %s\n", r->reason);
+		cli_hintf(cli, "rows were edited, deleted or reordered after they were written; compare with an exported copy (cairn audit export)");
+	}
+	if (r->anchor_reason) {
+		cli_errorf(cli, "the audit trail does not match its anchor (commit %.12s)",
+			   a->commit);
+		fprintf(stderr, "DETAIL: %s\n", r->anchor_reason);
+		cli_hintf(cli, "compare with 'git show %s:anchor.json' and an exported copy", a->commit);
+	}
+	if (r->untracked_count) {
+		cli_errorf(cli, "%zu applied migration%s ha%s no audit row",
+			   r->untracked_count, r->untracked_count == 1 ? "" : "s",
+			   r->untracked_count == 1 ? "s" : "ve");
+		fprintf(stderr, "DETAIL:");
+		for (size_t i = 0; i < r->untracked_count; i++) {
+			char *q = cli_quote_path(r->untracked[i]);
+
+			fprintf(stderr, " %s", q ? q : "?");
+			free(q);
+		}
+		fputc('\n', stderr);
+		cli_hintf(cli, "their tracking rows were written outside cairn, or their audit rows were deleted");
+	}
+	if (!r->ok || cli->verbosity < 0)
+		return;
+	printf("audit chain ok: %zu row%s, last hash %s\n", r->rows,
+	       r->rows == 1 ? "" : "s", r->last_hash ? r->last_hash : "");
+	if (keyed)
+		printf("keyed chain ok: %zu MAC%s checked\n", r->macs,
+		       r->macs == 1 ? "" : "s");
+	if (r->anchored)
+		printf("anchor ok: commit %.12s (%s): %llu rows, row %lld\n",
+		       a->commit, a->at ? a->at : "?",
+		       (unsigned long long)a->rows, (long long)a->last_id);
+	else
+		printf("no anchor yet: run 'cairn audit anchor' to detect deleted newest rows\n");
+	printf("tracking table ok: every applied migration has its audit row\n");
+}
+
 static int audit_verify(struct cli *cli, cairn_db *db)
 {
+	cairn_audit_verify_options o = CAIRN_AUDIT_VERIFY_OPTIONS_INIT;
 	cairn_audit_verify_result r;
+	cairn_audit_anchor a;
+	bool found;
+	const char *key;
+	size_t len;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (cairn_audit_verify(&r, db) < 0) {
-		cairn_audit_verify_result_dispose(&r);
-		return cli_report_error(cli);
+	if ((rc = cli_audit_key(cli, &key, &len)) ||
+	    (rc = latest_anchor(cli, &a, &found)))
+		return rc;
+	o.key = key;
+	o.key_len = len;
+	o.anchor = found ? &a : NULL;
+	o.check_tracking = true;
+	if (cairn_audit_verify_with(&r, db, &o) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
 	}
 	if (cli->format == CLI_FORMAT_JSON) {
-		json_t *j = json_pack("{s:b, s:I, s:o, s:o, s:o}", "ok", r.ok,
-				      "rows", (json_int_t)r.rows,
-				      "first_bad_id", r.ok ? json_null() : json_integer(r.first_bad_id),
-				      "reason", cli_json_str_or_null(r.reason),
-				      "last_hash", cli_json_str_or_null(r.last_hash));
+		json_t *j = verify_json(&r, &a, key != NULL);
+
 		cli_print_json(j);
 		json_decref(j);
-	} else if (r.ok) {
-		if (cli->verbosity >= 0)
-			printf("audit chain ok: %zu row%s, last hash %s\n", r.rows,
-			       r.rows == 1 ? "" : "s", r.last_hash ? r.last_hash : "");
 	} else {
-		cli_errorf(cli, "the audit chain is broken at row %lld",
-			   (long long)r.first_bad_id);
-		fprintf(stderr, "DETAIL: %s\n", r.reason ? r.reason : "");
-		cli_hintf(cli, "rows were edited, deleted or reordered after they were written; compare with an exported copy (cairn audit export)");
+		verify_text(cli, &r, &a, key != NULL);
 	}
 	rc = r.ok ? 0 : CLI_EXIT_FAIL;
+out:
 	cairn_audit_verify_result_dispose(&r);
+	cairn_audit_anchor_dispose(&a);
+	return rc;
+}
+
+static int audit_anchor(struct cli *cli, cairn_db *db)
+{
+	cairn_audit_anchor a;
+	int rc = cli_audit_anchor(cli, db, &a);
+
+	if (rc == 0 && cli->format == CLI_FORMAT_JSON) {
+		char *s = cairn_audit_anchor_json(&a);
+		json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+
+		if (j)
+			json_object_set_new(j, "commit", cli_json_str(a.commit));
+		cli_print_json(j ? j : json_null());
+		json_decref(j);
+		free(s);
+	} else if (rc == 0 && cli->verbosity >= 0) {
+		printf("anchored %s: %llu row%s, row %lld, hash %s\n",
+		       a.environment, (unsigned long long)a.rows,
+		       a.rows == 1 ? "" : "s", (long long)a.last_id,
+		       a.last_hash ? a.last_hash : "");
+		printf("commit %s on refs/cairn/audit/%s\n", a.commit,
+		       a.environment);
+	}
+	cairn_audit_anchor_dispose(&a);
 	return rc;
 }
 
@@ -170,7 +290,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		sub = argv[first++];
 	if (first < argc)
 		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[first]);
-	if (strcmp(sub, "log") && strcmp(sub, "verify") && strcmp(sub, "export"))
+	if (strcmp(sub, "log") && strcmp(sub, "verify") && strcmp(sub, "export") &&
+	    strcmp(sub, "anchor"))
 		return cli_usage_error(cli, cmd, "unknown audit subcommand '%s'", sub);
 	if ((rc = cli_open_db(cli, &db)))
 		return rc;
@@ -179,6 +300,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 		rc = cli_report_error(cli);
 	else if (!strcmp(sub, "verify"))
 		rc = audit_verify(cli, db);
+	else if (!strcmp(sub, "anchor"))
+		rc = audit_anchor(cli, db);
 	else
 		rc = audit_log(cli, db, &o, !strcmp(sub, "export"));
 	cairn_db_free(db);
