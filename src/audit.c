@@ -498,6 +498,33 @@ static int check_anchor(struct verify *v)
 	return r->anchor_reason ? 0 : cairn_error__oom();
 }
 
+/* Whether <schema>.<name> exists. */
+static int table_exists(bool *out, cairn_db *db, const char *name)
+{
+	cairn_buf sql = CAIRN_BUF_INIT, rel = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	int rc = CAIRN_ERROR;
+
+	*out = false;
+	if (cairn_buf_printf(&rel, "%s.%s", cairn_db__schema_ident(db), name) < 0 ||
+	    cairn_buf_puts(&sql, "SELECT to_regclass(") < 0 ||
+	    cairn_db__literal(&sql, rel.ptr) < 0 ||
+	    cairn_buf_puts(&sql, ") IS NOT NULL") < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot read cairn's tables");
+		goto out;
+	}
+	*out = !strcmp(PQgetvalue(res, 0, 0), "t");
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	cairn_buf_dispose(&rel);
+	return rc;
+}
+
 /*
  * Applied tracking rows with no audit row saying so: for each, an audit
  * row of the same version with outcome applied or repaired must exist
@@ -510,6 +537,13 @@ static int check_tracking(cairn_audit_verify_result *r, cairn_db *db)
 	PGresult *res = NULL;
 	int rc = CAIRN_ERROR;
 
+	bool exists;
+
+	/* no tracking table yet (a read-only verify may not create it) */
+	if (table_exists(&exists, db, "migrations") < 0)
+		return CAIRN_ERROR;
+	if (!exists)
+		return 0;
 	if (cairn_buf_printf(
 		&sql,
 		"SELECT m.version::text || '_' || m.name FROM %s.migrations AS m "
@@ -602,7 +636,7 @@ void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
 }
 
 int cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
-		     const void *key, size_t key_len)
+		     int64_t after_id, const void *key, size_t key_len)
 {
 	const char *s = cairn_db__schema_ident(db);
 	cairn_buf sel = CAIRN_BUF_INIT, upd = CAIRN_BUF_INIT;
@@ -612,26 +646,31 @@ int cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
 
 	if (sealed)
 		*sealed = 0;
+	char after[24];
+	const char *params[2] = {run_id, after};
+
+	snprintf(after, sizeof(after), "%lld", (long long)after_id);
 	if (cairn_buf_printf(&sel,
-			     "SELECT id, hash FROM %s.audit WHERE run_id = $1 "
-			     "AND mac IS NULL ORDER BY id", s) < 0 ||
+			     "SELECT id, hash FROM %s.audit WHERE ($1::text IS NULL "
+			     "OR run_id = $1) AND id > $2::bigint AND mac IS NULL "
+			     "ORDER BY id", s) < 0 ||
 	    cairn_buf_printf(&upd,
 			     "UPDATE %s.audit SET mac = $2 WHERE id = $1::bigint "
 			     "AND mac IS NULL", s) < 0)
 		goto out;
-	res = PQexecParams(conn, sel.ptr, 1, NULL, &run_id, NULL, NULL, 0);
+	res = PQexecParams(conn, sel.ptr, 2, NULL, params, NULL, NULL, 0);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot seal the audit rows of the run");
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		char mac[65];
-		const char *params[2] = {PQgetvalue(res, i, 0), mac};
+		const char *set[2] = {PQgetvalue(res, i, 0), mac};
 		PGresult *u;
 
 		if (cairn_audit__mac(mac, key, key_len, PQgetvalue(res, i, 1)) < 0)
 			goto out;
-		u = PQexecParams(conn, upd.ptr, 2, NULL, params, NULL, NULL, 0);
+		u = PQexecParams(conn, upd.ptr, 2, NULL, set, NULL, NULL, 0);
 		if (!u || PQresultStatus(u) != PGRES_COMMAND_OK) {
 			cairn_db__error(db, u, "cannot seal the audit rows of the run");
 			PQclear(u);

@@ -519,6 +519,9 @@ int run__finish(run *r, const cairn_migration *m, int rc)
 	return 0;
 }
 
+/* How long a refusal's row waits for the chain lock. */
+#define REFUSAL_LOCK_TIMEOUT "10s"
+
 int cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
 			const char *direction, const char *check,
 			const char *reason, const cairn_findings *findings)
@@ -550,14 +553,27 @@ int cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
 	}
 	/*
 	 * No deploy lock is held here: the chain trigger takes the chain's
-	 * own lock inside this one-statement transaction, which is all an
-	 * append needs.
+	 * own lock inside the insert's transaction, which is all an append
+	 * needs.  A deploy holding that lock for long (a single-transaction
+	 * run) makes the wait give up rather than hang.
 	 */
 	if ((rc = cairn_schema_ensure(o->db)) < 0 ||
+	    (rc = cairn_buf_puts(&sql, "BEGIN;\nSET LOCAL lock_timeout = '"
+				 REFUSAL_LOCK_TIMEOUT "';\n")) < 0 ||
 	    (rc = run__audit_sql(&r, &sql, "pre_validate", NULL, NULL, NULL,
 				 "refused", extra, NULL)) < 0 ||
-	    (rc = cairn_db_exec(o->db, sql.ptr)) < 0)
+	    (rc = cairn_buf_puts(&sql, ";\nCOMMIT")) < 0)
 		goto out;
+	if ((rc = cairn_db_exec(o->db, sql.ptr)) < 0) {
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		if (cairn_db_is_ok(o->db) &&
+		    PQtransactionStatus(cairn_db__conn(o->db)) != PQTRANS_IDLE)
+			PQclear(PQexec(cairn_db__conn(o->db), "ROLLBACK"));
+		cairn_error__restore(&saved);
+		goto out;
+	}
 	if (run_id)
 		memcpy(run_id, res.run_id, sizeof(res.run_id));
 out:

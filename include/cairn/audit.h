@@ -149,14 +149,17 @@ CAIRN_EXTERN(char *) cairn_audit_anchor_json(const cairn_audit_anchor *a);
 CAIRN_EXTERN(void) cairn_audit_anchor_dispose(cairn_audit_anchor *a);
 
 /*
- * Writes the MAC of every row of run_id that has none yet:
+ * Writes the MAC of every row that has none yet, of run_id (when not
+ * NULL) and with an id above after_id:
  * hex(HMAC-SHA256(key, "cairn-audit-mac:v1:" || hash)).  The append-only
  * trigger lets a row's mac go from NULL to a value once and nothing else
- * change.  *sealed (may be NULL) gets the number of rows sealed.
+ * change.  *sealed (may be NULL) gets the number of rows sealed.  Seal
+ * only rows this process just wrote: sealing older unsealed rows would
+ * vouch for whatever someone left there.
  */
 CAIRN_EXTERN(int)
 cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
-		 const void *key, size_t key_len);
+		 int64_t after_id, const void *key, size_t key_len);
 
 /*
  * Records that a migrate run was refused before it started (a guard of

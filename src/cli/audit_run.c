@@ -12,7 +12,9 @@
 
 #include "audit_run.h"
 #include "cairn/engine.h"
+#include "cairn/schema.h"
 #include "cli.h"
+#include "error.h"
 
 int cli_audit_key(struct cli *cli, const char **key, size_t *len)
 {
@@ -64,36 +66,66 @@ int cli_audit_anchor(struct cli *cli, cairn_db *db, cairn_audit_anchor *out)
 	return 0;
 }
 
-void cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id)
+int cli_audit_before_run(struct cli *cli, cairn_db *db, int64_t *head_id)
 {
-	const cairn_config *cfg;
+	cairn_audit_anchor head;
+	const char *key;
+	size_t len;
+	int rc;
+
+	*head_id = 0;
+	if ((rc = cli_audit_key(cli, &key, &len)) || !key)
+		return rc;
+	if (cairn_schema_ensure(db) < 0 || cairn_audit_head(&head, db) < 0) {
+		cairn_audit_anchor_dispose(&head);
+		return cli_report_error(cli);
+	}
+	*head_id = head.last_id;
+	cairn_audit_anchor_dispose(&head);
+	return 0;
+}
+
+/* Seals the run's rows with the key; a warning when it cannot. */
+static void seal(struct cli *cli, cairn_db *db, const char *run_id,
+		 int64_t after_id, const char *var)
+{
 	const char *key;
 	size_t len, sealed = 0;
+
+	if (cli_audit_key(cli, &key, &len) || !key)
+		return;
+	if (cairn_audit_seal(&sealed, db, run_id, after_id, key, len) < 0) {
+		const cairn_error *e = cairn_error_last();
+
+		cli_warnf(cli, "the run's audit rows were not sealed: %s",
+			  e ? e->message : "unknown error");
+		return;
+	}
+	cli_verbosef(cli, "sealed %zu audit row%s with the key in %s", sealed,
+		     sealed == 1 ? "" : "s", var);
+}
+
+void cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id,
+			 int64_t after_id)
+{
+	const cairn_config *cfg;
 	cairn_audit_anchor a;
+	cairn_error_saved saved;
 
 	if (!db || !cairn_db_is_ok(db) || cli_config(cli, &cfg))
 		return;
-	if (run_id && run_id[0] && cfg->audit_secret_env &&
-	    cli_audit_key(cli, &key, &len) == 0 && key) {
-		if (cairn_audit_seal(&sealed, db, run_id, key, len) < 0) {
-			const cairn_error *e = cairn_error_last();
-
-			cli_warnf(cli, "the run's audit rows were not sealed: %s",
-				  e ? e->message : "unknown error");
-			cairn_error_clear();
-		} else {
-			cli_verbosef(cli, "sealed %zu audit row%s with the key in %s",
-				     sealed, sealed == 1 ? "" : "s",
-				     cfg->audit_secret_env);
-		}
+	/* the run's own error is what the command reports */
+	cairn_error__save(&saved);
+	if ((!run_id || run_id[0]) && cfg->audit_secret_env)
+		seal(cli, db, run_id, after_id, cfg->audit_secret_env);
+	if (cfg->audit_anchor) {
+		if (cli_audit_anchor(cli, db, &a) == 0)
+			cli_verbosef(cli, "anchored the audit trail: %llu rows, row %lld, commit %.12s",
+				     (unsigned long long)a.rows,
+				     (long long)a.last_id, a.commit);
+		else
+			cli_warnf(cli, "the audit trail was not anchored");
+		cairn_audit_anchor_dispose(&a);
 	}
-	if (!cfg->audit_anchor)
-		return;
-	if (cli_audit_anchor(cli, db, &a) == 0)
-		cli_verbosef(cli, "anchored the audit trail: %llu rows, row %lld, commit %.12s",
-			     (unsigned long long)a.rows, (long long)a.last_id,
-			     a.commit);
-	else
-		cli_warnf(cli, "the audit trail was not anchored");
-	cairn_audit_anchor_dispose(&a);
+	cairn_error__restore(&saved);
 }

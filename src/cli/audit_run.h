@@ -27,10 +27,20 @@ int cli_audit_key(struct cli *cli, const char **key, size_t *len);
 int cli_audit_anchor(struct cli *cli, cairn_db *db, cairn_audit_anchor *out);
 
 /*
- * After a run that wrote audit rows under run_id: seals them when the
- * chain is keyed, then anchors when audit.anchor is on.  Problems are
- * warnings: the run's own outcome is already decided.
+ * Before a run whose run id the command does not learn (repair): checks
+ * the key is there when the chain is keyed (else returns an exit code
+ * after reporting) and reads the id of the newest row into *head_id (0
+ * when the chain is not keyed), for cli_audit_after_run.
  */
-void cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id);
+int cli_audit_before_run(struct cli *cli, cairn_db *db, int64_t *head_id);
+
+/*
+ * After a run that wrote audit rows under run_id (NULL: any run) with
+ * ids above after_id: seals them when the chain is keyed, then anchors
+ * when audit.anchor is on.  Problems are warnings: the run's own outcome
+ * is already decided.
+ */
+void cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id,
+			 int64_t after_id);
 
 #endif

@@ -319,7 +319,7 @@ static void record_refusal(struct cli *cli, const cairn_run_options *ro,
 		cli_warnf(cli, "the refusal was not recorded in the audit trail: %s",
 			  e ? e->message : "unknown error");
 	} else {
-		cli_audit_after_run(cli, ro->db, run_id);
+		cli_audit_after_run(cli, ro->db, run_id, 0);
 	}
 	cairn_error__restore(&saved);
 }
@@ -502,13 +502,21 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	ro.cancel = cli_interrupt_install(db);
 	rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
 	cli_interrupt_remove();
+	if (rc < 0 && cairn_error_last() &&
+	    cairn_error_last()->klass == CAIRN_ERRCLASS_LOCK) {
+		/* another deploy holds the lock: this run never started */
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last()->message);
+		record_refusal(cli, &ro, down, "deploy_lock", reason, NULL);
+	}
 	{
 		/* async webhooks finish before we exit; keep the run's error */
 		cairn_error_saved saved;
 
 		cairn_error__save(&saved);
 		cli_await_webhooks(cli, pipeline);
-		cli_audit_after_run(cli, db, res.run_id);
+		cli_audit_after_run(cli, db, res.run_id, 0);
 		cairn_error__restore(&saved);
 	}
 	if (cli->stderr_tty && cli->verbosity >= 0)

@@ -85,6 +85,17 @@ static void cairn_ok(project *p, const char *const *env, const char *a,
 	tu_result_dispose(&r);
 }
 
+static void cairn_ok3(project *p, const char *const *env, const char *a,
+		      const char *b, const char *c)
+{
+	tu_result r;
+
+	tu_cairn_env(&r, p->dir, env, NULL, a, b, c, NULL);
+	ck_assert_msg(r.status == 0, "cairn %s %s %s: %d\n%s%s", a, b, c,
+		      r.status, r.out, r.err);
+	tu_result_dispose(&r);
+}
+
 /* `cairn audit verify --format json`; returns its exit status. */
 static int verify_json(project *p, const char *const *env, char **out)
 {
@@ -283,6 +294,13 @@ START_TEST(test_removed_macs_are_detected)
 	project_init(&p, "audit:\n  secret_env: " KEY_VAR "\n", NULL);
 	add_migrations(&p, 1, 3);
 	cairn_ok(&p, with_key, "migrate", "up");
+	/* repair's row is sealed too */
+	tu_write(p.dir, "db/migrations/0001_t1.up.sql", "CREATE TABLE t1 (x bigint);\n");
+	free(tu_git_commit(p.dir, "Ann Author", "ann@example.com", 1700000000, "edit"));
+	cairn_ok3(&p, with_key, "repair", "--accept", "1");
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'repaired' AND mac IS NOT NULL"), 1);
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 0);
+	free(out);
 	tamper(&p, "UPDATE cairn.audit SET mac = NULL WHERE id = 3");
 	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
 	ck_assert_msg(tu_contains(out, "row 3 has no MAC"), "%s", out);

@@ -17,7 +17,9 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -283,6 +285,60 @@ START_TEST(test_guard_refusals_are_audited)
 }
 END_TEST
 
+/* Polls sql until it yields want (up to 60 s); true when it did. */
+static bool wait_for_count(project *p, const char *sql, long want)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	for (int i = 0; i < 1200; i++) {
+		if (count_of(p, sql) == want)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static bool wait_for_exit(pid_t pid)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	for (int i = 0; i < 1200; i++) {
+		if (kill(pid, 0) < 0)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+START_TEST(test_lock_timeout_is_audited)
+{
+	project p;
+	tu_result r;
+	char *pid;
+
+	project_init(&p, NULL, NULL);
+	tu_write(p.dir, "db/migrations/0001_slow.up.sql", "SELECT pg_sleep(4);\n");
+	commit(&p, "slow");
+	pid = tu_sh_out(p.dir, "\"%s\" migrate up >slow.out 2>&1 & echo $!",
+			tu_cairn_bin());
+	ck_assert_msg(wait_for_count(&p,
+		"SELECT count(*) FROM pg_stat_activity WHERE datname = "
+		"current_database() AND pid <> pg_backend_pid() AND query LIKE "
+		"'%pg_sleep(4)%'", 1), "the slow migration never started");
+	tu_cairn(&r, p.dir, "migrate", "up", "--lock-timeout", "300ms", NULL);
+	ck_assert_msg(r.status == 4, "%d %s", r.status, r.err);
+	tu_result_dispose(&r);
+	ck_assert(wait_for_exit((pid_t)strtol(pid, NULL, 10)));
+	free(pid);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE "
+				  "outcome = 'refused' AND event = 'pre_validate' "
+				  "AND detail->>'refused_by' = 'deploy_lock'"), 1);
+	verify_ok(&p);
+	project_dispose(&p);
+}
+END_TEST
+
 START_TEST(test_ignore_is_silent)
 {
 	project p;
@@ -317,6 +373,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_post_validate_veto_is_audited);
 	tcase_add_test(tc, test_validation_refusals_are_audited);
 	tcase_add_test(tc, test_guard_refusals_are_audited);
+	tcase_add_test(tc, test_lock_timeout_is_audited);
 	tcase_add_test(tc, test_ignore_is_silent);
 	suite_add_tcase(s, tc);
 	return s;
