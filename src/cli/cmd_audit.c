@@ -198,9 +198,10 @@ static void verify_text(struct cli *cli, const cairn_audit_verify_result *r,
 		printf("keyed chain ok: %zu MAC%s checked\n", r->macs,
 		       r->macs == 1 ? "" : "s");
 	if (r->anchored)
-		printf("anchor ok: commit %.12s (%s): %llu rows, row %lld\n",
+		printf("anchor ok: commit %.12s (%s): %llu row%s, row %lld\n",
 		       a->commit, a->at ? a->at : "?",
-		       (unsigned long long)a->rows, (long long)a->last_id);
+		       (unsigned long long)a->rows, a->rows == 1 ? "" : "s",
+		       (long long)a->last_id);
 	else
 		printf("no anchor yet: run 'cairn audit anchor' to detect deleted newest rows\n");
 	printf("tracking table ok: every applied migration has its audit row\n");
