@@ -131,7 +131,16 @@ static int latest_anchor(struct cli *cli, cairn_audit_anchor *a, bool *found)
 
 	*found = false;
 	memset(a, 0, sizeof(*a));
-	if ((rc = cli_env(cli, &env)) || (rc = cli_repo(cli, &repo)))
+	if ((rc = cli_env(cli, &env)))
+		return rc;
+	/* verify works on the database alone too: no repository, no anchor */
+	if (!cli->repo && cairn_repo_open(&cli->repo, ".") < 0) {
+		cairn_error_clear();
+		cli->repo = NULL;
+		cli_notef(cli, "not in a git repository: no anchor to check");
+		return 0;
+	}
+	if ((rc = cli_repo(cli, &repo)))
 		return rc;
 	if (cairn_audit_anchor_latest(a, found, repo, env->name) < 0)
 		return cli_report_error(cli);
