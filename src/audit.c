@@ -172,7 +172,8 @@ static bool take(char **out, const PGresult *res, int i, int c)
 	"r.id, " CAIRN_AUDIT__AT_SQL " AS at, r.run_id, r.environment, "       \
 	"r.event, r.version::text AS version, r.name, r.commit_sha, "          \
 	"r.author, r.actor, r.deploy_rev, r.outcome, "                         \
-	"r.detail::text AS detail, r.prev_hash, r.hash"
+	"r.detail::text AS detail, r.prev_hash, r.hash, "                      \
+	"to_jsonb(r)->>'mac' AS mac" /* NULL before schema version 2 */
 
 int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 		     const char *since, size_t limit)
@@ -233,7 +234,8 @@ int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 		    !take(&x->outcome, res, i, 11) ||
 		    !take(&x->detail, res, i, 12) ||
 		    !take(&x->prev_hash, res, i, 13) ||
-		    !take(&x->hash, res, i, 14)) {
+		    !take(&x->hash, res, i, 14) ||
+		    !take(&x->mac, res, i, 15)) {
 			n++;
 			goto out;
 		}
@@ -268,6 +270,7 @@ void cairn_audit_entries_free(cairn_audit_entry *e, size_t count)
 		free(e[i].detail);
 		free(e[i].prev_hash);
 		free(e[i].hash);
+		free(e[i].mac);
 	}
 	free(e);
 }
@@ -635,50 +638,85 @@ void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Rows sealed per UPDATE. */
+#define SEAL_BATCH 1000
+
+/*
+ * Sets the MACs of rows [from, to) of res (id, hash) in one UPDATE: the
+ * ids and MACs travel as two array parameters (digits and hex only).
+ */
+static int seal_batch(cairn_db *db, const char *update, const PGresult *res,
+		      int from, int to, const void *key, size_t key_len)
+{
+	cairn_buf ids = CAIRN_BUF_INIT, macs = CAIRN_BUF_INIT;
+	const char *params[2];
+	PGresult *u = NULL;
+	int rc = CAIRN_ERROR;
+
+	if (cairn_buf_putc(&ids, '{') < 0 || cairn_buf_putc(&macs, '{') < 0)
+		goto out;
+	for (int i = from; i < to; i++) {
+		char mac[65];
+
+		if (cairn_audit__mac(mac, key, key_len, PQgetvalue(res, i, 1)) < 0 ||
+		    cairn_buf_printf(&ids, "%s%s", i > from ? "," : "",
+				     PQgetvalue(res, i, 0)) < 0 ||
+		    cairn_buf_printf(&macs, "%s%s", i > from ? "," : "", mac) < 0)
+			goto out;
+	}
+	if (cairn_buf_putc(&ids, '}') < 0 || cairn_buf_putc(&macs, '}') < 0)
+		goto out;
+	params[0] = ids.ptr;
+	params[1] = macs.ptr;
+	u = PQexecParams(cairn_db__conn(db), update, 2, NULL, params, NULL, NULL, 0);
+	if (!u || PQresultStatus(u) != PGRES_COMMAND_OK) {
+		cairn_db__error(db, u, "cannot seal the audit rows of the run");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(u);
+	cairn_buf_dispose(&ids);
+	cairn_buf_dispose(&macs);
+	return rc;
+}
+
 int cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
 		     int64_t after_id, const void *key, size_t key_len)
 {
 	const char *s = cairn_db__schema_ident(db);
 	cairn_buf sel = CAIRN_BUF_INIT, upd = CAIRN_BUF_INIT;
-	PGconn *conn = cairn_db__conn(db);
 	PGresult *res = NULL;
+	char after[24];
+	const char *params[2] = {run_id, after};
 	int rc = CAIRN_ERROR;
 
 	if (sealed)
 		*sealed = 0;
-	char after[24];
-	const char *params[2] = {run_id, after};
-
 	snprintf(after, sizeof(after), "%lld", (long long)after_id);
 	if (cairn_buf_printf(&sel,
 			     "SELECT id, hash FROM %s.audit WHERE ($1::text IS NULL "
 			     "OR run_id = $1) AND id > $2::bigint AND mac IS NULL "
 			     "ORDER BY id", s) < 0 ||
 	    cairn_buf_printf(&upd,
-			     "UPDATE %s.audit SET mac = $2 WHERE id = $1::bigint "
-			     "AND mac IS NULL", s) < 0)
+			     "UPDATE %s.audit AS a SET mac = v.mac FROM "
+			     "unnest($1::bigint[], $2::text[]) AS v(id, mac) "
+			     "WHERE a.id = v.id AND a.mac IS NULL", s) < 0)
 		goto out;
-	res = PQexecParams(conn, sel.ptr, 2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(cairn_db__conn(db), sel.ptr, 2, NULL, params, NULL,
+			   NULL, 0);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot seal the audit rows of the run");
 		goto out;
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		char mac[65];
-		const char *set[2] = {PQgetvalue(res, i, 0), mac};
-		PGresult *u;
+	for (int i = 0; i < PQntuples(res); i += SEAL_BATCH) {
+		int to = PQntuples(res) - i > SEAL_BATCH ? i + SEAL_BATCH :
+							   PQntuples(res);
 
-		if (cairn_audit__mac(mac, key, key_len, PQgetvalue(res, i, 1)) < 0)
+		if (seal_batch(db, upd.ptr, res, i, to, key, key_len) < 0)
 			goto out;
-		u = PQexecParams(conn, upd.ptr, 2, NULL, set, NULL, NULL, 0);
-		if (!u || PQresultStatus(u) != PGRES_COMMAND_OK) {
-			cairn_db__error(db, u, "cannot seal the audit rows of the run");
-			PQclear(u);
-			goto out;
-		}
-		PQclear(u);
 		if (sealed)
-			(*sealed)++;
+			*sealed += (size_t)(to - i);
 	}
 	rc = 0;
 out:

@@ -78,6 +78,7 @@ typedef struct cairn_audit_entry {
 	    *author, *actor, *deploy_rev, *outcome;
 	char *detail; /* JSON text */
 	char *prev_hash, *hash;
+	char *mac; /* the keyed chain's MAC, NULL when the row has none */
 } cairn_audit_entry;
 
 /*

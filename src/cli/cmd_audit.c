@@ -65,6 +65,7 @@ static json_t *entry_json(const cairn_audit_entry *e)
 	json_object_set_new(o, "detail", detail ? detail : json_object());
 	json_object_set_new(o, "prev_hash", cli_json_str_or_null(e->prev_hash));
 	json_object_set_new(o, "hash", cli_json_str_or_null(e->hash));
+	json_object_set_new(o, "mac", cli_json_str_or_null(e->mac));
 	return o;
 }
 

@@ -264,6 +264,15 @@ START_TEST(test_keyed_chain_detects_recompute_without_anchor)
 	ck_assert_int_eq(verify_json(&p, with_key, &out), 0);
 	ck_assert_msg(tu_contains(out, "\"macs_checked\": 3"), "%s", out);
 	free(out);
+	{
+		/* an export carries the MACs, for an off-site copy */
+		tu_result e;
+
+		tu_cairn(&e, p.dir, "audit", "export", NULL);
+		ck_assert_msg(e.status == 0 && tu_contains(e.out, "\"mac\":\""),
+			      "%s%s", e.out, e.err);
+		tu_result_dispose(&e);
+	}
 
 	/* the wrong key fails */
 	{
