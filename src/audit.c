@@ -401,29 +401,41 @@ static void see_anchor(struct verify *v, const PGresult *res, int i, int64_t id)
 	v->anchor_mac_ok = !a->last_mac || (mac && !strcmp(a->last_mac, mac));
 }
 
-/* Checks row i of res; sets r->reason at the first failure. */
+/* Moves a non-empty why into *reason (the first failure wins). */
+static int keep_first(char **reason, int64_t *bad_id, cairn_buf *why,
+		      int64_t id)
+{
+	if (!why->size)
+		return 0;
+	*bad_id = id;
+	*reason = cairn_buf_detach(why);
+	return *reason ? 0 : cairn_error__oom();
+}
+
+/*
+ * Checks row i of res: its link and hash (r->reason at the first
+ * failure), and its MAC (r->mac_reason at the first failure).
+ */
 static int verify_row(struct verify *v, const PGresult *res, int i)
 {
 	cairn_audit_verify_result *r = v->r;
 	int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 	cairn_buf why = CAIRN_BUF_INIT;
+	int rc = 0;
 
 	see_anchor(v, res, i, id);
-	if (r->reason)
-		goto next;
-	if (check_link(v, &why, res, i, id) < 0 ||
-	    (!why.size && check_mac(v, &why, res, i, id) < 0)) {
-		cairn_buf_dispose(&why);
-		return CAIRN_ERROR;
-	}
-	if (why.size) {
-		r->first_bad_id = id;
-		r->reason = cairn_buf_detach(&why);
-		if (!r->reason)
-			return cairn_error__oom();
-	}
-next:
+	if (!r->reason &&
+	    (check_link(v, &why, res, i, id) < 0 ||
+	     keep_first(&r->reason, &r->first_bad_id, &why, id) < 0))
+		rc = CAIRN_ERROR;
+	cairn_buf_clear(&why);
+	if (rc == 0 && !r->mac_reason &&
+	    (check_mac(v, &why, res, i, id) < 0 ||
+	     keep_first(&r->mac_reason, &r->mac_bad_id, &why, id) < 0))
+		rc = CAIRN_ERROR;
 	cairn_buf_dispose(&why);
+	if (rc < 0)
+		return rc;
 	r->rows++;
 	v->last_id = id;
 	cairn_buf_clear(&v->last);
@@ -601,18 +613,18 @@ int cairn_audit_verify_with(cairn_audit_verify_result *out, cairn_db *db,
 	    has_mac_column(&mac_column, db) < 0 ||
 	    verify_stream(&v, db, mac_column) < 0)
 		goto out;
-	if (o && o->key && out->rows && !v.mac_id && !out->reason) {
-		out->first_bad_id = v.last_id;
-		out->reason = cairn__strdup(
+	if (o && o->key && out->rows && !v.mac_id && !out->mac_reason) {
+		out->mac_reason = cairn__strdup(
 		    "no row carries a MAC: the trail was never sealed with a key, or its MACs were removed");
-		if (!out->reason)
+		if (!out->mac_reason)
 			goto out;
 	}
 	if (o && o->anchor && check_anchor(&v) < 0)
 		goto out;
 	if (o && o->check_tracking && check_tracking(out, db) < 0)
 		goto out;
-	out->ok = !out->reason && !out->anchor_reason && !out->untracked_count;
+	out->ok = !out->reason && !out->mac_reason && !out->anchor_reason &&
+		  !out->untracked_count;
 	out->last_hash = cairn_buf_detach(&v.last);
 	rc = out->last_hash ? 0 : cairn_error__oom();
 out:
@@ -632,6 +644,7 @@ void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
 	free(r->reason);
 	free(r->last_hash);
 	free(r->anchor_reason);
+	free(r->mac_reason);
 	for (size_t i = 0; i < r->untracked_count; i++)
 		free(r->untracked[i]);
 	free(r->untracked);

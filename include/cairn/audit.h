@@ -178,11 +178,10 @@ cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
 typedef struct cairn_audit_verify_result {
 	bool ok;	      /* the whole chain holds, and every check below */
 	size_t rows;	      /* rows read */
-	int64_t first_bad_id; /* 0 when the chain and MACs hold */
+	int64_t first_bad_id; /* 0 when the chain holds */
 	/*
-	 * NULL when the chain (and the MACs, when a key was given) hold,
-	 * else what is wrong with first_bad_id, e.g. "row 17 was edited: its
-	 * hash does not match its contents".
+	 * NULL when the chain holds, else what is wrong with first_bad_id,
+	 * e.g. "row 17 was edited: its hash does not match its contents".
 	 */
 	char *reason;
 	/* hash of the last row (CAIRN_AUDIT_GENESIS when there are none) */
@@ -194,6 +193,13 @@ typedef struct cairn_audit_verify_result {
 	/* applied tracking rows with no audit row saying so: "42_name" */
 	char **untracked;
 	size_t untracked_count;
+	/*
+	 * With a key: NULL when every MAC holds, else the first problem
+	 * ("row 17's MAC does not match its hash: ..."), about mac_bad_id
+	 * (0 when it is about no single row).
+	 */
+	char *mac_reason;
+	int64_t mac_bad_id;
 } cairn_audit_verify_result;
 
 typedef struct cairn_audit_verify_options {

@@ -162,12 +162,14 @@ static json_t *verify_json(const cairn_audit_verify_result *r,
 				   "rows", (json_int_t)a->rows, "last_id",
 				   (json_int_t)a->last_id, "problem",
 				   cli_json_str_or_null(r->anchor_reason));
-	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:b, s:I, s:o, s:o}",
+	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:b, s:I, s:o, s:o, s:o, s:o}",
 			 "ok", r->ok, "rows", (json_int_t)r->rows,
 			 "first_bad_id", r->reason ? json_integer(r->first_bad_id) : json_null(),
 			 "reason", cli_json_str_or_null(r->reason),
 			 "last_hash", cli_json_str_or_null(r->last_hash),
 			 "keyed", keyed, "macs_checked", (json_int_t)r->macs,
+			 "mac_bad_id", r->mac_bad_id ? json_integer(r->mac_bad_id) : json_null(),
+			 "mac_problem", cli_json_str_or_null(r->mac_reason),
 			 "anchor", anchor, "untracked", untracked);
 }
 
@@ -179,6 +181,18 @@ static void verify_text(struct cli *cli, const cairn_audit_verify_result *r,
 			   (long long)r->first_bad_id);
 		fprintf(stderr, "DETAIL: %s\n", r->reason);
 		cli_hintf(cli, "rows were edited, deleted or reordered after they were written; compare with an exported copy (cairn audit export)");
+	}
+	if (r->mac_reason) {
+		if (r->mac_bad_id)
+			cli_errorf(cli, "the keyed audit chain is broken at row %lld",
+				   (long long)r->mac_bad_id);
+		else
+			cli_errorf(cli, "the keyed audit chain is not sealed");
+		fprintf(stderr, "DETAIL: %s\n", r->mac_reason);
+		if (r->mac_bad_id)
+			cli_hintf(cli, "someone without the key rewrote rows and recomputed the chain, or removed MACs; a run that crashed before sealing leaves rows without MACs too");
+		else
+			cli_hintf(cli, "if the key was configured only now, the next 'cairn migrate' seals its rows, and their MACs vouch for every row before them");
 	}
 	if (r->anchor_reason) {
 		cli_errorf(cli, "the audit trail does not match its anchor (commit %.12s)",

@@ -289,7 +289,9 @@ START_TEST(test_keyed_chain_detects_recompute_without_anchor)
 	ck_assert_int_eq(verify_json(&p, NULL, &out), 2); /* key unset */
 	free(out);
 	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
-	ck_assert_msg(tu_contains(out, "row 2's MAC does not match"), "%s", out);
+	ck_assert_msg(tu_contains(out, "row 2's MAC does not match") &&
+		      tu_contains(out, "\"mac_bad_id\": 2") &&
+		      tu_contains(out, "\"reason\": null"), "%s", out);
 	free(out);
 	project_dispose(&p);
 }
