@@ -42,6 +42,15 @@ typedef struct run {
 	bool in_tx_hooks[CAIRN_EVENT__COUNT];
 	run_hook_failure *hook_failures;
 	size_t nhook_failures, ahook_failures;
+	/*
+	 * The hook whose veto stopped the run (noted by the observer), so
+	 * the failure's audit row names it and the event it failed at.
+	 */
+	struct {
+		char *hook, *message, *version, *name;
+		cairn_event event;
+	} veto;
+	bool failure_audited;    /* the run's failure has its audit row */
 	/* the failure that ended the run, kept across hook calls */
 	bool failed;
 	cairn_error_saved failure;
@@ -69,7 +78,9 @@ void run__set_failure(run *r);
 int run__return_failure(run *r);
 
 /*
- * Finishes a run: on failure fires on_error (with m, may be NULL), then
+ * Finishes a run: on failure writes the failure's audit row if nothing
+ * did yet (a refusal by validation, a veto at pre/post_validate, a hook
+ * failing after COMMIT...), fires on_error (with m, may be NULL), then
  * post_complete; writes pending hook-failure audit rows; releases the
  * lock.  Returns 0 or the failure's code (error set).
  */
@@ -88,7 +99,12 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
  * into the log when the connection is gone. */
 int run__audit_now(run *r, const char *event, const cairn_migration *m,
 		   const char *outcome, const char *extra_json);
-/* Audit row for a failure: the current error as detail. */
+/*
+ * Audit row for the run's failure (or the current error): the error as
+ * detail.  When a hook's veto caused it, the row carries that hook's
+ * event (whatever `event` says) and its name.  Marks the failure
+ * audited, so run__finish does not write a second row.
+ */
 int run__audit_failure(run *r, const char *event, const cairn_migration *m,
 		       const char *outcome);
 /* Writes audit rows for hook failures recorded so far. */

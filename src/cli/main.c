@@ -88,14 +88,19 @@ const struct cli_command cli_commands[] = {
 	  "                (after an intended edit of an applied migration)\n"
 	  "  --resolve V   clear the failed or running row of V, after you have\n"
 	  "                checked the database by hand\n", 0 },
-	{ "audit", cmd_audit, "show, verify or export the audit trail",
+	{ "audit", cmd_audit, "show, verify, export or anchor the audit trail",
 	  "cairn audit [log] [--since TIME] [--limit N] [--format text|json]\n"
 	  "cairn audit verify\n"
 	  "cairn audit export [--since TIME]\n"
+	  "cairn audit anchor\n"
 	  "\n"
 	  "log shows audit rows, newest last; verify recomputes the hash chain\n"
 	  "and exits 1 naming the first row that was edited, deleted or\n"
-	  "reordered; export writes every row as JSON lines.\n", 0 },
+	  "reordered, and checks the MACs of a keyed chain (audit.secret_env),\n"
+	  "the latest anchor and that every applied migration has its audit\n"
+	  "row; export writes every row as JSON lines; anchor records the\n"
+	  "chain's head as a commit on refs/cairn/audit/<environment> (and in\n"
+	  "audit.anchor_file).  See doc/audit.md.\n", 0 },
 	{ "lint", cmd_lint, "run the lint rules on the migrations at --rev",
 	  "cairn lint [--list-rules] [--format text|json]\n", 0 },
 	{ "hooks", cmd_hooks, "list the pipeline, or fire one event for a test",
