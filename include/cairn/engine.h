@@ -129,6 +129,8 @@ typedef struct cairn_run_options {
 	void (*lock_wait)(const char *holder, void *payload);
 	void (*log_fn)(const char *source, const char *text, void *payload);
 	void *payload;                /* for the three callbacks */
+	bool require_down;            /* up: every migration needs a down
+				       * file (refused before anything runs) */
 } cairn_run_options;
 
 #define CAIRN_RUN_OPTIONS_VERSION 1
