@@ -8,8 +8,11 @@
  * per test on tests/run's throwaway server.  No hooks are configured
  * (so the lint hook cannot be what refuses a file):
  *
- *  - transaction control in an up file (the issue's example), with and
- *    without --single-transaction, and in a down file: refused before
+ *  - transaction control in an up file (the issue's example, and each
+ *    form: BEGIN, START TRANSACTION, COMMIT, END, ABORT, ROLLBACK,
+ *    SAVEPOINT, RELEASE, ROLLBACK TO, SET TRANSACTION, PREPARE
+ *    TRANSACTION, COMMIT/ROLLBACK PREPARED), with and without
+ *    --single-transaction, and in a down file: refused before
  *    anything runs; BEGIN in a DO body, BEGIN ATOMIC and CASE ... END
  *    are not transaction control;
  *  - an unterminated file is refused before anything runs;
@@ -142,6 +145,50 @@ START_TEST(test_transaction_control_refused)
 	migrate(&p, &r, "up", "--dry-run", NULL);
 	ck_assert_int_eq(r.status, 1);
 	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
+/* Every form of transaction control, each alone after a harmless line. */
+START_TEST(test_every_transaction_control_form)
+{
+	static const struct {
+		const char *sql, *what;
+	} forms[] = {
+		{ "begin work", "BEGIN" },
+		{ "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+		  "START TRANSACTION" },
+		{ "COMMIT AND CHAIN", "COMMIT" },
+		{ "END", "END" },
+		{ "ABORT", "ABORT" },
+		{ "ROLLBACK", "ROLLBACK" },
+		{ "SAVEPOINT a", "SAVEPOINT" },
+		{ "RELEASE SAVEPOINT a", "RELEASE SAVEPOINT" },
+		{ "ROLLBACK TO SAVEPOINT a", "ROLLBACK TO SAVEPOINT" },
+		{ "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+		  "SET TRANSACTION" },
+		{ "PREPARE TRANSACTION 'x'", "PREPARE TRANSACTION" },
+		{ "COMMIT PREPARED 'x'", "COMMIT PREPARED" },
+		{ "ROLLBACK PREPARED 'x'", "ROLLBACK PREPARED" },
+	};
+	project p;
+	tu_result r;
+	char sql[256], want[128];
+
+	project_init(&p, NULL);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE a (id int);\n%s;\n",
+			 forms[i].sql);
+		tu_write(p.dir, "db/migrations/0001_a.up.sql", sql);
+		commit(&p, "Ann");
+		migrate(&p, &r, "up", NULL, NULL);
+		snprintf(want, sizeof(want), "line 2: %s controls the transaction",
+			 forms[i].what);
+		ck_assert_msg(r.status == 1 && has(&r, want), "%s: %d\n%s%s",
+			      forms[i].sql, r.status, r.out, r.err);
+		tu_result_dispose(&r);
+		ck_assert(!table_exists(&p, "a"));
+	}
 	project_dispose(&p);
 }
 END_TEST
@@ -388,6 +435,10 @@ START_TEST(test_bom_stripped_checksum_of_bytes)
 	static const char with_bom[] =
 		"\xEF\xBB\xBF-- cairn: statement-timeout=5s\n"
 		"CREATE TABLE bom (id int);\n";
+	/* the directive is seen only when the BOM is dropped first */
+	static const char idx_bom[] =
+		"\xEF\xBB\xBF-- cairn: no-transaction\n"
+		"CREATE INDEX CONCURRENTLY bom_id ON bom (id);\n";
 	project p;
 	tu_result r;
 	char *sum, *v;
@@ -395,6 +446,8 @@ START_TEST(test_bom_stripped_checksum_of_bytes)
 	project_init(&p, NULL);
 	tu_write_bytes(p.dir, "db/migrations/0001_bom.up.sql", with_bom,
 		       sizeof(with_bom) - 1);
+	tu_write_bytes(p.dir, "db/migrations/0002_idx.up.sql", idx_bom,
+		       sizeof(idx_bom) - 1);
 	commit(&p, "Ann");
 	tu_cairn(&r, p.dir, "validate", NULL);
 	ck_assert_msg(r.status == 0, "%d\n%s%s", r.status, r.out, r.err);
@@ -403,9 +456,11 @@ START_TEST(test_bom_stripped_checksum_of_bytes)
 	ck_assert_msg(r.status == 0, "%d\n%s%s", r.status, r.out, r.err);
 	tu_result_dispose(&r);
 	ck_assert(table_exists(&p, "bom"));
+	ck_assert(table_exists(&p, "bom_id"));
 	/* the checksum is over the bytes as committed, BOM included */
 	sum = tu_sh_out(p.dir, "sha256sum db/migrations/0001_bom.up.sql | cut -c1-64");
-	v = tu_db_value(p.url, "SELECT checksum FROM cairn.migrations");
+	v = tu_db_value(p.url, "SELECT checksum FROM cairn.migrations "
+			       "WHERE version = 1");
 	ck_assert_ptr_nonnull(sum);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, sum);
@@ -503,6 +558,7 @@ static Suite *atomicity_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_transaction_control_refused);
+	tcase_add_test(tc, test_every_transaction_control_form);
 	tcase_add_test(tc, test_single_transaction_inner_commit);
 	tcase_add_test(tc, test_not_transaction_control);
 	tcase_add_test(tc, test_unterminated_refused);
