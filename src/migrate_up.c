@@ -2,13 +2,15 @@
  * migrate_up.c - `migrate up`: apply pending migrations through the
  * pipeline (include/cairn/engine.h has the drawing).
  *
- * Per migration, the statements from BEGIN to COMMIT travel in one
- * simple-query message when no in-transaction hook needs to run between
- * them: BEGIN, SET LOCAL timeouts from directives, the file's SQL, the
- * tracking row, the audit row, COMMIT.  The tracking row's duration is
- * measured by the server (clock_timestamp() - now()), so nothing has to
- * come back before the COMMIT can be sent.  With in-transaction hooks
- * the batch is cut where they run.
+ * Per migration, two simple-query messages: BEGIN, SET LOCAL timeouts
+ * from directives and the file's SQL in the first; then, once the
+ * connection is seen to be still inside that transaction (a file that
+ * ended it is stopped there, with no tracking row), the tracking row,
+ * the audit row and COMMIT in the second.  The tracking row's duration
+ * is measured by the server (clock_timestamp() - now()).  In-transaction
+ * hooks run between the messages; a pre_execute one cuts the first.
+ * Every batch is built with unchecked appends and checked once before
+ * it is sent (buf.h): a buffer that failed is never sent.
  */
 #include <stdio.h>
 #include <stdlib.h>

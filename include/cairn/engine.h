@@ -4,15 +4,17 @@
  * The engine joins the migration set at a revision with the tracking
  * table of a database.  A run takes the deploy lock (a session advisory
  * lock per database and schema), reads the tracking table once, fires
- * pre_validate, checks (failed rows, drift, out-of-order, file problems),
- * fires post_validate, then applies each migration:
+ * pre_validate, checks (failed rows, drift, out-of-order, file problems;
+ * and, whatever hooks are configured, transaction control or an
+ * unterminated quote in a file that would run, a missing down file under
+ * require_down), fires post_validate, then applies each migration:
  *
  *   pre_execute (outside tx)  BEGIN  pre_execute (in tx)  up SQL
- *   post_execute (in tx)  tracking row + audit row  COMMIT
- *   post_execute (outside tx)
+ *   [still in the transaction?]  post_execute (in tx)
+ *   tracking row + audit row  COMMIT  post_execute (outside tx)
  *
- * Without in-transaction hooks the part from BEGIN to COMMIT is one round
- * trip.  post_complete fires once at the end, on_error when something
+ * Without in-transaction hooks the part from BEGIN to COMMIT is two round
+ * trips.  post_complete fires once at the end, on_error when something
  * fails.  no-transaction migrations record a `running` row, run, then
  * record `applied` or `failed`.
  */
