@@ -239,8 +239,9 @@ int run__send_record(run *r, const cairn_buf *b, const cairn_migration *m)
 {
 	const cairn_error *e;
 	cairn_error_saved s;
-	const char *msg, *rest;
+	const char *msg, *rest, *after;
 	char label[300];
+	bool down;
 	int rc;
 
 	if ((rc = run__send(r, b, m, RECORD_SOURCE, NULL, 0, 0, 0)) == 0)
@@ -266,8 +267,16 @@ int run__send_record(run *r, const cairn_buf *b, const cairn_migration *m)
 		rest += strlen(RECORD_SOURCE);
 	while (*rest == ':' || *rest == ' ')
 		rest++;
-	cairn_error__detail("The migration's SQL ran, then %s failed, so its transaction was rolled back.%s%s",
-			    RECORD_SOURCE, *rest ? " " : "", rest);
+	down = !strcmp(r->direction, "down");
+	if (!(down ? m->down_directives.no_transaction :
+		     m->up_directives.no_transaction))
+		after = ", so its transaction was rolled back";
+	else if (down)
+		after = "; the SQL ran outside a transaction and stays, and its tracking row is still there";
+	else
+		after = "; the SQL ran outside a transaction and stays, and its tracking row still says running";
+	cairn_error__detail("The migration's SQL ran, then %s failed%s.%s%s",
+			    RECORD_SOURCE, after, *rest ? " " : "", rest);
 	if (s.hint)
 		cairn_error__hint("%s", s.hint);
 	if (s.sqlstate[0])
