@@ -54,6 +54,8 @@ static int check_file(run *r, const cairn_migration *m, const char *path,
 static int check_plan_files(run *r, cairn_migration **plan, size_t n)
 {
 	bool up = !strcmp(r->direction, "up");
+	/* a version 1 caller's struct ends before require_down */
+	bool require_down = r->o->version >= 2 && r->o->require_down;
 
 	for (size_t i = 0; i < n; i++) {
 		const cairn_migration *m = plan[i];
@@ -66,7 +68,7 @@ static int check_plan_files(run *r, cairn_migration **plan, size_t n)
 		if (!up && check_file(r, m, m->down_path, m->down_sql,
 				      m->down_len) < 0)
 			return CAIRN_ERROR;
-		if (up && r->o->require_down && !m->down_path &&
+		if (up && require_down && !m->down_path &&
 		    cairn_findings_add(&r->r->findings, "missing-down",
 			CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,
 			"add the down file next to the up file, or drop require_down from the environment",

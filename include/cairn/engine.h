@@ -131,11 +131,13 @@ typedef struct cairn_run_options {
 	void (*lock_wait)(const char *holder, void *payload);
 	void (*log_fn)(const char *source, const char *text, void *payload);
 	void *payload;                /* for the three callbacks */
+	/* since version 2 */
 	bool require_down;            /* up: every migration needs a down
 				       * file (refused before anything runs) */
 } cairn_run_options;
 
-#define CAIRN_RUN_OPTIONS_VERSION 1
+/* 2: require_down.  Callers built with version 1 keep working. */
+#define CAIRN_RUN_OPTIONS_VERSION 2
 #define CAIRN_RUN_OPTIONS_INIT { .version = CAIRN_RUN_OPTIONS_VERSION }
 
 typedef struct cairn_run_result {
