@@ -4,9 +4,9 @@
  * The connection is opened with PQconnectdbParams so a URL or a key=value
  * string works, with libpq's own defaults (PG* variables, ~/.pgpass,
  * service files) filling the rest.  Right after connecting, the session
- * is put in a known state: standard_conforming_strings on (so literal
- * quoting in cairn_db__literal is correct), client_encoding UTF8, and an
- * application_name that tells other sessions who holds the deploy lock.
+ * is put in a known state: standard_conforming_strings on,
+ * client_encoding UTF8, and an application_name that tells other
+ * sessions who holds the deploy lock.
  *
  * Errors never carry a password: descriptions are built from PQuser,
  * PQhost, PQport and PQdb, and libpq's messages, which quote a string
@@ -320,24 +320,35 @@ int cairn_db_exec(cairn_db *db, const char *sql)
 	return cairn_db__query(db, NULL, sql, 0, NULL);
 }
 
+/*
+ * A literal that reads the same whatever standard_conforming_strings
+ * says (a migration may switch it off for the session): text without a
+ * backslash is '...' with quotes doubled, which both settings read
+ * alike; text with one is E'...' with backslashes doubled too, which is
+ * always read with escapes.  This is the form PQescapeLiteral produces;
+ * it is built here because the callers assemble batches without the
+ * connection at hand, and it passes any byte through (the server, not
+ * the quoting, judges the encoding).
+ */
 int cairn_db__literal(cairn_buf *b, const char *s)
 {
-	if (cairn_buf_putc(b, '\'') < 0)
-		return CAIRN_ERROR;
-	/* copy runs without quotes at once; double each quote */
-	for (;;) {
-		const char *q = strchr(s, '\'');
-		size_t n = q ? (size_t)(q - s) : strlen(s);
+	bool esc = strchr(s, '\\') != NULL;
 
-		if (cairn_buf_put(b, s, n) < 0)
-			return CAIRN_ERROR;
-		if (!q)
+	if (esc)
+		cairn_buf_puts(b, " E"); /* the space: never glued to a word */
+	cairn_buf_putc(b, '\'');
+	for (;;) {
+		size_t n = strcspn(s, esc ? "'\\" : "'");
+
+		cairn_buf_put(b, s, n);
+		if (!s[n])
 			break;
-		if (cairn_buf_put(b, "''", 2) < 0)
-			return CAIRN_ERROR;
-		s = q + 1;
+		cairn_buf_putc(b, s[n]);
+		cairn_buf_putc(b, s[n]);
+		s += n + 1;
 	}
-	return cairn_buf_putc(b, '\'');
+	cairn_buf_putc(b, '\'');
+	return cairn_buf_check(b);
 }
 
 int cairn_db__literal_or_null(cairn_buf *b, const char *s)

@@ -306,7 +306,8 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 		json_object_set(detail, "metadata", r->meta_j);
 	if (r->o->deploy_ref)
 		json_object_set_new(detail, "deploy_ref", json_string(r->o->deploy_ref));
-	if (r->o->config_origin && (j = json_string(r->o->config_origin)))
+	if (r->o->version >= 2 && r->o->config_origin &&
+	    (j = json_string(r->o->config_origin)))
 		json_object_set_new(detail, "config", j);
 	if (extra_json && (extra = json_loads(extra_json, 0, NULL)))
 		json_object_update(detail, extra);

@@ -120,6 +120,29 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		    const char *file, const char *file_sql, size_t file_len,
 		    size_t sql_off, size_t prefix_results);
 
+/*
+ * run__exec_batch() on a buffer, after cairn_buf_check(): a buffer whose
+ * append failed is never sent (run_drive.c).
+ */
+CAIRN_WARN_UNUSED int run__send(run *r, const cairn_buf *b,
+				const cairn_migration *m, const char *file,
+				const char *file_sql, size_t file_len,
+				size_t sql_off, size_t prefix_results);
+/*
+ * Sends cairn's own statements for m (tracking row, audit row, COMMIT).
+ * A failure there is reported as cairn's, never as a line of m's file.
+ */
+CAIRN_WARN_UNUSED int run__send_record(run *r, const cairn_buf *b,
+				       const cairn_migration *m);
+/*
+ * The second guard against transaction control in a file: after m's SQL
+ * the connection must still be inside cairn's transaction (in_tx), or
+ * outside any (a no-transaction migration).  Otherwise rolls back what
+ * is open and fails with an error naming the file.
+ */
+CAIRN_WARN_UNUSED int run__check_tx(run *r, const cairn_migration *m,
+				    const char *file, bool in_tx);
+
 /* Runs a statement list one at a time outside a transaction. */
 int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 			 const char *sql, size_t len);
@@ -149,7 +172,7 @@ typedef struct {
  * d->one between d->pre and d->post, then on_error/post_complete.
  * Owns and frees the plan.  Returns 0 or the run's failure.
  */
-int run__drive(cairn_run_result *out, const cairn_run_options *o,
+CAIRN_WARN_UNUSED int run__drive(cairn_run_result *out, const cairn_run_options *o,
 	       const char *direction, const run_direction *d,
 	       int (*make_plan)(run *r, cairn_migration ***plan, size_t *n),
 	       int (*check)(run *r, cairn_migration **plan, size_t n),

@@ -287,6 +287,7 @@ int cli_run_options(struct cli *cli, cairn_run_options *o,
 	o->deploy_rev = deploy_rev;
 	o->deploy_ref = *deploy_ref;
 	o->allow_out_of_order = env->allow_out_of_order;
+	o->require_down = env->require_down;
 	o->lock_timeout_ms = env->lock_timeout_ms;
 	o->workdir = cairn_repo_workdir(repo);
 	o->log_fn = cli_log_line;
