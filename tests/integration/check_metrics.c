@@ -120,7 +120,8 @@ static void migrate(tu_result *r, project *p, const char *a1, const char *a2,
 
 /*
  * The run printed one metrics line saying exactly `line`, and the
- * Prometheus file agrees: applied, failed, rolled back, success ratio.
+ * Prometheus file agrees: applied, failed, rolled back, the count by
+ * directory, success ratio.
  */
 static void expect(const tu_result *r, project *p, const char *line,
 		   int applied, int failed, int rolled_back, const char *ratio)
@@ -143,6 +144,11 @@ static void expect(const tu_result *r, project *p, const char *line,
 	snprintf(want, sizeof(want),
 		 "cairn_migrations_total{environment=\"development\","
 		 "outcome=\"rolled_back\"} %d\n", rolled_back);
+	ck_assert_msg(tu_contains(prom, want), "want %s in\n%s", want, prom);
+	/* every migration here is in the top directory, counted once */
+	snprintf(want, sizeof(want),
+		 "cairn_migrations_by_directory{environment=\"development\","
+		 "directory=\".\"} %d\n", applied + failed + rolled_back);
 	ck_assert_msg(tu_contains(prom, want), "want %s in\n%s", want, prom);
 	snprintf(want, sizeof(want),
 		 "cairn_run_success_ratio{environment=\"development\"} %s\n",
