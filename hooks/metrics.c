@@ -24,15 +24,18 @@
  *   post_rollback  rolled back (failed when its status says "failed")
  *   on_error       for a migration not already counted: applied (rolled
  *                  back, going down) when the engine's count of finished
- *                  migrations (ctx->done) says its transaction committed
- *                  (a hook failing after COMMIT), else failed
+ *                  migrations (ctx->done) grew since its pre event, so
+ *                  its transaction committed (a hook failing after
+ *                  COMMIT), else failed
  *   post_complete  migrations started but never counted: as many as
- *                  ctx->done says committed are applied (rolled back),
- *                  the rest failed.  So a rolled-back --single-
- *                  transaction run counts every migration that ran in
- *                  its transaction as failed, and one whose COMMIT went
- *                  through counts them applied even when a hook failed
- *                  afterwards.
+ *                  ctx->done grew since the last pre event are applied
+ *                  (rolled back), the rest failed.  So a rolled-back
+ *                  --single-transaction run counts every migration that
+ *                  ran in its transaction as failed, and one whose
+ *                  COMMIT went through counts them applied even when a
+ *                  hook failed afterwards.
+ * (Growth since a pre event, not ctx->done itself: with only: filters
+ * metrics does not see every migration the engine counts.)
  * "failed" thus means "attempted and not committed".  Also kept: the
  * number per subdirectory ("" is "."), the sum and maximum of durations
  * (a migration's own, or from its pre event to on_error) and the five
@@ -102,6 +105,7 @@ typedef struct {
 	const cairn_migration *last_counted; /* compared, never read */
 	const cairn_migration *last_started; /* likewise */
 	int64_t started_ms;  /* when last_started's pre event came */
+	size_t done_at_start; /* ctx->done then */
 } metrics;
 
 static int64_t now_ms(void)
@@ -140,6 +144,7 @@ static void reset(metrics *m)
 	m->slow_count = 0;
 	m->last_counted = m->last_started = NULL;
 	m->started_ms = 0;
+	m->done_at_start = 0;
 }
 
 static int count_dir(metrics *m, const char *subdir)
@@ -224,16 +229,12 @@ static uint64_t *committed_bucket(metrics *m, const cairn_hook_context *ctx)
 	return going_down(ctx) ? &m->rolled_back : &m->applied;
 }
 
-/*
- * Committed migrations the engine knows of (ctx->done) that were not
- * counted as committed here.
- */
-static uint64_t committed_uncounted(const metrics *m,
-				    const cairn_hook_context *ctx)
+/* Migrations the engine finished (committed) since the last pre event. */
+static uint64_t committed_since_start(const metrics *m,
+				      const cairn_hook_context *ctx)
 {
-	uint64_t counted = m->applied + m->rolled_back;
-
-	return ctx->done > counted ? ctx->done - counted : 0;
+	return ctx->done > m->done_at_start ? ctx->done - m->done_at_start
+					    : 0;
 }
 
 static int on_pre(const cairn_hook_context *ctx, void *payload)
@@ -245,6 +246,7 @@ static int on_pre(const cairn_hook_context *ctx, void *payload)
 	m->started++;
 	m->last_started = ctx->migration;
 	m->started_ms = now_ms();
+	m->done_at_start = ctx->done;
 	return count_dir(m, ctx->migration->subdir);
 }
 
@@ -278,12 +280,17 @@ static int on_error(const cairn_hook_context *ctx, void *payload)
 
 	if (!ctx->migration || ctx->migration == m->last_counted)
 		return 0;
-	committed = status_is(ctx, "applied") ||
-		    status_is(ctx, "rolled_back") ||
-		    committed_uncounted(m, ctx) > 0;
-	/* ctx->duration_ms is the run's here: time it from its pre event */
-	ms = ctx->migration == m->last_started ? now_ms() - m->started_ms
-					       : ctx->duration_ms;
+	if (ctx->migration == m->last_started) {
+		committed = committed_since_start(m, ctx) > 0;
+		/* ctx->duration_ms is the run's: time it from its pre event */
+		ms = now_ms() - m->started_ms;
+	} else {
+		/* its pre event never reached us (a hook before us vetoed) */
+		committed = false;
+		ms = ctx->duration_ms;
+	}
+	committed = committed || status_is(ctx, "applied") ||
+		    status_is(ctx, "rolled_back");
 	return count(m, ctx, committed ? committed_bucket(m, ctx) : &m->failed,
 		     ms);
 }
@@ -300,7 +307,7 @@ static void settle_started(metrics *m, const cairn_hook_context *ctx)
 	if (m->started <= m->total)
 		return;
 	left = m->started - m->total;
-	committed = committed_uncounted(m, ctx);
+	committed = committed_since_start(m, ctx);
 	if (committed > left)
 		committed = left;
 	*committed_bucket(m, ctx) += committed;

@@ -11,7 +11,8 @@
  * migration that ran in it is failed, none applied, success below 100%);
  * a hook failing after COMMIT, one migration at a time and after a
  * single transaction (the committed migrations stay applied); the same
- * for `migrate down` (rolled back stays rolled back).
+ * for `migrate down` (rolled back stays rolled back); metrics limited by
+ * an only: filter counts what it sees, not what the engine counts.
  */
 
 #include <check.h>
@@ -31,9 +32,10 @@ typedef struct {
  * A repository whose cairn.yaml sends development to a fresh database,
  * with extra_hooks (YAML lines under hooks:, listed before metrics so
  * that they run first at each event) and the metrics built-in writing
- * metrics.prom.
+ * metrics.prom, with more of its settings in metrics_opts (YAML lines).
  */
-static void project_init(project *p, const char *extra_hooks)
+static void project_init(project *p, const char *extra_hooks,
+			 const char *metrics_opts)
 {
 	char yaml[4096];
 
@@ -48,8 +50,10 @@ static void project_init(project *p, const char *extra_hooks)
 		 "%s"
 		 "  post_complete:\n"
 		 "    - builtin: metrics\n"
-		 "      metrics_file: metrics.prom\n",
-		 p->url, extra_hooks ? extra_hooks : "");
+		 "      metrics_file: metrics.prom\n"
+		 "%s",
+		 p->url, extra_hooks ? extra_hooks : "",
+		 metrics_opts ? metrics_opts : "");
 	tu_write(p->dir, "cairn.yaml", yaml);
 	tu_write(p->dir, ".gitignore", "metrics.prom\n");
 }
@@ -162,7 +166,7 @@ START_TEST(test_plain_runs)
 	project p;
 	tu_result r;
 
-	project_init(&p, NULL);
+	project_init(&p, NULL, NULL);
 	add_migration(&p, 1, false);
 	add_migration(&p, 2, false);
 	commit(&p);
@@ -193,7 +197,7 @@ START_TEST(test_single_transaction_commits)
 	project p;
 	tu_result r;
 
-	project_init(&p, NULL);
+	project_init(&p, NULL, NULL);
 	for (int i = 1; i <= 3; i++)
 		add_migration(&p, i, false);
 	commit(&p);
@@ -213,7 +217,7 @@ START_TEST(test_single_transaction_rolled_back)
 	tu_result r;
 
 	/* 0002 fails: 0001 ran in the same transaction, 0003 never ran */
-	project_init(&p, NULL);
+	project_init(&p, NULL, NULL);
 	add_migration(&p, 1, false);
 	add_migration(&p, 2, true);
 	add_migration(&p, 3, false);
@@ -240,7 +244,7 @@ START_TEST(test_hook_fails_after_commit)
 	project p;
 	tu_result r;
 
-	project_init(&p, fail_after_up);
+	project_init(&p, fail_after_up, NULL);
 	add_migration(&p, 1, false);
 	add_migration(&p, 2, false);
 	commit(&p);
@@ -261,7 +265,7 @@ START_TEST(test_hook_fails_after_single_transaction)
 	project p;
 	tu_result r;
 
-	project_init(&p, fail_after_up);
+	project_init(&p, fail_after_up, NULL);
 	for (int i = 1; i <= 3; i++)
 		add_migration(&p, i, false);
 	commit(&p);
@@ -282,7 +286,7 @@ START_TEST(test_hook_fails_after_rollback)
 
 	project_init(&p, "  post_rollback:\n"
 			 "    - run: [\"false\"]\n"
-			 "      name: after\n");
+			 "      name: after\n", NULL);
 	add_migration(&p, 1, false);
 	add_migration(&p, 2, false);
 	commit(&p);
@@ -301,6 +305,26 @@ START_TEST(test_hook_fails_after_rollback)
 }
 END_TEST
 
+START_TEST(test_only_filter)
+{
+	project p;
+	tu_result r;
+
+	/* metrics sees 0002 only; 0001 committed, 0002 failed */
+	project_init(&p, NULL, "      only: { migrations: [\"*_t2\"] }\n");
+	add_migration(&p, 1, false);
+	add_migration(&p, 2, true);
+	commit(&p);
+	migrate(&r, &p, "up", NULL, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_eq(tracked(&p), 1);
+	expect(&r, &p, "metrics: 0 applied, 1 failed, 0 rolled back, "
+	       "success 0.0%", 0, 1, 0, "0.0000");
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -313,6 +337,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_hook_fails_after_commit);
 	tcase_add_test(tc, test_hook_fails_after_single_transaction);
 	tcase_add_test(tc, test_hook_fails_after_rollback);
+	tcase_add_test(tc, test_only_filter);
 	suite_add_tcase(s, tc);
 	return s;
 }
