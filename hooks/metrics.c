@@ -297,8 +297,8 @@ static int on_error(const cairn_hook_context *ctx, void *payload)
 
 /*
  * Migrations that started and were never counted (their post events did
- * not reach metrics): those ctx->done says committed, then the rest as
- * failed.  Their durations are unknown.
+ * not reach metrics): as many as the engine finished since the last pre
+ * event committed, the rest failed.  Their durations are unknown.
  */
 static void settle_started(metrics *m, const cairn_hook_context *ctx)
 {
