@@ -185,16 +185,17 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	if (rc < 0)
 		goto out;
 
-	/* the warm path: this commit's own entry */
-	if (cairn_provcache__load(&cache, cachedir.ptr, set->dir, sha) == 0) {
-		rc = cairn_prov__use_cache(set, want, nwant, &cache, &complete);
-		if (rc < 0 || complete)
-			goto out;
-	}
-
 	rc = cairn_prov__walk_init(&w, repo, set->dir);
 	if (rc < 0)
 		goto out;
+
+	/* the warm path: this commit's own entry, its claims checked */
+	if (cairn_provcache__load(&cache, cachedir.ptr, set->dir, sha) == 0) {
+		rc = cairn_prov__use_cache(set, want, nwant, &cache, &w, &in,
+					   &complete);
+		if (rc < 0 || complete)
+			goto out;
+	}
 	rc = cairn_prov__node_get(&sidx, &w, &start);
 	if (rc == 0)
 		rc = cairn_prov__ensure_sub(&w, sidx);
@@ -233,7 +234,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		if (rc == 0)
 			rc = cairn_prov__walk_history(&w, sidx, true);
 		if (rc == 0)
-			rc = cairn_prov__fill_from_ancestor(&w, &in, &anc,
+			rc = cairn_prov__fill_from_ancestor(&w, &anc,
 							    hidden, &refill);
 		if (rc == 0 && refill) {
 			rc = cairn_prov__index_tracks(&w);

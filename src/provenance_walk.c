@@ -53,20 +53,14 @@ int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id)
 	return 0;
 }
 
-static bool hex_oid(git_oid *out, const char *p, const char *end)
-{
-	return end - p >= GIT_OID_HEXSZ &&
-	       git_oid_fromstrn(out, p, GIT_OID_HEXSZ) == 0;
-}
-
 /* Reads a commit's tree, parents and committer time. */
 static int parse_commit(struct walk *w, uint32_t idx)
 {
 	cairn_rawobj *obj = NULL;
-	const char *p, *end, *line;
-	git_oid tree, parent;
-	uint32_t first = (uint32_t)w->npool, count = 0;
-	int64_t when = 0;
+	cairn_rawcommit c;
+	cairn_rawsig sig;
+	uint32_t first = (uint32_t)w->npool;
+	size_t i;
 	int rc;
 
 	if (w->nodes[idx].flags & (F_PARSED | F_MISSING))
@@ -81,18 +75,17 @@ static int parse_commit(struct walk *w, uint32_t idx)
 	}
 	if (rc < 0)
 		return rc;
-	p = (const char *)obj->data;
-	end = p + obj->len;
-	if (end - p < 5 || memcmp(p, "tree ", 5) != 0 ||
-	    !hex_oid(&tree, p + 5, end))
-		goto corrupt;
-	p += 5 + GIT_OID_HEXSZ + 1;
-	while (end - p > 7 && !memcmp(p, "parent ", 7)) {
+	rc = cairn_repo__commit_parse(&c, obj->data, obj->len);
+	if (rc < 0) {
+		cairn_error__detail("The commit is %s.",
+				    git_oid_tostr_s(&w->nodes[idx].oid));
+		goto out;
+	}
+	for (i = 0; i < c.nparents; i++) {
+		git_oid parent;
 		uint32_t pi;
 
-		if (!hex_oid(&parent, p + 7, end))
-			goto corrupt;
-		p += 7 + GIT_OID_HEXSZ + 1;
+		cairn_repo__commit_parent(&parent, &c, i);
 		rc = cairn_prov__node_get(&pi, w, &parent);
 		if (rc == 0)
 			rc = cairn__grow_array((void **)&w->pool, &w->apool,
@@ -100,50 +93,18 @@ static int parse_commit(struct walk *w, uint32_t idx)
 		if (rc < 0)
 			goto out;
 		w->pool[w->npool++] = pi;
-		count++;
 	}
-	/* committer time: the number after the last '>' of its line */
-	for (line = p; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-
-		if (le == line)
-			break; /* end of the header */
-		if (le - line > 10 && !memcmp(line, "committer ", 10)) {
-			const char *gt = NULL, *q;
-
-			for (q = line; q < le; q++)
-				if (*q == '>')
-					gt = q;
-			if (gt) {
-				q = gt + 1;
-				while (q < le && *q == ' ')
-					q++;
-				while (q < le && *q >= '0' && *q <= '9' &&
-				       when < INT64_MAX / 10 - 9)
-					when = when * 10 + (*q++ - '0');
-			}
-			break;
-		}
-		line = nl ? nl + 1 : end;
-	}
+	/* committer time: a line git cannot split orders as time 0 */
+	cairn_repo__signature_parse(&sig, c.committer ? c.committer : "",
+				    c.committer_len);
 	/* cairn_prov__node_get may have moved the array: index again */
 	w->nodes[idx].parents = first;
-	w->nodes[idx].nparents = count;
-	w->nodes[idx].time = when;
+	w->nodes[idx].nparents = (uint32_t)c.nparents;
+	w->nodes[idx].time = sig.time;
 	w->nodes[idx].flags |= F_PARSED;
 	/* keep the root tree in sub until cairn_prov__ensure_sub resolves it */
-	w->nodes[idx].sub = tree;
+	w->nodes[idx].sub = c.tree;
 	rc = 0;
-	goto out;
-corrupt:
-	{
-		char hex[GIT_OID_HEXSZ + 1];
-
-		git_oid_tostr(hex, sizeof(hex), &w->nodes[idx].oid);
-		rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
-				      "cannot parse commit %s", hex);
-	}
 out:
 	cairn_repo__rawobj_free(obj);
 	return rc;

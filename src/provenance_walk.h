@@ -240,12 +240,13 @@ int cairn_prov__process(struct walk *w, uint32_t x);
 void cairn_prov__infos_dispose(struct infos *in);
 void cairn_prov__clear_provenance(cairn_migration *m);
 /*
- * Fills the migrations from a cache entry; *complete is false when the
- * entry cannot be used.
+ * Fills the migrations from a cache entry, each claim checked against
+ * the object database first; *complete is false when the entry cannot be
+ * used.
  */
 int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
 			  size_t nwant, const cairn_provcache *c,
-			  bool *complete);
+			  struct walk *w, struct infos *in, bool *complete);
 /* Writes the complete result of the walk as the entry of commit. */
 int cairn_prov__write_cache(struct walk *w, struct infos *in,
 			    const char *cachedir, const char *commit);
@@ -260,7 +261,7 @@ const struct track *cairn_prov__find_track(const struct walk *w,
  * Gives the tracks a limited walk left unresolved the answer of the
  * ancestor's entry c where it can be trusted; *refill when some cannot.
  */
-int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
+int cairn_prov__fill_from_ancestor(struct walk *w,
 				   const cairn_provcache *c, uint32_t hidden,
 				   bool *refill);
 
