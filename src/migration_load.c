@@ -579,19 +579,17 @@ static int missing_dir(struct loader *ld, const char *rev,
 static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 {
 	cairn_migration_set *set = ld->set;
-	git_commit *commit = NULL;
-	git_oid tree;
+	git_oid id, root, tree;
 	bool found;
 	int rc;
 
-	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	rc = cairn_repo__resolve_commit(&id, &root, repo, rev);
 	if (rc < 0)
 		return rc;
-	git_oid_tostr(set->commit, sizeof(set->commit), git_commit_id(commit));
+	git_oid_tostr(set->commit, sizeof(set->commit), &id);
 	rc = cairn_repo__rawodb_new(&ld->raw, repo, 0);
 	if (rc == 0)
-		rc = find_dir(&tree, &found, ld, git_commit_tree_id(commit),
-			      set->dir, rev);
+		rc = find_dir(&tree, &found, ld, &root, set->dir, rev);
 	if (rc == 0 && found) {
 		git_oid_tostr(set->tree, sizeof(set->tree), &tree);
 		rc = scan_tree(ld, &tree, "", 0);
@@ -600,7 +598,6 @@ static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 	}
 	cairn_repo__rawodb_free(ld->raw);
 	ld->raw = NULL;
-	git_commit_free(commit);
 	return rc;
 }
 

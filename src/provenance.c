@@ -125,7 +125,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	cairn_buf cachedir = CAIRN_BUF_INIT;
 	struct walk w;
 	struct infos in;
-	git_commit *head = NULL;
 	git_oid start;
 	char sha[CAIRN_OID_HEXSZ];
 	uint32_t sidx, hidden = 0;
@@ -164,7 +163,9 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 
 	/* from which commit */
 	if (set->worktree) {
-		rc = cairn_repo__lookup_commit(&head, repo, "HEAD");
+		git_oid root;
+
+		rc = cairn_repo__resolve_commit(&start, &root, repo, "HEAD");
 		if (rc < 0) {
 			/* no commits yet: nothing has provenance */
 			cairn_error_clear();
@@ -173,7 +174,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			rc = 0;
 			goto out;
 		}
-		start = *git_commit_id(head);
 	} else if (git_oid_fromstr(&start, set->commit) < 0) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
 				      "cannot find the commit of the set");
@@ -259,7 +259,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			cairn_prov__find_track(
 				&w, cairn_migration__rel_up(set, want[i])));
 out:
-	git_commit_free(head);
 	cairn_provcache__dispose(&cache);
 	cairn_provcache__dispose(&anc);
 	cairn_prov__walk_dispose(&w);

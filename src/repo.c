@@ -205,18 +205,99 @@ out:
 	return rc;
 }
 
-int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+/*
+ * Reads commit id raw: its tree.  CAIRN_ENOTFOUND (no error set) when it
+ * is not a commit that can be read.
+ */
+static int raw_commit_tree(git_oid *tree, git_repository *git,
+			   const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	cairn_rawcommit c;
+	int rc = CAIRN_ENOTFOUND;
+
+	if (git_repository_odb(&odb, git) == 0 &&
+	    git_odb_read(&obj, odb, id) == 0 &&
+	    git_odb_object_type(obj) == GIT_OBJECT_COMMIT &&
+	    cairn_repo__commit_parse(&c, git_odb_object_data(obj),
+				     git_odb_object_size(obj)) == 0) {
+		*tree = c.tree;
+		rc = 0;
+	}
+	git_error_clear();
+	cairn_error_clear();
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
+/*
+ * libgit2 refuses to parse a commit whose author or committer line it
+ * cannot split, and so to resolve any revision that names one.  git
+ * itself shows such commits.  For a reference or a full commit id we can
+ * still find the commit and read it raw.
+ */
+static int resolve_raw(git_oid *id, git_oid *tree, cairn_repo *repo,
 		       const char *rev)
+{
+	git_reference *ref = NULL, *res = NULL;
+	int rc = CAIRN_ENOTFOUND;
+
+	if (git_reference_dwim(&ref, repo->git, rev) == 0 &&
+	    git_reference_resolve(&res, ref) == 0 &&
+	    git_reference_target(res)) {
+		*id = *git_reference_target(res);
+		rc = 0;
+	} else if (strlen(rev) == GIT_OID_HEXSZ &&
+		   git_oid_fromstr(id, rev) == 0) {
+		rc = 0;
+	}
+	git_reference_free(ref);
+	git_reference_free(res);
+	git_error_clear();
+	if (rc == 0)
+		rc = raw_commit_tree(tree, repo->git, id);
+	return rc;
+}
+
+int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
+			       const char *rev)
 {
 	git_commit *commit = NULL;
 	int rc;
 
-	out[0] = '\0';
+	if (!rev || !*rev)
+		rev = "HEAD";
 	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	if (rc == 0) {
+		*id = *git_commit_id(commit);
+		*tree = *git_commit_tree_id(commit);
+		git_commit_free(commit);
+		return 0;
+	}
+	if (rc == CAIRN_ENOTFOUND)
+		return rc;
+	if (resolve_raw(id, tree, repo, rev) == 0)
+		return 0;
+	/* the first attempt's error is the one to show: make it again */
+	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	git_commit_free(commit);
+	return rc < 0 ? rc : cairn_repo__error("cannot read revision '%s'",
+					       rev);
+}
+
+int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+		       const char *rev)
+{
+	git_oid id, tree;
+	int rc;
+
+	out[0] = '\0';
+	rc = cairn_repo__resolve_commit(&id, &tree, repo, rev);
 	if (rc < 0)
 		return rc;
-	git_oid_tostr(out, CAIRN_OID_HEXSZ, git_commit_id(commit));
-	git_commit_free(commit);
+	git_oid_tostr(out, CAIRN_OID_HEXSZ, &id);
 	return 0;
 }
 
@@ -474,17 +555,14 @@ int cairn_repo__commit_info_read(cairn_commit_info *out, git_repository *git,
 int cairn_repo_commit_info(cairn_commit_info *out, cairn_repo *repo,
 			   const char *rev)
 {
-	git_commit *commit = NULL;
+	git_oid id, tree;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	rc = cairn_repo__resolve_commit(&id, &tree, repo, rev);
 	if (rc < 0)
 		return rc;
-	rc = cairn_repo__commit_info_read(out, repo->git,
-					  git_commit_id(commit));
-	git_commit_free(commit);
-	return rc;
+	return cairn_repo__commit_info_read(out, repo->git, &id);
 }
 
 void cairn_commit_info_dispose(cairn_commit_info *info)
@@ -589,33 +667,25 @@ fail:
 int cairn_repo_is_ancestor(bool *out, cairn_repo *repo, const char *ancestor,
 			   const char *descendant)
 {
-	git_commit *a = NULL, *d = NULL;
+	git_oid a, d, tree;
 	int rc;
 
 	*out = false;
-	rc = cairn_repo__lookup_commit(&a, repo, ancestor);
+	rc = cairn_repo__resolve_commit(&a, &tree, repo, ancestor);
+	if (rc == 0)
+		rc = cairn_repo__resolve_commit(&d, &tree, repo, descendant);
 	if (rc < 0)
-		goto out;
-	rc = cairn_repo__lookup_commit(&d, repo, descendant);
-	if (rc < 0)
-		goto out;
-	if (git_oid_equal(git_commit_id(a), git_commit_id(d))) {
+		return rc;
+	if (git_oid_equal(&a, &d)) {
 		*out = true;
-		goto out;
+		return 0;
 	}
-	rc = git_graph_descendant_of(repo->git, git_commit_id(d),
-				     git_commit_id(a));
-	if (rc < 0) {
-		rc = cairn_repo__error("cannot compare '%s' with '%s'",
-				       ancestor, descendant);
-		goto out;
-	}
+	rc = git_graph_descendant_of(repo->git, &d, &a);
+	if (rc < 0)
+		return cairn_repo__error("cannot compare '%s' with '%s'",
+					 ancestor, descendant);
 	*out = rc == 1;
-	rc = 0;
-out:
-	git_commit_free(a);
-	git_commit_free(d);
-	return rc;
+	return 0;
 }
 
 int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)

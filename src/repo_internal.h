@@ -63,4 +63,13 @@ int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
 char *cairn_repo__to_utf8(const char *s, size_t len, const char *enc,
 			  size_t enclen);
 
+/*
+ * Resolves rev to a commit id and its tree id.  Unlike
+ * cairn_repo__lookup_commit() it also finds a commit libgit2 refuses to
+ * parse (a malformed author line) when rev is a reference or a full id.
+ * Errors as cairn_repo__lookup_commit().
+ */
+int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
+			       const char *rev);
+
 #endif

@@ -173,7 +173,7 @@ START_TEST(test_malformed_author_degrades)
 {
 	project p;
 	tu_result r;
-	char *bad;
+	char *bad, *bad_head;
 	char sql[256];
 
 	project_init(&p);
@@ -204,7 +204,28 @@ START_TEST(test_malformed_author_degrades)
 		assert_q(&p, sql, want);
 	}
 
+	/* the deployed commit itself malformed, in another way */
+	add_migration(&p, "0003_c.up.sql", "CREATE TABLE c (x int);\n");
+	bad_head = raw_commit(&p, "Unclosed <mail 1700000300 +0000", "",
+			      "add c\n");
+	tu_cairn(&r, p.dir, "status", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "Unclosed <mail"), "%s", r.out);
+	tu_result_dispose(&r);
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	snprintf(sql, sizeof(sql), "SELECT commit_sha || ' ' || author_name "
+		 "FROM cairn.migrations WHERE version = 3");
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "%s Unclosed <mail 1700000300 "
+			 "+0000", bad_head);
+		assert_q(&p, sql, want);
+	}
 	free(bad);
+	free(bad_head);
 	project_dispose(&p);
 }
 END_TEST
