@@ -33,7 +33,8 @@
  * directory with O_NOFOLLOW (a symlinked cairn/ is refused, never
  * written through), created 0700, entries are opened with
  * O_NOFOLLOW|O_NONBLOCK and used only when fstat(2) says they are
- * regular files (a FIFO cannot block a read), and written 0600 through
+ * regular files (a FIFO cannot block a read) owned by us and writable by
+ * nobody else, and written 0600 through
  * a temporary file renamed into place, so readers never see a
  * half-written entry.
  */
@@ -108,7 +109,7 @@ static int open_cachedir(const char *cachedir, bool create)
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
-	if (st.st_uid != geteuid()) {
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
 		errno = EPERM;
 		goto fail;
 	}
@@ -395,7 +396,9 @@ int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 		goto out;
 	fd = openat(dfd, name.ptr,
 		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* a regular file we wrote: ours and writable by nobody else */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) ||
 	    st.st_size <= 0 || (uint64_t)st.st_size > MAX_CACHE_FILE)
 		goto out;
 	out->len = (size_t)st.st_size;
