@@ -269,22 +269,20 @@ int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
 
 	if (!rev || !*rev)
 		rev = "HEAD";
-	rc = cairn_repo__lookup_commit(&commit, repo, rev);
-	if (rc == 0) {
-		*id = *git_commit_id(commit);
-		*tree = *git_commit_tree_id(commit);
-		git_commit_free(commit);
-		return 0;
-	}
-	if (rc == CAIRN_ENOTFOUND)
-		return rc;
+	/*
+	 * A reference or a full id to a commit: read it raw, before libgit2
+	 * parses (and, on a malformed author line, refuses) it.  Anything
+	 * else (expressions, abbreviated ids, tags) goes through libgit2.
+	 */
 	if (resolve_raw(id, tree, repo, rev) == 0)
 		return 0;
-	/* the first attempt's error is the one to show: make it again */
 	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	if (rc < 0)
+		return rc;
+	*id = *git_commit_id(commit);
+	*tree = *git_commit_tree_id(commit);
 	git_commit_free(commit);
-	return rc < 0 ? rc : cairn_repo__error("cannot read revision '%s'",
-					       rev);
+	return 0;
 }
 
 int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,

@@ -173,11 +173,11 @@ START_TEST(test_malformed_author_degrades)
 {
 	project p;
 	tu_result r;
-	char *bad, *bad_head;
-	char sql[256];
+	char *bad, *bad_head, *init;
+	char sql[256], range[128];
 
 	project_init(&p);
-	free(commit_as(&p, "Init", 1699990000, "init\n"));
+	init = commit_as(&p, "Init", 1699990000, "init\n");
 	add_migration(&p, "0001_a.up.sql", "CREATE TABLE a (x int);\n");
 	/* no e-mail brackets at all: libgit2 refuses such a signature */
 	bad = raw_commit(&p, "Nobody Here 1700000000 +0000", "", "add a\n");
@@ -188,6 +188,12 @@ START_TEST(test_malformed_author_degrades)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	tu_cairn(&r, p.dir, "plan", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "Nobody Here"), "%s", r.out);
+	tu_result_dispose(&r);
+	/* release notes over a range that holds the commit */
+	snprintf(range, sizeof(range), "%s..HEAD", init);
+	tu_cairn(&r, p.dir, "plan", range, NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	ck_assert_msg(tu_contains(r.out, "Nobody Here"), "%s", r.out);
 	tu_result_dispose(&r);
@@ -224,6 +230,7 @@ START_TEST(test_malformed_author_degrades)
 			 "+0000", bad_head);
 		assert_q(&p, sql, want);
 	}
+	free(init);
 	free(bad);
 	free(bad_head);
 	project_dispose(&p);
