@@ -93,21 +93,30 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 	rc = cairn_provcache__candidates(&cands, cachedir, w->dir,
 					 MAX_CANDIDATES);
 	for (i = 0; rc == 0 && i < cands.count; i++) {
+		uint32_t si, ai;
 		git_oid id;
-		int d;
+		bool yes;
 
 		if (git_oid_fromstr(&id, cands.items[i]) < 0 ||
 		    git_oid_equal(&id, start))
 			continue;
-		d = git_graph_descendant_of(w->git, start, &id);
-		if (d != 1) {
-			git_error_clear();
+		rc = cairn_prov__node_get(&si, w, start);
+		if (rc == 0)
+			rc = cairn_prov__node_get(&ai, w, &id);
+		if (rc == 0)
+			rc = cairn_prov__is_ancestor(&yes, w, si, ai);
+		if (rc == CAIRN_ENOTFOUND) {
+			/* an entry for a commit we do not have */
+			cairn_error_clear();
+			rc = 0;
 			continue;
 		}
+		if (rc < 0 || !yes)
+			continue;
 		if (cairn_provcache__load(out, cachedir, w->dir,
 					  cands.items[i]) < 0)
 			continue;
-		rc = cairn_prov__node_get(hidden, w, &id);
+		*hidden = ai;
 		break;
 	}
 	cairn_strvec_dispose(&cands);

@@ -110,6 +110,58 @@ out:
 	return rc;
 }
 
+#define SKEW ((int64_t)24 * 3600)
+
+int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
+			    uint32_t anc)
+{
+	uint32_t *stack = NULL, *seen = NULL;
+	size_t n = 0, astack = 0, nseen = 0, aseen = 0, i;
+	int64_t floor;
+	int rc;
+
+	*out = false;
+	rc = parse_commit(w, anc);
+	if (rc < 0 || (w->nodes[anc].flags & F_MISSING))
+		return rc;
+	floor = w->nodes[anc].time - SKEW;
+	rc = cairn__grow_array((void **)&stack, &astack, 1, sizeof(*stack));
+	if (rc == 0)
+		stack[n++] = start;
+	while (rc == 0 && n && !*out) {
+		uint32_t x = stack[--n], k;
+
+		if (w->nodes[x].flags & F_ANC)
+			continue;
+		rc = cairn__grow_array((void **)&seen, &aseen, nseen + 1,
+				       sizeof(*seen));
+		if (rc < 0)
+			break;
+		seen[nseen++] = x;
+		w->nodes[x].flags |= F_ANC;
+		if (x == anc) {
+			*out = true;
+			break;
+		}
+		rc = parse_commit(w, x);
+		if (rc < 0 || (w->nodes[x].flags & F_MISSING) ||
+		    w->nodes[x].time < floor)
+			continue;
+		for (k = 0; k < w->nodes[x].nparents && rc == 0; k++) {
+			rc = cairn__grow_array((void **)&stack, &astack, n + 1,
+					       sizeof(*stack));
+			if (rc == 0)
+				stack[n++] =
+					w->pool[w->nodes[x].parents + k];
+		}
+	}
+	for (i = 0; i < nseen; i++)
+		w->nodes[seen[i]].flags &= ~(uint32_t)F_ANC;
+	free(stack);
+	free(seen);
+	return rc;
+}
+
 /* Resolves a node's migrations subtree id (parsing it first). */
 int cairn_prov__ensure_sub(struct walk *w, uint32_t idx)
 {
