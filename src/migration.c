@@ -324,6 +324,23 @@ bool cairn_migration_set_is_worktree(const cairn_migration_set *set)
 	return set->worktree;
 }
 
+int cairn_migration_set_check_dir(const cairn_migration_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->findings.count; i++) {
+		const cairn_finding *f = &set->findings.items[i];
+
+		if (strcmp(f->code, "missing-dir") != 0)
+			continue;
+		cairn_error__set(CAIRN_ERRCLASS_VALIDATION, "%s", f->message);
+		if (f->hint)
+			cairn_error__hint("%s", f->hint);
+		return CAIRN_ENOTFOUND;
+	}
+	return 0;
+}
+
 const cairn_findings *cairn_migration_set_findings(
 	const cairn_migration_set *set)
 {

@@ -19,14 +19,24 @@
  *
  * No file content is read while loading (src/migration_content.c reads
  * it on demand).
+ *
+ * A configured directory that does not exist is a "missing-dir" finding
+ * (a misspelled migrations_dir must not read as "nothing to apply").
+ * In the working tree, every path component is opened with
+ * O_NOFOLLOW|O_DIRECTORY relative to its parent's descriptor, so a
+ * symbolic link on the way to or inside the directory cannot make cairn
+ * read migrations from outside the repository; tree entries whose names
+ * hold '/' are refused by the tree parser (src/rawodb.c).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cairn/migration.h"
 #include "buf.h"
@@ -279,6 +289,7 @@ static int find_dir(git_oid *out, bool *found, struct loader *ld,
 
 	*out = *root;
 	*found = true;
+	ld->stop = 0;
 	while (*comp) {
 		const char *slash = strchr(comp, '/');
 		size_t n = slash ? (size_t)(slash - comp) : strlen(comp);
@@ -317,7 +328,9 @@ static int find_dir(git_oid *out, bool *found, struct loader *ld,
 		if (rc < 0)
 			return rc;
 		if (!hit) {
+			/* *out is the deepest tree that exists */
 			*found = false;
+			ld->stop = (size_t)(comp - dir);
 			return 0;
 		}
 		comp = slash ? slash + 1 : comp + n;
@@ -330,8 +343,38 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int scan_dir(struct loader *ld, const char *full, const char *subdir,
-		    unsigned depth)
+/* What a directory entry of the working tree is, without following it. */
+static enum kind kind_at(int dfd, const char *base)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return K_OTHER;
+	if (S_ISLNK(st.st_mode))
+		return K_LINK;
+	if (S_ISREG(st.st_mode))
+		return K_FILE;
+	if (!S_ISDIR(st.st_mode))
+		return K_OTHER;
+	fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				       O_CLOEXEC);
+	if (fd < 0)
+		return K_OTHER;
+	/* a directory with .git in it is a submodule */
+	st.st_mode = 0;
+	fstatat(fd, ".git", &st, AT_SYMLINK_NOFOLLOW);
+	close(fd);
+	return st.st_mode ? K_SUBMODULE : K_DIR;
+}
+
+/*
+ * Lists the working-tree directory open at dfd (which it closes),
+ * recursively.  Everything is opened relative to a directory descriptor
+ * and without following links, so no link leads the scan out.
+ */
+static int scan_dir(struct loader *ld, int dfd, const char *full,
+		    const char *subdir, unsigned depth)
 {
 	cairn_strvec names = CAIRN_STRVEC_INIT;
 	struct dirent *de;
@@ -339,13 +382,13 @@ static int scan_dir(struct loader *ld, const char *full, const char *subdir,
 	size_t i;
 	int rc = 0;
 
-	d = opendir(full);
+	d = fdopendir(dfd);
 	if (!d) {
-		if (depth == 0 && (errno == ENOENT || errno == ENOTDIR))
-			return 0;
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-					"cannot read directory '%s': %s", full,
-					strerror(errno));
+		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
+				      "cannot read directory '%s': %s", full,
+				      strerror(errno));
+		close(dfd);
+		return rc;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -359,47 +402,175 @@ static int scan_dir(struct loader *ld, const char *full, const char *subdir,
 		qsort(names.items, names.count, sizeof(char *), name_cmp);
 	for (i = 0; i < names.count && rc == 0; i++) {
 		const char *base = names.items[i];
-		char *path = NULL, *gitpath = NULL;
-		enum kind kind;
-		struct stat st;
 		bool descend;
 
-		path = cairn_migration__join(full, base);
-		if (!path) {
-			rc = CAIRN_ERROR;
-			break;
-		}
-		if (lstat(path, &st) < 0) {
-			free(path);
-			continue; /* vanished while we looked */
-		}
-		if (S_ISLNK(st.st_mode)) {
-			kind = K_LINK;
-		} else if (S_ISDIR(st.st_mode)) {
-			struct stat gst;
-
-			gitpath = cairn_migration__join(path, ".git");
-			kind = gitpath && lstat(gitpath, &gst) == 0 ?
-				       K_SUBMODULE : K_DIR;
-			free(gitpath);
-		} else if (S_ISREG(st.st_mode)) {
-			kind = K_FILE;
-		} else {
-			kind = K_OTHER;
-		}
-		rc = entry(ld, subdir, base, kind, NULL, depth, &descend);
+		rc = entry(ld, subdir, base, kind_at(dirfd(d), base), NULL,
+			   depth, &descend);
 		if (rc == 0 && descend) {
 			char *rel = cairn_migration__join(subdir, base);
+			char *path = cairn_migration__join(full, base);
+			int fd = openat(dirfd(d), base,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
 
-			rc = rel ? scan_dir(ld, path, rel, depth + 1)
-				 : CAIRN_ERROR;
+			if (!rel || !path) {
+				rc = CAIRN_ERROR;
+				if (fd >= 0)
+					close(fd);
+			} else if (fd < 0)
+				rc = cairn_error__set(
+					CAIRN_ERRCLASS_OS,
+					"cannot read directory '%s': %s",
+					path, strerror(errno));
+			else
+				rc = scan_dir(ld, fd, path, rel, depth + 1);
 			free(rel);
+			free(path);
 		}
-		free(path);
 	}
 out:
 	closedir(d);
 	cairn_strvec_dispose(&names);
+	return rc;
+}
+
+/*
+ * Opens migrations_dir in the working tree one component at a time with
+ * O_NOFOLLOW|O_DIRECTORY, so that a symbolic link on the way (or the
+ * directory itself being one) cannot lead outside the repository.
+ * *fd is -1 when the directory does not exist.
+ */
+static int open_worktree_dir(int *fd, struct loader *ld, const char *wd)
+{
+	const char *dir = ld->set->dir, *comp = dir;
+	int cur;
+
+	*fd = -1;
+	cur = open(wd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"cannot read directory '%s': %s", wd,
+					strerror(errno));
+	while (*comp) {
+		const char *slash = strchr(comp, '/');
+		size_t n = slash ? (size_t)(slash - comp) : strlen(comp);
+		char *name = cairn__strndup(comp, n);
+		int next, err;
+
+		if (!name) {
+			close(cur);
+			return CAIRN_ERROR;
+		}
+		next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						 O_CLOEXEC);
+		err = errno;
+		if (next < 0 && (err == ELOOP || err == ENOTDIR) &&
+		    kind_at(cur, name) == K_LINK) {
+			cairn_error__set(CAIRN_ERRCLASS_VALIDATION,
+					 "cannot read migrations from '%s': "
+					 "'%.*s' is a symbolic link", dir,
+					 (int)(comp - dir + n), dir);
+			cairn_error__detail("In the working tree cairn reads "
+					    "only what is inside the "
+					    "repository; a link may lead "
+					    "anywhere.");
+			cairn_error__hint("replace the link with the directory "
+					  "it points to, or read a revision "
+					  "instead of the working tree");
+		} else if (next < 0 && err != ENOENT) {
+			cairn_error__set(CAIRN_ERRCLASS_OS,
+					 "cannot read migrations from '%s': "
+					 "'%.*s': %s", dir,
+					 (int)(comp - dir + n), dir,
+					 strerror(err));
+		}
+		free(name);
+		close(cur);
+		if (next < 0) {
+			if (err == ENOENT) {
+				ld->stop = (size_t)(comp - dir);
+				return 0;
+			}
+			return CAIRN_ERROR;
+		}
+		cur = next;
+		comp = slash ? slash + 1 : comp + n;
+	}
+	*fd = cur;
+	return 0;
+}
+
+/* ---- a migrations directory that is not there ------------------------- */
+
+/* Appends the names of up to five directories in a raw tree, quoted. */
+static int list_subdirs(cairn_buf *out, struct loader *ld, const git_oid *id)
+{
+	cairn_rawobj *obj = NULL;
+	const unsigned char *p, *end;
+	size_t n = 0;
+	int rc;
+
+	rc = read_tree(&obj, ld, id);
+	if (rc < 0)
+		return rc;
+	p = obj->data;
+	end = p + obj->len;
+	while (p < end && rc == 0 && n < 5) {
+		cairn_tree_entry e;
+
+		rc = cairn_repo__tree_entry(&e, &p, end);
+		if (rc < 0 || kind_of(e.mode) != K_DIR || e.name[0] == '.')
+			continue;
+		rc = cairn_buf_puts(out, n++ ? ", '" : "'");
+		if (rc == 0)
+			rc = cairn_migration__quote(out, e.name, e.len);
+		if (rc == 0)
+			rc = cairn_buf_putc(out, '\'');
+	}
+	cairn_repo__rawobj_free(obj);
+	return rc;
+}
+
+/*
+ * The "missing-dir" finding: the configured directory does not exist at
+ * the revision (or in the working tree).  A misspelled migrations_dir
+ * would otherwise read as an empty, valid set: "nothing to apply".
+ * where: the deepest existing tree (git mode), NULL otherwise.
+ */
+static int missing_dir(struct loader *ld, const char *rev,
+		       const git_oid *where)
+{
+	cairn_migration_set *set = ld->set;
+	cairn_buf at = CAIRN_BUF_INIT, hint = CAIRN_BUF_INIT;
+	cairn_buf dirs = CAIRN_BUF_INIT;
+	int rc;
+
+	if (set->worktree)
+		rc = cairn_buf_puts(&at, "in the working tree");
+	else
+		rc = cairn_buf_printf(&at, "at revision '%s' (%.10s)", rev,
+				      set->commit);
+	if (rc == 0)
+		rc = cairn_buf_puts(&hint, "check migrations_dir in cairn.yaml");
+	if (rc == 0 && where)
+		rc = list_subdirs(&dirs, ld, where);
+	if (rc == 0 && dirs.size)
+		rc = cairn_buf_printf(&hint, "; directories in '%.*s': %s",
+				      ld->stop ? (int)ld->stop - 1 : 1,
+				      ld->stop ? set->dir : ".", dirs.ptr);
+	if (rc == 0)
+		rc = cairn_buf_puts(&hint, "; a project without migrations "
+				    "yet creates it with 'cairn new NAME'");
+	if (rc == 0)
+		rc = cairn_findings_add(&set->findings, "missing-dir",
+					CAIRN_SEVERITY_ERROR, set->dir, 0,
+					NULL, hint.ptr,
+					set->worktree ? NULL : set->commit,
+					"migrations directory '%s' does not "
+					"exist %s", set->dir, at.ptr);
+	cairn_buf_dispose(&at);
+	cairn_buf_dispose(&hint);
+	cairn_buf_dispose(&dirs);
 	return rc;
 }
 
@@ -408,26 +579,25 @@ out:
 static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 {
 	cairn_migration_set *set = ld->set;
-	git_commit *commit = NULL;
-	git_oid tree;
+	git_oid id, root, tree;
 	bool found;
 	int rc;
 
-	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	rc = cairn_repo__resolve_commit(&id, &root, repo, rev);
 	if (rc < 0)
 		return rc;
-	git_oid_tostr(set->commit, sizeof(set->commit), git_commit_id(commit));
+	git_oid_tostr(set->commit, sizeof(set->commit), &id);
 	rc = cairn_repo__rawodb_new(&ld->raw, repo, 0);
 	if (rc == 0)
-		rc = find_dir(&tree, &found, ld, git_commit_tree_id(commit),
-			      set->dir, rev);
+		rc = find_dir(&tree, &found, ld, &root, set->dir, rev);
 	if (rc == 0 && found) {
 		git_oid_tostr(set->tree, sizeof(set->tree), &tree);
 		rc = scan_tree(ld, &tree, "", 0);
+	} else if (rc == 0) {
+		rc = missing_dir(ld, rev, &tree);
 	}
 	cairn_repo__rawodb_free(ld->raw);
 	ld->raw = NULL;
-	git_commit_free(commit);
 	return rc;
 }
 
@@ -436,7 +606,7 @@ static int load_worktree(struct loader *ld, cairn_repo *repo)
 	cairn_migration_set *set = ld->set;
 	const char *wd = cairn_repo_workdir(repo);
 	char *full;
-	int rc;
+	int fd, rc;
 
 	if (!wd) {
 		cairn_error__set(CAIRN_ERRCLASS_USAGE,
@@ -449,12 +619,17 @@ static int load_worktree(struct loader *ld, cairn_repo *repo)
 	set->workdir = cairn__strdup(wd);
 	if (!set->workdir)
 		return CAIRN_ERROR;
-	full = cairn__calloc(1, strlen(wd) + strlen(set->dir) + 2);
-	if (!full)
+	rc = open_worktree_dir(&fd, ld, wd);
+	if (rc < 0)
+		return rc;
+	if (fd < 0)
+		return missing_dir(ld, "", NULL);
+	full = cairn_migration__join(wd, set->dir);
+	if (!full) {
+		close(fd);
 		return CAIRN_ERROR;
-	memcpy(full, wd, strlen(wd));
-	memcpy(full + strlen(wd), set->dir, strlen(set->dir));
-	rc = scan_dir(ld, full, "", 0);
+	}
+	rc = scan_dir(ld, fd, full, "", 0);
 	free(full);
 	return rc;
 }

@@ -37,6 +37,7 @@ struct loader {
 	struct file *files;
 	size_t nfiles;
 	size_t afiles;
+	size_t stop;    /* where a missing migrations_dir stops existing */
 };
 
 /*

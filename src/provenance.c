@@ -93,21 +93,30 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 	rc = cairn_provcache__candidates(&cands, cachedir, w->dir,
 					 MAX_CANDIDATES);
 	for (i = 0; rc == 0 && i < cands.count; i++) {
+		uint32_t si, ai;
 		git_oid id;
-		int d;
+		bool yes;
 
 		if (git_oid_fromstr(&id, cands.items[i]) < 0 ||
 		    git_oid_equal(&id, start))
 			continue;
-		d = git_graph_descendant_of(w->git, start, &id);
-		if (d != 1) {
-			git_error_clear();
+		rc = cairn_prov__node_get(&si, w, start);
+		if (rc == 0)
+			rc = cairn_prov__node_get(&ai, w, &id);
+		if (rc == 0)
+			rc = cairn_prov__is_ancestor(&yes, w, si, ai);
+		if (rc == CAIRN_ENOTFOUND) {
+			/* an entry for a commit we do not have */
+			cairn_error_clear();
+			rc = 0;
 			continue;
 		}
+		if (rc < 0 || !yes)
+			continue;
 		if (cairn_provcache__load(out, cachedir, w->dir,
 					  cands.items[i]) < 0)
 			continue;
-		rc = cairn_prov__node_get(hidden, w, &id);
+		*hidden = ai;
 		break;
 	}
 	cairn_strvec_dispose(&cands);
@@ -125,7 +134,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	cairn_buf cachedir = CAIRN_BUF_INIT;
 	struct walk w;
 	struct infos in;
-	git_commit *head = NULL;
 	git_oid start;
 	char sha[CAIRN_OID_HEXSZ];
 	uint32_t sidx, hidden = 0;
@@ -164,7 +172,9 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 
 	/* from which commit */
 	if (set->worktree) {
-		rc = cairn_repo__lookup_commit(&head, repo, "HEAD");
+		git_oid root;
+
+		rc = cairn_repo__resolve_commit(&start, &root, repo, "HEAD");
 		if (rc < 0) {
 			/* no commits yet: nothing has provenance */
 			cairn_error_clear();
@@ -173,7 +183,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			rc = 0;
 			goto out;
 		}
-		start = *git_commit_id(head);
 	} else if (git_oid_fromstr(&start, set->commit) < 0) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
 				      "cannot find the commit of the set");
@@ -185,16 +194,17 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	if (rc < 0)
 		goto out;
 
-	/* the warm path: this commit's own entry */
-	if (cairn_provcache__load(&cache, cachedir.ptr, set->dir, sha) == 0) {
-		rc = cairn_prov__use_cache(set, want, nwant, &cache, &complete);
-		if (rc < 0 || complete)
-			goto out;
-	}
-
 	rc = cairn_prov__walk_init(&w, repo, set->dir);
 	if (rc < 0)
 		goto out;
+
+	/* the warm path: this commit's own entry, its claims checked */
+	if (cairn_provcache__load(&cache, cachedir.ptr, set->dir, sha) == 0) {
+		rc = cairn_prov__use_cache(set, want, nwant, &cache, &w, &in,
+					   &complete);
+		if (rc < 0 || complete)
+			goto out;
+	}
 	rc = cairn_prov__node_get(&sidx, &w, &start);
 	if (rc == 0)
 		rc = cairn_prov__ensure_sub(&w, sidx);
@@ -233,7 +243,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		if (rc == 0)
 			rc = cairn_prov__walk_history(&w, sidx, true);
 		if (rc == 0)
-			rc = cairn_prov__fill_from_ancestor(&w, &in, &anc,
+			rc = cairn_prov__fill_from_ancestor(&w, &anc,
 							    hidden, &refill);
 		if (rc == 0 && refill) {
 			rc = cairn_prov__index_tracks(&w);
@@ -258,7 +268,6 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 			cairn_prov__find_track(
 				&w, cairn_migration__rel_up(set, want[i])));
 out:
-	git_commit_free(head);
 	cairn_provcache__dispose(&cache);
 	cairn_provcache__dispose(&anc);
 	cairn_prov__walk_dispose(&w);

@@ -6,24 +6,37 @@
  * warm read of 10,000 migrations is one read(2), one SHA-256 and one
  * pass that splits lines in place (no allocation per line):
  *
- *	cairn-provenance 1
+ *	cairn-provenance 2
  *	commit <sha>
  *	dir <dir>
  *	commits <N>
- *	<sha> TAB <time> TAB <offset> TAB <name> TAB <email> TAB <summary>
+ *	<sha>
  *	... N lines
  *	files <M>
- *	<blob> TAB <introduced> TAB <changed> TAB <path>
- *	... M lines (introduced/changed index the commit lines; -1: none)
+ *	<blob> TAB <introduced> TAB <changed> TAB <path> TAB <intro path>
+ *	... M lines (introduced/changed index the commit lines; -1: none;
+ *	intro path is empty unless the file was renamed since)
  *	end <SHA-256 of every byte before this line>
  *
- * Text fields escape backslash, tab, newline, carriage return and other
- * control bytes (\\, \t, \n, \r, \xNN), so any path or author name fits
- * on its line.  A file that fails any check - missing, truncated, another
- * version, a bad checksum, a different commit or directory - is treated
- * as absent: the cache can make an answer faster, never different.
- * Writers write a temporary file and rename it into place, so readers
- * never see a half-written entry.
+ * Paths escape backslash, tab, newline, carriage return and other
+ * control bytes (\\, \t, \n, \r, \xNN).  A file that fails any check -
+ * missing, truncated, another version, a bad checksum, a different
+ * commit or directory - is treated as absent.
+ *
+ * The checksum only catches damage: anyone who can write the directory
+ * can recompute it.  So an entry holds claims, never answers: the
+ * commits are bare ids (authors, dates and summaries are always read
+ * from the commit objects, which are content-addressed), and every claim
+ * "commit C introduced path P" is checked against the object database
+ * before it is used (src/provenance_result.c).  The files themselves are
+ * handled as hostile too: the directory is opened relative to the git
+ * directory with O_NOFOLLOW (a symlinked cairn/ is refused, never
+ * written through), created 0700, entries are opened with
+ * O_NOFOLLOW|O_NONBLOCK and used only when fstat(2) says they are
+ * regular files (a FIFO cannot block a read) owned by us and writable by
+ * nobody else, and written 0600 through
+ * a temporary file renamed into place, so readers never see a
+ * half-written entry.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +52,7 @@
 #include "error.h"
 #include "provenance_internal.h"
 
-#define MAGIC "cairn-provenance 1"
+#define MAGIC "cairn-provenance 2"
 #define MAX_CACHE_FILE ((size_t)512 * 1024 * 1024)
 
 static int dirkey(char out[17], const char *dir)
@@ -53,15 +66,63 @@ static int dirkey(char out[17], const char *dir)
 	return 0;
 }
 
-static int entry_path(cairn_buf *out, const char *cachedir, const char *dir,
-		      const char *commit)
+static int entry_name(cairn_buf *out, const char *dir, const char *commit)
 {
 	char key[17];
 
 	if (dirkey(key, dir) < 0)
 		return CAIRN_ERROR;
-	return cairn_buf_printf(out, "%s/provenance-%s-%s", cachedir, key,
-				commit);
+	return cairn_buf_printf(out, "provenance-%s-%s", key, commit);
+}
+
+/*
+ * Opens the cache directory: its parent normally (the git directory may
+ * be reached through links, as git allows), the last component with
+ * O_NOFOLLOW.  With create, makes it (0700) when absent and takes group
+ * and other permissions away from one we own.  -1 when it cannot be
+ * used; errno tells why.
+ */
+static int open_cachedir(const char *cachedir, bool create)
+{
+	const char *slash = strrchr(cachedir, '/');
+	cairn_buf parent = CAIRN_BUF_INIT;
+	struct stat st;
+	int pfd, fd = -1;
+
+	if (!slash || !slash[1]) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (cairn_buf_put(&parent, cachedir,
+			  slash == cachedir ? 1 : (size_t)(slash - cachedir)) < 0) {
+		cairn_error_clear();
+		errno = ENOMEM;
+		return -1;
+	}
+	pfd = open(parent.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cairn_buf_dispose(&parent);
+	if (pfd < 0)
+		return -1;
+	if (create && mkdirat(pfd, slash + 1, 0700) < 0 && errno != EEXIST)
+		goto out;
+	fd = openat(pfd, slash + 1,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (create && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		goto fail;
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+out:
+	close(pfd);
+	return fd;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -242,10 +303,11 @@ static bool index_paths(cairn_provcache *c)
 	return true;
 }
 
-static bool parse(cairn_provcache *c, const char *dir, const char *commit)
+bool cairn_provcache__parse(cairn_provcache *c, const char *dir,
+			    const char *commit)
 {
 	struct cursor cur;
-	char *l, *v, *f[6], hex[65];
+	char *l, *v, *f[5], hex[65];
 	size_t i, endpos;
 
 	/* the checksum line closes the file: "end <64 hex>\n" */
@@ -281,21 +343,10 @@ static bool parse(cairn_provcache *c, const char *dir, const char *commit)
 	if (!c->commits)
 		return false;
 	for (i = 0; i < c->ncommits; i++) {
-		cairn_provcache_commit *k = &c->commits[i];
-		int64_t off;
-
 		l = next_line(&cur);
-		if (!l || !fields(l, f, 6))
+		if (!l || strlen(l) != 40 || !is_hex(l, 40))
 			return false;
-		if (strlen(f[0]) != 40 || !is_hex(f[0], 40) ||
-		    !parse_i64(f[1], &k->time) || !parse_i64(f[2], &off) ||
-		    off < -24 * 60 || off > 24 * 60)
-			return false;
-		k->sha = f[0];
-		k->offset = (int)off;
-		k->name = f[3];
-		k->email = f[4];
-		k->summary = f[5];
+		c->commits[i].sha = l;
 	}
 	if (!header(&cur, "files", &v) ||
 	    !parse_count(v, &c->nfiles, c->len / 8))
@@ -308,7 +359,7 @@ static bool parse(cairn_provcache *c, const char *dir, const char *commit)
 		int64_t a, b;
 
 		l = next_line(&cur);
-		if (!l || !fields(l, f, 4))
+		if (!l || !fields(l, f, 5))
 			return false;
 		if (strlen(f[0]) != 40 || !is_hex(f[0], 40) ||
 		    !parse_i64(f[1], &a) || !parse_i64(f[2], &b) ||
@@ -320,6 +371,7 @@ static bool parse(cairn_provcache *c, const char *dir, const char *commit)
 		fl->intro = (int32_t)a;
 		fl->changed = (int32_t)b;
 		fl->path = f[3];
+		fl->intro_path = f[4];
 	}
 	if (cur.p != cur.end)
 		return false;
@@ -329,18 +381,24 @@ static bool parse(cairn_provcache *c, const char *dir, const char *commit)
 int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 			  const char *dir, const char *commit)
 {
-	cairn_buf path = CAIRN_BUF_INIT;
+	cairn_buf name = CAIRN_BUF_INIT;
 	struct stat st;
 	size_t got = 0;
-	int fd = -1, rc = CAIRN_ENOTFOUND;
+	int dfd = -1, fd = -1, rc = CAIRN_ENOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (entry_path(&path, cachedir, dir, commit) < 0) {
+	if (entry_name(&name, dir, commit) < 0) {
 		cairn_error_clear();
 		goto out;
 	}
-	fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	dfd = open_cachedir(cachedir, false);
+	if (dfd < 0)
+		goto out;
+	fd = openat(dfd, name.ptr,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* a regular file we wrote: ours and writable by nobody else */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) ||
 	    st.st_size <= 0 || (uint64_t)st.st_size > MAX_CACHE_FILE)
 		goto out;
 	out->len = (size_t)st.st_size;
@@ -357,12 +415,14 @@ int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 		got += (size_t)n;
 	}
 	out->data[out->len] = '\0';
-	if (parse(out, dir, commit))
+	if (cairn_provcache__parse(out, dir, commit))
 		rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	cairn_buf_dispose(&path);
+	if (dfd >= 0)
+		close(dfd);
+	cairn_buf_dispose(&name);
 	if (rc < 0)
 		cairn_provcache__dispose(out);
 	return rc;
@@ -414,38 +474,40 @@ static int cand_cmp(const void *pa, const void *pb)
 	return strcmp(a->sha, b->sha);
 }
 
-/* Entries for dir, newest first; caller frees the shas and the array. */
-static int list_entries(struct cand **out, size_t *count,
-			const char *cachedir, const char *dir)
+/* Entries for dir in the directory dfd, newest first; caller frees. */
+static int list_entries(struct cand **out, size_t *count, int dfd,
+			const char *dir)
 {
 	char key[17], prefix[64];
 	struct cand *c = NULL;
 	size_t n = 0, alloc = 0, plen;
 	struct dirent *de;
 	DIR *d;
+	int fd;
 
 	*out = NULL;
 	*count = 0;
 	if (dirkey(key, dir) < 0)
 		return CAIRN_ERROR;
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "provenance-%s-", key);
-	d = opendir(cachedir);
-	if (!d)
+	fd = dup(dfd);
+	if (fd < 0)
 		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
 	while ((de = readdir(d)) != NULL) {
-		cairn_buf p = CAIRN_BUF_INIT;
 		struct stat st;
 		const char *sha = de->d_name + plen;
 
 		if (strncmp(de->d_name, prefix, plen) != 0 ||
 		    strlen(sha) != 40 || !is_hex(sha, 40))
 			continue;
-		if (cairn_buf_printf(&p, "%s/%s", cachedir, de->d_name) < 0 ||
-		    stat(p.ptr, &st) < 0) {
-			cairn_buf_dispose(&p);
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		}
-		cairn_buf_dispose(&p);
 		if (cairn__grow_array((void **)&c, &alloc, n + 1,
 				      sizeof(*c)) < 0)
 			break;
@@ -470,7 +532,12 @@ int cairn_provcache__candidates(cairn_strvec *out, const char *cachedir,
 	size_t n, i;
 	int rc;
 
-	rc = list_entries(&c, &n, cachedir, dir);
+	int dfd = open_cachedir(cachedir, false);
+
+	if (dfd < 0)
+		return 0;
+	rc = list_entries(&c, &n, dfd, dir);
+	close(dfd);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -533,24 +600,8 @@ static int render(cairn_buf *b, const char *dir, const char *commit,
 		rc = put_escaped(b, dir);
 	if (rc == 0)
 		rc = cairn_buf_printf(b, "\ncommits %zu\n", ncommits);
-	for (i = 0; i < ncommits && rc == 0; i++) {
-		const cairn_provcache_commit *k = &commits[i];
-
-		rc = cairn_buf_printf(b, "%s\t%lld\t%d\t", k->sha,
-				      (long long)k->time, k->offset);
-		if (rc == 0)
-			rc = put_escaped(b, k->name ? k->name : "");
-		if (rc == 0)
-			rc = cairn_buf_putc(b, '\t');
-		if (rc == 0)
-			rc = put_escaped(b, k->email ? k->email : "");
-		if (rc == 0)
-			rc = cairn_buf_putc(b, '\t');
-		if (rc == 0)
-			rc = put_escaped(b, k->summary ? k->summary : "");
-		if (rc == 0)
-			rc = cairn_buf_putc(b, '\n');
-	}
+	for (i = 0; i < ncommits && rc == 0; i++)
+		rc = cairn_buf_printf(b, "%.40s\n", commits[i].sha);
 	if (rc == 0)
 		rc = cairn_buf_printf(b, "files %zu\n", nfiles);
 	for (i = 0; i < nfiles && rc == 0; i++) {
@@ -561,6 +612,10 @@ static int render(cairn_buf *b, const char *dir, const char *commit,
 		if (rc == 0)
 			rc = put_escaped(b, f->path);
 		if (rc == 0)
+			rc = cairn_buf_putc(b, '\t');
+		if (rc == 0 && f->intro_path)
+			rc = put_escaped(b, f->intro_path);
+		if (rc == 0)
 			rc = cairn_buf_putc(b, '\n');
 	}
 	if (rc == 0)
@@ -570,26 +625,49 @@ static int render(cairn_buf *b, const char *dir, const char *commit,
 	return rc;
 }
 
-static void prune(const char *cachedir, const char *dir)
+static void prune(int dfd, const char *dir)
 {
 	struct cand *c;
 	size_t n, i;
 	char key[17];
 
-	if (list_entries(&c, &n, cachedir, dir) < 0 || dirkey(key, dir) < 0)
+	if (list_entries(&c, &n, dfd, dir) < 0 || dirkey(key, dir) < 0) {
+		cairn_error_clear();
 		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (i >= CAIRN_PROVCACHE_KEEP) {
 			cairn_buf p = CAIRN_BUF_INIT;
 
-			if (cairn_buf_printf(&p, "%s/provenance-%s-%s",
-					     cachedir, key, c[i].sha) == 0)
-				unlink(p.ptr);
+			if (cairn_buf_printf(&p, "provenance-%s-%s", key,
+					     c[i].sha) == 0)
+				unlinkat(dfd, p.ptr, 0);
 			cairn_buf_dispose(&p);
 		}
 		free(c[i].sha);
 	}
 	free(c);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int os_error(const char *what, const char *dir, const char *name)
+{
+	return cairn_error__set(CAIRN_ERRCLASS_OS, "cannot %s '%s/%s': %s",
+				what, dir, name, strerror(errno));
 }
 
 int cairn_provcache__write(const char *cachedir, const char *dir,
@@ -600,64 +678,52 @@ int cairn_provcache__write(const char *cachedir, const char *dir,
 {
 	cairn_buf body = CAIRN_BUF_INIT, tmp = CAIRN_BUF_INIT;
 	cairn_buf dst = CAIRN_BUF_INIT;
-	size_t off = 0;
-	int fd = -1, rc;
+	int dfd = -1, fd = -1, rc;
 
 	rc = render(&body, dir, commit, commits, ncommits, files, nfiles);
 	if (rc < 0)
 		goto out;
-	if (mkdir(cachedir, 0777) < 0 && errno != EEXIST) {
+	dfd = open_cachedir(cachedir, true);
+	if (dfd < 0) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				      "cannot create '%s': %s", cachedir,
+				      "cannot use '%s': %s", cachedir,
 				      strerror(errno));
 		goto out;
 	}
-	rc = cairn_buf_printf(&tmp, "%s/.tmp-provenance-%ld-%lld", cachedir,
+	rc = cairn_buf_printf(&tmp, ".tmp-provenance-%ld-%lld",
 			      (long)getpid(), (long long)cairn__now_us());
 	if (rc == 0)
-		rc = entry_path(&dst, cachedir, dir, commit);
+		rc = entry_name(&dst, dir, commit);
 	if (rc < 0)
 		goto out;
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = openat(dfd, tmp.ptr,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				      "cannot create '%s': %s", tmp.ptr,
-				      strerror(errno));
+		rc = os_error("create", cachedir, tmp.ptr);
 		goto out;
 	}
-	while (off < body.size) {
-		ssize_t n = write(fd, body.ptr + off, body.size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-					      "cannot write '%s': %s", tmp.ptr,
-					      strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				      "cannot write '%s': %s", tmp.ptr,
-				      strerror(errno));
+	if (write_all(fd, body.ptr, body.size) < 0) {
+		rc = os_error("write", cachedir, tmp.ptr);
 		goto out;
 	}
+	rc = close(fd);
 	fd = -1;
-	if (rename(tmp.ptr, dst.ptr) < 0) {
-		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-				      "cannot rename '%s': %s", tmp.ptr,
-				      strerror(errno));
+	if (rc < 0) {
+		rc = os_error("write", cachedir, tmp.ptr);
 		goto out;
 	}
-	prune(cachedir, dir);
+	if (renameat(dfd, tmp.ptr, dfd, dst.ptr) < 0) {
+		rc = os_error("rename", cachedir, tmp.ptr);
+		goto out;
+	}
+	prune(dfd, dir);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0 && tmp.size)
-		unlink(tmp.ptr);
+	if (rc < 0 && dfd >= 0 && tmp.size)
+		unlinkat(dfd, tmp.ptr, 0);
+	if (dfd >= 0)
+		close(dfd);
 	cairn_buf_dispose(&body);
 	cairn_buf_dispose(&tmp);
 	cairn_buf_dispose(&dst);

@@ -13,6 +13,7 @@
 #ifndef CAIRN_SRC_PROVENANCE_INTERNAL_H
 #define CAIRN_SRC_PROVENANCE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cairn/common.h"
@@ -21,17 +22,17 @@
 /* How many entries are kept per migrations directory. */
 #define CAIRN_PROVCACHE_KEEP 8
 
+/*
+ * A commit an entry names: only its id.  Who wrote it and when is always
+ * read from the commit object, never from the cache.
+ */
 typedef struct cairn_provcache_commit {
 	const char *sha;
-	const char *name;
-	const char *email;
-	const char *summary;
-	int64_t time;
-	int offset;
 } cairn_provcache_commit;
 
 typedef struct cairn_provcache_file {
 	const char *path;     /* relative to the migrations directory */
+	const char *intro_path; /* at the introducing commit ("": path) */
 	const char *blob;     /* hex */
 	int32_t intro;        /* index into commits, -1 for none */
 	int32_t changed;
@@ -53,10 +54,19 @@ typedef struct cairn_provcache {
 /*
  * Loads the entry for (dir, commit).  Returns 0, or CAIRN_ENOTFOUND with
  * no error set when there is none or it cannot be trusted (unreadable,
- * truncated, of another format version, failing its checksum).
+ * not a regular file, truncated, of another format version, failing its
+ * checksum).  What it claims must still be checked before use.
  */
 int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 			  const char *dir, const char *commit);
+/*
+ * Parses an entry held in c->data (c->len bytes, NUL-terminated) that
+ * claims to be for (dir, commit); false when it is not a valid entry.
+ * cairn_provcache__load() reads the file and calls this; the fuzz target
+ * tests/fuzz/fuzz_provcache.c calls it directly.
+ */
+bool cairn_provcache__parse(cairn_provcache *c, const char *dir,
+			    const char *commit);
 const cairn_provcache_file *cairn_provcache__find(const cairn_provcache *c,
 						  const char *path);
 void cairn_provcache__dispose(cairn_provcache *c);

@@ -3,13 +3,15 @@
  * records, and migrations filled from the walk or from a cache entry;
  * see src/provenance_walk.h.
  *
- * Commit records (author, time, summary) are looked up through libgit2
- * once per commit and kept in struct infos, which also takes the records
- * a cache entry carries, so a commit named by many migrations is read
- * once.  cairn_prov__use_cache() fills the migrations from the entry of
- * the start commit; cairn_prov__fill_from_ancestor() gives the tracks a
- * limited walk left open the answer of an ancestor's entry where it can
- * be trusted; cairn_prov__write_cache() stores a complete answer through
+ * Commit records (author, time, summary) are read from the commit
+ * objects (src/repo.c decodes them), once per commit, and kept in struct
+ * infos, so a commit named by many migrations is read once; a cache
+ * entry only names commits.  cairn_prov__use_cache() fills the
+ * migrations from the entry of the start commit;
+ * cairn_prov__fill_from_ancestor() gives the tracks a limited walk left
+ * open the answer of an ancestor's entry; both first check each claim
+ * they use against the object database (verify_claim);
+ * cairn_prov__write_cache() stores a complete answer through
  * src/provenance_cache.c; cairn_prov__fill_from_track() turns a track
  * into a migration's provenance.
  */
@@ -26,7 +28,7 @@
 static int info_get(const cairn_commit_info **out, struct infos *in,
 		    struct walk *w, const git_oid *id)
 {
-	git_commit *c = NULL;
+	cairn_rawobj *c = NULL;
 	uint32_t i;
 	int rc;
 
@@ -34,14 +36,14 @@ static int info_get(const cairn_commit_info **out, struct infos *in,
 		*out = &in->items[i];
 		return 0;
 	}
-	if (git_commit_lookup(&c, w->git, id) < 0)
-		return cairn_repo__error("cannot read commit %s",
-					 git_oid_tostr_s(id));
-	rc = cairn__grow_array((void **)&in->items, &in->alloc, in->count + 1,
-			       sizeof(*in->items));
+	rc = cairn_prov__read_object(&c, w, id, GIT_OBJECT_COMMIT);
 	if (rc == 0)
-		rc = cairn_repo__commit_info_fill(&in->items[in->count], c);
-	git_commit_free(c);
+		rc = cairn__grow_array((void **)&in->items, &in->alloc,
+				       in->count + 1, sizeof(*in->items));
+	if (rc == 0)
+		rc = cairn_repo__commit_info_raw(&in->items[in->count], id,
+						 c->data, c->len);
+	cairn_repo__rawobj_free(c);
 	if (rc < 0)
 		return rc;
 	rc = cairn_oidmap__put(&in->index, id, (uint32_t)in->count);
@@ -63,38 +65,6 @@ void cairn_prov__infos_dispose(struct infos *in)
 	cairn_oidmap__dispose(&in->index);
 }
 
-/* Adds a commit known from a cache entry, unless it is known already. */
-static int info_seed(struct infos *in, const cairn_provcache_commit *k)
-{
-	cairn_commit_info src, *dst;
-	git_oid id;
-	uint32_t i;
-
-	if (git_oid_fromstr(&id, k->sha) < 0)
-		return cairn_repo__error("cannot parse a cached id");
-	if (cairn_oidmap__get(&in->index, &id, &i))
-		return 0;
-	if (cairn__grow_array((void **)&in->items, &in->alloc, in->count + 1,
-			      sizeof(*in->items)) < 0)
-		return CAIRN_ERROR;
-	memset(&src, 0, sizeof(src));
-	git_oid_tostr(src.sha, sizeof(src.sha), &id);
-	src.author_name = (char *)k->name;
-	src.author_email = (char *)k->email;
-	src.summary = (char *)k->summary;
-	src.author_time = k->time;
-	src.author_offset = k->offset;
-	dst = &in->items[in->count];
-	if (cairn_commit_info_copy(dst, &src) < 0)
-		return CAIRN_ERROR;
-	if (cairn_oidmap__put(&in->index, &id, (uint32_t)in->count) < 0) {
-		cairn_commit_info_dispose(dst);
-		return CAIRN_ERROR;
-	}
-	in->count++;
-	return 0;
-}
-
 static int set_info(cairn_commit_info *dst, const cairn_commit_info *src)
 {
 	cairn_commit_info tmp;
@@ -106,31 +76,91 @@ static int set_info(cairn_commit_info *dst, const cairn_commit_info *src)
 	return 0;
 }
 
-static int fill_from_cache(cairn_migration *m, const cairn_provcache *c,
+/*
+ * Checks an entry's claim against the object database: intro has path
+ * and none of its parents has it (it introduced the file), and changed
+ * has path with a blob that every parent has not (it changed the file).
+ * *ok is false when a claim does not hold; the entry is then not used
+ * for this file.  Object lookups only, no diff: a cache entry may make
+ * an answer faster, never different.
+ */
+static int verify_claim(bool *ok, struct walk *w, const char *intro_path,
+			const char *path, const git_oid *intro,
+			const git_oid *changed)
+{
+	const git_oid *claim[2] = { intro, changed };
+	const char *at[2] = { intro_path, path };
+	int k, rc;
+
+	*ok = false;
+	for (k = 0; k < 2; k++) {
+		git_oid blob, pblob;
+		uint32_t c, i, n;
+
+		if (k == 1 && git_oid_equal(intro, changed))
+			break;
+		rc = cairn_prov__node_get(&c, w, claim[k]);
+		if (rc == 0)
+			rc = cairn_prov__blob_at(&blob, w, c, at[k]);
+		if (rc == CAIRN_ENOTFOUND) {
+			/* not a commit of this repository */
+			cairn_error_clear();
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		if (git_oid_is_zero(&blob))
+			return 0;
+		n = w->nodes[c].nparents;
+		for (i = 0; i < n; i++) {
+			uint32_t p = w->pool[w->nodes[c].parents + i];
+
+			rc = cairn_prov__blob_at(&pblob, w, p, at[k]);
+			if (rc < 0)
+				return rc;
+			if (k == 0 ? !git_oid_is_zero(&pblob)
+				   : git_oid_equal(&pblob, &blob))
+				return 0;
+		}
+	}
+	*ok = true;
+	return 0;
+}
+
+static const char *intro_path(const cairn_provcache_file *f)
+{
+	return f->intro_path && *f->intro_path ? f->intro_path : f->path;
+}
+
+static int claim_ids(git_oid *intro, git_oid *changed,
+		     const cairn_provcache *c, const cairn_provcache_file *f)
+{
+	if (git_oid_fromstr(intro, c->commits[f->intro].sha) < 0 ||
+	    git_oid_fromstr(changed, c->commits[f->changed].sha) < 0)
+		return cairn_repo__error("cannot parse a cached id");
+	return 0;
+}
+
+static int fill_from_cache(cairn_migration *m, struct infos *in,
+			   struct walk *w, const cairn_provcache *c,
 			   const cairn_provcache_file *f)
 {
-	const cairn_provcache_commit *k[2];
-	cairn_commit_info *dst[2] = { &m->introduced, &m->changed };
-	int i;
+	const cairn_commit_info *ci;
+	git_oid id[2];
+	int rc;
 
-	k[0] = &c->commits[f->intro];
-	k[1] = &c->commits[f->changed];
-	for (i = 0; i < 2; i++) {
-		cairn_commit_info src;
-
-		memset(&src, 0, sizeof(src));
-		memcpy(src.sha, k[i]->sha, 40);
-		src.sha[40] = '\0';
-		src.author_name = (char *)k[i]->name;
-		src.author_email = (char *)k[i]->email;
-		src.summary = (char *)k[i]->summary;
-		src.author_time = k[i]->time;
-		src.author_offset = k[i]->offset;
-		if (set_info(dst[i], &src) < 0)
-			return CAIRN_ERROR;
-	}
-	m->has_provenance = true;
-	return 0;
+	rc = claim_ids(&id[0], &id[1], c, f);
+	if (rc == 0)
+		rc = info_get(&ci, in, w, &id[0]);
+	if (rc == 0)
+		rc = set_info(&m->introduced, ci);
+	if (rc == 0)
+		rc = info_get(&ci, in, w, &id[1]);
+	if (rc == 0)
+		rc = set_info(&m->changed, ci);
+	if (rc == 0)
+		m->has_provenance = true;
+	return rc;
 }
 
 void cairn_prov__clear_provenance(cairn_migration *m)
@@ -143,11 +173,12 @@ void cairn_prov__clear_provenance(cairn_migration *m)
 /*
  * Fills the migrations from a cache entry.  *complete is false when a
  * migration that the entry should know (git mode) is missing or has
- * another blob: the entry is then not used at all.
+ * another blob, or when one of its claims does not hold: the entry is
+ * then not used at all.
  */
 int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
 			  size_t nwant, const cairn_provcache *c,
-			  bool *complete)
+			  struct walk *w, struct infos *in, bool *complete)
 {
 	const cairn_provcache_file **found;
 	size_t i;
@@ -157,20 +188,32 @@ int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
 	found = cairn__calloc(nwant, sizeof(*found));
 	if (!found)
 		return CAIRN_ERROR;
-	for (i = 0; i < nwant; i++) {
+	for (i = 0; i < nwant && rc == 0; i++) {
+		git_oid intro, changed;
+		bool ok;
+
 		found[i] = cairn_provcache__find(
 			c, cairn_migration__rel_up(set, want[i]));
-		if (set->worktree)
+		if (!set->worktree &&
+		    (!found[i] || found[i]->intro < 0 ||
+		     strcmp(found[i]->blob, want[i]->up_blob) != 0))
+			goto out;
+		if (!found[i] || found[i]->intro < 0)
 			continue;
-		if (!found[i] || found[i]->intro < 0 ||
-		    strcmp(found[i]->blob, want[i]->up_blob) != 0)
+		rc = claim_ids(&intro, &changed, c, found[i]);
+		if (rc == 0)
+			rc = verify_claim(&ok, w, intro_path(found[i]),
+					  found[i]->path, &intro, &changed);
+		if (rc == 0 && !ok)
 			goto out;
 	}
+	if (rc < 0)
+		goto out;
 	*complete = true;
 	for (i = 0; i < nwant && rc == 0; i++) {
 		cairn_prov__clear_provenance(want[i]);
 		if (found[i] && found[i]->intro >= 0)
-			rc = fill_from_cache(want[i], c, found[i]);
+			rc = fill_from_cache(want[i], in, w, c, found[i]);
 	}
 out:
 	free(found);
@@ -199,6 +242,7 @@ int cairn_prov__write_cache(struct walk *w, struct infos *in,
 		uint32_t a, b;
 
 		files[i].path = t->orig;
+		files[i].intro_path = strcmp(t->path, t->orig) ? t->path : "";
 		git_oid_tostr(blobs[i], sizeof(blobs[i]), &t->blob);
 		files[i].blob = blobs[i];
 		files[i].intro = files[i].changed = -1;
@@ -221,14 +265,8 @@ int cairn_prov__write_cache(struct walk *w, struct infos *in,
 		rc = CAIRN_ERROR;
 		goto out;
 	}
-	for (i = 0; i < in->count; i++) {
+	for (i = 0; i < in->count; i++)
 		commits[i].sha = in->items[i].sha;
-		commits[i].name = in->items[i].author_name;
-		commits[i].email = in->items[i].author_email;
-		commits[i].summary = in->items[i].summary;
-		commits[i].time = in->items[i].author_time;
-		commits[i].offset = in->items[i].author_offset;
-	}
 	rc = cairn_provcache__write(cachedir, w->dir, commit, commits,
 				    in->count, files, w->ntracks);
 out:
@@ -290,7 +328,7 @@ const struct track *cairn_prov__find_track(const struct walk *w,
  * can be trusted for them; the others are marked active for a full walk.
  * Sets *refill when some are.
  */
-int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
+int cairn_prov__fill_from_ancestor(struct walk *w,
 				   const cairn_provcache *c, uint32_t hidden,
 				   bool *refill)
 {
@@ -301,6 +339,7 @@ int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
 	for (i = 0; i < w->ntracks; i++) {
 		struct track *t = &w->tracks[i];
 		const cairn_provcache_file *f;
+		git_oid intro, changed;
 		bool ok;
 
 		t->active = false;
@@ -330,17 +369,32 @@ int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
 			*refill = true;
 			continue;
 		}
-		rc = info_seed(in, &c->commits[f->intro]);
-		if (rc == 0 && !t->has_changed)
-			rc = info_seed(in, &c->commits[f->changed]);
+		rc = claim_ids(&intro, &changed, c, f);
+		if (rc == 0)
+			rc = verify_claim(&ok, w, intro_path(f), f->path,
+					  &intro, &changed);
 		if (rc < 0)
 			return rc;
-		if (git_oid_fromstr(&t->intro, c->commits[f->intro].sha) < 0)
-			return cairn_repo__error("cannot parse a cached id");
-		if (!t->has_changed &&
-		    git_oid_fromstr(&t->changed,
-				    c->commits[f->changed].sha) < 0)
-			return cairn_repo__error("cannot parse a cached id");
+		if (!ok) {
+			rc = cairn_prov__reset_track(t);
+			if (rc < 0)
+				return rc;
+			t->active = true;
+			*refill = true;
+			continue;
+		}
+		if (strcmp(intro_path(f), t->path) != 0) {
+			/* followed to where it was introduced */
+			char *p = cairn__strdup(intro_path(f));
+
+			if (!p)
+				return CAIRN_ERROR;
+			free(t->path);
+			t->path = p;
+		}
+		t->intro = intro;
+		if (!t->has_changed)
+			t->changed = changed;
 		t->has_changed = true;
 		t->has_intro = true;
 	}

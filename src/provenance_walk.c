@@ -53,20 +53,14 @@ int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id)
 	return 0;
 }
 
-static bool hex_oid(git_oid *out, const char *p, const char *end)
-{
-	return end - p >= GIT_OID_HEXSZ &&
-	       git_oid_fromstrn(out, p, GIT_OID_HEXSZ) == 0;
-}
-
 /* Reads a commit's tree, parents and committer time. */
 static int parse_commit(struct walk *w, uint32_t idx)
 {
 	cairn_rawobj *obj = NULL;
-	const char *p, *end, *line;
-	git_oid tree, parent;
-	uint32_t first = (uint32_t)w->npool, count = 0;
-	int64_t when = 0;
+	cairn_rawcommit c;
+	cairn_rawsig sig;
+	uint32_t first = (uint32_t)w->npool;
+	size_t i;
 	int rc;
 
 	if (w->nodes[idx].flags & (F_PARSED | F_MISSING))
@@ -81,18 +75,17 @@ static int parse_commit(struct walk *w, uint32_t idx)
 	}
 	if (rc < 0)
 		return rc;
-	p = (const char *)obj->data;
-	end = p + obj->len;
-	if (end - p < 5 || memcmp(p, "tree ", 5) != 0 ||
-	    !hex_oid(&tree, p + 5, end))
-		goto corrupt;
-	p += 5 + GIT_OID_HEXSZ + 1;
-	while (end - p > 7 && !memcmp(p, "parent ", 7)) {
+	rc = cairn_repo__commit_parse(&c, obj->data, obj->len);
+	if (rc < 0) {
+		cairn_error__detail("The commit is %s.",
+				    git_oid_tostr_s(&w->nodes[idx].oid));
+		goto out;
+	}
+	for (i = 0; i < c.nparents; i++) {
+		git_oid parent;
 		uint32_t pi;
 
-		if (!hex_oid(&parent, p + 7, end))
-			goto corrupt;
-		p += 7 + GIT_OID_HEXSZ + 1;
+		cairn_repo__commit_parent(&parent, &c, i);
 		rc = cairn_prov__node_get(&pi, w, &parent);
 		if (rc == 0)
 			rc = cairn__grow_array((void **)&w->pool, &w->apool,
@@ -100,52 +93,72 @@ static int parse_commit(struct walk *w, uint32_t idx)
 		if (rc < 0)
 			goto out;
 		w->pool[w->npool++] = pi;
-		count++;
 	}
-	/* committer time: the number after the last '>' of its line */
-	for (line = p; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-
-		if (le == line)
-			break; /* end of the header */
-		if (le - line > 10 && !memcmp(line, "committer ", 10)) {
-			const char *gt = NULL, *q;
-
-			for (q = line; q < le; q++)
-				if (*q == '>')
-					gt = q;
-			if (gt) {
-				q = gt + 1;
-				while (q < le && *q == ' ')
-					q++;
-				while (q < le && *q >= '0' && *q <= '9' &&
-				       when < INT64_MAX / 10 - 9)
-					when = when * 10 + (*q++ - '0');
-			}
-			break;
-		}
-		line = nl ? nl + 1 : end;
-	}
+	/* committer time: a line git cannot split orders as time 0 */
+	cairn_repo__signature_parse(&sig, c.committer ? c.committer : "",
+				    c.committer_len);
 	/* cairn_prov__node_get may have moved the array: index again */
 	w->nodes[idx].parents = first;
-	w->nodes[idx].nparents = count;
-	w->nodes[idx].time = when;
+	w->nodes[idx].nparents = (uint32_t)c.nparents;
+	w->nodes[idx].time = sig.time;
 	w->nodes[idx].flags |= F_PARSED;
 	/* keep the root tree in sub until cairn_prov__ensure_sub resolves it */
-	w->nodes[idx].sub = tree;
+	w->nodes[idx].sub = c.tree;
 	rc = 0;
-	goto out;
-corrupt:
-	{
-		char hex[GIT_OID_HEXSZ + 1];
-
-		git_oid_tostr(hex, sizeof(hex), &w->nodes[idx].oid);
-		rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
-				      "cannot parse commit %s", hex);
-	}
 out:
 	cairn_repo__rawobj_free(obj);
+	return rc;
+}
+
+#define SKEW ((int64_t)24 * 3600)
+
+int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
+			    uint32_t anc)
+{
+	uint32_t *stack = NULL, *seen = NULL;
+	size_t n = 0, astack = 0, nseen = 0, aseen = 0, i;
+	int64_t floor;
+	int rc;
+
+	*out = false;
+	rc = parse_commit(w, anc);
+	if (rc < 0 || (w->nodes[anc].flags & F_MISSING))
+		return rc;
+	floor = w->nodes[anc].time - SKEW;
+	rc = cairn__grow_array((void **)&stack, &astack, 1, sizeof(*stack));
+	if (rc == 0)
+		stack[n++] = start;
+	while (rc == 0 && n && !*out) {
+		uint32_t x = stack[--n], k;
+
+		if (w->nodes[x].flags & F_ANC)
+			continue;
+		rc = cairn__grow_array((void **)&seen, &aseen, nseen + 1,
+				       sizeof(*seen));
+		if (rc < 0)
+			break;
+		seen[nseen++] = x;
+		w->nodes[x].flags |= F_ANC;
+		if (x == anc) {
+			*out = true;
+			break;
+		}
+		rc = parse_commit(w, x);
+		if (rc < 0 || (w->nodes[x].flags & F_MISSING) ||
+		    w->nodes[x].time < floor)
+			continue;
+		for (k = 0; k < w->nodes[x].nparents && rc == 0; k++) {
+			rc = cairn__grow_array((void **)&stack, &astack, n + 1,
+					       sizeof(*stack));
+			if (rc == 0)
+				stack[n++] =
+					w->pool[w->nodes[x].parents + k];
+		}
+	}
+	for (i = 0; i < nseen; i++)
+		w->nodes[seen[i]].flags &= ~(uint32_t)F_ANC;
+	free(stack);
+	free(seen);
 	return rc;
 }
 

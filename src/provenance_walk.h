@@ -43,6 +43,7 @@
 #define F_COUNTED 0x20    /* queued and counted as interesting */
 #define F_RANGE 0x40      /* in REV but not in the hidden commit's history */
 #define F_MISSING 0x80    /* absent from a shallow clone */
+#define F_ANC 0x100       /* seen by cairn_prov__is_ancestor */
 
 struct node {
 	git_oid oid;
@@ -183,6 +184,15 @@ int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
 /* Marks the commits of start not in hidden's history with F_RANGE. */
 int cairn_prov__compute_range(struct walk *w, uint32_t start,
 			      uint32_t hidden);
+/*
+ * Whether commit anc is start or one of its ancestors, by a walk over
+ * parents read raw (libgit2's graph functions parse whole commits, and
+ * refuse those with a malformed author line).  Commits older than anc
+ * by more than a day of clock skew are not followed, as git's own walks
+ * stop on dates.
+ */
+int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
+			    uint32_t anc);
 /* Looks up path below a commit's migrations tree: its blob, or zero. */
 int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path);
@@ -240,12 +250,13 @@ int cairn_prov__process(struct walk *w, uint32_t x);
 void cairn_prov__infos_dispose(struct infos *in);
 void cairn_prov__clear_provenance(cairn_migration *m);
 /*
- * Fills the migrations from a cache entry; *complete is false when the
- * entry cannot be used.
+ * Fills the migrations from a cache entry, each claim checked against
+ * the object database first; *complete is false when the entry cannot be
+ * used.
  */
 int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
 			  size_t nwant, const cairn_provcache *c,
-			  bool *complete);
+			  struct walk *w, struct infos *in, bool *complete);
 /* Writes the complete result of the walk as the entry of commit. */
 int cairn_prov__write_cache(struct walk *w, struct infos *in,
 			    const char *cachedir, const char *commit);
@@ -260,7 +271,7 @@ const struct track *cairn_prov__find_track(const struct walk *w,
  * Gives the tracks a limited walk left unresolved the answer of the
  * ancestor's entry c where it can be trusted; *refill when some cannot.
  */
-int cairn_prov__fill_from_ancestor(struct walk *w, struct infos *in,
+int cairn_prov__fill_from_ancestor(struct walk *w,
 				   const cairn_provcache *c, uint32_t hidden,
 				   bool *refill);
 

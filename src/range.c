@@ -5,7 +5,9 @@
  * The walk is libgit2's revwalk (topological, newest first) with the tip
  * pushed and every hidden revision hidden, so it visits exactly the
  * commits of `git rev-list TIP ^HIDE...` and stops where the hidden
- * history begins.  For each commit the id of the migrations subtree is
+ * history begins.  Commits are read raw (their tree and parents only), so
+ * a commit whose author line libgit2 cannot parse is walked as git log
+ * walks it.  For each commit the id of the migrations subtree is
  * found with git_tree_entry_bypath() (libgit2's object cache keeps the
  * root and intermediate trees a parent shares with its child).  When the
  * id equals a parent's, the commit changed nothing below the directory
@@ -494,8 +496,62 @@ out:
 	return rc;
 }
 
+/*
+ * A commit's tree and parents (parents may be NULL), read raw: libgit2
+ * refuses a commit whose author line it cannot split, git does not.
+ * CAIRN_ENOTFOUND when the commit is absent (the edge of a shallow
+ * clone).  Caller frees *parents.
+ */
+static int read_commit(git_oid *tree, git_oid **parents, size_t *np,
+		       struct walk *w, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	cairn_rawcommit c;
+	size_t i;
+	int rc;
+
+	if (parents) {
+		*parents = NULL;
+		*np = 0;
+	}
+	if (git_repository_odb(&odb, w->git) < 0)
+		return cairn_repo__error("cannot open the object database");
+	rc = git_odb_read(&obj, odb, id);
+	if (rc < 0) {
+		rc = rc == GIT_ENOTFOUND ? CAIRN_ENOTFOUND : CAIRN_ERROR;
+		cairn_repo__error("cannot read commit %s", git_oid_tostr_s(id));
+		goto out;
+	}
+	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_GIT, "%s is not a commit",
+				      git_oid_tostr_s(id));
+		goto out;
+	}
+	rc = cairn_repo__commit_parse(&c, git_odb_object_data(obj),
+				      git_odb_object_size(obj));
+	if (rc < 0)
+		goto out;
+	*tree = c.tree;
+	if (parents && c.nparents) {
+		*parents = cairn__calloc(c.nparents, sizeof(**parents));
+		if (!*parents) {
+			rc = CAIRN_ERROR;
+			goto out;
+		}
+		for (i = 0; i < c.nparents; i++)
+			cairn_repo__commit_parent(&(*parents)[i], &c, i);
+		*np = c.nparents;
+	}
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
 /* The migrations subtree id of a commit; zero when it has none. */
-static int subtree_of(git_oid *out, struct walk *w, const git_commit *c)
+static int subtree_of(git_oid *out, struct walk *w, const git_oid *commit,
+		      const git_oid *tree)
 {
 	git_tree *root = NULL;
 	git_tree_entry *e = NULL;
@@ -503,19 +559,19 @@ static int subtree_of(git_oid *out, struct walk *w, const git_commit *c)
 
 	memset(out, 0, sizeof(*out));
 	if (!*w->dir) {
-		git_oid_cpy(out, git_commit_tree_id(c));
+		git_oid_cpy(out, tree);
 		return 0;
 	}
-	if (git_commit_tree(&root, c) < 0)
+	if (git_tree_lookup(&root, w->git, tree) < 0)
 		return cairn_repo__error("cannot read the tree of commit %s",
-					 git_oid_tostr_s(git_commit_id(c)));
+					 git_oid_tostr_s(commit));
 	rc = git_tree_entry_bypath(&e, root, w->dir);
 	if (rc == GIT_ENOTFOUND) {
 		git_error_clear();
 		rc = 0;
 	} else if (rc < 0) {
 		rc = cairn_repo__error("cannot read '%s' in commit %s", w->dir,
-				       git_oid_tostr_s(git_commit_id(c)));
+				       git_oid_tostr_s(commit));
 	} else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
 		git_oid_cpy(out, git_tree_entry_id(e));
 	}
@@ -524,41 +580,46 @@ static int subtree_of(git_oid *out, struct walk *w, const git_commit *c)
 	return rc;
 }
 
+/* The subtree of parent p; zero at the edge of a shallow clone. */
+static int parent_subtree(git_oid *out, struct walk *w, const git_oid *p)
+{
+	git_oid tree;
+	int rc = read_commit(&tree, NULL, NULL, w, p);
+
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		git_error_clear();
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	return rc < 0 ? rc : subtree_of(out, w, p, &tree);
+}
+
 /* Records what one commit of the range changed. */
 static int visit(struct walk *w, const git_oid *id)
 {
-	git_commit *c = NULL, *p = NULL;
-	git_oid sub, psub, first;
-	unsigned np, i;
+	git_oid tree, sub, psub, first, *parents = NULL;
+	size_t np, i;
 	int rc;
 
-	if (git_commit_lookup(&c, w->git, id) < 0)
-		return cairn_repo__error("cannot read commit %s",
-					 git_oid_tostr_s(id));
-	rc = subtree_of(&sub, w, c);
+	rc = read_commit(&tree, &parents, &np, w, id);
+	if (rc < 0)
+		return rc;
+	rc = subtree_of(&sub, w, id, &tree);
 	if (rc < 0)
 		goto out;
-	np = git_commit_parentcount(c);
 	memset(&first, 0, sizeof(first));
 	for (i = 0; i < np; i++) {
-		if (git_commit_parent(&p, c, i) < 0) {
-			/* the edge of a shallow clone: an empty parent */
-			git_error_clear();
-			memset(&psub, 0, sizeof(psub));
-		} else {
-			rc = subtree_of(&psub, w, p);
-			git_commit_free(p);
-			p = NULL;
-			if (rc < 0)
-				goto out;
-		}
+		rc = parent_subtree(&psub, w, &parents[i]);
+		if (rc < 0)
+			goto out;
 		if (git_oid_equal(&psub, &sub))
 			goto out; /* TREESAME */
 		if (i == 0)
 			first = psub;
 	}
 	w->out->diffed++;
-	w->commit = git_commit_id(c);
+	w->commit = id;
 	if (np > 1) {
 		w->others = cairn__calloc(np - 1, sizeof(*w->others));
 		if (!w->others) {
@@ -566,13 +627,7 @@ static int visit(struct walk *w, const git_oid *id)
 			goto out;
 		}
 		for (i = 1; i < np; i++) {
-			if (git_commit_parent(&p, c, i) < 0) {
-				git_error_clear();
-				continue;
-			}
-			rc = subtree_of(&psub, w, p);
-			git_commit_free(p);
-			p = NULL;
+			rc = parent_subtree(&psub, w, &parents[i]);
 			if (rc == 0)
 				rc = lookup_tree(&w->others[w->nothers++], w,
 						 &psub);
@@ -587,7 +642,7 @@ out:
 	free(w->others);
 	w->others = NULL;
 	w->nothers = 0;
-	git_commit_free(c);
+	free(parents);
 	return rc;
 }
 
@@ -599,14 +654,9 @@ static int file_cmp(const void *a, const void *b)
 
 static int resolve(git_oid *out, cairn_repo *repo, const char *rev)
 {
-	git_commit *c = NULL;
-	int rc = cairn_repo__lookup_commit(&c, repo, rev);
+	git_oid tree;
 
-	if (rc < 0)
-		return rc;
-	git_oid_cpy(out, git_commit_id(c));
-	git_commit_free(c);
-	return 0;
+	return cairn_repo__resolve_commit(out, &tree, repo, rev);
 }
 
 int cairn_range_changes(cairn_range *out, cairn_repo *repo, const char *tip,
@@ -715,8 +765,7 @@ static int diff_raw(struct walk *w, cairn_repo *repo, const git_oid *a,
 int cairn_range_diff(cairn_range *out, cairn_repo *repo, const char *from,
 		     const char *to, const cairn_range_options *opts)
 {
-	git_commit *a = NULL, *b = NULL;
-	git_oid sa, sb;
+	git_oid a, b, ta, tb, sa, sb;
 	struct walk w;
 	int rc;
 
@@ -733,12 +782,12 @@ int cairn_range_diff(cairn_range *out, cairn_repo *repo, const char *from,
 					       opts->dir : "db/migrations");
 	if (!w.dir)
 		return CAIRN_ERROR;
-	if ((rc = cairn_repo__lookup_commit(&a, repo, from)) < 0 ||
-	    (rc = cairn_repo__lookup_commit(&b, repo, to)) < 0 ||
-	    (rc = subtree_of(&sa, &w, a)) < 0 ||
-	    (rc = subtree_of(&sb, &w, b)) < 0)
+	if ((rc = cairn_repo__resolve_commit(&a, &ta, repo, from)) < 0 ||
+	    (rc = cairn_repo__resolve_commit(&b, &tb, repo, to)) < 0 ||
+	    (rc = subtree_of(&sa, &w, &a, &ta)) < 0 ||
+	    (rc = subtree_of(&sb, &w, &b, &tb)) < 0)
 		goto out;
-	w.commit = git_commit_id(b);
+	w.commit = &b;
 	if (!git_oid_equal(&sa, &sb)) {
 		out->diffed = 1;
 		rc = diff_raw(&w, repo, &sa, &sb);
@@ -753,8 +802,6 @@ int cairn_range_diff(cairn_range *out, cairn_repo *repo, const char *from,
 	if (rc == 0 && out->count)
 		qsort(out->files, out->count, sizeof(*out->files), file_cmp);
 out:
-	git_commit_free(a);
-	git_commit_free(b);
 	free(w.index);
 	free(w.dir);
 	cairn_buf_dispose(&w.path);

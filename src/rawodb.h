@@ -81,4 +81,53 @@ typedef struct cairn_tree_entry {
 int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **p,
 			   const unsigned char *end);
 
+/*
+ * The header of a raw commit object, as pointers into its bytes (nothing
+ * is copied or terminated).  Only the fields cairn reads are kept; every
+ * other header line (gpgsig, mergetag, ...) is skipped.  Absent fields
+ * are NULL with length 0.
+ */
+typedef struct cairn_rawcommit {
+	git_oid tree;
+	const char *parents;   /* the first "parent " line, NULL when none */
+	size_t nparents;       /* consecutive lines, 48 bytes each */
+	const char *author;    /* the value after "author " */
+	size_t author_len;
+	const char *committer; /* the value after "committer " */
+	size_t committer_len;
+	const char *encoding;  /* the value after "encoding " */
+	size_t encoding_len;
+	const char *message;   /* after the blank line */
+	size_t message_len;
+} cairn_rawcommit;
+
+/*
+ * Parses a raw commit object.  Returns 0, or CAIRN_ERROR (a
+ * CAIRN_ERRCLASS_GIT error) when the tree or parent lines, which git
+ * itself requires, are malformed.  Author and committer lines are not
+ * judged here: see cairn_repo__signature_parse().
+ */
+int cairn_repo__commit_parse(cairn_rawcommit *out, const unsigned char *data,
+			     size_t len);
+/* The i-th parent (i < nparents) of a parsed commit. */
+void cairn_repo__commit_parent(git_oid *out, const cairn_rawcommit *c,
+			       size_t i);
+
+/*
+ * A signature line ("Name <email> 1700000000 +0100") split the way git
+ * does it, leniently: a line git itself could not split is kept whole as
+ * the name with malformed set (as `git log` shows it), never an error.
+ */
+typedef struct cairn_rawsig {
+	const char *name;
+	size_t name_len;
+	const char *email;
+	size_t email_len;
+	int64_t time;
+	int offset;            /* minutes east of UTC */
+	bool malformed;
+} cairn_rawsig;
+
+void cairn_repo__signature_parse(cairn_rawsig *out, const char *s, size_t len);
+
 #endif

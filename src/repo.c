@@ -15,9 +15,12 @@
  * The reader of raw objects from pack files used by long history walks
  * is src/rawodb.c.
  */
+#include <errno.h>
+#include <iconv.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "error.h"
@@ -202,18 +205,97 @@ out:
 	return rc;
 }
 
-int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+/*
+ * Reads commit id raw: its tree.  CAIRN_ENOTFOUND (no error set) when it
+ * is not a commit that can be read.
+ */
+static int raw_commit_tree(git_oid *tree, git_repository *git,
+			   const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	cairn_rawcommit c;
+	int rc = CAIRN_ENOTFOUND;
+
+	if (git_repository_odb(&odb, git) == 0 &&
+	    git_odb_read(&obj, odb, id) == 0 &&
+	    git_odb_object_type(obj) == GIT_OBJECT_COMMIT &&
+	    cairn_repo__commit_parse(&c, git_odb_object_data(obj),
+				     git_odb_object_size(obj)) == 0) {
+		*tree = c.tree;
+		rc = 0;
+	}
+	git_error_clear();
+	cairn_error_clear();
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
+}
+
+/*
+ * libgit2 refuses to parse a commit whose author or committer line it
+ * cannot split, and so to resolve any revision that names one.  git
+ * itself shows such commits.  For a reference or a full commit id we can
+ * still find the commit and read it raw.
+ */
+static int resolve_raw(git_oid *id, git_oid *tree, cairn_repo *repo,
 		       const char *rev)
+{
+	git_reference *ref = NULL, *res = NULL;
+	int rc = CAIRN_ENOTFOUND;
+
+	if (git_reference_dwim(&ref, repo->git, rev) == 0 &&
+	    git_reference_resolve(&res, ref) == 0 &&
+	    git_reference_target(res)) {
+		*id = *git_reference_target(res);
+		rc = 0;
+	} else if (strlen(rev) == GIT_OID_HEXSZ &&
+		   git_oid_fromstr(id, rev) == 0) {
+		rc = 0;
+	}
+	git_reference_free(ref);
+	git_reference_free(res);
+	git_error_clear();
+	if (rc == 0)
+		rc = raw_commit_tree(tree, repo->git, id);
+	return rc;
+}
+
+int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
+			       const char *rev)
 {
 	git_commit *commit = NULL;
 	int rc;
 
-	out[0] = '\0';
+	if (!rev || !*rev)
+		rev = "HEAD";
+	/*
+	 * A reference or a full id to a commit: read it raw, before libgit2
+	 * parses (and, on a malformed author line, refuses) it.  Anything
+	 * else (expressions, abbreviated ids, tags) goes through libgit2.
+	 */
+	if (resolve_raw(id, tree, repo, rev) == 0)
+		return 0;
 	rc = cairn_repo__lookup_commit(&commit, repo, rev);
 	if (rc < 0)
 		return rc;
-	git_oid_tostr(out, CAIRN_OID_HEXSZ, git_commit_id(commit));
+	*id = *git_commit_id(commit);
+	*tree = *git_commit_tree_id(commit);
 	git_commit_free(commit);
+	return 0;
+}
+
+int cairn_repo_resolve(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+		       const char *rev)
+{
+	git_oid id, tree;
+	int rc;
+
+	out[0] = '\0';
+	rc = cairn_repo__resolve_commit(&id, &tree, repo, rev);
+	if (rc < 0)
+		return rc;
+	git_oid_tostr(out, CAIRN_OID_HEXSZ, &id);
 	return 0;
 }
 
@@ -262,39 +344,223 @@ out:
 	return rc;
 }
 
-int cairn_repo__commit_info_fill(cairn_commit_info *out,
-				 const git_commit *commit)
+/* ---- commit records from raw commit objects ---------------------------- */
+
+/* Appends s with every byte that is not valid UTF-8 (and NUL) as U+FFFD. */
+static int put_utf8_replaced(cairn_buf *b, const char *s, size_t len)
 {
-	const git_signature *sig = git_commit_author(commit);
-	const char *summary = git_commit_summary((git_commit *)commit);
+	static const char repl[] = "\xef\xbf\xbd";
+	size_t bad;
+	int rc = 0;
+
+	while (len && rc == 0) {
+		const char *nul = memchr(s, '\0', len);
+		size_t n = nul ? (size_t)(nul - s) : len;
+
+		if (cairn__utf8_valid(s, n, &bad))
+			bad = n;
+		rc = cairn_buf_put(b, s, bad);
+		if (rc == 0 && bad < len)
+			rc = cairn_buf_put(b, repl, 3);
+		if (bad >= len)
+			break;
+		s += bad + 1;
+		len -= bad + 1;
+	}
+	return rc;
+}
+
+/* An encoding name safe to hand to iconv_open(3) (no paths, no suffixes). */
+static bool plain_charset(const char *enc, size_t n)
+{
+	size_t i;
+
+	if (!n || n > 40)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = enc[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+static bool is_utf8_name(const char *enc, size_t n)
+{
+	return (n == 5 && !strncasecmp(enc, "utf-8", 5)) ||
+	       (n == 4 && !strncasecmp(enc, "utf8", 4));
+}
+
+/*
+ * Converts s from charset enc with iconv(3); a byte that cannot be
+ * converted becomes U+FFFD.  Returns 1 when iconv does not know enc.
+ */
+static int put_iconv(cairn_buf *b, const char *s, size_t len, const char *enc)
+{
+	iconv_t cd = iconv_open("UTF-8", enc);
+	char *in = (char *)s;
+	size_t left = len;
+	int rc = 0;
+
+	if (cd == (iconv_t)-1)
+		return 1;
+	while (left && rc == 0) {
+		char chunk[256], *out = chunk;
+		size_t room = sizeof(chunk);
+		size_t r = iconv(cd, &in, &left, &out, &room);
+
+		rc = cairn_buf_put(b, chunk, (size_t)(out - chunk));
+		if (r != (size_t)-1 || rc < 0)
+			continue;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ or EINVAL: one byte we cannot read */
+		rc = cairn_buf_put(b, "\xef\xbf\xbd", 3);
+		in++;
+		left--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	iconv_close(cd);
+	return rc;
+}
+
+char *cairn_repo__to_utf8(const char *s, size_t len, const char *enc,
+			  size_t enclen)
+{
+	cairn_buf b = CAIRN_BUF_INIT, out = CAIRN_BUF_INIT;
+	char name[48];
+	int rc = 1;
+
+	if (enc && plain_charset(enc, enclen) && !is_utf8_name(enc, enclen)) {
+		memcpy(name, enc, enclen);
+		name[enclen] = '\0';
+		rc = put_iconv(&b, s, len, name);
+		if (rc < 0)
+			goto fail;
+	}
+	if (rc == 1) {
+		/* UTF-8 (the default), or a charset iconv does not know */
+		if (put_utf8_replaced(&out, s, len) < 0)
+			goto fail;
+	} else if (put_utf8_replaced(&out, b.ptr, b.size) < 0) {
+		goto fail;
+	}
+	cairn_buf_dispose(&b);
+	return cairn_buf_detach(&out);
+fail:
+	cairn_buf_dispose(&b);
+	cairn_buf_dispose(&out);
+	return NULL;
+}
+
+/*
+ * The summary of a message, as git shows it: the first paragraph, its
+ * lines joined by spaces, leading blank lines and whitespace dropped.
+ */
+static void summary_span(const char **out, size_t *n, const char *m,
+			 size_t len, cairn_buf *join)
+{
+	const char *end = m + len;
+
+	while (m < end && (*m == '\n' || *m == ' ' || *m == '\t' ||
+			   *m == '\r'))
+		m++;
+	*out = m;
+	*n = 0;
+	while (m < end) {
+		const char *nl = memchr(m, '\n', (size_t)(end - m));
+		const char *le = nl ? nl : end;
+		const char *t = le;
+
+		while (t > m && (t[-1] == ' ' || t[-1] == '\t' ||
+				 t[-1] == '\r'))
+			t--;
+		if (t == m)
+			break; /* a blank line ends the paragraph */
+		if (join->size && cairn_buf_putc(join, ' ') < 0)
+			return;
+		if (cairn_buf_put(join, m, (size_t)(t - m)) < 0)
+			return;
+		m = nl ? nl + 1 : end;
+	}
+	*out = join->ptr;
+	*n = join->size;
+}
+
+int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
+				const unsigned char *data, size_t len)
+{
+	cairn_rawcommit c;
+	cairn_rawsig sig;
+	cairn_buf join = CAIRN_BUF_INIT;
+	const char *sum;
+	size_t sumlen;
 
 	memset(out, 0, sizeof(*out));
-	git_oid_tostr(out->sha, sizeof(out->sha), git_commit_id(commit));
-	out->author_name = cairn__strdup(sig && sig->name ? sig->name : "");
-	out->author_email = cairn__strdup(sig && sig->email ? sig->email : "");
-	out->author_time = sig ? (int64_t)sig->when.time : 0;
-	out->author_offset = sig ? sig->when.offset : 0;
-	out->summary = cairn__strdup(summary ? summary : "");
+	if (cairn_repo__commit_parse(&c, data, len) < 0)
+		return CAIRN_ERROR;
+	git_oid_tostr(out->sha, sizeof(out->sha), id);
+	cairn_repo__signature_parse(&sig, c.author ? c.author : "",
+				    c.author_len);
+	out->author_name = cairn_repo__to_utf8(sig.name, sig.name_len,
+					       c.encoding, c.encoding_len);
+	out->author_email = cairn_repo__to_utf8(sig.email, sig.email_len,
+						c.encoding, c.encoding_len);
+	out->author_time = sig.time;
+	out->author_offset = sig.offset;
+	out->malformed_author = sig.malformed || !c.author;
+	summary_span(&sum, &sumlen, c.message ? c.message : "",
+		     c.message_len, &join);
+	out->summary = cairn_repo__to_utf8(sum, sumlen, c.encoding,
+					   c.encoding_len);
+	cairn_buf_dispose(&join);
 	if (!out->author_name || !out->author_email || !out->summary) {
 		cairn_commit_info_dispose(out);
-		return CAIRN_ERROR;
+		return cairn_error__oom();
 	}
 	return 0;
+}
+
+int cairn_repo__commit_info_read(cairn_commit_info *out, git_repository *git,
+				 const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (git_repository_odb(&odb, git) < 0)
+		return cairn_repo__error("cannot open the object database");
+	if (git_odb_read(&obj, odb, id) < 0) {
+		rc = cairn_repo__error("cannot read commit %s",
+				       git_oid_tostr_s(id));
+	} else if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_GIT, "%s is not a commit",
+				      git_oid_tostr_s(id));
+	} else {
+		rc = cairn_repo__commit_info_raw(
+			out, id, git_odb_object_data(obj),
+			git_odb_object_size(obj));
+	}
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return rc;
 }
 
 int cairn_repo_commit_info(cairn_commit_info *out, cairn_repo *repo,
 			   const char *rev)
 {
-	git_commit *commit = NULL;
+	git_oid id, tree;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = cairn_repo__lookup_commit(&commit, repo, rev);
+	rc = cairn_repo__resolve_commit(&id, &tree, repo, rev);
 	if (rc < 0)
 		return rc;
-	rc = cairn_repo__commit_info_fill(out, commit);
-	git_commit_free(commit);
-	return rc;
+	return cairn_repo__commit_info_read(out, repo->git, &id);
 }
 
 void cairn_commit_info_dispose(cairn_commit_info *info)
@@ -314,6 +580,7 @@ int cairn_commit_info_copy(cairn_commit_info *out,
 	memcpy(out->sha, src->sha, sizeof(out->sha));
 	out->author_time = src->author_time;
 	out->author_offset = src->author_offset;
+	out->malformed_author = src->malformed_author;
 	out->author_name = cairn__strdup(src->author_name ? src->author_name
 							  : "");
 	out->author_email = cairn__strdup(src->author_email ?
@@ -398,33 +665,25 @@ fail:
 int cairn_repo_is_ancestor(bool *out, cairn_repo *repo, const char *ancestor,
 			   const char *descendant)
 {
-	git_commit *a = NULL, *d = NULL;
+	git_oid a, d, tree;
 	int rc;
 
 	*out = false;
-	rc = cairn_repo__lookup_commit(&a, repo, ancestor);
+	rc = cairn_repo__resolve_commit(&a, &tree, repo, ancestor);
+	if (rc == 0)
+		rc = cairn_repo__resolve_commit(&d, &tree, repo, descendant);
 	if (rc < 0)
-		goto out;
-	rc = cairn_repo__lookup_commit(&d, repo, descendant);
-	if (rc < 0)
-		goto out;
-	if (git_oid_equal(git_commit_id(a), git_commit_id(d))) {
+		return rc;
+	if (git_oid_equal(&a, &d)) {
 		*out = true;
-		goto out;
+		return 0;
 	}
-	rc = git_graph_descendant_of(repo->git, git_commit_id(d),
-				     git_commit_id(a));
-	if (rc < 0) {
-		rc = cairn_repo__error("cannot compare '%s' with '%s'",
-				       ancestor, descendant);
-		goto out;
-	}
+	rc = git_graph_descendant_of(repo->git, &d, &a);
+	if (rc < 0)
+		return cairn_repo__error("cannot compare '%s' with '%s'",
+					 ancestor, descendant);
 	*out = rc == 1;
-	rc = 0;
-out:
-	git_commit_free(a);
-	git_commit_free(d);
-	return rc;
+	return 0;
 }
 
 int cairn_repo_config_string(char **out, cairn_repo *repo, const char *key)

@@ -41,8 +41,35 @@ int cairn_repo__error(const char *fmt, ...)
 int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
 			      const char *rev);
 
-/* Fills info from a commit (author, time, summary); 0 or CAIRN_ERROR. */
-int cairn_repo__commit_info_fill(cairn_commit_info *out,
-				 const git_commit *commit);
+/*
+ * Fills info from a commit object read raw, never refusing it over its
+ * metadata: author name and e-mail and the summary are decoded from the
+ * commit's `encoding` header (UTF-8 when absent) into valid UTF-8, bytes
+ * that cannot be decoded becoming U+FFFD; an author line git cannot split
+ * is kept whole as the name with malformed_author set.  CAIRN_ERROR only
+ * when the object cannot be read or is not a commit.
+ */
+int cairn_repo__commit_info_read(cairn_commit_info *out, git_repository *git,
+				 const git_oid *id);
+/* The same from the bytes of a commit object already read. */
+int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
+				const unsigned char *data, size_t len);
+
+/*
+ * Copies len bytes of text in charset enc (NULL or "UTF-8": UTF-8) to a
+ * new string of valid UTF-8 without NULs; what cannot be decoded becomes
+ * U+FFFD.  NULL when out of memory.
+ */
+char *cairn_repo__to_utf8(const char *s, size_t len, const char *enc,
+			  size_t enclen);
+
+/*
+ * Resolves rev to a commit id and its tree id.  Unlike
+ * cairn_repo__lookup_commit() it also finds a commit libgit2 refuses to
+ * parse (a malformed author line) when rev is a reference or a full id.
+ * Errors as cairn_repo__lookup_commit().
+ */
+int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
+			       const char *rev);
 
 #endif

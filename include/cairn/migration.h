@@ -89,7 +89,11 @@ typedef struct cairn_load_options {
 
 /*
  * Lists the migrations at opts->rev (or the working tree).  A missing
- * migrations directory gives an empty set, not an error.
+ * migrations directory gives an empty set with a "missing-dir" finding
+ * (see cairn_migration_set_check_dir()).  In the working tree, a
+ * symbolic link on the way to the directory is an error
+ * (CAIRN_ERRCLASS_VALIDATION); tree entries whose names hold '/' are
+ * git errors.
  */
 CAIRN_EXTERN(int) cairn_migration_set_load(cairn_migration_set **out,
 					   cairn_repo *repo,
@@ -117,6 +121,15 @@ CAIRN_EXTERN(const char *) cairn_migration_set_dir(
 CAIRN_EXTERN(const char *) cairn_migration_set_tree(
 	const cairn_migration_set *set);
 CAIRN_EXTERN(bool) cairn_migration_set_is_worktree(
+	const cairn_migration_set *set);
+
+/*
+ * 0 when the migrations directory exists at the set's revision (or in
+ * the working tree).  Otherwise sets a CAIRN_ERRCLASS_VALIDATION error
+ * naming the directory and the revision, with a hint, and returns
+ * CAIRN_ENOTFOUND: for commands that do not report findings.
+ */
+CAIRN_EXTERN(int) cairn_migration_set_check_dir(
 	const cairn_migration_set *set);
 
 /* Findings about file names and contents gathered while loading. */

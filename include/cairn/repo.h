@@ -20,6 +20,13 @@ typedef struct cairn_commit_info {
 	int64_t author_time;   /* seconds since the epoch */
 	int author_offset;     /* minutes east of UTC */
 	char *summary;         /* first line of the message */
+	/*
+	 * The author line could not be split into name, e-mail and date
+	 * (as `git log` does, the name then holds the line as written).
+	 * Names, e-mails and summaries are always valid UTF-8: decoded
+	 * from the commit's encoding, undecodable bytes as U+FFFD.
+	 */
+	bool malformed_author;
 } cairn_commit_info;
 
 /*

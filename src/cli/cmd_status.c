@@ -52,6 +52,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		return rc;
+	if (cairn_migration_set_check_dir(set) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
 	if ((rc = cli_open_db(cli, &db)))
 		goto out;
 	if (cairn_applied_load(&applied, db) < 0 ||
