@@ -7,6 +7,8 @@
 #ifndef CAIRN_SRC_AUDIT_H
 #define CAIRN_SRC_AUDIT_H
 
+#include "attrs.h"
+
 #include "buf.h"
 #include "cairn/audit.h"
 
@@ -33,14 +35,14 @@ extern const char cairn_audit__canonical_sql[];
  * join the detail.  The row is checked first (required fields, version
  * digits, detail a JSON object): a bad row fails here, not in the batch.
  */
-int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
+CAIRN_WARN_UNUSED int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
 		     const char *detail_sql_expr);
 
 /*
  * hex(HMAC-SHA256(key, "cairn-audit-mac:v1:" || hash)): a row's MAC in
  * the keyed chain.
  */
-int cairn_audit__mac(char out[65], const void *key, size_t key_len,
+CAIRN_WARN_UNUSED int cairn_audit__mac(char out[65], const void *key, size_t key_len,
 		     const char *hash);
 
 #endif

@@ -15,6 +15,8 @@
 #ifndef CAIRN_SRC_CONFIG_EXPAND_H
 #define CAIRN_SRC_CONFIG_EXPAND_H
 
+#include "attrs.h"
+
 #include <stddef.h>
 
 #include "cairn/config.h"
@@ -34,7 +36,7 @@ typedef struct {
  * Returns 0, or -1 with *problem filled (no error object is set; the
  * caller knows where the value came from and reports it).
  */
-int cairn_config__expand(char **out, cairn_expand_problem *problem,
+CAIRN_WARN_UNUSED int cairn_config__expand(char **out, cairn_expand_problem *problem,
 			 const char *s, cairn_getenv_fn getenv_fn,
 			 void *payload);
 

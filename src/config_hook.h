@@ -14,6 +14,8 @@
 #ifndef CAIRN_SRC_CONFIG_HOOK_H
 #define CAIRN_SRC_CONFIG_HOOK_H
 
+#include "attrs.h"
+
 #include "cairn/config.h"
 #include "config_read.h"
 
@@ -28,7 +30,7 @@
  * NULL-terminated list of environment names that only.environments may
  * use.  On failure *out holds nothing that needs freeing.
  */
-int cairn_config__hook_parse(cairn_hook_spec *out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_config__hook_parse(cairn_hook_spec *out, const cairn_cfg_ctx *c,
 			     cairn_event event, const cairn_yaml_node *node,
 			     const char *const *env_names);
 

@@ -17,6 +17,8 @@
 #ifndef CAIRN_SRC_CONFIG_READ_H
 #define CAIRN_SRC_CONFIG_READ_H
 
+#include "attrs.h"
+
 #include <stdint.h>
 
 #include "cairn/config.h"
@@ -50,54 +52,54 @@ int cairn_cfg__unknown_key(const cairn_cfg_ctx *c, const cairn_yaml_node *key,
 			   const char *where, const char *const *known);
 
 /* Index of name in the NULL-terminated list, or -1. */
-int cairn_cfg__lookup(const char *const *list, const char *name);
+CAIRN_WARN_UNUSED int cairn_cfg__lookup(const char *const *list, const char *name);
 
 /*
  * Checks that the value is a map (returns 1) or empty (returns 0, to be
  * read as an empty map); anything else is an error (CAIRN_ERROR).
  */
-int cairn_cfg__want_map(const cairn_cfg_ctx *c, const cairn_yaml_pair *kv);
+CAIRN_WARN_UNUSED int cairn_cfg__want_map(const cairn_cfg_ctx *c, const cairn_yaml_pair *kv);
 /* The same for a list. */
-int cairn_cfg__want_list(const cairn_cfg_ctx *c, const cairn_yaml_pair *kv);
+CAIRN_WARN_UNUSED int cairn_cfg__want_list(const cairn_cfg_ctx *c, const cairn_yaml_pair *kv);
 
 /*
  * Expands a scalar node into *out; `what` names it in the message when it
  * is not a scalar.  Problems inside the value are placed at their column
  * when it can be known (one-line plain or quoted scalars).
  */
-int cairn_cfg__expand_node(char **out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__expand_node(char **out, const cairn_cfg_ctx *c,
 			   const cairn_yaml_node *n, const char *what);
 
-int cairn_cfg__string(char **out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__string(char **out, const cairn_cfg_ctx *c,
 		      const cairn_yaml_pair *kv, unsigned flags);
 /* true/false (also True, TRUE, False, FALSE). */
-int cairn_cfg__bool(bool *out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__bool(bool *out, const cairn_cfg_ctx *c,
 		    const cairn_yaml_pair *kv);
 /* A decimal integer in [min, max]. */
-int cairn_cfg__uint(unsigned *out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__uint(unsigned *out, const cairn_cfg_ctx *c,
 		    const cairn_yaml_pair *kv, unsigned min, unsigned max);
 /*
  * A duration through cairn__parse_duration_ms ("10s", "500ms", "5min",
  * "1h"; a bare number is milliseconds).  Zero is refused unless
  * allow_zero.
  */
-int cairn_cfg__duration(uint64_t *out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__duration(uint64_t *out, const cairn_cfg_ctx *c,
 			const cairn_yaml_pair *kv, bool allow_zero);
 /*
  * One of the NULL-terminated `names`; *out gets its index.  `what` names
  * the set in the hint ("formats").
  */
-int cairn_cfg__enum(int *out, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__enum(int *out, const cairn_cfg_ctx *c,
 		    const cairn_yaml_pair *kv, const char *const *names,
 		    const char *what);
 /*
  * A list of strings; *out is NULL-terminated, *count excludes the NULL.
  * Items may not be empty.
  */
-int cairn_cfg__string_list(char ***out, size_t *count,
+CAIRN_WARN_UNUSED int cairn_cfg__string_list(char ***out, size_t *count,
 			   const cairn_cfg_ctx *c, const cairn_yaml_pair *kv);
 /* A map of strings to strings (keys are not expanded). */
-int cairn_cfg__kv_map(cairn_kv **out, size_t *count, const cairn_cfg_ctx *c,
+CAIRN_WARN_UNUSED int cairn_cfg__kv_map(cairn_kv **out, size_t *count, const cairn_cfg_ctx *c,
 		      const cairn_yaml_pair *kv);
 
 /* True when s matches [A-Za-z_][A-Za-z0-9_]* (an environment name, a C

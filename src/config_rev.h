@@ -6,6 +6,8 @@
 #ifndef CAIRN_SRC_CONFIG_REV_H
 #define CAIRN_SRC_CONFIG_REV_H
 
+#include "attrs.h"
+
 #include "cairn/config.h"
 #include "cairn/repo.h"
 
@@ -21,7 +23,7 @@
  * cairn.yaml that is not a regular file (a symlink, a directory) or does
  * not parse.
  */
-int cairn_config__load_rev(cairn_config **out, char commit[CAIRN_OID_HEXSZ],
+CAIRN_WARN_UNUSED int cairn_config__load_rev(cairn_config **out, char commit[CAIRN_OID_HEXSZ],
 			   cairn_repo *repo, const char *rev,
 			   const cairn_config_options *opts);
 

@@ -8,6 +8,8 @@
 #ifndef CAIRN_SRC_DB_H
 #define CAIRN_SRC_DB_H
 
+#include "attrs.h"
+
 #include <libpq-fe.h>
 
 #include "buf.h"
@@ -21,7 +23,7 @@ const char *cairn_db__schema_ident(const cairn_db *db);
  * Runs sql with text parameters ($1..$n, NULL = SQL NULL).  On success
  * *out (may be NULL to discard) holds the result; caller PQclear()s it.
  */
-int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
+CAIRN_WARN_UNUSED int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
 		    int nparams, const char *const *params);
 
 /*

@@ -10,6 +10,8 @@
 #ifndef CAIRN_SRC_HOOK_KINDS_H
 #define CAIRN_SRC_HOOK_KINDS_H
 
+#include "attrs.h"
+
 #include "cairn/config.h"
 #include "cairn/hook.h"
 #include "util.h"
@@ -21,7 +23,7 @@
  * hook.  Metadata keys become CAIRN_META_<KEY> (upper-cased, every byte
  * that is not a letter or digit turned into '_').
  */
-int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx);
+CAIRN_WARN_UNUSED int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx);
 
 /*
  * Registers an exec hook (spec->argv or spec->shell).  Relative program
@@ -31,7 +33,7 @@ int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx);
  * the secrets it names (secret_env variables, passwords in its URLs) are
  * kept out of the hook's environment and masked in its output.
  */
-int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
+CAIRN_WARN_UNUSED int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
 			 const char *workdir, const char *config_path,
 			 const cairn_config *cfg);
 
@@ -40,7 +42,7 @@ int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
  * workdir; a missing file is a configuration error naming the place in
  * config_path where the hook was written.
  */
-int cairn_hook__add_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
+CAIRN_WARN_UNUSED int cairn_hook__add_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
 			const char *workdir, const char *config_path);
 
 /*
@@ -50,7 +52,7 @@ int cairn_hook__add_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
  * returns CAIRN_EINTERRUPTED.  SQL errors start their message with
  * `what` ("sql hook 'x' failed: <server message>").
  */
-int cairn_hook__sql_run(const cairn_hook_context *ctx, const char *sql,
+CAIRN_WARN_UNUSED int cairn_hook__sql_run(const cairn_hook_context *ctx, const char *sql,
 			uint64_t timeout_ms, const char *what,
 			char **first_value, size_t *rows, bool *timed_out);
 

@@ -13,16 +13,18 @@
 #ifndef CAIRN_SRC_HOOK_KINDS_EXT_H
 #define CAIRN_SRC_HOOK_KINDS_EXT_H
 
+#include "attrs.h"
+
 #include "cairn/config.h"
 #include "cairn/hook.h"
 
 /* hook_webhook.c: `webhook: URL` (see include/cairn/webhook.h). */
-int cairn_hook__register_webhook(cairn_pipeline *p,
+CAIRN_WARN_UNUSED int cairn_hook__register_webhook(cairn_pipeline *p,
 				 const cairn_hook_spec *spec,
 				 const char *workdir);
 
 /* hook_plugin.c: `plugin: path.so` (see include/cairn/plugin.h). */
-int cairn_hook__register_plugin(cairn_pipeline *p,
+CAIRN_WARN_UNUSED int cairn_hook__register_plugin(cairn_pipeline *p,
 				const cairn_hook_spec *spec,
 				const char *workdir);
 

@@ -329,8 +329,10 @@ static void run_quietly(const cairn_hook_context *ctx, const char *sql)
 	cairn_error_saved saved;
 
 	cairn_error__save(&saved);
-	cairn_hook__sql_run(ctx, sql, 0, "cannot undo the sql hook", NULL,
-			    NULL, NULL);
+	/* the hook's own error (restored below) is what the caller reports */
+	if (cairn_hook__sql_run(ctx, sql, 0, "cannot undo the sql hook", NULL,
+				NULL, NULL) < 0)
+		cairn_error_clear();
 	cairn_error__restore(&saved);
 }
 

@@ -429,15 +429,14 @@ static char *failure_json(const run *r, const cairn_error *e, bool hook,
 	return txt;
 }
 
-int run__audit_failure(run *r, const char *event, const cairn_migration *m,
-		       const char *outcome)
+void run__audit_failure(run *r, const char *event, const cairn_migration *m,
+			const char *outcome)
 {
 	const cairn_error *e = r->failed ? &r->failure_pub : cairn_error_last();
 	bool hook = r->veto.hook && e && e->klass == CAIRN_ERRCLASS_HOOK;
 	bool refused = e && e->klass == CAIRN_ERRCLASS_VALIDATION;
 	const char *version = NULL, *name = NULL;
 	char *extra;
-	int rc;
 
 	if (hook) {
 		/* the event the hook failed at, not the caller's guess */
@@ -451,10 +450,11 @@ int run__audit_failure(run *r, const char *event, const cairn_migration *m,
 	}
 	extra = failure_json(r, e, hook, refused ? "validation" : NULL,
 			     &r->r->findings);
-	rc = audit_now_named(r, event, m, version, name, outcome, extra);
+	/* a row that cannot be written is logged by audit_now_named */
+	if (audit_now_named(r, event, m, version, name, outcome, extra) < 0)
+		cairn_error_clear();
 	r->failure_audited = true;
 	free(extra);
-	return rc;
 }
 
 void run__flush_hook_failures(run *r)
@@ -504,14 +504,20 @@ int run__finish(run *r, const cairn_migration *m, int rc)
 				   k == CAIRN_ERRCLASS_INTERRUPTED ?
 				   "interrupted" : "failed");
 	}
-	if (r->failed) {
-		run__fire(r, CAIRN_EVENT_ON_ERROR, m, CAIRN_FIRE_ALL, "failed",
-			  cairn__now_ms() - r->t0, false);
-	}
-	run__fire(r, CAIRN_EVENT_POST_COMPLETE, NULL, CAIRN_FIRE_ALL,
-		  r->failed ? "failed" : (!strcmp(r->direction, "down") ?
-					  "rolled_back" : "applied"),
-		  cairn__now_ms() - r->t0, false);
+	/*
+	 * on_error and post_complete cannot veto: a hook failing there was
+	 * reported (and audited) by the observer, and the run's result
+	 * stays what it was.
+	 */
+	if (r->failed &&
+	    run__fire(r, CAIRN_EVENT_ON_ERROR, m, CAIRN_FIRE_ALL, "failed",
+		      cairn__now_ms() - r->t0, false) < 0)
+		cairn_error_clear();
+	if (run__fire(r, CAIRN_EVENT_POST_COMPLETE, NULL, CAIRN_FIRE_ALL,
+		      r->failed ? "failed" : (!strcmp(r->direction, "down") ?
+					      "rolled_back" : "applied"),
+		      cairn__now_ms() - r->t0, false) < 0)
+		cairn_error_clear();
 	r->r->duration_ms = cairn__now_ms() - r->t0;
 	cairn_error__save(&saved);
 	run__flush_hook_failures(r);

@@ -9,6 +9,8 @@
 #ifndef CAIRN_SRC_RUN_H
 #define CAIRN_SRC_RUN_H
 
+#include "attrs.h"
+
 #include "buf.h"
 #include "cairn/engine.h"
 #include "db.h"
@@ -58,17 +60,17 @@ typedef struct run {
 } run;
 
 /* Sets up ids, actor, metadata, the base context and the observer. */
-int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
+CAIRN_WARN_UNUSED int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
 	      const char *direction);
 /* Connects the pieces that need the database: lock, tracking rows. */
-int run__start_db(run *r);
+CAIRN_WARN_UNUSED int run__start_db(run *r);
 void run__dispose(run *r);
 
 /*
  * Fires ev for m (NULL: run level).  Returns 0 or CAIRN_EVETO with the
  * error set.
  */
-int run__fire(run *r, cairn_event ev, const cairn_migration *m,
+CAIRN_WARN_UNUSED int run__fire(run *r, cairn_event ev, const cairn_migration *m,
 	      cairn_fire_phase phase, const char *status, int64_t duration_ms,
 	      bool in_tx);
 
@@ -84,29 +86,32 @@ int run__return_failure(run *r);
  * post_complete; writes pending hook-failure audit rows; releases the
  * lock.  Returns 0 or the failure's code (error set).
  */
-int run__finish(run *r, const cairn_migration *m, int rc);
+CAIRN_WARN_UNUSED int run__finish(run *r, const cairn_migration *m, int rc);
 
 /*
  * Appends an audit INSERT for migration m (may be NULL) to b.  extra is
  * a JSON object (may be NULL) merged into the detail; detail_expr a SQL
  * jsonb expression merged too (may be NULL).
  */
-int run__audit_sql(run *r, cairn_buf *b, const char *event,
+CAIRN_WARN_UNUSED int run__audit_sql(run *r, cairn_buf *b, const char *event,
 		   const cairn_migration *m, const char *version,
 		   const char *name, const char *outcome,
 		   const char *extra_json, const char *detail_expr);
 /* Writes one audit row on its own (autocommit); errors are swallowed
  * into the log when the connection is gone. */
-int run__audit_now(run *r, const char *event, const cairn_migration *m,
+CAIRN_WARN_UNUSED int run__audit_now(run *r, const char *event, const cairn_migration *m,
 		   const char *outcome, const char *extra_json);
 /*
  * Audit row for the run's failure (or the current error): the error as
  * detail.  When a hook's veto caused it, the row carries that hook's
  * event (whatever `event` says) and its name.  Marks the failure
- * audited, so run__finish does not write a second row.
+ * audited, so run__finish does not write a second row.  A row that
+ * cannot be written is reported through the run's log (as by
+ * run__audit_now): the run is failing already, there is nothing else
+ * to do with it.
  */
-int run__audit_failure(run *r, const char *event, const cairn_migration *m,
-		       const char *outcome);
+void run__audit_failure(run *r, const char *event, const cairn_migration *m,
+			const char *outcome);
 /* Writes audit rows for hook failures recorded so far. */
 void run__flush_hook_failures(run *r);
 
@@ -116,7 +121,7 @@ void run__flush_hook_failures(run *r);
  * statements before it produce.  On failure sets an error naming the
  * migration, file and line, and rolls back an open transaction.
  */
-int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
+CAIRN_WARN_UNUSED int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		    const char *file, const char *file_sql, size_t file_len,
 		    size_t sql_off, size_t prefix_results);
 
@@ -144,7 +149,7 @@ CAIRN_WARN_UNUSED int run__check_tx(run *r, const cairn_migration *m,
 				    const char *file, bool in_tx);
 
 /* Runs a statement list one at a time outside a transaction. */
-int run__exec_statements(run *r, const cairn_migration *m, const char *file,
+CAIRN_WARN_UNUSED int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 			 const char *sql, size_t len);
 
 /* The SQL expression for "milliseconds since the transaction began". */

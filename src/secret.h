@@ -23,6 +23,8 @@
 #ifndef CAIRN_SRC_SECRET_H
 #define CAIRN_SRC_SECRET_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 
 #include "buf.h"
@@ -38,15 +40,15 @@ typedef struct {
 #define CAIRN_SECRETS_INIT { CAIRN_STRVEC_INIT }
 
 /* Adds a secret value (ignored when NULL or empty).  0 or CAIRN_ERROR. */
-int cairn_secrets__add(cairn_secrets *s, const char *value);
+CAIRN_WARN_UNUSED int cairn_secrets__add(cairn_secrets *s, const char *value);
 /*
  * Adds the password of a connection string (URL or key=value) or of an
  * http(s) URL's user info, when it has one; unparsable strings are
  * searched by hand for what libpq would take as the password.
  */
-int cairn_secrets__add_from_url(cairn_secrets *s, const char *url);
+CAIRN_WARN_UNUSED int cairn_secrets__add_from_url(cairn_secrets *s, const char *url);
 /* Adds every value of other. */
-int cairn_secrets__merge(cairn_secrets *s, const cairn_secrets *other);
+CAIRN_WARN_UNUSED int cairn_secrets__merge(cairn_secrets *s, const cairn_secrets *other);
 /* Wipes the values and frees them. */
 void cairn_secrets__dispose(cairn_secrets *s);
 
@@ -54,7 +56,7 @@ void cairn_secrets__dispose(cairn_secrets *s);
 bool cairn_secrets__found_in(const cairn_secrets *s, const char *text);
 
 /* Replaces every known value in b with CAIRN_SECRET_MASK. */
-int cairn_secrets__scrub(const cairn_secrets *s, cairn_buf *b);
+CAIRN_WARN_UNUSED int cairn_secrets__scrub(const cairn_secrets *s, cairn_buf *b);
 
 /*
  * True when value is a URL with a password in its user info
@@ -67,7 +69,7 @@ bool cairn_secret__has_password(const char *value);
  * A copy of msg (a libpq message about conninfo) with the password and
  * every quoted non-keyword masked; *out is NULL only on out of memory.
  */
-int cairn_secret__redact_message(char **out, const char *msg,
+CAIRN_WARN_UNUSED int cairn_secret__redact_message(char **out, const char *msg,
 				 const char *conninfo);
 
 #endif

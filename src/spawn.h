@@ -30,6 +30,8 @@
 #ifndef CAIRN_SRC_SPAWN_H
 #define CAIRN_SRC_SPAWN_H
 
+#include "attrs.h"
+
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -137,7 +139,7 @@ typedef struct {
  * Runs opts->argv and waits for it.  See the top of this file for what
  * is returned and when.
  */
-int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *opts);
+CAIRN_WARN_UNUSED int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *opts);
 
 /* Frees what a result holds (safe on a zeroed or disposed result). */
 void cairn_spawn_result_dispose(cairn_spawn_result *r);
@@ -147,7 +149,7 @@ void cairn_spawn_result_dispose(cairn_spawn_result *r);
  * top ("K=V" replaces K, a bare "K" removes it).  *out is appended to;
  * it ends NULL-terminated and can be passed as cairn_spawn_options.env.
  */
-int cairn_spawn_env_build(cairn_strvec *out, const char *const *base,
+CAIRN_WARN_UNUSED int cairn_spawn_env_build(cairn_strvec *out, const char *const *base,
 			  const char *const *add);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef CAIRN_SRC_UTIL_H
 #define CAIRN_SRC_UTIL_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +20,7 @@ char *cairn__strndup(const char *s, size_t n);
 /* calloc that sets an OOM error. */
 void *cairn__calloc(size_t n, size_t size);
 /* Grows *arr (of *alloc elements of size sz) to hold at least need. */
-int cairn__grow_array(void **arr, size_t *alloc, size_t need, size_t sz);
+CAIRN_WARN_UNUSED int cairn__grow_array(void **arr, size_t *alloc, size_t need, size_t sz);
 
 typedef struct {
 	char **items;
@@ -28,15 +30,15 @@ typedef struct {
 
 #define CAIRN_STRVEC_INIT { NULL, 0, 0 }
 
-int cairn_strvec_push(cairn_strvec *v, const char *s);
-int cairn_strvec_push_owned(cairn_strvec *v, char *s);
+CAIRN_WARN_UNUSED int cairn_strvec_push(cairn_strvec *v, const char *s);
+CAIRN_WARN_UNUSED int cairn_strvec_push_owned(cairn_strvec *v, char *s);
 void cairn_strvec_dispose(cairn_strvec *v);
 bool cairn_strvec_contains(const cairn_strvec *v, const char *s);
 
 /* SHA-256 of data as 64 lowercase hex digits plus NUL. */
-int cairn__sha256_hex(char out[65], const void *data, size_t len);
+CAIRN_WARN_UNUSED int cairn__sha256_hex(char out[65], const void *data, size_t len);
 /* HMAC-SHA-256 of data under key, hex. */
-int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
+CAIRN_WARN_UNUSED int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
 			   const void *data, size_t len);
 void cairn__hex(char *out, const unsigned char *bytes, size_t n);
 
@@ -62,13 +64,13 @@ char *cairn__escape_text(const char *s, size_t len, unsigned flags);
  * Parses a duration such as "30s", "500ms", "5min", "2m", "1h", "1500"
  * (milliseconds) into milliseconds.  Returns 0 or -1 (no error set).
  */
-int cairn__parse_duration_ms(const char *s, uint64_t *out);
+CAIRN_WARN_UNUSED int cairn__parse_duration_ms(const char *s, uint64_t *out);
 
 /*
  * Compares two version strings of digits numerically ("0042" == "42").
  * Returns <0, 0 or >0.
  */
-int cairn__version_cmp(const char *a, const char *b);
+CAIRN_WARN_UNUSED int cairn__version_cmp(const char *a, const char *b);
 /* Copies digits without leading zeros ("0042" -> "42", "000" -> "0"). */
 char *cairn__version_normalize(const char *digits, size_t len);
 

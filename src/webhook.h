@@ -23,6 +23,8 @@
 #ifndef CAIRN_SRC_WEBHOOK_H
 #define CAIRN_SRC_WEBHOOK_H
 
+#include "attrs.h"
+
 #include <signal.h>
 
 #include <curl/curl.h>
@@ -61,14 +63,14 @@ typedef struct cairn_webhook_target {
 } cairn_webhook_target;
 
 /* curl_global_init, once per process; 0 or CAIRN_ERROR. */
-int cairn_webhook__global_init(void);
+CAIRN_WARN_UNUSED int cairn_webhook__global_init(void);
 
 /*
  * Builds a target from a spec: checks the URL (http or https), reads the
  * secret from the environment variable spec->secret_env, copies headers.
  * Errors are CAIRN_ERRCLASS_CONFIG and never quote the URL.
  */
-int cairn_webhook__target_new(cairn_webhook_target **out,
+CAIRN_WARN_UNUSED int cairn_webhook__target_new(cairn_webhook_target **out,
 			      const cairn_hook_spec *spec);
 void cairn_webhook__target_free(cairn_webhook_target *t);
 
@@ -77,11 +79,11 @@ void cairn_webhook__target_free(cairn_webhook_target *t);
  * every sensitive string of t replaced by "…", control bytes by spaces,
  * bytes that are not UTF-8 by '?'.
  */
-int cairn_webhook__scrub(cairn_buf *out, const cairn_webhook_target *t,
+CAIRN_WARN_UNUSED int cairn_webhook__scrub(cairn_buf *out, const cairn_webhook_target *t,
 			 const char *text, size_t len);
 
 /* The document to post for ctx in format fmt.  Caller frees *out. */
-int cairn_webhook__body(char **out, cairn_webhook_format fmt,
+CAIRN_WARN_UNUSED int cairn_webhook__body(char **out, cairn_webhook_format fmt,
 			const cairn_hook_context *ctx);
 
 typedef enum {
@@ -114,7 +116,7 @@ struct cairn_webhook_delivery {
 };
 
 /* A delivery of ctx to t (body built now: ctx is valid only now). */
-int cairn_webhook__delivery_new(cairn_webhook_delivery **out,
+CAIRN_WARN_UNUSED int cairn_webhook__delivery_new(cairn_webhook_delivery **out,
 				const cairn_webhook_target *t,
 				const cairn_hook_context *ctx);
 void cairn_webhook__delivery_free(cairn_webhook_delivery *d);
@@ -124,7 +126,7 @@ void cairn_webhook__delivery_free(cairn_webhook_delivery *d);
  * with a fresh timestamp and signature, timeouts.  Uses no cairn error
  * (it runs on the queue's thread too); -1 when out of memory.
  */
-int cairn_webhook__attempt_setup(cairn_webhook_delivery *d, CURL *easy);
+CAIRN_WARN_UNUSED int cairn_webhook__attempt_setup(cairn_webhook_delivery *d, CURL *easy);
 
 /* Records the outcome of an attempt and says what to do next. */
 cairn_webhook_verdict cairn_webhook__attempt_verdict(
@@ -139,19 +141,19 @@ uint64_t cairn_webhook__backoff_ms(unsigned attempt);
  * Why the last attempt failed, one scrubbed line: "HTTP 500 (the
  * receiver said: ...)", "Connection refused ...".
  */
-int cairn_webhook__reason(cairn_buf *out, const cairn_webhook_delivery *d);
+CAIRN_WARN_UNUSED int cairn_webhook__reason(cairn_buf *out, const cairn_webhook_delivery *d);
 
 /*
  * Delivers d now on easy, retrying as the target says and logging
  * retries to ctx's log.  0, or CAIRN_ERROR with the hook's error set.
  */
-int cairn_webhook__deliver(cairn_webhook_delivery *d, CURL *easy,
+CAIRN_WARN_UNUSED int cairn_webhook__deliver(cairn_webhook_delivery *d, CURL *easy,
 			   const cairn_hook_context *ctx);
 
 /* webhook_queue.c */
 typedef struct cairn_webhook_queue cairn_webhook_queue;
 
-int cairn_webhook__queue_new(cairn_webhook_queue **out);
+CAIRN_WARN_UNUSED int cairn_webhook__queue_new(cairn_webhook_queue **out);
 void cairn_webhook__queue_ref(cairn_webhook_queue *q);
 /* Drops a reference; the last one waits for the queue, stops its thread. */
 void cairn_webhook__queue_unref(cairn_webhook_queue *q);
@@ -159,7 +161,7 @@ void cairn_webhook__queue_unref(cairn_webhook_queue *q);
  * Hands d over to the queue (which frees it), starting the thread on
  * first use.  On failure d is still the caller's.
  */
-int cairn_webhook__queue_push(cairn_webhook_queue *q,
+CAIRN_WARN_UNUSED int cairn_webhook__queue_push(cairn_webhook_queue *q,
 			      cairn_webhook_delivery *d);
 /* Waits until every delivery pushed so far has ended. */
 void cairn_webhook__queue_wait(cairn_webhook_queue *q);

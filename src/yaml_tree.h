@@ -24,6 +24,8 @@
 #ifndef CAIRN_SRC_YAML_TREE_H
 #define CAIRN_SRC_YAML_TREE_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -73,7 +75,7 @@ struct cairn_yaml_node {
  * Parses text (len bytes) into *out.  `name` is used in messages.  An empty
  * stream (no document at all) gives *out == NULL and returns 0.
  */
-int cairn_yaml__parse(cairn_yaml_node **out, const char *name,
+CAIRN_WARN_UNUSED int cairn_yaml__parse(cairn_yaml_node **out, const char *name,
 		      const char *text, size_t len);
 void cairn_yaml__free(cairn_yaml_node *node);
 
