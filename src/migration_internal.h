@@ -11,6 +11,8 @@
 #ifndef CAIRN_SRC_MIGRATION_INTERNAL_H
 #define CAIRN_SRC_MIGRATION_INTERNAL_H
 
+#include "attrs.h"
+
 #include <git2.h>
 
 #include "cairn/migration.h"
@@ -34,7 +36,7 @@ struct cairn_migration_set {
  * below 0x20, 0x7f, backslash and invalid UTF-8 become \n, \t, \\ or
  * \xNN; everything else is copied.
  */
-int cairn_migration__quote(cairn_buf *out, const char *s, size_t len);
+CAIRN_WARN_UNUSED int cairn_migration__quote(cairn_buf *out, const char *s, size_t len);
 
 /*
  * Normalizes a migrations directory ("./db//migrations/" ->
@@ -48,7 +50,7 @@ const char *cairn_migration__rel_up(const cairn_migration_set *set,
 				    const cairn_migration *m);
 
 /* Numeric order of normalized versions: shorter is smaller. */
-int cairn_migration__vcmp(const char *a, const char *b);
+CAIRN_WARN_UNUSED int cairn_migration__vcmp(const char *a, const char *b);
 
 /*
  * a + '/' + b (no '/' added when a is empty or ends in one).  Returns
@@ -60,7 +62,7 @@ char *cairn_migration__join(const char *a, const char *b);
  * Adds an error finding about one file to list; the message is prefix +
  * the quoted name + suffix.
  */
-int cairn_migration__file_finding(cairn_findings *list, const char *code,
+CAIRN_WARN_UNUSED int cairn_migration__file_finding(cairn_findings *list, const char *code,
 				  const char *path, unsigned line,
 				  const char *version, const char *hint,
 				  const char *prefix, const char *name,

@@ -7,6 +7,8 @@
 #ifndef CAIRN_SRC_MIGRATION_LOAD_H
 #define CAIRN_SRC_MIGRATION_LOAD_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,6 +46,6 @@ struct loader {
  * Sorts ld's files and builds the set's migrations from them, adding the
  * findings about duplicates and down files without an up file.
  */
-int cairn_migration__pair(struct loader *ld);
+CAIRN_WARN_UNUSED int cairn_migration__pair(struct loader *ld);
 
 #endif

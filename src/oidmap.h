@@ -10,6 +10,8 @@
 #ifndef CAIRN_SRC_OIDMAP_H
 #define CAIRN_SRC_OIDMAP_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +30,7 @@ struct cairn_oidmap {
 bool cairn_oidmap__get(const struct cairn_oidmap *m, const git_oid *id,
 		       uint32_t *out);
 /* Sets id's value (adding it or replacing it); 0 or CAIRN_ERROR. */
-int cairn_oidmap__put(struct cairn_oidmap *m, const git_oid *id, uint32_t v);
+CAIRN_WARN_UNUSED int cairn_oidmap__put(struct cairn_oidmap *m, const git_oid *id, uint32_t v);
 /* Frees the table and leaves an empty map. */
 void cairn_oidmap__dispose(struct cairn_oidmap *m);
 

@@ -13,6 +13,8 @@
 #ifndef CAIRN_SRC_PROVENANCE_INTERNAL_H
 #define CAIRN_SRC_PROVENANCE_INTERNAL_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,7 +59,7 @@ typedef struct cairn_provcache {
  * not a regular file, truncated, of another format version, failing its
  * checksum).  What it claims must still be checked before use.
  */
-int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
+CAIRN_WARN_UNUSED int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 			  const char *dir, const char *commit);
 /*
  * Parses an entry held in c->data (c->len bytes, NUL-terminated) that
@@ -72,7 +74,7 @@ const cairn_provcache_file *cairn_provcache__find(const cairn_provcache *c,
 void cairn_provcache__dispose(cairn_provcache *c);
 
 /* Commits with an entry for dir, most recently written first. */
-int cairn_provcache__candidates(cairn_strvec *out, const char *cachedir,
+CAIRN_WARN_UNUSED int cairn_provcache__candidates(cairn_strvec *out, const char *cachedir,
 				const char *dir, size_t max);
 
 /*
@@ -81,7 +83,7 @@ int cairn_provcache__candidates(cairn_strvec *out, const char *cachedir,
  * CAIRN_PROVCACHE_KEEP.  Returns 0 or CAIRN_ERROR; callers ignore
  * failures, a cache is only an optimization.
  */
-int cairn_provcache__write(const char *cachedir, const char *dir,
+CAIRN_WARN_UNUSED int cairn_provcache__write(const char *cachedir, const char *dir,
 			   const char *commit,
 			   const cairn_provcache_commit *commits,
 			   size_t ncommits, const cairn_provcache_file *files,

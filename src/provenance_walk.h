@@ -18,6 +18,8 @@
 #ifndef CAIRN_SRC_PROVENANCE_WALK_H
 #define CAIRN_SRC_PROVENANCE_WALK_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -170,19 +172,19 @@ static inline int parse_entry(const unsigned char *p,
 
 /* ---- provenance_walk.c ---- */
 
-int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir);
+CAIRN_WARN_UNUSED int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir);
 void cairn_prov__walk_dispose(struct walk *w);
 /* The node of commit id, added (unparsed) when new. */
-int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id);
+CAIRN_WARN_UNUSED int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id);
 /* Resolves a node's migrations subtree id (parsing it first). */
-int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
+CAIRN_WARN_UNUSED int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
 /*
  * The simplified walk from start, newest first, until every active track
  * is resolved.  limited: stay inside the F_RANGE commits.
  */
-int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
+CAIRN_WARN_UNUSED int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
 /* Marks the commits of start not in hidden's history with F_RANGE. */
-int cairn_prov__compute_range(struct walk *w, uint32_t start,
+CAIRN_WARN_UNUSED int cairn_prov__compute_range(struct walk *w, uint32_t start,
 			      uint32_t hidden);
 /*
  * Whether commit anc is start or one of its ancestors, by a walk over
@@ -191,29 +193,29 @@ int cairn_prov__compute_range(struct walk *w, uint32_t start,
  * by more than a day of clock skew are not followed, as git's own walks
  * stop on dates.
  */
-int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
+CAIRN_WARN_UNUSED int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
 			    uint32_t anc);
 /* Looks up path below a commit's migrations tree: its blob, or zero. */
-int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
+CAIRN_WARN_UNUSED int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path);
 
 /* ---- provenance_tree.c ---- */
 
 /* Reads an object that must be of type want. */
-int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
+CAIRN_WARN_UNUSED int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
 			    const git_oid *id, git_object_t want);
 /* A tree from the LRU (or read); *out is a new reference. */
-int cairn_prov__tree_get(struct ctree **out, struct walk *w,
+CAIRN_WARN_UNUSED int cairn_prov__tree_get(struct ctree **out, struct walk *w,
 			 const git_oid *id);
 /* Drops a reference to a tree (NULL is fine). */
 void cairn_prov__ctree_put(struct ctree *t);
-int cairn_prov__rtree_open(struct rtree *t, struct walk *w,
+CAIRN_WARN_UNUSED int cairn_prov__rtree_open(struct rtree *t, struct walk *w,
 			   const git_oid *id);
 void cairn_prov__rtree_close(struct rtree *t);
 /* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
-int cairn_prov__rtree_next(struct rtree *t, cairn_tree_entry *e);
+CAIRN_WARN_UNUSED int cairn_prov__rtree_next(struct rtree *t, cairn_tree_entry *e);
 /* Finds the child `name` of a raw tree; zero when absent or no tree. */
-int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
+CAIRN_WARN_UNUSED int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
 			   const char *name);
 
 /* ---- provenance_diff.c ---- */
@@ -222,28 +224,28 @@ int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
  * Compares two trees (zero ids are empty trees) below w->path, calling
  * cairn_prov__on_change() for every file added, modified or removed.
  */
-int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
+CAIRN_WARN_UNUSED int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
 			   const git_oid *b);
 
 /* ---- provenance_track.c ---- */
 
 /* Starts following path (an up file) whose blob at the start is blob. */
-int cairn_prov__add_track(struct walk *w, const char *path,
+CAIRN_WARN_UNUSED int cairn_prov__add_track(struct walk *w, const char *path,
 			  const git_oid *blob);
 /* Every up file below the start commit's migrations tree. */
-int cairn_prov__enumerate(struct walk *w, const git_oid *tree);
+CAIRN_WARN_UNUSED int cairn_prov__enumerate(struct walk *w, const git_oid *tree);
 /* Puts the active, unresolved tracks into the path index. */
-int cairn_prov__index_tracks(struct walk *w);
+CAIRN_WARN_UNUSED int cairn_prov__index_tracks(struct walk *w);
 /* Starts a track over from its original path (for a full re-walk). */
-int cairn_prov__reset_track(struct track *t);
+CAIRN_WARN_UNUSED int cairn_prov__reset_track(struct track *t);
 /* Records that the file at w->path changed against the current parent. */
-int cairn_prov__on_change(struct walk *w, enum change what);
+CAIRN_WARN_UNUSED int cairn_prov__on_change(struct walk *w, enum change what);
 void cairn_prov__clear_removed(struct walk *w);
 /*
  * Diffs commit x against each parent (a root commit against the empty
  * tree) and records what it introduced and changed.
  */
-int cairn_prov__process(struct walk *w, uint32_t x);
+CAIRN_WARN_UNUSED int cairn_prov__process(struct walk *w, uint32_t x);
 
 /* ---- provenance_result.c ---- */
 
@@ -254,24 +256,24 @@ void cairn_prov__clear_provenance(cairn_migration *m);
  * the object database first; *complete is false when the entry cannot be
  * used.
  */
-int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
+CAIRN_WARN_UNUSED int cairn_prov__use_cache(cairn_migration_set *set, cairn_migration **want,
 			  size_t nwant, const cairn_provcache *c,
 			  struct walk *w, struct infos *in, bool *complete);
 /* Writes the complete result of the walk as the entry of commit. */
-int cairn_prov__write_cache(struct walk *w, struct infos *in,
+CAIRN_WARN_UNUSED int cairn_prov__write_cache(struct walk *w, struct infos *in,
 			    const char *cachedir, const char *commit);
 /* Fills m from its track (NULL or unresolved: no provenance). */
-int cairn_prov__fill_from_track(cairn_migration *m, struct infos *in,
+CAIRN_WARN_UNUSED int cairn_prov__fill_from_track(cairn_migration *m, struct infos *in,
 				struct walk *w, const struct track *t);
 /* qsort order of tracks by original path, for cairn_prov__find_track. */
-int cairn_prov__track_cmp(const void *pa, const void *pb);
+CAIRN_WARN_UNUSED int cairn_prov__track_cmp(const void *pa, const void *pb);
 const struct track *cairn_prov__find_track(const struct walk *w,
 					   const char *orig);
 /*
  * Gives the tracks a limited walk left unresolved the answer of the
  * ancestor's entry c where it can be trusted; *refill when some cannot.
  */
-int cairn_prov__fill_from_ancestor(struct walk *w,
+CAIRN_WARN_UNUSED int cairn_prov__fill_from_ancestor(struct walk *w,
 				   const cairn_provcache *c, uint32_t hidden,
 				   bool *refill);
 

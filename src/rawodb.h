@@ -10,6 +10,8 @@
 #ifndef CAIRN_SRC_RAWODB_H
 #define CAIRN_SRC_RAWODB_H
 
+#include "attrs.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,14 +52,14 @@ typedef struct cairn_rawodb cairn_rawodb;
  * cache_budget: bytes of built objects to keep for later reads (0 for a
  * reader that reads a few unrelated objects).
  */
-int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
+CAIRN_WARN_UNUSED int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
 			   size_t cache_budget);
 void cairn_repo__rawodb_free(cairn_rawodb *db);
 /*
  * Reads an object.  A missing object is CAIRN_ENOTFOUND with a
  * CAIRN_ERRCLASS_GIT error set.
  */
-int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
+CAIRN_WARN_UNUSED int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
 			    const git_oid *id);
 void cairn_repo__rawobj_free(cairn_rawobj *obj);
 
@@ -78,7 +80,7 @@ typedef struct cairn_tree_entry {
  * Returns 0, or CAIRN_ERROR (a CAIRN_ERRCLASS_GIT error) when the bytes
  * are not a tree entry.
  */
-int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **p,
+CAIRN_WARN_UNUSED int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **p,
 			   const unsigned char *end);
 
 /*
@@ -107,7 +109,7 @@ typedef struct cairn_rawcommit {
  * itself requires, are malformed.  Author and committer lines are not
  * judged here: see cairn_repo__signature_parse().
  */
-int cairn_repo__commit_parse(cairn_rawcommit *out, const unsigned char *data,
+CAIRN_WARN_UNUSED int cairn_repo__commit_parse(cairn_rawcommit *out, const unsigned char *data,
 			     size_t len);
 /* The i-th parent (i < nparents) of a parsed commit. */
 void cairn_repo__commit_parent(git_oid *out, const cairn_rawcommit *c,

@@ -11,6 +11,8 @@
 #ifndef CAIRN_SRC_REPO_INTERNAL_H
 #define CAIRN_SRC_REPO_INTERNAL_H
 
+#include "attrs.h"
+
 #include <git2.h>
 
 #include "cairn/repo.h"
@@ -38,7 +40,7 @@ int cairn_repo__error(const char *fmt, ...)
  * Resolves rev to a commit.  Unknown revisions set a CAIRN_ERRCLASS_GIT
  * error and return CAIRN_ENOTFOUND.  Caller frees *out.
  */
-int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
+CAIRN_WARN_UNUSED int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
 			      const char *rev);
 
 /*
@@ -49,10 +51,10 @@ int cairn_repo__lookup_commit(git_commit **out, cairn_repo *repo,
  * is kept whole as the name with malformed_author set.  CAIRN_ERROR only
  * when the object cannot be read or is not a commit.
  */
-int cairn_repo__commit_info_read(cairn_commit_info *out, git_repository *git,
+CAIRN_WARN_UNUSED int cairn_repo__commit_info_read(cairn_commit_info *out, git_repository *git,
 				 const git_oid *id);
 /* The same from the bytes of a commit object already read. */
-int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
+CAIRN_WARN_UNUSED int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
 				const unsigned char *data, size_t len);
 
 /*
@@ -69,7 +71,7 @@ char *cairn_repo__to_utf8(const char *s, size_t len, const char *enc,
  * parse (a malformed author line) when rev is a reference or a full id.
  * Errors as cairn_repo__lookup_commit().
  */
-int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
+CAIRN_WARN_UNUSED int cairn_repo__resolve_commit(git_oid *id, git_oid *tree, cairn_repo *repo,
 			       const char *rev);
 
 #endif
