@@ -260,6 +260,7 @@ static int plan_range(struct cli *cli, const char *range)
 		rc = cli_report_error(cli);
 		goto out;
 	}
+	cli_warn_malformed_authors(cli, sb);
 	switch (cli->format) {
 	case CLI_FORMAT_JSON:
 		rc = print_json_plan(cli, a, cairn_migration_set_commit(sa), b,

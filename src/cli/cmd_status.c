@@ -71,6 +71,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		rc = cli_report_error(cli);
 		goto out;
 	}
+	cli_warn_malformed_authors(cli, set);
 	for (size_t i = 0; i < n; i++)
 		counts[e[i].state]++;
 	invalid = cli_invalid_count(set);

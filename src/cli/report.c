@@ -493,3 +493,29 @@ int cli_print_findings(struct cli *cli, const char *what,
 		return print_text(cli, what, findings, set);
 	}
 }
+
+void cli_warn_malformed_authors(struct cli *cli,
+				const cairn_migration_set *set)
+{
+	size_t n = cairn_migration_set_count(set);
+	const char *last = "";
+
+	for (size_t i = 0; i < n; i++) {
+		const cairn_migration *m = cairn_migration_set_get(set, i);
+		const cairn_commit_info *c[2];
+
+		if (!m || !m->has_provenance)
+			continue;
+		c[0] = &m->introduced;
+		c[1] = &m->changed;
+		for (size_t k = 0; k < 2; k++) {
+			/* one warning per commit (repeats are adjacent) */
+			if (!c[k]->malformed_author || !c[k]->sha[0] ||
+			    !strcmp(c[k]->sha, last))
+				continue;
+			last = c[k]->sha;
+			cli_warnf(cli, "commit %.12s has a malformed author line; its author is shown as written: %s",
+				  c[k]->sha, c[k]->author_name ? c[k]->author_name : "");
+		}
+	}
+}

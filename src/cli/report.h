@@ -36,6 +36,12 @@ json_t *cli_finding_json(const cairn_finding *f);
  * cli_print_invalid prints one line per file ("  invalid  V  file:
  * reason [code]"), or a markdown list item with `markdown`.
  */
+/*
+ * Warns once per commit whose author line git could not split (the
+ * author is shown as written, as `git log` does).
+ */
+void cli_warn_malformed_authors(struct cli *cli,
+				const cairn_migration_set *set);
 size_t cli_invalid_count(const cairn_migration_set *set);
 json_t *cli_invalid_json(const cairn_migration_set *set);
 void cli_print_invalid(struct cli *cli, const cairn_migration_set *set,

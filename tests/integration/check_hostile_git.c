@@ -191,11 +191,17 @@ START_TEST(test_malformed_author_degrades)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	ck_assert_msg(tu_contains(r.out, "Nobody Here"), "%s", r.out);
 	tu_result_dispose(&r);
+	/* status says so, once, naming the commit */
+	tu_cairn(&r, p.dir, "status", NULL);
+	ck_assert_msg(tu_contains(r.err, "malformed author line") &&
+		      tu_contains(r.err, "Nobody Here"), "%s", r.err);
+	tu_result_dispose(&r);
 	/* release notes over a range that holds the commit */
 	snprintf(range, sizeof(range), "%s..HEAD", init);
 	tu_cairn(&r, p.dir, "plan", range, NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	ck_assert_msg(tu_contains(r.out, "Nobody Here"), "%s", r.out);
+	ck_assert_msg(tu_contains(r.err, "malformed author line"), "%s", r.err);
 	tu_result_dispose(&r);
 	tu_cairn(&r, p.dir, "migrate", "up", NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
