@@ -125,7 +125,7 @@ int cairn_config__load_rev(cairn_config **out, char commit[CAIRN_OID_HEXSZ],
 			   cairn_repo *repo, const char *rev,
 			   const cairn_config_options *opts)
 {
-	git_commit *c = NULL;
+	git_oid commit_id, tree_id;
 	git_tree *tree = NULL;
 	git_blob *blob = NULL;
 	const git_tree_entry *e;
@@ -139,10 +139,13 @@ int cairn_config__load_rev(cairn_config **out, char commit[CAIRN_OID_HEXSZ],
 		rev = "HEAD";
 	if (is_unborn_head(repo, rev))
 		return CAIRN_ENOTFOUND;
-	if ((rc = cairn_repo__lookup_commit(&c, repo, rev)) < 0)
+	/* resolved raw: a commit with a malformed author line still has a
+	 * configuration */
+	if ((rc = cairn_repo__resolve_commit(&commit_id, &tree_id, repo,
+					     rev)) < 0)
 		return rc;
-	git_oid_tostr(commit, CAIRN_OID_HEXSZ, git_commit_id(c));
-	if (git_commit_tree(&tree, c) < 0) {
+	git_oid_tostr(commit, CAIRN_OID_HEXSZ, &commit_id);
+	if (git_tree_lookup(&tree, cairn_repo__git(repo), &tree_id) < 0) {
 		rc = cairn_repo__error("cannot read the tree of '%s'", rev);
 		goto out;
 	}
@@ -179,6 +182,5 @@ out:
 	cairn_buf_dispose(&name);
 	git_blob_free(blob);
 	git_tree_free(tree);
-	git_commit_free(c);
 	return rc;
 }
