@@ -18,6 +18,7 @@
 #include "db.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 
 struct cairn_db {
 	PGconn *conn;
@@ -119,6 +120,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	int n = 0;
 
 	*out = NULL;
+	CAIRN__CHECK_VERSION(opts, CAIRN_DB_OPTIONS_VERSION, "cairn_db_options");
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
