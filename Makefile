@@ -75,8 +75,11 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) $(LIB) $(LIBS_ALL)
+# The program exports no symbols (src/cli/cairn.map): plugins reach cairn
+# only through their function table.
+$(BIN): $(CLI_OBJ) $(LIB) src/cli/cairn.map
+	$(CC) $(ALL_LDFLAGS) -Wl,--version-script=src/cli/cairn.map -o $@ \
+		$(CLI_OBJ) $(LIB) $(LIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)

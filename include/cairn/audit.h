@@ -31,6 +31,10 @@
 #include "common.h"
 #include "db.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The prev_hash of the first row. */
 #define CAIRN_AUDIT_GENESIS                                                    \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -99,5 +103,9 @@ CAIRN_EXTERN(int)
 cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db);
 CAIRN_EXTERN(void)
 cairn_audit_verify_result_dispose(cairn_audit_verify_result *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

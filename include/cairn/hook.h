@@ -31,6 +31,10 @@
 #include "migration.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_pipeline cairn_pipeline;
 typedef struct cairn_session cairn_session;
 
@@ -319,5 +323,9 @@ CAIRN_EXTERN(void) cairn_hook_from_spec(cairn_hook *out,
 /* The value of a plugin option, or NULL. */
 CAIRN_EXTERN(const char *) cairn_plugin_option(const cairn_plugin_api *api,
 					       const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,6 +29,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_sql_statement {
 	size_t offset;     /* byte offset of the statement's first token */
 	size_t length;     /* to the end of its last token: no terminating
@@ -130,5 +134,9 @@ CAIRN_EXTERN(bool) cairn_sql_token_is(const cairn_sql_tokens *t, size_t i,
  */
 CAIRN_EXTERN(int) cairn_sql_tokens_join(char **out, const cairn_sql_tokens *t,
 					size_t from, size_t to);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
