@@ -148,6 +148,15 @@ $(BUILD)/plugins/%.so: examples/plugin/%.c include/cairn/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
 
+# Test plugins (tests/plugins/): built the same way, from the public
+# headers only.
+TEST_PLUGIN_SRC = $(sort $(wildcard tests/plugins/*.c))
+TEST_PLUGIN_SO = $(TEST_PLUGIN_SRC:%.c=$(BUILD)/%.so)
+plugins: $(TEST_PLUGIN_SO)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/cairn/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
+
 cairn.pc: Makefile
 	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: -ldl -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' '$(PKGS)' > $@

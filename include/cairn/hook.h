@@ -315,12 +315,13 @@ CAIRN_EXTERN(void) cairn_plugin_api_init(cairn_plugin_api *api,
  * kind name, event, on_failure, timeout and the only: filters (borrowed
  * from spec; cairn_pipeline_add copies them).  The rest is as in
  * CAIRN_HOOK_INIT: the caller sets fn, payload and anything else.
- * Built-ins and plugins use it so their hooks honour the user's settings.
+ * Built-ins and plugins use it (api->hook_from_spec) so their hooks
+ * honour the user's settings.
  */
 CAIRN_EXTERN(void) cairn_hook_from_spec(cairn_hook *out,
 					const cairn_hook_spec *spec);
 
-/* The value of a plugin option, or NULL. */
+/* The value of a plugin option, or NULL (api->option in the table). */
 CAIRN_EXTERN(const char *) cairn_plugin_option(const cairn_plugin_api *api,
 					       const char *key);
 
