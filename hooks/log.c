@@ -121,7 +121,7 @@ static int log_event(const cairn_hook_context *ctx, void *payload)
 			h->set_error(CAIRN_ERRCLASS_OS,
 				     "cannot %s log file '%s': %s",
 				     h->fd < 0 ? "open" : "write to",
-				     h->path, strerror(err));
+				     h->path, cairn_jsonl_strerror(err));
 			goto out;
 		}
 	}

@@ -172,7 +172,8 @@ static bool take(char **out, const PGresult *res, int i, int c)
 	"r.id, " CAIRN_AUDIT__AT_SQL " AS at, r.run_id, r.environment, "       \
 	"r.event, r.version::text AS version, r.name, r.commit_sha, "          \
 	"r.author, r.actor, r.deploy_rev, r.outcome, "                         \
-	"r.detail::text AS detail, r.prev_hash, r.hash"
+	"r.detail::text AS detail, r.prev_hash, r.hash, "                      \
+	"to_jsonb(r)->>'mac' AS mac" /* NULL before schema version 2 */
 
 int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 		     const char *since, size_t limit)
@@ -233,7 +234,8 @@ int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 		    !take(&x->outcome, res, i, 11) ||
 		    !take(&x->detail, res, i, 12) ||
 		    !take(&x->prev_hash, res, i, 13) ||
-		    !take(&x->hash, res, i, 14)) {
+		    !take(&x->hash, res, i, 14) ||
+		    !take(&x->mac, res, i, 15)) {
 			n++;
 			goto out;
 		}
@@ -268,81 +270,193 @@ void cairn_audit_entries_free(cairn_audit_entry *e, size_t count)
 		free(e[i].detail);
 		free(e[i].prev_hash);
 		free(e[i].hash);
+		free(e[i].mac);
 	}
 	free(e);
 }
 
+/* The text a row's MAC is computed over, before the hash. */
+#define MAC_PREFIX "cairn-audit-mac:v1:"
+
+int cairn_audit__mac(char out[65], const void *key, size_t key_len,
+		     const char *hash)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	int rc;
+
+	if (cairn_buf_printf(&b, MAC_PREFIX "%s", hash) < 0)
+		return CAIRN_ERROR;
+	rc = cairn__hmac_sha256_hex(out, key, key_len, b.ptr, b.size);
+	cairn_buf_dispose(&b);
+	return rc;
+}
+
+/* Whether <schema>.audit has the mac column (schema version 2). */
+static int has_mac_column(bool *out, cairn_db *db)
+{
+	cairn_buf sql = CAIRN_BUF_INIT, name = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	int rc = CAIRN_ERROR;
+
+	*out = false;
+	if (cairn_buf_printf(&name, "%s.audit", cairn_db__schema_ident(db)) < 0 ||
+	    cairn_buf_puts(&sql, "SELECT count(*) FROM pg_catalog.pg_attribute "
+			   "WHERE attrelid = to_regclass(") < 0 ||
+	    cairn_db__literal(&sql, name.ptr) < 0 ||
+	    cairn_buf_puts(&sql, ") AND attname = 'mac' AND NOT attisdropped") < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot read the audit trail's columns");
+		goto out;
+	}
+	*out = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	cairn_buf_dispose(&name);
+	return rc;
+}
+
 struct verify {
 	cairn_audit_verify_result *r;
+	const cairn_audit_verify_options *o;
 	cairn_buf last; /* hash of the previous row */
 	int64_t last_id;
+	int64_t mac_id;	      /* the last row with a MAC, 0 for none */
+	bool anchor_seen;     /* the anchored row was read */
+	bool anchor_hash_ok;  /* ... with the anchored hash */
+	bool anchor_mac_ok;   /* ... and the anchored MAC */
 };
 
-/* Checks row i of res; sets r->reason at the first failure. */
+/* The chain link and hash of one row; why gets what is wrong. */
+static int check_link(struct verify *v, cairn_buf *why, const PGresult *res,
+		      int i, int64_t id)
+{
+	const char *prev = PQgetvalue(res, i, 1);
+	const char *hash = PQgetvalue(res, i, 2);
+	char want[65];
+
+	if (strcmp(prev, v->last.ptr)) {
+		if (v->r->rows == 0)
+			return cairn_buf_printf(
+			    why,
+			    "row %lld is the first row but does not start the chain: the rows before it were deleted",
+			    (long long)id);
+		return cairn_buf_printf(
+		    why,
+		    "row %lld does not follow row %lld: a row before it was deleted, the rows were reordered, or row %lld was rewritten with a recomputed hash",
+		    (long long)id, (long long)v->last_id, (long long)v->last_id);
+	}
+	if (cairn__sha256_hex(want, PQgetvalue(res, i, 3),
+			      (size_t)PQgetlength(res, i, 3)) < 0)
+		return CAIRN_ERROR;
+	if (strcmp(want, hash))
+		return cairn_buf_printf(
+		    why, "row %lld was edited: its hash does not match its contents",
+		    (long long)id);
+	return 0;
+}
+
+/* The MAC of one row, when a key was given. */
+static int check_mac(struct verify *v, cairn_buf *why, const PGresult *res,
+		     int i, int64_t id)
+{
+	const char *hash = PQgetvalue(res, i, 2);
+	char want[65];
+
+	if (!v->o || !v->o->key)
+		return 0;
+	if (PQgetisnull(res, i, 4)) {
+		if (!v->mac_id)
+			return 0; /* before the keyed chain began */
+		return cairn_buf_printf(
+		    why,
+		    "row %lld has no MAC, though row %lld before it has one: its MAC was removed, or it was written without the key",
+		    (long long)id, (long long)v->mac_id);
+	}
+	if (cairn_audit__mac(want, v->o->key, v->o->key_len, hash) < 0)
+		return CAIRN_ERROR;
+	if (strcmp(want, PQgetvalue(res, i, 4)))
+		return cairn_buf_printf(
+		    why,
+		    "row %lld's MAC does not match its hash: the row, or one before it, was rewritten by someone without the key (or the key is not the one the rows were sealed with)",
+		    (long long)id);
+	v->r->macs++;
+	v->mac_id = id;
+	return 0;
+}
+
+/* Notes what the anchored row looks like now. */
+static void see_anchor(struct verify *v, const PGresult *res, int i, int64_t id)
+{
+	const cairn_audit_anchor *a = v->o ? v->o->anchor : NULL;
+	const char *mac = PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4);
+
+	if (!a || id != a->last_id)
+		return;
+	v->anchor_seen = true;
+	v->anchor_hash_ok = a->last_hash && !strcmp(a->last_hash, PQgetvalue(res, i, 2));
+	v->anchor_mac_ok = !a->last_mac || (mac && !strcmp(a->last_mac, mac));
+}
+
+/* Moves a non-empty why into *reason (the first failure wins). */
+static int keep_first(char **reason, int64_t *bad_id, cairn_buf *why,
+		      int64_t id)
+{
+	if (!why->size)
+		return 0;
+	*bad_id = id;
+	*reason = cairn_buf_detach(why);
+	return *reason ? 0 : cairn_error__oom();
+}
+
+/*
+ * Checks row i of res: its link and hash (r->reason at the first
+ * failure), and its MAC (r->mac_reason at the first failure).
+ */
 static int verify_row(struct verify *v, const PGresult *res, int i)
 {
 	cairn_audit_verify_result *r = v->r;
 	int64_t id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	const char *prev = PQgetvalue(res, i, 1);
-	const char *hash = PQgetvalue(res, i, 2);
-	char want[65];
 	cairn_buf why = CAIRN_BUF_INIT;
+	int rc = 0;
 
-	if (r->reason)
-		goto next;
-	if (strcmp(prev, v->last.ptr)) {
-		if (r->rows == 0)
-			cairn_buf_printf(
-			    &why,
-			    "row %lld is the first row but does not start the chain: the rows before it were deleted",
-			    (long long)id);
-		else
-			cairn_buf_printf(
-			    &why,
-			    "row %lld does not follow row %lld: a row before it was deleted, the rows were reordered, or row %lld was rewritten with a recomputed hash",
-			    (long long)id, (long long)v->last_id,
-			    (long long)v->last_id);
-	} else {
-		if (cairn__sha256_hex(want, PQgetvalue(res, i, 3),
-				      (size_t)PQgetlength(res, i, 3)) < 0)
-			return CAIRN_ERROR;
-		if (strcmp(want, hash))
-			cairn_buf_printf(
-			    &why,
-			    "row %lld was edited: its hash does not match its contents",
-			    (long long)id);
-	}
-	if (why.size) {
-		r->first_bad_id = id;
-		r->reason = cairn_buf_detach(&why);
-		if (!r->reason)
-			return cairn_error__oom();
-	}
-next:
+	see_anchor(v, res, i, id);
+	if (!r->reason &&
+	    (check_link(v, &why, res, i, id) < 0 ||
+	     keep_first(&r->reason, &r->first_bad_id, &why, id) < 0))
+		rc = CAIRN_ERROR;
+	cairn_buf_clear(&why);
+	if (rc == 0 && !r->mac_reason &&
+	    (check_mac(v, &why, res, i, id) < 0 ||
+	     keep_first(&r->mac_reason, &r->mac_bad_id, &why, id) < 0))
+		rc = CAIRN_ERROR;
+	cairn_buf_dispose(&why);
+	if (rc < 0)
+		return rc;
 	r->rows++;
 	v->last_id = id;
 	cairn_buf_clear(&v->last);
-	return cairn_buf_puts(&v->last, hash);
+	return cairn_buf_puts(&v->last, PQgetvalue(res, i, 2));
 }
 
-int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
+/* Streams every row through verify_row. */
+static int verify_stream(struct verify *v, cairn_db *db, bool mac_column)
 {
 	PGconn *conn = cairn_db__conn(db);
-	struct verify v = {out, CAIRN_BUF_INIT, 0};
 	cairn_buf sql = CAIRN_BUF_INIT;
 	PGresult *res;
 	const char *what = "cannot verify the audit trail";
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (cairn_buf_puts(&v.last, CAIRN_AUDIT_GENESIS) < 0 ||
-	    cairn_buf_printf(
+	if (cairn_buf_printf(
 		&sql,
-		"SELECT r.id, r.prev_hash, r.hash, %s FROM %s.audit AS r ORDER BY r.id",
-		cairn_audit__canonical_sql, cairn_db__schema_ident(db)) < 0) {
-		rc = CAIRN_ERROR;
-		goto out;
-	}
+		"SELECT r.id, r.prev_hash, r.hash, %s, %s FROM %s.audit AS r ORDER BY r.id",
+		cairn_audit__canonical_sql, mac_column ? "r.mac" : "NULL::text",
+		cairn_db__schema_ident(db)) < 0)
+		return CAIRN_ERROR;
 	if (!PQsendQuery(conn, sql.ptr)) {
 		rc = cairn_db__error(db, NULL, what);
 		goto out;
@@ -356,23 +470,171 @@ int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
 			/* TUPLES_OK ends the stream with no rows, or holds
 			 * them all if single-row mode was refused */
 			for (int i = 0; i < PQntuples(res) && rc == 0; i++)
-				if (verify_row(&v, res, i) < 0)
+				if (verify_row(v, res, i) < 0)
 					rc = CAIRN_ERROR;
 		} else if (rc == 0) {
 			rc = cairn_db__error(db, res, what);
 		}
 		PQclear(res);
 	}
-	if (rc < 0)
-		goto out;
-	out->ok = out->reason == NULL;
-	out->last_hash = cairn_buf_detach(&v.last);
-	if (!out->last_hash)
-		rc = cairn_error__oom();
 out:
-	cairn_buf_dispose(&v.last);
 	cairn_buf_dispose(&sql);
 	return rc;
+}
+
+/* What the latest anchor says against what the table holds. */
+static int check_anchor(struct verify *v)
+{
+	const cairn_audit_anchor *a = v->o->anchor;
+	cairn_audit_verify_result *r = v->r;
+	cairn_buf why = CAIRN_BUF_INIT;
+	const char *at = a->at ? a->at : "(unknown time)";
+
+	r->anchored = true;
+	if (a->rows && a->last_id && !v->anchor_seen)
+		cairn_buf_printf(&why,
+				 "row %lld, the newest row when the anchor was taken at %s, is gone: rows were deleted",
+				 (long long)a->last_id, at);
+	else if (a->rows && a->last_id && !v->anchor_hash_ok)
+		cairn_buf_printf(&why,
+				 "row %lld no longer has the hash anchored at %s: a row at or before it was edited and the chain recomputed",
+				 (long long)a->last_id, at);
+	else if (a->rows && a->last_id && !v->anchor_mac_ok)
+		cairn_buf_printf(&why,
+				 "row %lld no longer has the MAC anchored at %s: its MAC was removed or replaced",
+				 (long long)a->last_id, at);
+	else if (r->rows < a->rows)
+		cairn_buf_printf(&why,
+				 "the trail has %zu rows, fewer than the %llu anchored at %s: rows were deleted",
+				 r->rows, (unsigned long long)a->rows, at);
+	if (!why.size)
+		return 0;
+	r->anchor_reason = cairn_buf_detach(&why);
+	return r->anchor_reason ? 0 : cairn_error__oom();
+}
+
+/* Whether <schema>.<name> exists. */
+static int table_exists(bool *out, cairn_db *db, const char *name)
+{
+	cairn_buf sql = CAIRN_BUF_INIT, rel = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	int rc = CAIRN_ERROR;
+
+	*out = false;
+	if (cairn_buf_printf(&rel, "%s.%s", cairn_db__schema_ident(db), name) < 0 ||
+	    cairn_buf_puts(&sql, "SELECT to_regclass(") < 0 ||
+	    cairn_db__literal(&sql, rel.ptr) < 0 ||
+	    cairn_buf_puts(&sql, ") IS NOT NULL") < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot read cairn's tables");
+		goto out;
+	}
+	*out = !strcmp(PQgetvalue(res, 0, 0), "t");
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	cairn_buf_dispose(&rel);
+	return rc;
+}
+
+/*
+ * Applied tracking rows with no audit row saying so: for each, an audit
+ * row of the same version with outcome applied or repaired must exist
+ * after its latest rolled_back row (if any).
+ */
+static int check_tracking(cairn_audit_verify_result *r, cairn_db *db)
+{
+	const char *s = cairn_db__schema_ident(db);
+	cairn_buf sql = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	int rc = CAIRN_ERROR;
+
+	bool exists;
+
+	/* no tracking table yet (a read-only verify may not create it) */
+	if (table_exists(&exists, db, "migrations") < 0)
+		return CAIRN_ERROR;
+	if (!exists)
+		return 0;
+	if (cairn_buf_printf(
+		&sql,
+		"SELECT m.version::text || '_' || m.name FROM %s.migrations AS m "
+		"WHERE m.status = 'applied' AND NOT EXISTS ("
+		"SELECT FROM %s.audit AS a WHERE a.version = m.version "
+		"AND a.outcome IN ('applied', 'repaired') AND a.id > coalesce(("
+		"SELECT max(b.id) FROM %s.audit AS b WHERE b.version = m.version "
+		"AND b.outcome = 'rolled_back'), 0)) ORDER BY m.version",
+		s, s, s) < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot compare the tracking table with the audit trail");
+		goto out;
+	}
+	if (PQntuples(res)) {
+		r->untracked = cairn__calloc((size_t)PQntuples(res), sizeof(char *));
+		if (!r->untracked)
+			goto out;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		r->untracked[i] = cairn__strdup(PQgetvalue(res, i, 0));
+		if (!r->untracked[i])
+			goto out;
+		r->untracked_count++;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	return rc;
+}
+
+int cairn_audit_verify_with(cairn_audit_verify_result *out, cairn_db *db,
+			    const cairn_audit_verify_options *o)
+{
+	struct verify v;
+	bool mac_column = false;
+	int rc = CAIRN_ERROR;
+
+	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
+	v.r = out;
+	v.o = o;
+	cairn_buf_init(&v.last, 0);
+	if (o && (o->version < 1 || o->version > CAIRN_AUDIT_VERIFY_OPTIONS_VERSION)) {
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "unknown audit verify options version %u", o->version);
+		goto out;
+	}
+	if (cairn_buf_puts(&v.last, CAIRN_AUDIT_GENESIS) < 0 ||
+	    has_mac_column(&mac_column, db) < 0 ||
+	    verify_stream(&v, db, mac_column) < 0)
+		goto out;
+	if (o && o->key && out->rows && !v.mac_id && !out->mac_reason) {
+		out->mac_reason = cairn__strdup(
+		    "no row carries a MAC: the trail was never sealed with a key, or its MACs were removed");
+		if (!out->mac_reason)
+			goto out;
+	}
+	if (o && o->anchor && check_anchor(&v) < 0)
+		goto out;
+	if (o && o->check_tracking && check_tracking(out, db) < 0)
+		goto out;
+	out->ok = !out->reason && !out->mac_reason && !out->anchor_reason &&
+		  !out->untracked_count;
+	out->last_hash = cairn_buf_detach(&v.last);
+	rc = out->last_hash ? 0 : cairn_error__oom();
+out:
+	cairn_buf_dispose(&v.last);
+	return rc;
+}
+
+int cairn_audit_verify(cairn_audit_verify_result *out, cairn_db *db)
+{
+	return cairn_audit_verify_with(out, db, NULL);
 }
 
 void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
@@ -381,5 +643,137 @@ void cairn_audit_verify_result_dispose(cairn_audit_verify_result *r)
 		return;
 	free(r->reason);
 	free(r->last_hash);
+	free(r->anchor_reason);
+	free(r->mac_reason);
+	for (size_t i = 0; i < r->untracked_count; i++)
+		free(r->untracked[i]);
+	free(r->untracked);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Rows sealed per UPDATE. */
+#define SEAL_BATCH 1000
+
+/*
+ * Sets the MACs of rows [from, to) of res (id, hash) in one UPDATE: the
+ * ids and MACs travel as two array parameters (digits and hex only).
+ */
+static int seal_batch(cairn_db *db, const char *update, const PGresult *res,
+		      int from, int to, const void *key, size_t key_len)
+{
+	cairn_buf ids = CAIRN_BUF_INIT, macs = CAIRN_BUF_INIT;
+	const char *params[2];
+	PGresult *u = NULL;
+	int rc = CAIRN_ERROR;
+
+	if (cairn_buf_putc(&ids, '{') < 0 || cairn_buf_putc(&macs, '{') < 0)
+		goto out;
+	for (int i = from; i < to; i++) {
+		char mac[65];
+
+		if (cairn_audit__mac(mac, key, key_len, PQgetvalue(res, i, 1)) < 0 ||
+		    cairn_buf_printf(&ids, "%s%s", i > from ? "," : "",
+				     PQgetvalue(res, i, 0)) < 0 ||
+		    cairn_buf_printf(&macs, "%s%s", i > from ? "," : "", mac) < 0)
+			goto out;
+	}
+	if (cairn_buf_putc(&ids, '}') < 0 || cairn_buf_putc(&macs, '}') < 0)
+		goto out;
+	params[0] = ids.ptr;
+	params[1] = macs.ptr;
+	u = PQexecParams(cairn_db__conn(db), update, 2, NULL, params, NULL, NULL, 0);
+	if (!u || PQresultStatus(u) != PGRES_COMMAND_OK) {
+		cairn_db__error(db, u, "cannot seal the audit rows of the run");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(u);
+	cairn_buf_dispose(&ids);
+	cairn_buf_dispose(&macs);
+	return rc;
+}
+
+int cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
+		     int64_t after_id, const void *key, size_t key_len)
+{
+	const char *s = cairn_db__schema_ident(db);
+	cairn_buf sel = CAIRN_BUF_INIT, upd = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	char after[24];
+	const char *params[2] = {run_id, after};
+	int rc = CAIRN_ERROR;
+
+	if (sealed)
+		*sealed = 0;
+	snprintf(after, sizeof(after), "%lld", (long long)after_id);
+	if (cairn_buf_printf(&sel,
+			     "SELECT id, hash FROM %s.audit WHERE ($1::text IS NULL "
+			     "OR run_id = $1) AND id > $2::bigint AND mac IS NULL "
+			     "ORDER BY id", s) < 0 ||
+	    cairn_buf_printf(&upd,
+			     "UPDATE %s.audit AS a SET mac = v.mac FROM "
+			     "unnest($1::bigint[], $2::text[]) AS v(id, mac) "
+			     "WHERE a.id = v.id AND a.mac IS NULL", s) < 0)
+		goto out;
+	res = PQexecParams(cairn_db__conn(db), sel.ptr, 2, NULL, params, NULL,
+			   NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot seal the audit rows of the run");
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(res); i += SEAL_BATCH) {
+		int to = PQntuples(res) - i > SEAL_BATCH ? i + SEAL_BATCH :
+							   PQntuples(res);
+
+		if (seal_batch(db, upd.ptr, res, i, to, key, key_len) < 0)
+			goto out;
+		if (sealed)
+			*sealed += (size_t)(to - i);
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sel);
+	cairn_buf_dispose(&upd);
+	return rc;
+}
+
+int cairn_audit_head(cairn_audit_anchor *out, cairn_db *db)
+{
+	const char *s = cairn_db__schema_ident(db);
+	cairn_buf sql = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	bool mac_column;
+	int rc = CAIRN_ERROR;
+
+	memset(out, 0, sizeof(*out));
+	if (has_mac_column(&mac_column, db) < 0 ||
+	    cairn_buf_printf(
+		&sql,
+		"SELECT (SELECT count(*) FROM %s.audit), h.id, h.hash, h.mac "
+		"FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT a.id, a.hash, %s AS mac "
+		"FROM %s.audit AS a ORDER BY a.id DESC LIMIT 1) AS h ON true",
+		s, mac_column ? "a.mac" : "NULL::text", s) < 0)
+		goto out;
+	res = PQexec(cairn_db__conn(db), sql.ptr);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		cairn_db__error(db, res, "cannot read the head of the audit trail");
+		goto out;
+	}
+	out->rows = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	out->last_id = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!take(&out->last_hash, res, 0, 2) || !take(&out->last_mac, res, 0, 3))
+		goto out;
+	if (!out->last_hash && !(out->last_hash = cairn__strdup(CAIRN_AUDIT_GENESIS)))
+		goto out;
+	out->schema = cairn__strdup(cairn_db_schema(db));
+	out->database = cairn__strdup(cairn_db_description(db));
+	if (!out->schema || !out->database)
+		goto out;
+	rc = 0;
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	return rc;
 }

@@ -36,4 +36,11 @@ extern const char cairn_audit__canonical_sql[];
 int cairn_audit__sql(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
 		     const char *detail_sql_expr);
 
+/*
+ * hex(HMAC-SHA256(key, "cairn-audit-mac:v1:" || hash)): a row's MAC in
+ * the keyed chain.
+ */
+int cairn_audit__mac(char out[65], const void *key, size_t key_len,
+		     const char *hash);
+
 #endif

@@ -40,7 +40,11 @@
 
 static const char *const top_keys[] = {
 	"migrations_dir", "schema", "ignore", "environments", "hooks",
-	"githooks", "metadata", "shadow_database_url", NULL,
+	"githooks", "metadata", "shadow_database_url", "audit", NULL,
+};
+
+static const char *const audit_keys[] = {
+	"anchor", "anchor_file", "secret_env", NULL,
 };
 
 static const char *const env_keys[] = {
@@ -90,6 +94,8 @@ void cairn_config_free(cairn_config *cfg)
 	free(cfg->pre_push_environment);
 	free(cfg->post_merge_apply);
 	free(cfg->post_checkout_environment);
+	free(cfg->audit_anchor_file);
+	free(cfg->audit_secret_env);
 	free(cfg);
 }
 
@@ -470,6 +476,48 @@ static int read_schema(struct parse *p, const cairn_yaml_pair *kv)
 	return CAIRN_ERROR;
 }
 
+/* audit: { anchor: BOOL, anchor_file: PATH, secret_env: NAME } */
+static int read_audit(struct parse *p, const cairn_yaml_pair *kv)
+{
+	cairn_config *cfg = p->cfg;
+	const cairn_yaml_node *v = kv->value;
+	int rc = cairn_cfg__want_map(&p->c, kv);
+
+	if (rc <= 0)
+		return rc;
+	for (size_t i = 0; i < v->count; i++) {
+		const cairn_yaml_pair *a = &v->pairs[i];
+
+		switch (cairn_cfg__lookup(audit_keys, a->key->text)) {
+		case 0:
+			rc = cairn_cfg__bool(&cfg->audit_anchor, &p->c, a);
+			break;
+		case 1:
+			rc = cairn_cfg__string(&cfg->audit_anchor_file, &p->c,
+					       a, CAIRN_CFG_REQUIRED);
+			break;
+		case 2:
+			rc = cairn_cfg__string(&cfg->audit_secret_env, &p->c,
+					       a, CAIRN_CFG_REQUIRED);
+			if (rc == 0 &&
+			    !cairn_cfg__is_identifier(cfg->audit_secret_env)) {
+				cairn_cfg__error(&p->c, a->value,
+						 "invalid variable name '%.40s' for 'audit.secret_env'",
+						 cfg->audit_secret_env);
+				cairn_error__hint("name the environment variable that holds the key, e.g. 'secret_env: CAIRN_AUDIT_KEY'");
+				rc = CAIRN_ERROR;
+			}
+			break;
+		default:
+			return cairn_cfg__unknown_key(&p->c, a->key,
+						      "in 'audit'", audit_keys);
+		}
+		if (rc < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
 static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
 {
 	cairn_config *cfg = p->cfg;
@@ -494,6 +542,8 @@ static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
 	case 7:
 		return cairn_cfg__string(&cfg->shadow_database_url, &p->c, kv,
 					 0);
+	case 8:
+		return read_audit(p, kv);
 	default:
 		return cairn_cfg__unknown_key(&p->c, kv->key,
 					      "at the top level", top_keys);

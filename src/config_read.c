@@ -5,7 +5,8 @@
  * (or complain when the key needs a value); wrong node kind -> "expected a
  * list for 'ignore', got a map"; scalar -> expand ${VAR} -> convert.
  * Values quoted back in messages are cut to a few dozen characters and
- * control characters are replaced, so a message stays one short line.
+ * control characters are escaped (cairn__escape_text), so a message
+ * stays one short line.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,18 +22,18 @@ static int verror_at(const cairn_cfg_ctx *c, unsigned line, unsigned column,
 		     const char *fmt, va_list ap)
 {
 	cairn_buf msg = CAIRN_BUF_INIT;
-
-	size_t i;
+	char *safe;
 
 	if (cairn_buf_vprintf(&msg, fmt, ap) < 0)
 		return CAIRN_ERROR;
 	/* the message quotes the file: keep it one printable line */
-	for (i = 0; i < msg.size; i++)
-		if ((unsigned char)msg.ptr[i] < 0x20 || msg.ptr[i] == 0x7f)
-			msg.ptr[i] = '?';
-	cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u:%u: %s", c->file, line,
-			 column, msg.ptr);
+	safe = cairn__escape_text(msg.ptr, msg.size, 0);
 	cairn_buf_dispose(&msg);
+	if (!safe)
+		return CAIRN_ERROR;
+	cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u:%u: %s", c->file, line,
+			 column, safe);
+	free(safe);
 	return CAIRN_ERROR;
 }
 

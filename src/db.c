@@ -4,12 +4,13 @@
  * The connection is opened with PQconnectdbParams so a URL or a key=value
  * string works, with libpq's own defaults (PG* variables, ~/.pgpass,
  * service files) filling the rest.  Right after connecting, the session
- * is put in a known state: standard_conforming_strings on (so literal
- * quoting in cairn_db__literal is correct), client_encoding UTF8, and an
- * application_name that tells other sessions who holds the deploy lock.
+ * is put in a known state: standard_conforming_strings on,
+ * client_encoding UTF8, and an application_name that tells other
+ * sessions who holds the deploy lock.
  *
  * Errors never carry a password: descriptions are built from PQuser,
- * PQhost, PQport and PQdb, and libpq's messages do not include it.
+ * PQhost, PQport and PQdb, and libpq's messages, which quote a string
+ * they cannot parse, go through cairn_secret__redact_message().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "secret.h"
 #include "util.h"
 #include "version_check.h"
 
@@ -87,10 +89,13 @@ int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
 	*out = NULL;
 	opts = PQconninfoParse(conninfo ? conninfo : "", &err);
 	if (!opts) {
+		char *red = NULL; /* libpq's message may quote the password */
+
 		cairn_error__set(CAIRN_ERRCLASS_USAGE,
 				 "cannot parse the connection string");
-		if (err)
-			cairn_error__detail("%s", err);
+		if (err && cairn_secret__redact_message(&red, err, conninfo) == 0)
+			cairn_error__detail("%s", red);
+		free(red);
 		PQfreemem(err);
 		return CAIRN_ERROR;
 	}
@@ -146,9 +151,16 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 		return cairn_error__oom();
 	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		char *red = NULL;
-		const char *msg = PQerrorMessage(db->conn);
-		size_t len = strlen(msg);
+		char *red = NULL, *msg = NULL;
+		size_t len;
+
+		/* a parse error quotes the string, password included */
+		if (cairn_secret__redact_message(&msg, PQerrorMessage(db->conn),
+						 opts ? opts->conninfo : NULL) < 0) {
+			cairn_db_free(db);
+			return CAIRN_ERROR;
+		}
+		len = strlen(msg);
 
 		while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 			len--;
@@ -159,6 +171,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 				    red ? red : "?");
 		cairn_error__hint("check the environment's database_url, --db, DATABASE_URL or the PG* variables; is the server running?");
 		free(red);
+		free(msg);
 		cairn_db_free(db);
 		return CAIRN_ERROR;
 	}
@@ -309,24 +322,35 @@ int cairn_db_exec(cairn_db *db, const char *sql)
 	return cairn_db__query(db, NULL, sql, 0, NULL);
 }
 
+/*
+ * A literal that reads the same whatever standard_conforming_strings
+ * says (a migration may switch it off for the session): text without a
+ * backslash is '...' with quotes doubled, which both settings read
+ * alike; text with one is E'...' with backslashes doubled too, which is
+ * always read with escapes.  This is the form PQescapeLiteral produces;
+ * it is built here because the callers assemble batches without the
+ * connection at hand, and it passes any byte through (the server, not
+ * the quoting, judges the encoding).
+ */
 int cairn_db__literal(cairn_buf *b, const char *s)
 {
-	if (cairn_buf_putc(b, '\'') < 0)
-		return CAIRN_ERROR;
-	/* copy runs without quotes at once; double each quote */
-	for (;;) {
-		const char *q = strchr(s, '\'');
-		size_t n = q ? (size_t)(q - s) : strlen(s);
+	bool esc = strchr(s, '\\') != NULL;
 
-		if (cairn_buf_put(b, s, n) < 0)
-			return CAIRN_ERROR;
-		if (!q)
+	if (esc)
+		cairn_buf_puts(b, " E"); /* the space: never glued to a word */
+	cairn_buf_putc(b, '\'');
+	for (;;) {
+		size_t n = strcspn(s, esc ? "'\\" : "'");
+
+		cairn_buf_put(b, s, n);
+		if (!s[n])
 			break;
-		if (cairn_buf_put(b, "''", 2) < 0)
-			return CAIRN_ERROR;
-		s = q + 1;
+		cairn_buf_putc(b, s[n]);
+		cairn_buf_putc(b, s[n]);
+		s += n + 1;
 	}
-	return cairn_buf_putc(b, '\'');
+	cairn_buf_putc(b, '\'');
+	return cairn_buf_check(b);
 }
 
 int cairn_db__literal_or_null(cairn_buf *b, const char *s)

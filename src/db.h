@@ -31,7 +31,11 @@ int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
  */
 int cairn_db__error(cairn_db *db, const PGresult *res, const char *what);
 
-/* Appends a SQL string literal ('...' with quotes doubled) to b. */
+/*
+ * Appends a SQL string literal to b, read alike whether
+ * standard_conforming_strings is on or off ('...', or E'...' when s
+ * holds a backslash).
+ */
 int cairn_db__literal(cairn_buf *b, const char *s);
 /* Appends a literal or NULL. */
 int cairn_db__literal_or_null(cairn_buf *b, const char *s);

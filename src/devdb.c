@@ -32,6 +32,18 @@
  *
  *  - Concurrency.  start and stop hold an flock() on .cairn/devdb.lock, so
  *    two cairn processes never initdb or start the same cluster at once.
+ *
+ *  - Hostile repositories.  .cairn/ and everything in it may come from a
+ *    commit (a symbolic link .cairn/pg -> /etc, say) and cairn may run as
+ *    root, so nothing there is reached by path: .cairn and the cluster
+ *    directory are opened with O_DIRECTORY|O_NOFOLLOW and used through
+ *    their descriptors (openat, fstatat, renameat, mkdirat), ownership and
+ *    mode are changed with fchown/fchmod on descriptors, and every file is
+ *    opened with O_NOFOLLOW and checked with fstat to be a regular file.
+ *    One check, open_cluster_dir(), decides whether a directory may hold
+ *    the cluster (a real directory, owned by the server's user, mode
+ *    0700), for start, stop, status and url alike; a directory that fails
+ *    it is refused, never adopted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -77,6 +89,9 @@ struct devdb {
 	uid_t pg_uid;
 	gid_t pg_gid;
 	int lock_fd;
+	int work_fd;  /* the work dir */
+	int cairn_fd; /* .cairn, once opened */
+	int dir_fd;   /* the cluster directory, once located */
 };
 
 static char *join(const char *a, const char *b)
@@ -88,13 +103,6 @@ static char *join(const char *a, const char *b)
 	return cairn_buf_detach(&buf);
 }
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
 static bool is_executable(const char *dir, const char *prog)
 {
 	char *p = join(dir, prog);
@@ -104,12 +112,46 @@ static bool is_executable(const char *dir, const char *prog)
 	return ok;
 }
 
-static bool has_cluster(const char *dir)
+/* True when name exists under at (a symbolic link counts; not followed). */
+static bool exists_at(int at, const char *name)
 {
-	char *p = join(dir, "data/PG_VERSION");
-	bool ok = p && path_exists(p);
+	struct stat st;
 
-	free(p);
+	return fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* data/ under the cluster directory, opened without following a link. */
+static int open_data(const struct devdb *d)
+{
+	return openat(d->dir_fd, "data",
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* True when data/postmaster.pid exists (the server may be running). */
+static bool has_pid_file(const struct devdb *d)
+{
+	int fd = open_data(d);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = exists_at(fd, "postmaster.pid");
+	close(fd);
+	return ok;
+}
+
+/* True when the cluster directory holds an initialised cluster. */
+static bool has_cluster(const struct devdb *d)
+{
+	struct stat st;
+	int fd = open_data(d);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = fstatat(fd, "PG_VERSION", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	     S_ISREG(st.st_mode);
+	close(fd);
 	return ok;
 }
 
@@ -139,29 +181,21 @@ static uid_t server_uid(const struct devdb *d)
 	return d->as_root ? d->pg_uid : geteuid();
 }
 
-/* Reads up to max bytes of path; CAIRN_ENOTFOUND (no error) if absent. */
-static int read_file(char **out, const char *path, size_t max)
+/* Reads up to max bytes from fd (from its offset) into *out. */
+static int read_fd(char **out, int fd, const char *shown, size_t max)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
 	char chunk[4096];
 	ssize_t n;
-	int fd, rc = 0;
+	int rc = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return CAIRN_ENOTFOUND;
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-					"cannot read '%s': %s", path,
-					strerror(errno));
-	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-					      "cannot read '%s': %s", path,
+					      "cannot read '%s': %s", shown,
 					      strerror(errno));
 			break;
 		}
@@ -171,10 +205,62 @@ static int read_file(char **out, const char *path, size_t max)
 		    b.size == max)
 			break;
 	}
-	close(fd);
 	if (rc == 0 && !(*out = cairn_buf_detach(&b)))
 		rc = cairn_error__oom();
 	cairn_buf_dispose(&b);
+	return rc;
+}
+
+/*
+ * Opens name under at for reading or appending: never through a
+ * symbolic link, never a FIFO or device.  CAIRN_ENOTFOUND (no error) if
+ * absent.
+ */
+static int open_file_at(int *out, int at, const char *name, const char *shown,
+			int flags)
+{
+	struct stat st;
+	int fd;
+
+	*out = -1;
+	fd = openat(at, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return CAIRN_ENOTFOUND;
+	if (fd < 0 && errno == ELOOP) {
+		cairn_error__set(CAIRN_ERRCLASS_OS,
+				 "refusing to use '%s': it is a symbolic link",
+				 shown);
+		cairn_error__hint("Remove it; cairn never writes through "
+				  "links in the development database's "
+				  "directories.");
+		return CAIRN_ERROR;
+	}
+	if (fd < 0)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"cannot open '%s': %s", shown,
+					strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"refusing to use '%s': it is not a "
+					"regular file",
+					shown);
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Reads up to max bytes of name under at; CAIRN_ENOTFOUND if absent. */
+static int read_file(char **out, int at, const char *name, const char *shown,
+		     size_t max)
+{
+	int fd, rc;
+
+	*out = NULL;
+	if ((rc = open_file_at(&fd, at, name, shown, O_RDONLY)) < 0)
+		return rc;
+	rc = read_fd(out, fd, shown, max);
+	close(fd);
 	return rc;
 }
 
@@ -198,8 +284,8 @@ static char *tail_lines(const char *text, int lines)
 	return cairn__strndup(p, (size_t)(end - p));
 }
 
-/* The last lines of what was written to path after offset `from`. */
-static char *file_tail(const char *path, int lines, off_t from)
+/* The last lines of what was written to name under at after `from`. */
+static char *file_tail(int at, const char *name, int lines, off_t from)
 {
 	char *text = NULL, *tail;
 	struct stat st;
@@ -207,10 +293,15 @@ static char *file_tail(const char *path, int lines, off_t from)
 	ssize_t n;
 	size_t want = 16384;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a link planted there could show a file only root may read */
+	fd = openat(at, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size - from > (off_t)want)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size - from > (off_t)want)
 		from = st.st_size - (off_t)want;
 	if (from > 0)
 		lseek(fd, from, SEEK_SET);
@@ -225,18 +316,24 @@ static char *file_tail(const char *path, int lines, off_t from)
 	return tail;
 }
 
-/* Writes path through a temporary file and rename(). */
-static int write_file(const char *path, const char *data, const struct devdb *d)
+/*
+ * Writes name under at through a temporary file and renameat(): a link
+ * or anything else already at name is replaced, never written through.
+ */
+static int write_file(int at, const char *name, const char *shown,
+		      const char *data, const struct devdb *d)
 {
 	char *tmp = NULL;
 	size_t len = strlen(data), off = 0;
 	int fd = -1, rc = CAIRN_ERROR;
 	cairn_buf b = CAIRN_BUF_INIT;
 
-	if (cairn_buf_printf(&b, "%s.tmp", path) < 0 ||
+	if (cairn_buf_printf(&b, "%s.tmp", name) < 0 ||
 	    !(tmp = cairn_buf_detach(&b)))
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	unlinkat(at, tmp, 0); /* a leftover (or a planted link) goes */
+	fd = openat(at, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out_os;
 	while (off < len) {
@@ -255,14 +352,14 @@ static int write_file(const char *path, const char *data, const struct devdb *d)
 		goto out_os;
 	}
 	fd = -1;
-	if (rename(tmp, path) < 0)
+	if (renameat(at, tmp, at, name) < 0)
 		goto out_os;
 	rc = 0;
 	goto out;
 out_os:
-	cairn_error__set(CAIRN_ERRCLASS_OS, "cannot write '%s': %s", path,
+	cairn_error__set(CAIRN_ERRCLASS_OS, "cannot write '%s': %s", shown,
 			 strerror(errno));
-	unlink(tmp);
+	unlinkat(at, tmp, 0);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -319,7 +416,7 @@ static int devdb_init(struct devdb *d, const cairn_devdb_options *opts)
 	char *real;
 
 	memset(d, 0, sizeof(*d));
-	d->lock_fd = -1;
+	d->lock_fd = d->work_fd = d->cairn_fd = d->dir_fd = -1;
 	d->opts = opts;
 	if (!opts)
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
@@ -339,6 +436,13 @@ static int devdb_init(struct devdb *d, const cairn_devdb_options *opts)
 	d->workdir = real;
 	if (!(d->cairn_dir = join(d->workdir, ".cairn")))
 		return CAIRN_ERROR;
+	/* the work dir itself is the caller's; what is in it is not */
+	d->work_fd = open(d->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->work_fd < 0)
+		return cairn_error__set(
+		    CAIRN_ERRCLASS_OS,
+		    "cannot use '%s' as the repository directory: %s",
+		    d->workdir, strerror(errno));
 	d->as_root = geteuid() == 0;
 	if (d->as_root &&
 	    getpwnam_r("postgres", &pw, pwbuf, sizeof(pwbuf), &found) == 0 &&
@@ -354,6 +458,12 @@ static void devdb_dispose(struct devdb *d)
 {
 	if (d->lock_fd >= 0)
 		close(d->lock_fd); /* releases the flock */
+	if (d->dir_fd >= 0)
+		close(d->dir_fd);
+	if (d->cairn_fd >= 0)
+		close(d->cairn_fd);
+	if (d->work_fd >= 0)
+		close(d->work_fd);
 	free(d->workdir);
 	free(d->cairn_dir);
 	free(d->dir);
@@ -373,16 +483,124 @@ static int require_pg_user(const struct devdb *d, const char *primary)
 	return CAIRN_ERROR;
 }
 
+/* Refuses a directory that is a link or not a directory at all. */
+static int refuse_dir(const char *shown, const char *why)
+{
+	cairn_error__set(CAIRN_ERRCLASS_DB,
+			 "refusing to use '%s' for the development database: "
+			 "%s",
+			 shown, why);
+	cairn_error__hint("Remove it; cairn creates its own directories (a "
+			  "repository must not commit .cairn/).");
+	return CAIRN_ERROR;
+}
+
+/*
+ * Opens name under at as a directory, never through a symbolic link.
+ * CAIRN_ENOTFOUND (no error set) when absent.
+ */
+static int open_dir_at(int *out, int at, const char *name, const char *shown)
+{
+	struct stat st;
+	int fd;
+
+	*out = -1;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return CAIRN_ENOTFOUND;
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+		if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return refuse_dir(shown, "it is a symbolic link");
+		return refuse_dir(shown, "it is not a directory");
+	}
+	if (fd < 0)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"cannot open directory '%s': %s", shown,
+					strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return refuse_dir(shown, "it is not a directory");
+	}
+	*out = fd;
+	return 0;
+}
+
+/*
+ * THE check for a cluster directory, made by start, stop, status and url
+ * alike: fd is a directory owned by the server's user and closed to
+ * everyone else (0700).
+ */
+static int check_cluster_fd(const struct devdb *d, int fd, const char *shown)
+{
+	struct stat st;
+	char why[160];
+
+	if (fstat(fd, &st) < 0)
+		return cairn_error__set(CAIRN_ERRCLASS_OS, "cannot stat '%s': %s",
+					shown, strerror(errno));
+	if (S_ISDIR(st.st_mode) && st.st_uid == server_uid(d) &&
+	    (st.st_mode & 077) == 0)
+		return 0;
+	snprintf(why, sizeof(why),
+		 "it belongs to uid %u with mode %04o, not to uid %u with "
+		 "mode 0700",
+		 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		 (unsigned)server_uid(d));
+	return refuse_dir(shown, why);
+}
+
+/*
+ * Opens a cluster directory and checks it (check_cluster_fd).  0 with
+ * *out set; CAIRN_ENOTFOUND (no error) when absent; CAIRN_ERROR (error
+ * set) when it is a link, not a directory, or not the server's.
+ */
+static int open_cluster_dir(int *out, const struct devdb *d, int at,
+			    const char *name, const char *shown)
+{
+	int fd, rc;
+
+	if ((rc = open_dir_at(&fd, at, name, shown)) < 0)
+		return rc;
+	if ((rc = check_cluster_fd(d, fd, shown)) < 0) {
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Opens .cairn (creating it when asked); CAIRN_ENOTFOUND if absent. */
+static int open_cairn_dir(struct devdb *d, bool create)
+{
+	if (d->cairn_fd >= 0)
+		return 0;
+	if (create && mkdirat(d->work_fd, ".cairn", 0755) < 0 &&
+	    errno != EEXIST)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"cannot create directory '%s': %s",
+					d->cairn_dir, strerror(errno));
+	return open_dir_at(&d->cairn_fd, d->work_fd, ".cairn", d->cairn_dir);
+}
+
 static int take_lock(struct devdb *d)
 {
 	char *path = join(d->cairn_dir, "devdb.lock");
+	struct stat st;
 
 	if (!path)
 		return CAIRN_ERROR;
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (d->lock_fd < 0) {
+	d->lock_fd = openat(d->cairn_fd, "devdb.lock",
+			    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+				O_CLOEXEC,
+			    0644);
+	if (d->lock_fd < 0 || fstat(d->lock_fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode)) {
 		cairn_error__set(CAIRN_ERRCLASS_OS, "cannot open '%s': %s",
-				 path, strerror(errno));
+				 path,
+				 d->lock_fd < 0 && errno != ELOOP
+				     ? strerror(errno)
+				     : "it is not a regular file");
 		free(path);
 		return CAIRN_ERROR;
 	}
@@ -404,16 +622,12 @@ static int prepare_cairn_dir(struct devdb *d)
 	char *ignore = NULL;
 	int rc = 0;
 
-	if (mkdir(d->cairn_dir, 0755) < 0 && errno != EEXIST)
-		return cairn_error__set(CAIRN_ERRCLASS_OS,
-					"cannot create directory '%s': %s",
-					d->cairn_dir, strerror(errno));
-	if ((rc = take_lock(d)) < 0)
+	if ((rc = open_cairn_dir(d, true)) < 0 || (rc = take_lock(d)) < 0)
 		return rc;
 	if (!(ignore = join(d->cairn_dir, ".gitignore")))
 		return CAIRN_ERROR;
-	if (!path_exists(ignore))
-		rc = write_file(ignore, "*\n", NULL);
+	if (!exists_at(d->cairn_fd, ".gitignore"))
+		rc = write_file(d->cairn_fd, ".gitignore", ignore, "*\n", NULL);
 	free(ignore);
 	return rc;
 }
@@ -428,7 +642,7 @@ static int read_location(const struct devdb *d, char **out)
 	*out = NULL;
 	if (!path)
 		return CAIRN_ERROR;
-	rc = read_file(&text, path, 4096);
+	rc = read_file(&text, d->cairn_fd, "pg-location", path, 4096);
 	free(path);
 	if (rc == CAIRN_ENOTFOUND)
 		return 0;
@@ -444,36 +658,56 @@ static int read_location(const struct devdb *d, char **out)
 	return 0;
 }
 
-/* A recorded directory is ours if it is a real directory, 0700, owned
- * by the server's user. */
-static bool location_is_ours(const struct devdb *d, const char *dir)
+/*
+ * The recorded location (pg-location) when it passes the check; a
+ * stale or foreign one is ignored (0, nothing set), as start would.
+ */
+static int use_location(struct devdb *d, bool need_cluster)
 {
-	struct stat st;
+	char *loc = NULL;
+	int fd, rc;
 
-	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-	       st.st_uid == server_uid(d) && (st.st_mode & 077) == 0;
+	if ((rc = read_location(d, &loc)) < 0 || !loc)
+		return rc;
+	if (open_cluster_dir(&fd, d, AT_FDCWD, loc, loc) < 0) {
+		cairn_error_clear();
+		free(loc);
+		return 0;
+	}
+	d->dir = loc;
+	d->dir_fd = fd;
+	if (!need_cluster || has_cluster(d))
+		return 0;
+	close(d->dir_fd);
+	d->dir_fd = -1;
+	free(d->dir);
+	d->dir = NULL;
+	return 0;
 }
 
 /* Finds an existing cluster; CAIRN_ENOTFOUND (error set) when none. */
 static int locate_existing(struct devdb *d)
 {
-	char *loc = NULL, *def;
+	char *def;
 	int rc;
 
-	if ((rc = read_location(d, &loc)) < 0)
+	if ((rc = open_cairn_dir(d, false)) == CAIRN_ENOTFOUND)
+		goto none;
+	if (rc < 0 || (rc = use_location(d, true)) < 0)
 		return rc;
-	if (loc && has_cluster(loc)) {
-		d->dir = loc;
+	if (d->dir)
 		return 0;
-	}
-	free(loc);
 	if (!(def = join(d->cairn_dir, "pg")))
 		return CAIRN_ERROR;
-	if (has_cluster(def)) {
-		d->dir = def;
-		return 0;
+	rc = open_cluster_dir(&d->dir_fd, d, d->cairn_fd, "pg", def);
+	if (rc == CAIRN_ERROR) {
+		free(def);
+		return rc;
 	}
-	free(def);
+	d->dir = def;
+	if (rc == 0 && has_cluster(d))
+		return 0;
+none:
 	cairn_error__set(CAIRN_ERRCLASS_DB,
 			 "the development database has not been created");
 	cairn_error__hint("Run 'cairn dev-db start'.");
@@ -511,18 +745,19 @@ static bool postgres_can_write(const char *dir)
 	return ok;
 }
 
-static int make_private_dir(const struct devdb *d, const char *dir)
+/* Gives the directory open on fd to the server's user, mode 0700. */
+static int make_private_dir(const struct devdb *d, int fd, const char *dir)
 {
-	if (d->as_root && chown(dir, d->pg_uid, d->pg_gid) < 0)
+	if (d->as_root && fchown(fd, d->pg_uid, d->pg_gid) < 0)
 		return cairn_error__set(
 		    CAIRN_ERRCLASS_OS,
 		    "cannot give '%s' to the postgres user: %s", dir,
 		    strerror(errno));
-	if (chmod(dir, 0700) < 0)
+	if (fchmod(fd, 0700) < 0)
 		return cairn_error__set(CAIRN_ERRCLASS_OS,
 					"cannot change the mode of '%s': %s",
 					dir, strerror(errno));
-	return 0;
+	return check_cluster_fd(d, fd, dir);
 }
 
 /* A new directory under /tmp, recorded in .cairn/pg-location. */
@@ -531,70 +766,90 @@ static int make_fallback(struct devdb *d)
 	char tmpl[] = FALLBACK_TEMPLATE;
 	char *loc = NULL, *content = NULL;
 	cairn_buf b = CAIRN_BUF_INIT;
-	int rc = CAIRN_ERROR;
+	int rc = CAIRN_ERROR, fd = -1;
 
 	if (!mkdtemp(tmpl))
 		return cairn_error__set(
 		    CAIRN_ERRCLASS_OS,
 		    "cannot create a directory under /tmp: %s",
 		    strerror(errno));
-	if (make_private_dir(d, tmpl) < 0)
+	if (open_dir_at(&fd, AT_FDCWD, tmpl, tmpl) < 0 ||
+	    make_private_dir(d, fd, tmpl) < 0)
 		goto out_rmdir;
 	if (!(loc = join(d->cairn_dir, "pg-location")) ||
 	    cairn_buf_printf(&b, "%s\n", tmpl) < 0 ||
 	    !(content = cairn_buf_detach(&b)) ||
-	    write_file(loc, content, NULL) < 0)
+	    write_file(d->cairn_fd, "pg-location", loc, content, NULL) < 0)
 		goto out_rmdir;
 	if (!(d->dir = cairn__strdup(tmpl)))
 		goto out_rmdir;
+	d->dir_fd = fd;
+	fd = -1;
 	rc = 0;
 	goto out;
 out_rmdir:
 	rmdir(tmpl);
 out:
+	if (fd >= 0)
+		close(fd);
 	free(loc);
 	free(content);
 	cairn_buf_dispose(&b);
 	return rc;
 }
 
+/* Creates .cairn/pg (0700, the server's) and opens it into d->dir_fd. */
+static int create_default(struct devdb *d, const char *def)
+{
+	int fd, rc;
+
+	if (mkdirat(d->cairn_fd, "pg", 0700) < 0)
+		return cairn_error__set(CAIRN_ERRCLASS_OS,
+					"cannot create directory '%s': %s", def,
+					strerror(errno));
+	if ((rc = open_dir_at(&fd, d->cairn_fd, "pg", def)) < 0)
+		return rc == CAIRN_ENOTFOUND
+			   ? cairn_error__set(CAIRN_ERRCLASS_OS,
+					      "'%s' vanished", def)
+			   : rc;
+	if ((rc = make_private_dir(d, fd, def)) < 0) {
+		close(fd);
+		return rc;
+	}
+	d->dir_fd = fd;
+	return 0;
+}
+
 /* Finds the cluster directory, choosing (and creating) one if needed. */
 static int locate_or_create(struct devdb *d)
 {
-	char *loc = NULL, *def = NULL;
+	char *def = NULL;
 	int rc;
 
-	if ((rc = read_location(d, &loc)) < 0)
+	if ((rc = use_location(d, false)) < 0 || d->dir)
 		return rc;
-	if (loc && location_is_ours(d, loc)) {
-		d->dir = loc;
-		return 0;
-	}
-	free(loc);
 	if (!(def = join(d->cairn_dir, "pg")))
 		return CAIRN_ERROR;
-	if (has_cluster(def)) {
-		d->dir = def;
-		return 0;
+	rc = open_cluster_dir(&d->dir_fd, d, d->cairn_fd, "pg", def);
+	if (rc == CAIRN_ENOTFOUND && dir_is_usable(def))
+		rc = create_default(d, def);
+	else if (rc == CAIRN_ENOTFOUND)
+		rc = 1; /* unusable path: straight to the fallback */
+	if (rc < 0) {
+		free(def);
+		return rc;
 	}
-	if (dir_is_usable(def)) {
-		if (mkdir(def, 0700) < 0 && errno != EEXIST) {
-			rc =
-			    cairn_error__set(CAIRN_ERRCLASS_OS,
-					     "cannot create directory '%s': %s",
-					     def, strerror(errno));
-			free(def);
-			return rc;
-		}
-		if ((rc = make_private_dir(d, def)) < 0) {
-			free(def);
-			return rc;
-		}
-		if (!d->as_root || postgres_can_write(def)) {
-			d->dir = def;
+	if (rc == 0) {
+		d->dir = def;
+		if (has_cluster(d) ||
+		    (dir_is_usable(def) &&
+		     (!d->as_root || postgres_can_write(def))))
 			return 0;
-		}
-		rmdir(def); /* empty: we just made it */
+		/* postgres cannot reach it: leave it (if empty) for /tmp */
+		d->dir = NULL;
+		close(d->dir_fd);
+		d->dir_fd = -1;
+		unlinkat(d->cairn_fd, "pg", AT_REMOVEDIR);
 	}
 	free(def);
 	return make_fallback(d);
@@ -731,11 +986,12 @@ out:
 }
 
 /* What went wrong with a server program, for an error detail. */
-static void detail_from(const cairn_spawn_result *r, const char *what,
-			const char *log_path, off_t log_from)
+static void detail_from(const struct devdb *d, const cairn_spawn_result *r,
+			const char *what, const char *log_path, off_t log_from)
 {
-	char *tail =
-	    log_path ? file_tail(log_path, LOG_TAIL_LINES, log_from) : NULL;
+	char *tail = log_path ? file_tail(d->dir_fd, "server.log",
+					  LOG_TAIL_LINES, log_from)
+			      : NULL;
 	char *out = tail ? NULL : tail_lines(r->out.ptr, LOG_TAIL_LINES);
 	char why[64];
 
@@ -777,7 +1033,7 @@ static int create_cluster(struct devdb *d)
 	rc = run_pg(d, &r, "initdb", args, 300000);
 	if (rc == 0 && r.status != 0) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, START_FAILED);
-		detail_from(&r, "initdb failed", NULL, 0);
+		detail_from(d, &r, "initdb failed", NULL, 0);
 		cairn_error__hint("Check that '%s' is writable by %s and "
 				  "that the C.UTF-8 locale exists.",
 				  d->dir,
@@ -799,10 +1055,16 @@ static int write_settings(struct devdb *d)
 	char *main_conf = join(d->dir, "data/postgresql.conf");
 	char *have = NULL, *text = NULL;
 	const char *p;
-	int rc = CAIRN_ERROR, fd = -1;
+	int rc = CAIRN_ERROR, fd = -1, data_fd = -1;
 
 	if (!conf || !main_conf)
 		goto out;
+	if ((data_fd = open_data(d)) < 0) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_OS,
+				      "cannot open '%s/data': %s", d->dir,
+				      strerror(errno));
+		goto out;
+	}
 	for (p = d->dir; *p; p++) /* '' quotes a ' in postgresql.conf */
 		if (cairn_buf_putc(&sockdir, *p) < 0 ||
 		    (*p == '\'' && cairn_buf_putc(&sockdir, '\'') < 0))
@@ -817,28 +1079,28 @@ static int write_settings(struct devdb *d)
 		"port = " PG_PORT "\n",
 		sockdir.ptr) < 0)
 		goto out;
-	rc = read_file(&have, conf, 65536);
-	if (rc < 0 && rc != CAIRN_ENOTFOUND)
-		goto out;
+	/* anything but our own regular file there is simply replaced */
+	if (read_file(&have, data_fd, CONF_NAME, conf, 65536) < 0)
+		cairn_error_clear();
 	if ((!have || strcmp(have, want.ptr)) &&
-	    (rc = write_file(conf, want.ptr, d)) < 0)
+	    (rc = write_file(data_fd, CONF_NAME, conf, want.ptr, d)) < 0)
 		goto out;
 
-	if ((rc = read_file(&text, main_conf, 16 * 1024 * 1024)) < 0) {
-		if (rc == CAIRN_ENOTFOUND)
-			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-					      "cannot read '%s': %s", main_conf,
-					      strerror(ENOENT));
+	/* read and appended through one descriptor, never through a link */
+	rc = open_file_at(&fd, data_fd, "postgresql.conf", main_conf,
+			  O_RDWR | O_APPEND);
+	if (rc == CAIRN_ENOTFOUND)
+		rc = cairn_error__set(CAIRN_ERRCLASS_OS, "cannot read '%s': %s",
+				      main_conf, strerror(ENOENT));
+	if (rc < 0 || (rc = read_fd(&text, fd, main_conf, 16 * 1024 * 1024)) < 0)
 		goto out;
-	}
 	rc = 0;
 	if (!strstr(text, "\n" CONF_INCLUDE "\n")) {
 		static const char line[] =
 		    "\n# added by cairn\n" CONF_INCLUDE "\n";
 		size_t off = 0;
 
-		fd = open(main_conf, O_WRONLY | O_APPEND | O_CLOEXEC);
-		while (fd >= 0 && off < sizeof(line) - 1) {
+		while (off < sizeof(line) - 1) {
 			ssize_t n =
 			    write(fd, line + off, sizeof(line) - 1 - off);
 
@@ -848,7 +1110,7 @@ static int write_settings(struct devdb *d)
 				break;
 			off += (size_t)n;
 		}
-		if (fd < 0 || off < sizeof(line) - 1)
+		if (off < sizeof(line) - 1)
 			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
 					      "cannot write '%s': %s",
 					      main_conf, strerror(errno));
@@ -856,6 +1118,8 @@ static int write_settings(struct devdb *d)
 out:
 	if (fd >= 0)
 		close(fd);
+	if (data_fd >= 0)
+		close(data_fd);
 	free(have);
 	free(text);
 	free(conf);
@@ -884,12 +1148,12 @@ static int start_server(struct devdb *d)
 		goto out;
 	snprintf(secs, sizeof(secs), "%llu",
 		 (unsigned long long)((timeout + 999) / 1000));
-	if (stat(log, &st) == 0)
+	if (fstatat(d->dir_fd, "server.log", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		log_size = st.st_size; /* the detail shows this start only */
 	rc = run_pg(d, &r, "pg_ctl", args, timeout + 15000);
 	if (rc == 0 && (r.status != 0 || !is_running(d->dir))) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, START_FAILED);
-		detail_from(&r, "pg_ctl start failed", log, log_size);
+		detail_from(d, &r, "pg_ctl start failed", log, log_size);
 		cairn_error__hint("See '%s'.  If the cluster is damaged, "
 				  "remove '%s' and start again (its data is "
 				  "lost).",
@@ -943,7 +1207,7 @@ int cairn_devdb_start(char **url_out, const cairn_devdb_options *opts)
 	if (!wait_running(&d)) {
 		if ((rc = find_bindir(&d, START_FAILED)) < 0)
 			goto out;
-		if (!has_cluster(d.dir) && (rc = create_cluster(&d)) < 0)
+		if (!has_cluster(&d) && (rc = create_cluster(&d)) < 0)
 			goto out;
 		if ((rc = write_settings(&d)) < 0 ||
 		    (rc = start_server(&d)) < 0)
@@ -980,32 +1244,31 @@ int cairn_devdb_stop(const cairn_devdb_options *opts)
 {
 	struct devdb d;
 	cairn_spawn_result r;
-	char *pidfile = NULL;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	if ((rc = devdb_init(&d, opts)) < 0)
 		goto out;
-	if (!path_exists(d.cairn_dir))
-		goto out; /* never created: nothing to stop */
-	if ((rc = take_lock(&d)) < 0)
+	if ((rc = open_cairn_dir(&d, false)) == CAIRN_ENOTFOUND) {
+		rc = 0; /* never created: nothing to stop */
+		goto out;
+	}
+	if (rc < 0 || (rc = take_lock(&d)) < 0)
 		goto out;
 	if ((rc = locate_existing(&d)) == CAIRN_ENOTFOUND) {
 		cairn_error_clear();
 		rc = 0;
 		goto out;
 	}
-	if (rc < 0 || !(pidfile = join(d.dir, "data/postmaster.pid"))) {
-		rc = CAIRN_ERROR;
+	if (rc < 0)
 		goto out;
-	}
-	if (!path_exists(pidfile))
+	if (!has_pid_file(&d))
 		goto out; /* not running */
 	if ((rc = require_pg_user(&d, STOP_FAILED)) < 0 ||
 	    (rc = find_bindir(&d, STOP_FAILED)) < 0 ||
 	    (rc = stop_with(&d, "fast", &r)) < 0)
 		goto out;
-	if (r.status == 0 || (!path_exists(pidfile) && !is_running(d.dir)))
+	if (r.status == 0 || (!has_pid_file(&d) && !is_running(d.dir)))
 		goto out;
 	cairn_spawn_result_dispose(&r);
 	if ((rc = stop_with(&d, "immediate", &r)) < 0)
@@ -1014,13 +1277,12 @@ int cairn_devdb_stop(const cairn_devdb_options *opts)
 		char *log = join(d.dir, "server.log");
 
 		rc = cairn_error__set(CAIRN_ERRCLASS_DB, STOP_FAILED);
-		detail_from(&r, "pg_ctl stop failed", NULL, 0);
+		detail_from(&d, &r, "pg_ctl stop failed", NULL, 0);
 		cairn_error__hint("See '%s'.", log ? log : d.dir);
 		free(log);
 	}
 out:
 	cairn_spawn_result_dispose(&r);
-	free(pidfile);
 	devdb_dispose(&d);
 	return rc;
 }

@@ -10,11 +10,25 @@
  *  - the context as one JSON document on standard input;
  *  - PGHOST, PGPORT, PGDATABASE and PGUSER of the session's connection,
  *    so `psql` with no arguments reaches the database cairn is migrating.
- *    PGHOSTADDR, PGSERVICE and PGPASSWORD inherited from our environment
- *    are removed (they could point elsewhere); when the connection used a
- *    password it is handed over in a private 0600 PGPASSFILE under
- *    $TMPDIR (or /tmp) that is removed when the program ends, never in
- *    the environment or on a command line.
+ *    PGHOSTADDR and PGSERVICE inherited from our environment are removed
+ *    (they could point elsewhere); when the connection used a password it
+ *    is handed over in a private 0600 PGPASSFILE, never in the
+ *    environment or on a command line.  That file has no name: it is a
+ *    memfd (or an O_TMPFILE file) the program inherits as descriptor N
+ *    and reads as /dev/fd/N, so nothing is left on disk even when cairn
+ *    is killed with SIGKILL.
+ *
+ * The rest of our environment is inherited, scrubbed of secrets (see
+ * the README, "Hooks"): PGPASSWORD; every variable a webhook's
+ * secret_env names; every variable whose value is a URL or connection
+ * string with a password; every variable whose value holds a known
+ * secret (a password of a URL in the configuration, the connection's
+ * password, a secret_env value) - which catches the variables the
+ * configuration's ${VAR} expansions took them from.
+ *
+ * What the program prints is scrubbed of the same known secrets
+ * (secret.h) before it reaches the log, an error detail or the audit
+ * trail.
  *
  * Nothing from the context is ever pasted into argv or the shell string.
  *
@@ -30,9 +44,13 @@
  * status 3", with the last lines of its stderr as the detail.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -41,6 +59,7 @@
 #include "db.h"
 #include "error.h"
 #include "hook_kinds.h"
+#include "secret.h"
 #include "session.h"
 #include "spawn.h"
 #include "util.h"
@@ -54,6 +73,8 @@ typedef struct {
 	cairn_strvec argv;   /* argv, or {"/bin/sh", "-c", string} */
 	char *workdir;       /* from hooks_config; NULL: our cwd */
 	uint64_t timeout_ms;
+	cairn_strvec secret_names;   /* variables named by secret_env: */
+	cairn_secrets config_secrets; /* passwords of the config's URLs */
 } exec_hook;
 
 static void exec_hook_free(void *payload)
@@ -65,6 +86,8 @@ static void exec_hook_free(void *payload)
 	free(h->name);
 	cairn_strvec_dispose(&h->argv);
 	free(h->workdir);
+	cairn_strvec_dispose(&h->secret_names);
+	cairn_secrets__dispose(&h->config_secrets);
 	free(h);
 }
 
@@ -81,48 +104,70 @@ static int pgpass_field(cairn_buf *b, const char *s)
 }
 
 /*
- * Writes the password into a fresh 0600 file (mkstemp) and returns its
- * path in *out (caller unlinks and frees).
+ * A file with no name for the password: a memfd, else an O_TMPFILE file
+ * in $TMPDIR (or /tmp).  Either way nothing stays behind when we die.
  */
-static int write_passfile(char **out, const char *user, const char *pass)
+static int nameless_file(void)
 {
 	const char *tmpdir = getenv("TMPDIR");
-	cairn_buf path = CAIRN_BUF_INIT, line = CAIRN_BUF_INIT;
-	size_t off = 0;
-	int fd = -1, rc = CAIRN_ERROR;
+	int fd = memfd_create("cairn-pgpass", MFD_CLOEXEC);
 
-	*out = NULL;
+	if (fd >= 0)
+		return fd;
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
-	if (cairn_buf_printf(&path, "%s/cairn-pgpass-XXXXXX", tmpdir) < 0 ||
-	    cairn_buf_puts(&line, "*:*:*:") < 0 ||
+	return open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/* Writes all of data to fd at its current offset. */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes the password into a nameless 0600 file and returns its
+ * descriptor (3 or above, close-on-exec) in *fd_out.
+ */
+static int write_passfile(int *fd_out, const char *user, const char *pass)
+{
+	cairn_buf line = CAIRN_BUF_INIT;
+	int fd = -1, rc = CAIRN_ERROR;
+
+	*fd_out = -1;
+	if (cairn_buf_puts(&line, "*:*:*:") < 0 ||
 	    pgpass_field(&line, user ? user : "*") < 0 ||
 	    cairn_buf_putc(&line, ':') < 0 || pgpass_field(&line, pass) < 0 ||
 	    cairn_buf_putc(&line, '\n') < 0)
 		goto out;
-	fd = mkstemp(path.ptr);
-	if (fd < 0) {
+	fd = nameless_file();
+	if (fd >= 0 && fd < 3) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		close(fd);
+		fd = high;
+	}
+	if (fd < 0 || fchmod(fd, 0600) < 0 ||
+	    write_all(fd, line.ptr, line.size) < 0) {
 		cairn_error__set(CAIRN_ERRCLASS_OS,
-				 "cannot create a password file in '%s': %s",
-				 tmpdir, strerror(errno));
+				 "cannot create a password file for an exec "
+				 "hook: %s",
+				 strerror(errno));
 		goto out;
 	}
-	while (off < line.size) {
-		ssize_t n = write(fd, line.ptr + off, line.size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cairn_error__set(CAIRN_ERRCLASS_OS,
-					 "cannot write '%s': %s", path.ptr,
-					 strerror(errno));
-			unlink(path.ptr);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	*out = cairn_buf_detach(&path);
-	rc = *out ? 0 : CAIRN_ERROR;
+	*fd_out = fd;
+	fd = -1;
+	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -130,16 +175,14 @@ out:
 	if (line.size)
 		memset(line.ptr, 0, line.size);
 	cairn_buf_dispose(&line);
-	cairn_buf_dispose(&path);
 	return rc;
 }
 
 /* PG* variables that point libpq at the session's database. */
-static int pg_env(cairn_strvec *env, char **passfile,
+static int pg_env(cairn_strvec *env, int *passfd,
 		  const cairn_hook_context *ctx)
 {
-	static const char *const drop[] = { "PGHOSTADDR", "PGSERVICE",
-					    "PGPASSWORD", NULL };
+	static const char *const drop[] = { "PGHOSTADDR", "PGSERVICE", NULL };
 	static const struct {
 		const char *var;
 		char *(*get)(const PGconn *conn);
@@ -153,7 +196,7 @@ static int pg_env(cairn_strvec *env, char **passfile,
 	const char *pass;
 	size_t i;
 
-	*passfile = NULL;
+	*passfd = -1;
 	if (!ctx->session || !ctx->session->db)
 		return 0;
 	conn = cairn_db__conn(ctx->session->db);
@@ -176,10 +219,72 @@ static int pg_env(cairn_strvec *env, char **passfile,
 	if (pass && *pass) {
 		cairn_buf b = CAIRN_BUF_INIT;
 
-		if (write_passfile(passfile, PQuser(conn), pass) < 0)
+		if (write_passfile(passfd, PQuser(conn), pass) < 0)
 			return CAIRN_ERROR;
-		if (cairn_buf_printf(&b, "PGPASSFILE=%s", *passfile) < 0 ||
+		if (cairn_buf_printf(&b, "PGPASSFILE=/dev/fd/%d", *passfd) < 0 ||
 		    cairn_strvec_push_owned(env, cairn_buf_detach(&b)) < 0)
+			return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * The secrets known when the hook runs: the configuration's passwords,
+ * the live connection's password and the secret_env values.
+ */
+static int run_secrets(cairn_secrets *out, const exec_hook *h,
+		       const cairn_hook_context *ctx)
+{
+	PGconn *conn = NULL;
+	size_t i;
+
+	if (cairn_secrets__merge(out, &h->config_secrets) < 0)
+		return CAIRN_ERROR;
+	if (ctx->session && ctx->session->db)
+		conn = cairn_db__conn(ctx->session->db);
+	if (conn && PQpass(conn) && cairn_secrets__add(out, PQpass(conn)) < 0)
+		return CAIRN_ERROR;
+	if (cairn_secrets__add(out, getenv("PGPASSWORD")) < 0)
+		return CAIRN_ERROR;
+	for (i = 0; i < h->secret_names.count; i++)
+		if (cairn_secrets__add(out, getenv(h->secret_names.items[i])) <
+		    0)
+			return CAIRN_ERROR;
+	return 0;
+}
+
+/* True when an inherited "K=V" must not reach the program. */
+static bool is_secret_var(const char *entry, const exec_hook *h,
+			  const cairn_secrets *secrets)
+{
+	const char *eq = strchr(entry, '=');
+	size_t i, klen;
+
+	if (!eq)
+		return false;
+	klen = (size_t)(eq - entry);
+	if (klen == strlen("PGPASSWORD") && !strncmp(entry, "PGPASSWORD", klen))
+		return true;
+	for (i = 0; i < h->secret_names.count; i++)
+		if (strlen(h->secret_names.items[i]) == klen &&
+		    !strncmp(entry, h->secret_names.items[i], klen))
+			return true;
+	return cairn_secret__has_password(eq + 1) ||
+	       cairn_secrets__found_in(secrets, eq + 1);
+}
+
+/* Appends a bare "K" (remove K) for every secret variable we hold. */
+static int scrub_env(cairn_strvec *env, const exec_hook *h,
+		     const cairn_secrets *secrets)
+{
+	char **e;
+
+	for (e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (eq && is_secret_var(*e, h, secrets) &&
+		    cairn_strvec_push_owned(
+			env, cairn__strndup(*e, (size_t)(eq - *e))) < 0)
 			return CAIRN_ERROR;
 	}
 	return 0;
@@ -262,15 +367,19 @@ static int exec_hook_run(const cairn_hook_context *ctx, void *payload)
 	cairn_spawn_result r;
 	cairn_strvec env = CAIRN_STRVEC_INIT;
 	cairn_buf hookname = CAIRN_BUF_INIT;
-	char *json = NULL, *passfile = NULL;
-	int rc = CAIRN_ERROR, src;
+	cairn_secrets secrets = CAIRN_SECRETS_INIT;
+	char *json = NULL;
+	int rc = CAIRN_ERROR, src, passfd = -1;
 
 	memset(&r, 0, sizeof(r));
-	if (cairn_hook_context_to_json(&json, ctx) < 0 ||
+	/* removals first: the variables set after them are ours */
+	if (run_secrets(&secrets, h, ctx) < 0 ||
+	    scrub_env(&env, h, &secrets) < 0 ||
+	    cairn_hook_context_to_json(&json, ctx) < 0 ||
 	    cairn_hook__env(&env, ctx) < 0 ||
 	    cairn_buf_printf(&hookname, "CAIRN_HOOK_NAME=%s", h->name) < 0 ||
 	    cairn_strvec_push_owned(&env, cairn_buf_detach(&hookname)) < 0 ||
-	    pg_env(&env, &passfile, ctx) < 0)
+	    pg_env(&env, &passfd, ctx) < 0)
 		goto out;
 
 	o.argv = (const char *const *)h->argv.items;
@@ -281,8 +390,18 @@ static int exec_hook_run(const cairn_hook_context *ctx, void *payload)
 	o.stdin_len = strlen(json);
 	o.timeout_ms = h->timeout_ms;
 	o.cancel = ctx->session ? ctx->session->cancel : NULL;
+	if (passfd >= 0) {
+		o.keep_fds = &passfd;
+		o.keep_fds_count = 1;
+	}
 
 	src = cairn_spawn_run(&r, &o);
+	/* what it printed may quote a secret: mask it before anyone sees it */
+	if (cairn_secrets__scrub(&secrets, &r.out) < 0 ||
+	    cairn_secrets__scrub(&secrets, &r.err) < 0) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
 	if (src == CAIRN_EINTERRUPTED) {
 		log_output(ctx, h, &r);
 		cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
@@ -300,18 +419,65 @@ static int exec_hook_run(const cairn_hook_context *ctx, void *payload)
 failed:
 	rc = fail(h, &r);
 out:
-	if (passfile) {
-		unlink(passfile);
-		free(passfile);
-	}
+	if (passfd >= 0)
+		close(passfd);
+	cairn_secrets__dispose(&secrets);
 	cairn_spawn_result_dispose(&r);
 	cairn_strvec_dispose(&env);
 	free(json);
 	return rc;
 }
 
+/* A header that carries a credential (Authorization, X-Api-Key...). */
+static bool is_secret_header(const char *key)
+{
+	static const char *const words[] = { "auth", "token", "secret", "key",
+					     "password", "signature" };
+	size_t i, n = strlen(key), w;
+
+	for (w = 0; w < CAIRN_ARRAY_SIZE(words); w++)
+		for (i = 0; i + strlen(words[w]) <= n; i++)
+			if (!strncasecmp(key + i, words[w], strlen(words[w])))
+				return true;
+	return false;
+}
+
+/* What the configuration holds that must not reach or leave a hook. */
+static int collect_config_secrets(exec_hook *h, const cairn_config *cfg)
+{
+	size_t i, k;
+
+	if (!cfg)
+		return 0;
+	for (i = 0; i < cfg->environments_count; i++)
+		if (cairn_secrets__add_from_url(
+			&h->config_secrets,
+			cfg->environments[i].database_url) < 0)
+			return CAIRN_ERROR;
+	if (cairn_secrets__add_from_url(&h->config_secrets,
+					cfg->shadow_database_url) < 0)
+		return CAIRN_ERROR;
+	for (i = 0; i < cfg->hooks_count; i++) {
+		const cairn_hook_spec *o = &cfg->hooks[i];
+
+		if (o->secret_env && *o->secret_env &&
+		    !cairn_strvec_contains(&h->secret_names, o->secret_env) &&
+		    cairn_strvec_push(&h->secret_names, o->secret_env) < 0)
+			return CAIRN_ERROR;
+		if (cairn_secrets__add_from_url(&h->config_secrets, o->url) < 0)
+			return CAIRN_ERROR;
+		for (k = 0; k < o->headers_count; k++)
+			if (is_secret_header(o->headers[k].key) &&
+			    cairn_secrets__add(&h->config_secrets,
+					       o->headers[k].value) < 0)
+				return CAIRN_ERROR;
+	}
+	return 0;
+}
+
 int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
-			 const char *workdir, const char *config_path)
+			 const char *workdir, const char *config_path,
+			 const cairn_config *cfg)
 {
 	cairn_hook hook;
 	exec_hook *h;
@@ -327,7 +493,8 @@ int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
 		return CAIRN_ERROR;
 	h->name = cairn__strdup(spec->name ? spec->name : "exec");
 	h->timeout_ms = spec->timeout_ms;
-	if (!h->name || (workdir && !(h->workdir = cairn__strdup(workdir))))
+	if (!h->name || (workdir && !(h->workdir = cairn__strdup(workdir))) ||
+	    collect_config_secrets(h, cfg) < 0)
 		goto fail;
 	if (spec->shell) {
 		if (cairn_strvec_push(&h->argv, "/bin/sh") < 0 ||

@@ -10,6 +10,7 @@
 #ifndef CAIRN_SRC_HOOK_KINDS_H
 #define CAIRN_SRC_HOOK_KINDS_H
 
+#include "cairn/config.h"
 #include "cairn/hook.h"
 #include "util.h"
 
@@ -26,10 +27,13 @@ int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx);
  * Registers an exec hook (spec->argv or spec->shell).  Relative program
  * paths and the working directory are resolved against the session's
  * repository work dir at run time, else against workdir (may be NULL:
- * the current directory).
+ * the current directory).  cfg (may be NULL) is the whole configuration:
+ * the secrets it names (secret_env variables, passwords in its URLs) are
+ * kept out of the hook's environment and masked in its output.
  */
 int cairn_hook__add_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
-			 const char *workdir, const char *config_path);
+			 const char *workdir, const char *config_path,
+			 const cairn_config *cfg);
 
 /*
  * Registers an sql hook.  spec->sql_file is read now, relative to

@@ -24,6 +24,7 @@
 typedef struct {
 	const cairn_hooks_build_options *opts;
 	const char *file; /* for messages */
+	const cairn_config *cfg;
 } build_ctx;
 
 typedef int (*build_fn)(cairn_pipeline *p, const cairn_hook_spec *spec,
@@ -32,7 +33,8 @@ typedef int (*build_fn)(cairn_pipeline *p, const cairn_hook_spec *spec,
 static int build_exec(cairn_pipeline *p, const cairn_hook_spec *spec,
 		      const build_ctx *b)
 {
-	return cairn_hook__add_exec(p, spec, b->opts->workdir, b->file);
+	return cairn_hook__add_exec(p, spec, b->opts->workdir, b->file,
+				    b->cfg);
 }
 
 static int build_sql(cairn_pipeline *p, const cairn_hook_spec *spec,
@@ -173,6 +175,7 @@ int cairn_hooks_build(cairn_pipeline *p, const cairn_config *cfg,
 			     "cairn_hooks_build_options");
 	b.opts = opts;
 	b.file = cfg->path ? cfg->path : "cairn.yaml";
+	b.cfg = cfg;
 	for (i = 0; i < cfg->hooks_count; i++) {
 		const cairn_hook_spec *spec = &cfg->hooks[i];
 

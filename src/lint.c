@@ -369,26 +369,8 @@ static size_t action_end(const lint_file *lf, size_t i)
 
 static int check_transaction_control(lint_file *lf)
 {
-	const char *what = NULL;
+	const char *what = cairn_sql_transaction_control(&lf->tk);
 
-	if (kw(lf, 0, "BEGIN"))
-		what = "BEGIN";
-	else if (kw(lf, 0, "START") && kw(lf, 1, "TRANSACTION"))
-		what = "START TRANSACTION";
-	else if (kw(lf, 0, "COMMIT"))
-		what = kw(lf, 1, "PREPARED") ? "COMMIT PREPARED" : "COMMIT";
-	else if (kw(lf, 0, "ROLLBACK"))
-		what = kw(lf, 1, "PREPARED") ? "ROLLBACK PREPARED" : "ROLLBACK";
-	else if (kw(lf, 0, "END"))
-		what = "END";
-	else if (kw(lf, 0, "ABORT"))
-		what = "ABORT";
-	else if (kw(lf, 0, "SAVEPOINT"))
-		what = "SAVEPOINT";
-	else if (kw(lf, 0, "RELEASE"))
-		what = "RELEASE SAVEPOINT";
-	else if (kw(lf, 0, "PREPARE") && kw(lf, 1, "TRANSACTION"))
-		what = "PREPARE TRANSACTION";
 	if (!what)
 		return 0;
 	return report(lf, R_TX_CONTROL, lf->line,

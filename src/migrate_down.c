@@ -14,6 +14,7 @@
 #include "run.h"
 #include "util.h"
 
+/* Appends cairn's rows for a rollback: tracking row gone, audit row. */
 static int delete_and_audit(run *r, cairn_buf *b, cairn_migration *m,
 			    const char *duration_expr, const char *extra)
 {
@@ -27,36 +28,62 @@ static int delete_and_audit(run *r, cairn_buf *b, cairn_migration *m,
 	return cairn_buf_puts(b, ";\nCOMMIT");
 }
 
+/* Rolls back an open transaction, keeping the current error. */
+static void rollback_open(run *r)
+{
+	cairn_error_saved saved;
+
+	cairn_error__save(&saved);
+	if (cairn_db_is_ok(r->o->db) &&
+	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
+		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+	cairn_error__restore(&saved);
+	r->tx_open = false;
+}
+
+static int rollback_no_tx(run *r, cairn_migration *m)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	int64_t t0 = cairn__now_ms();
+	char extra[64];
+	int rc;
+
+	rc = run__fire(r, CAIRN_EVENT_PRE_ROLLBACK, m, CAIRN_FIRE_INSIDE_TX,
+		       "applied", 0, false);
+	if (rc == 0)
+		rc = run__exec_statements(r, m, m->down_path, m->down_sql,
+					  m->down_len);
+	if (rc == 0)
+		rc = run__check_tx(r, m, m->down_path, false);
+	if (rc == 0)
+		rc = run__fire(r, CAIRN_EVENT_POST_ROLLBACK, m,
+			       CAIRN_FIRE_INSIDE_TX, "rolled_back",
+			       cairn__now_ms() - t0, false);
+	if (rc < 0)
+		return rc;
+	snprintf(extra, sizeof(extra), "{\"duration_ms\":%lld}",
+		 (long long)(cairn__now_ms() - t0));
+	cairn_buf_puts(&b, "BEGIN;\n");
+	if ((rc = delete_and_audit(r, &b, m, NULL, extra)) == 0)
+		rc = run__send_record(r, &b, m);
+	cairn_buf_dispose(&b);
+	return rc;
+}
+
+/*
+ * One rollback in its own transaction: the down file's SQL in one
+ * message, then (still inside the transaction, checked) cairn's rows and
+ * the COMMIT in another, as migrate_up.c does.
+ */
 static int rollback_one(run *r, cairn_migration *m)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
 	const cairn_directives *d = &m->down_directives;
 	size_t prefix = 1, sql_off;
-	int64_t t0 = cairn__now_ms();
 	int rc;
 
-	if (d->no_transaction) {
-		rc = run__fire(r, CAIRN_EVENT_PRE_ROLLBACK, m,
-			       CAIRN_FIRE_INSIDE_TX, "applied", 0, false);
-		if (rc == 0)
-			rc = run__exec_statements(r, m, m->down_path,
-						  m->down_sql, m->down_len);
-		if (rc == 0)
-			rc = run__fire(r, CAIRN_EVENT_POST_ROLLBACK, m,
-				       CAIRN_FIRE_INSIDE_TX, "rolled_back",
-				       cairn__now_ms() - t0, false);
-		if (rc == 0) {
-			char extra[64];
-
-			snprintf(extra, sizeof(extra), "{\"duration_ms\":%lld}",
-				 (long long)(cairn__now_ms() - t0));
-			cairn_buf_puts(&b, "BEGIN;\n");
-			if ((rc = delete_and_audit(r, &b, m, NULL, extra)) == 0)
-				rc = run__exec_batch(r, b.ptr, m, m->down_path,
-						     NULL, 0, 0, 0);
-		}
-		goto out;
-	}
+	if (d->no_transaction)
+		return rollback_no_tx(r, m);
 	cairn_buf_puts(&b, "BEGIN;\n");
 	if (d->statement_timeout_ms) {
 		cairn_buf_printf(&b, "SET LOCAL statement_timeout = '%llums';\n",
@@ -69,9 +96,10 @@ static int rollback_one(run *r, cairn_migration *m)
 		prefix++;
 	}
 	if (r->in_tx_hooks[CAIRN_EVENT_PRE_ROLLBACK]) {
-		if ((rc = run__exec_batch(r, b.ptr, m, m->down_path, NULL, 0,
-					  0, prefix)) < 0)
+		if ((rc = run__send(r, &b, m, m->down_path, NULL, 0, 0,
+				    prefix)) < 0)
 			goto out;
+		r->tx_open = true;
 		rc = run__fire(r, CAIRN_EVENT_PRE_ROLLBACK, m,
 			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
 		if (rc < 0)
@@ -82,44 +110,118 @@ static int rollback_one(run *r, cairn_migration *m)
 	sql_off = b.size;
 	cairn_buf_put(&b, m->down_sql, m->down_len);
 	cairn_buf_puts(&b, "\n;\n");
+	if ((rc = run__send(r, &b, m, m->down_path, m->down_sql, m->down_len,
+			    sql_off, prefix)) < 0)
+		goto out;
+	r->tx_open = true;
+	if ((rc = run__check_tx(r, m, m->down_path, true)) < 0)
+		goto out;
 	if (r->in_tx_hooks[CAIRN_EVENT_POST_ROLLBACK]) {
-		if ((rc = run__exec_batch(r, b.ptr, m, m->down_path, m->down_sql,
-					  m->down_len, sql_off, prefix)) < 0)
-			goto out;
 		rc = run__fire(r, CAIRN_EVENT_POST_ROLLBACK, m,
 			       CAIRN_FIRE_INSIDE_TX, "rolled_back", 0, true);
 		if (rc < 0)
 			goto rollback;
-		cairn_buf_clear(&b);
-		sql_off = 0;
-		prefix = 0;
 	}
+	cairn_buf_clear(&b);
 	if ((rc = delete_and_audit(r, &b, m,
 				   "jsonb_build_object('duration_ms', " RUN_DURATION_EXPR ")",
 				   NULL)) < 0)
-		goto out;
-	rc = run__exec_batch(r, b.ptr, m, m->down_path,
-			     r->in_tx_hooks[CAIRN_EVENT_POST_ROLLBACK] ? NULL : m->down_sql,
-			     m->down_len, sql_off, prefix);
+		goto rollback;
+	if ((rc = run__send_record(r, &b, m)) < 0)
+		goto rollback;
+	r->tx_open = false;
 	goto out;
 rollback:
-	{
-		cairn_error_saved saved;
-
-		cairn_error__save(&saved);
-		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
-		cairn_error__restore(&saved);
-	}
+	rollback_open(r);
 out:
 	cairn_buf_dispose(&b);
 	return rc;
 }
 
+/*
+ * Why applied row a cannot be rolled back at this revision (a finding),
+ * or 0 with *m set when it can.  1: blocked.
+ */
+static int check_rollbackable(run *r, const cairn_applied *a,
+			      cairn_migration **mp)
+{
+	cairn_migration *m = cairn_migration_set_find(r->o->set, a->version);
+
+	*mp = NULL;
+	if (!m) {
+		if (cairn_findings_add(&r->r->findings, "missing",
+			CAIRN_SEVERITY_ERROR, NULL, 0, a->version,
+			"use --rev with a revision that has the migration and its down file",
+			NULL, "cannot roll back %s_%s: it is not at this revision",
+			a->version, a->name) < 0)
+			return CAIRN_ERROR;
+		return 1;
+	}
+	if (!m->down_path) {
+		if (cairn_findings_add(&r->r->findings, "missing-down",
+			CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,
+			"write the down file, or undo the change with a new migration",
+			NULL, "cannot roll back %s_%s: it has no down file",
+			m->version_text, m->name) < 0)
+			return CAIRN_ERROR;
+		return 1;
+	}
+	if (cairn_migration_load_content(r->o->set, m) < 0)
+		return CAIRN_ERROR;
+	if (!m->content_ok) {
+		if (cairn_findings_add(&r->r->findings, "unreadable",
+			CAIRN_SEVERITY_ERROR, m->down_path, 0, m->version,
+			"run 'cairn validate' for details", NULL,
+			"the files of %s_%s did not pass the checks",
+			m->version_text, m->name) < 0)
+			return CAIRN_ERROR;
+		return 1;
+	}
+	*mp = m;
+	return 0;
+}
+
+/*
+ * When some migrations in range cannot be rolled back, says how far a
+ * rollback can go: down to the newest blocked one (rolling back only
+ * what is above it), that is --to <its version> or --steps <count>.
+ */
+static int how_far(run *r, const char *blocked, size_t nblocked,
+		   size_t reachable)
+{
+	char hint[300];
+
+	if (!reachable) {
+		snprintf(hint, sizeof(hint),
+			 "the newest applied migration (%s) cannot be rolled back at this revision",
+			 blocked);
+		return cairn_findings_add(&r->r->findings, "rollback-limit",
+			CAIRN_SEVERITY_ERROR, NULL, 0, blocked, hint, NULL,
+			"nothing can be rolled back: %zu migration%s in range cannot be",
+			nblocked, nblocked == 1 ? "" : "s");
+	}
+	snprintf(hint, sizeof(hint),
+		 "'cairn migrate down --to %s' (or --steps %zu) rolls back what can be",
+		 blocked, reachable);
+	return cairn_findings_add(&r->r->findings, "rollback-limit",
+		CAIRN_SEVERITY_ERROR, NULL, 0, blocked, hint, NULL,
+		"%zu migration%s in range cannot be rolled back; the lowest version a rollback can reach is %s",
+		nblocked, nblocked == 1 ? "" : "s", blocked);
+}
+
+/*
+ * The applied migrations to roll back, newest first: --steps N takes the
+ * N newest, --to V those above V.  Only those are checked for a down
+ * file; a failed or unfinished row anywhere stops the run (repair it
+ * first).
+ */
 static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 {
 	const cairn_applied_list *ap = &r->applied;
 	cairn_migration **plan;
-	size_t steps = r->o->steps ? r->o->steps : 1, n = 0;
+	size_t steps = r->o->steps ? r->o->steps : 1, n = 0, considered = 0;
+	size_t nblocked = 0, reachable = 0;
+	const char *blocked = NULL;
 	char msg[600], hint[300];
 
 	*out = NULL;
@@ -130,6 +232,7 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 	for (size_t k = ap->count; k-- > 0;) {
 		const cairn_applied *a = &ap->items[k];
 		cairn_migration *m;
+		int rc;
 
 		if (strcmp(a->status, "applied")) {
 			snprintf(msg, sizeof(msg),
@@ -139,55 +242,39 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 			snprintf(hint, sizeof(hint),
 				 "check the database by hand, then run 'cairn repair --resolve %s'",
 				 a->version);
-			cairn_findings_add(&r->r->findings, "failed",
-					   CAIRN_SEVERITY_ERROR, NULL, 0,
-					   a->version, hint, NULL, "%s", msg);
+			if (cairn_findings_add(&r->r->findings, "failed",
+					       CAIRN_SEVERITY_ERROR, NULL, 0,
+					       a->version, hint, NULL, "%s",
+					       msg) < 0)
+				goto fail;
 			continue;
 		}
 		if (r->o->target) {
 			if (cairn__version_cmp(a->version, r->o->target) <= 0)
 				break;
-		} else if (n >= steps) {
+		} else if (considered >= steps) {
 			break;
 		}
-		m = cairn_migration_set_find(r->o->set, a->version);
-		if (!m) {
-			snprintf(msg, sizeof(msg),
-				 "cannot roll back %s_%s: it is not at this revision",
-				 a->version, a->name);
-			cairn_findings_add(&r->r->findings, "missing",
-				CAIRN_SEVERITY_ERROR, NULL, 0, a->version,
-				"use --rev with a revision that has the migration and its down file",
-				NULL, "%s", msg);
-			continue;
-		}
-		if (!m->down_path) {
-			snprintf(msg, sizeof(msg),
-				 "cannot roll back %s_%s: it has no down file",
-				 m->version_text, m->name);
-			cairn_findings_add(&r->r->findings, "missing-down",
-				CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,
-				"write the down file, or undo the change with a new migration",
-				NULL, "%s", msg);
-			continue;
-		}
-		if (cairn_migration_load_content(r->o->set, m) < 0) {
-			free(plan);
-			return CAIRN_ERROR;
-		}
-		if (!m->content_ok) {
-			cairn_findings_add(&r->r->findings, "unreadable",
-				CAIRN_SEVERITY_ERROR, m->down_path, 0, m->version,
-				"run 'cairn validate' for details", NULL,
-				"the files of %s_%s did not pass the checks",
-				m->version_text, m->name);
+		considered++;
+		if ((rc = check_rollbackable(r, a, &m)) < 0)
+			goto fail;
+		if (rc > 0) {
+			if (!nblocked++) {
+				blocked = a->version;
+				reachable = n;
+			}
 			continue;
 		}
 		plan[n++] = m;
 	}
+	if (nblocked && how_far(r, blocked, nblocked, reachable) < 0)
+		goto fail;
 	*out = plan;
 	*nout = n;
 	return 0;
+fail:
+	free(plan);
+	return CAIRN_ERROR;
 }
 
 static const run_direction down = {

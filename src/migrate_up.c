@@ -2,13 +2,15 @@
  * migrate_up.c - `migrate up`: apply pending migrations through the
  * pipeline (include/cairn/engine.h has the drawing).
  *
- * Per migration, the statements from BEGIN to COMMIT travel in one
- * simple-query message when no in-transaction hook needs to run between
- * them: BEGIN, SET LOCAL timeouts from directives, the file's SQL, the
- * tracking row, the audit row, COMMIT.  The tracking row's duration is
- * measured by the server (clock_timestamp() - now()), so nothing has to
- * come back before the COMMIT can be sent.  With in-transaction hooks
- * the batch is cut where they run.
+ * Per migration, two simple-query messages: BEGIN, SET LOCAL timeouts
+ * from directives and the file's SQL in the first; then, once the
+ * connection is seen to be still inside that transaction (a file that
+ * ended it is stopped there, with no tracking row), the tracking row,
+ * the audit row and COMMIT in the second.  The tracking row's duration
+ * is measured by the server (clock_timestamp() - now()).  In-transaction
+ * hooks run between the messages; a pre_execute one cuts the first.
+ * Every batch is built with unchecked appends and checked once before
+ * it is sent (buf.h): a buffer that failed is never sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,54 +20,56 @@
 #include "run.h"
 #include "util.h"
 
-static int tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
+/*
+ * Appends the tracking row's INSERT to b.  Appends are not checked one by
+ * one: the buffer keeps a failure, and it is checked before it is sent.
+ */
+static void tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
 			   const char *status, const char *duration_sql)
 {
 	const char *s = cairn_db__schema_ident(r->o->db);
 	const cairn_commit_info *c = m->has_provenance ? &m->introduced : NULL;
-	int rc = 0;
 
-	rc |= cairn_buf_printf(b,
+	cairn_buf_printf(b,
 		"INSERT INTO %s.migrations (version, name, checksum, up_blob, "
 		"down_blob, no_transaction, status, commit_sha, author_name, "
 		"author_email, authored_at, deploy_rev, deploy_ref, applied_by, "
 		"applied_at, duration_ms, cairn_version) VALUES (", s);
-	rc |= cairn_db__literal(b, m->version);
-	rc |= cairn_buf_puts(b, "::numeric, ");
-	rc |= cairn_db__literal(b, m->name);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal(b, m->checksum);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, m->up_blob[0] ? m->up_blob : NULL);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, m->down_blob[0] ? m->down_blob : NULL);
-	rc |= cairn_buf_printf(b, ", %s, ", m->up_directives.no_transaction ?
-			       "true" : "false");
-	rc |= cairn_db__literal(b, status);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, c && c->sha[0] ? c->sha : NULL);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, c ? c->author_name : NULL);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, c ? c->author_email : NULL);
+	cairn_db__literal(b, m->version);
+	cairn_buf_puts(b, "::numeric, ");
+	cairn_db__literal(b, m->name);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal(b, m->checksum);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, m->up_blob[0] ? m->up_blob : NULL);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, m->down_blob[0] ? m->down_blob : NULL);
+	cairn_buf_printf(b, ", %s, ", m->up_directives.no_transaction ?
+			 "true" : "false");
+	cairn_db__literal(b, status);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, c && c->sha[0] ? c->sha : NULL);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, c ? c->author_name : NULL);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, c ? c->author_email : NULL);
 	if (c && c->sha[0])
-		rc |= cairn_buf_printf(b, ", to_timestamp(%lld), ",
-				       (long long)c->author_time);
+		cairn_buf_printf(b, ", to_timestamp(%lld), ",
+				 (long long)c->author_time);
 	else
-		rc |= cairn_buf_puts(b, ", NULL, ");
-	rc |= cairn_db__literal(b, r->ctx.deploy_rev);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal_or_null(b, r->o->deploy_ref);
-	rc |= cairn_buf_puts(b, ", ");
-	rc |= cairn_db__literal(b, r->actor);
-	rc |= cairn_buf_printf(b, ", now(), %s, ", duration_sql);
-	rc |= cairn_db__literal(b, cairn_version());
-	rc |= cairn_buf_puts(b, ")");
-	return rc ? CAIRN_ERROR : 0;
+		cairn_buf_puts(b, ", NULL, ");
+	cairn_db__literal(b, r->ctx.deploy_rev);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal_or_null(b, r->o->deploy_ref);
+	cairn_buf_puts(b, ", ");
+	cairn_db__literal(b, r->actor);
+	cairn_buf_printf(b, ", now(), %s, ", duration_sql);
+	cairn_db__literal(b, cairn_version());
+	cairn_buf_puts(b, ")");
 }
 
-static int add_timeouts(cairn_buf *b, const cairn_directives *d,
-			bool local, size_t *count)
+static void add_timeouts(cairn_buf *b, const cairn_directives *d,
+			 bool local, size_t *count)
 {
 	if (d->statement_timeout_ms) {
 		cairn_buf_printf(b, "SET %sstatement_timeout = '%llums';\n",
@@ -79,7 +83,6 @@ static int add_timeouts(cairn_buf *b, const cairn_directives *d,
 				 (unsigned long long)d->lock_timeout_ms);
 		(*count)++;
 	}
-	return 0;
 }
 
 static char *duration_json(int64_t ms)
@@ -91,7 +94,33 @@ static char *duration_json(int64_t ms)
 	return s;
 }
 
-/* A migration in its own transaction. */
+/* Rolls back an open transaction, keeping the current error. */
+static void rollback_open(run *r)
+{
+	cairn_error_saved saved;
+
+	if (!r->tx_open)
+		return;
+	cairn_error__save(&saved);
+	if (cairn_db_is_ok(r->o->db) &&
+	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
+		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+	cairn_error__restore(&saved);
+	r->tx_open = false;
+}
+
+/*
+ * A migration in its own transaction:
+ *
+ *   BEGIN; SET LOCAL timeouts; [pre_execute sql hooks]; the file's SQL
+ *   (check: still in the transaction; post_execute sql hooks)
+ *   tracking row; audit row; COMMIT
+ *
+ * The file goes in one message and cairn's own rows in another, so the
+ * transaction status can be checked between them: a file that ended the
+ * transaction never gets a tracking row, and a failure in the rows is
+ * never blamed on a line of the file.
+ */
 static int apply_tx(run *r, cairn_migration *m)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
@@ -101,8 +130,8 @@ static int apply_tx(run *r, cairn_migration *m)
 	cairn_buf_puts(&b, "BEGIN;\n");
 	add_timeouts(&b, &m->up_directives, true, &prefix);
 	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
-		if ((rc = run__exec_batch(r, b.ptr, m, m->up_path, NULL, 0, 0,
-					  prefix)) < 0)
+		if ((rc = run__send(r, &b, m, m->up_path, NULL, 0, 0,
+				    prefix)) < 0)
 			goto out;
 		r->tx_open = true;
 		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_INSIDE_TX,
@@ -115,46 +144,59 @@ static int apply_tx(run *r, cairn_migration *m)
 	sql_off = b.size;
 	cairn_buf_put(&b, m->up_sql, m->up_len);
 	cairn_buf_puts(&b, "\n;\n");
+	if ((rc = run__send(r, &b, m, m->up_path, m->up_sql, m->up_len,
+			    sql_off, prefix)) < 0)
+		goto out;
+	r->tx_open = true;
+	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
+		goto out;
 	if (r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE]) {
-		if ((rc = run__exec_batch(r, b.ptr, m, m->up_path, m->up_sql,
-					  m->up_len, sql_off, prefix)) < 0)
-			goto out;
-		r->tx_open = true;
 		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
 			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
 		if (rc < 0)
 			goto rollback;
-		cairn_buf_clear(&b);
-		sql_off = 0;
-		prefix = 0;
 	}
-	if ((rc = tracking_insert(r, &b, m, "applied", RUN_DURATION_EXPR)) < 0)
-		goto out;
+	cairn_buf_clear(&b);
+	tracking_insert(r, &b, m, "applied", RUN_DURATION_EXPR);
 	cairn_buf_puts(&b, ";\n");
 	rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
 			    NULL, "jsonb_build_object('duration_ms', "
 			    RUN_DURATION_EXPR ")");
 	if (rc < 0)
-		goto out;
+		goto rollback;
 	cairn_buf_puts(&b, ";\nCOMMIT");
-	rc = run__exec_batch(r, b.ptr, m, m->up_path,
-			     sql_off || !r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE] ?
-				     m->up_sql : NULL,
-			     m->up_len, sql_off, prefix);
+	if ((rc = run__send_record(r, &b, m)) < 0)
+		goto rollback;
 	r->tx_open = false;
 	goto out;
 rollback:
-	{
-		cairn_error_saved saved;
-
-		cairn_error__save(&saved);
-		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
-		cairn_error__restore(&saved);
-		r->tx_open = false;
-	}
+	rollback_open(r);
 out:
 	cairn_buf_dispose(&b);
 	return rc;
+}
+
+/* Marks the running row of a failed no-transaction migration failed. */
+static void record_no_tx_failure(run *r, cairn_migration *m, int64_t t0)
+{
+	cairn_error_saved saved;
+	cairn_buf f = CAIRN_BUF_INIT;
+
+	cairn_error__save(&saved);
+	if (cairn_db_is_ok(r->o->db)) {
+		cairn_buf_printf(&f, "UPDATE %s.migrations SET status = 'failed', "
+				 "duration_ms = %lld, error = ",
+				 cairn_db__schema_ident(r->o->db),
+				 (long long)(cairn__now_ms() - t0));
+		cairn_db__literal(&f, saved.message ? saved.message : "failed");
+		cairn_buf_puts(&f, " WHERE version = ");
+		cairn_db__literal(&f, m->version);
+		cairn_buf_puts(&f, "::numeric");
+		if (!cairn_buf_failed(&f))
+			PQclear(PQexec(cairn_db__conn(r->o->db), f.ptr));
+	}
+	cairn_buf_dispose(&f);
+	cairn_error__restore(&saved);
 }
 
 /* A `-- cairn: no-transaction` migration: running, run, applied/failed. */
@@ -167,17 +209,21 @@ static int apply_no_tx(run *r, cairn_migration *m)
 	char *extra = NULL;
 	int rc;
 
-	if ((rc = tracking_insert(r, &b, m, "running", "NULL")) < 0 ||
+	tracking_insert(r, &b, m, "running", "NULL");
+	if ((rc = cairn_buf_check(&b)) < 0 ||
 	    (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
 		goto out;
 	cairn_buf_clear(&b);
 	add_timeouts(&b, &m->up_directives, false, &n);
-	if (n && (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
+	if (n && ((rc = cairn_buf_check(&b)) < 0 ||
+		  (rc = cairn_db_exec(r->o->db, b.ptr)) < 0))
 		goto failed;
 	rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_INSIDE_TX,
 		       "pending", 0, false);
 	if (rc == 0)
 		rc = run__exec_statements(r, m, m->up_path, m->up_sql, m->up_len);
+	if (rc == 0)
+		rc = run__check_tx(r, m, m->up_path, false);
 	if (rc == 0)
 		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
 			       CAIRN_FIRE_INSIDE_TX, "applied",
@@ -198,32 +244,50 @@ static int apply_no_tx(run *r, cairn_migration *m)
 				 "applied", extra, NULL)) < 0)
 		goto out;
 	cairn_buf_puts(&b, ";\nCOMMIT");
-	rc = run__exec_batch(r, b.ptr, m, m->up_path, NULL, 0, 0, 0);
+	rc = run__send_record(r, &b, m);
 	goto out;
 failed:
-	{
-		/* record the failure on the running row; keep the error */
-		cairn_error_saved saved;
-		cairn_buf f = CAIRN_BUF_INIT;
-
-		cairn_error__save(&saved);
-		if (cairn_db_is_ok(r->o->db)) {
-			cairn_buf_printf(&f, "UPDATE %s.migrations SET status = 'failed', "
-					 "duration_ms = %lld, error = ", s,
-					 (long long)(cairn__now_ms() - t0));
-			cairn_db__literal(&f, saved.message ? saved.message : "failed");
-			cairn_buf_puts(&f, " WHERE version = ");
-			cairn_db__literal(&f, m->version);
-			cairn_buf_puts(&f, "::numeric");
-			PQclear(PQexec(cairn_db__conn(r->o->db), f.ptr));
-		}
-		cairn_buf_dispose(&f);
-		cairn_error__restore(&saved);
-	}
+	record_no_tx_failure(r, m, t0);
 out:
 	free(extra);
 	cairn_buf_dispose(&b);
 	return rc;
+}
+
+#define SINGLE_DURATION_EXPR \
+	"(extract(epoch from clock_timestamp() - " \
+	"current_setting('cairn.t0')::timestamptz) * 1000)::bigint"
+
+/* One migration of --single-transaction, inside the open transaction. */
+static int single_one(run *r, cairn_buf *b, cairn_migration *m)
+{
+	size_t prefix = 1, sql_off;
+	int rc;
+
+	cairn_buf_clear(b);
+	cairn_buf_puts(b, "SELECT set_config('cairn.t0', clock_timestamp()::text, true);\n");
+	add_timeouts(b, &m->up_directives, true, &prefix);
+	sql_off = b->size;
+	cairn_buf_put(b, m->up_sql, m->up_len);
+	cairn_buf_puts(b, "\n;\n");
+	if (m->up_directives.statement_timeout_ms)
+		cairn_buf_puts(b, "SET LOCAL statement_timeout = DEFAULT;\n");
+	if (m->up_directives.lock_timeout_ms)
+		cairn_buf_puts(b, "SET LOCAL lock_timeout = DEFAULT;\n");
+	if ((rc = run__send(r, b, m, m->up_path, m->up_sql, m->up_len,
+			    sql_off, prefix)) < 0 ||
+	    (rc = run__check_tx(r, m, m->up_path, true)) < 0)
+		return rc;
+	cairn_buf_clear(b);
+	tracking_insert(r, b, m, "applied", SINGLE_DURATION_EXPR);
+	cairn_buf_puts(b, ";\n");
+	if ((rc = run__audit_sql(r, b, "post_execute", m, NULL, NULL,
+				 "applied", NULL,
+				 "jsonb_build_object('duration_ms', "
+				 SINGLE_DURATION_EXPR
+				 ", 'single_transaction', true)")) < 0)
+		return rc;
+	return run__send_record(r, b, m);
 }
 
 static int single_transaction(run *r, cairn_migration **plan, size_t n)
@@ -237,7 +301,6 @@ static int single_transaction(run *r, cairn_migration **plan, size_t n)
 	r->tx_open = true;
 	for (i = 0; i < n && rc == 0; i++) {
 		cairn_migration *m = plan[i];
-		size_t prefix = 1, sql_off;
 
 		run__progress(r, "apply", m, i, n);
 		if (run__cancelled(r)) {
@@ -250,25 +313,7 @@ static int single_transaction(run *r, cairn_migration **plan, size_t n)
 			       "pending", 0, true);
 		if (rc < 0)
 			break;
-		cairn_buf_clear(&b);
-		cairn_buf_puts(&b, "SELECT set_config('cairn.t0', clock_timestamp()::text, true);\n");
-		add_timeouts(&b, &m->up_directives, true, &prefix);
-		sql_off = b.size;
-		cairn_buf_put(&b, m->up_sql, m->up_len);
-		cairn_buf_puts(&b, "\n;\n");
-		if (m->up_directives.statement_timeout_ms)
-			cairn_buf_puts(&b, "SET LOCAL statement_timeout = DEFAULT;\n");
-		if (m->up_directives.lock_timeout_ms)
-			cairn_buf_puts(&b, "SET LOCAL lock_timeout = DEFAULT;\n");
-		tracking_insert(r, &b, m, "applied",
-			"(extract(epoch from clock_timestamp() - current_setting('cairn.t0')::timestamptz) * 1000)::bigint");
-		cairn_buf_puts(&b, ";\n");
-		run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
-			       NULL,
-			       "jsonb_build_object('duration_ms', (extract(epoch from clock_timestamp() - current_setting('cairn.t0')::timestamptz) * 1000)::bigint, 'single_transaction', true)");
-		rc = run__exec_batch(r, b.ptr, m, m->up_path, m->up_sql,
-				     m->up_len, sql_off, prefix);
-		if (rc < 0) {
+		if ((rc = single_one(r, &b, m)) < 0) {
 			r->r->failed++;
 			break;
 		}
@@ -281,15 +326,9 @@ static int single_transaction(run *r, cairn_migration **plan, size_t n)
 		if (rc == 0)
 			r->r->done = n;
 	}
-	if (rc < 0 && r->tx_open) {
-		cairn_error_saved saved;
-
-		cairn_error__save(&saved);
-		if (cairn_db_is_ok(r->o->db))
-			PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
-		cairn_error__restore(&saved);
-		r->tx_open = false;
-	}
+	if (rc < 0 && r->tx_open)
+		rollback_open(r);
+	r->tx_open = false;
 	cairn_buf_dispose(&b);
 	if (rc < 0) {
 		cairn_migration *m = i < n ? plan[i] : NULL;

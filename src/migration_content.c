@@ -187,9 +187,27 @@ static int check_text(cairn_migration_set *set, const cairn_migration *m,
 	return 0;
 }
 
+#define UTF8_BOM "\xEF\xBB\xBF"
+
+/* Drops a leading UTF-8 byte order mark (in place, keeping the NUL). */
+static void strip_bom(char *data, size_t *len)
+{
+	size_t n = sizeof(UTF8_BOM) - 1;
+
+	if (*len >= n && !memcmp(data, UTF8_BOM, n)) {
+		memmove(data, data + n, *len - n + 1);
+		*len -= n;
+	}
+}
+
+/*
+ * Reads, checks and parses one file.  checksum (may be NULL) receives
+ * the SHA-256 of the bytes as read, before a BOM is dropped.
+ */
 static int load_one(cairn_migration_set *set, cairn_migration *m,
 		    const char *path, const char *blob, char **data,
-		    size_t *len, cairn_directives *dirs, bool *ok)
+		    size_t *len, cairn_directives *dirs, char *checksum,
+		    bool *ok)
 {
 	size_t before = set->findings.count, i;
 	bool text;
@@ -204,6 +222,9 @@ static int load_one(cairn_migration_set *set, cairn_migration *m,
 		rc = read_git(set, m, path, blob, data, len);
 	if (rc < 0 || !*data)
 		return rc;
+	if (checksum && (rc = cairn__sha256_hex(checksum, *data, *len)) < 0)
+		return rc;
+	strip_bom(*data, len);
 	rc = check_text(set, m, path, *data, *len, &text);
 	if (rc < 0 || !text)
 		return rc;
@@ -232,17 +253,12 @@ int cairn_migration_load_content(cairn_migration_set *set,
 	if (m->content_loaded)
 		return 0;
 	rc = load_one(set, m, m->up_path, m->up_blob, &m->up_sql, &m->up_len,
-		      &m->up_directives, &up_ok);
+		      &m->up_directives, m->checksum, &up_ok);
 	if (rc < 0)
 		goto fail;
-	if (m->up_sql) {
-		rc = cairn__sha256_hex(m->checksum, m->up_sql, m->up_len);
-		if (rc < 0)
-			goto fail;
-	}
 	if (m->down_path) {
 		rc = load_one(set, m, m->down_path, m->down_blob, &m->down_sql,
-			      &m->down_len, &m->down_directives, &down_ok);
+			      &m->down_len, &m->down_directives, NULL, &down_ok);
 		if (rc < 0)
 			goto fail;
 	}

@@ -109,6 +109,9 @@ static int repair(const cairn_run_options *o, const char *version,
 				 "repaired", extra, NULL)) < 0)
 		goto out;
 	cairn_buf_puts(&b, ";\nCOMMIT");
+	/* a buffer that failed to grow holds a partial text: never send it */
+	if ((rc = cairn_buf_check(&b)) < 0)
+		goto out;
 	rc = cairn_db_exec(o->db, b.ptr);
 	if (rc < 0 && cairn_db_is_ok(o->db)) {
 		cairn_error_saved s;

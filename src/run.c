@@ -47,6 +47,20 @@ void run__progress(run *r, const char *phase, const cairn_migration *m,
 	r->o->progress(&p, r->o->payload);
 }
 
+/* Notes the hook whose veto is about to stop the run (the first one). */
+static void note_veto(run *r, const cairn_hook_outcome *oc, const char *msg)
+{
+	if (r->veto.hook || r->failed)
+		return;
+	r->veto.hook = strdup(oc->hook->name);
+	r->veto.message = strdup(msg);
+	r->veto.event = oc->ctx->event;
+	if (oc->ctx->migration) {
+		r->veto.version = strdup(oc->ctx->migration->version);
+		r->veto.name = strdup(oc->ctx->migration->name);
+	}
+}
+
 static void observe(const cairn_hook_outcome *oc, void *payload)
 {
 	run *r = payload;
@@ -56,19 +70,22 @@ static void observe(const cairn_hook_outcome *oc, void *payload)
 
 	if (oc->skipped || oc->rc == 0)
 		return;
-	/* a veto is reported, and audited, as the run's own failure */
-	if (oc->hook->on_failure == CAIRN_ON_FAILURE_ABORT &&
-	    cairn_event_may_veto(oc->ctx->event))
+	/* on_failure: ignore goes on silently (include/cairn/hook.h) */
+	if (oc->hook->on_failure == CAIRN_ON_FAILURE_IGNORE)
 		return;
 	msg = oc->error && oc->error->message ? oc->error->message : "failed";
+	/* a veto is reported, and audited, as the run's own failure */
+	if (oc->hook->on_failure == CAIRN_ON_FAILURE_ABORT &&
+	    cairn_event_may_veto(oc->ctx->event)) {
+		note_veto(r, oc, msg);
+		return;
+	}
 	if (r->o->log_fn) {
 		snprintf(line, sizeof(line), "hook '%s' failed at %s (on_failure %s): %s",
 			 oc->hook->name, cairn_event_name(oc->ctx->event),
 			 cairn_on_failure_name(oc->hook->on_failure), msg);
 		r->o->log_fn("cairn", line, r->o->payload);
 	}
-	if (oc->hook->on_failure == CAIRN_ON_FAILURE_IGNORE)
-		return;
 	if (cairn__grow_array((void **)&r->hook_failures, &r->ahook_failures,
 			      r->nhook_failures + 1, sizeof(*f)) < 0)
 		return;
@@ -200,6 +217,10 @@ void run__dispose(run *r)
 		free(r->hook_failures[i].message);
 	}
 	free(r->hook_failures);
+	free(r->veto.hook);
+	free(r->veto.message);
+	free(r->veto.version);
+	free(r->veto.name);
 	free(r->actor);
 	free(r->actor_detail);
 	free(r->meta_json);
@@ -287,6 +308,9 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 		json_object_set(detail, "metadata", r->meta_j);
 	if (r->o->deploy_ref)
 		json_object_set_new(detail, "deploy_ref", json_string(r->o->deploy_ref));
+	if (r->o->version >= 2 && r->o->config_origin &&
+	    (j = json_string(r->o->config_origin)))
+		json_object_set_new(detail, "config", j);
 	if (extra_json && (extra = json_loads(extra_json, 0, NULL)))
 		json_object_update(detail, extra);
 	json_decref(extra);
@@ -316,8 +340,10 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 	return rc;
 }
 
-int run__audit_now(run *r, const char *event, const cairn_migration *m,
-		   const char *outcome, const char *extra_json)
+/* One row on its own; version/name stand in when m is NULL. */
+static int audit_now_named(run *r, const char *event, const cairn_migration *m,
+			   const char *version, const char *name,
+			   const char *outcome, const char *extra_json)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
 	cairn_error_saved saved;
@@ -326,7 +352,8 @@ int run__audit_now(run *r, const char *event, const cairn_migration *m,
 	if (!r->o->db || !cairn_db_is_ok(r->o->db))
 		return 0;
 	cairn_error__save(&saved);
-	rc = run__audit_sql(r, &b, event, m, NULL, NULL, outcome, extra_json, NULL);
+	rc = run__audit_sql(r, &b, event, m, version, name, outcome,
+			    extra_json, NULL);
 	if (rc == 0)
 		rc = cairn_db_exec(r->o->db, b.ptr);
 	if (rc < 0 && r->o->log_fn) {
@@ -342,7 +369,37 @@ int run__audit_now(run *r, const char *event, const cairn_migration *m,
 	return rc;
 }
 
-static char *error_json(const cairn_error *e)
+int run__audit_now(run *r, const char *event, const cairn_migration *m,
+		   const char *outcome, const char *extra_json)
+{
+	return audit_now_named(r, event, m, NULL, NULL, outcome, extra_json);
+}
+
+/* At most this many findings go into a refusal's audit row. */
+#define AUDIT_MAX_FINDINGS 100
+
+static json_t *findings_json(const cairn_findings *f)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; f && i < f->count && i < AUDIT_MAX_FINDINGS; i++) {
+		const cairn_finding *x = &f->items[i];
+
+		json_array_append_new(a, json_pack("{s:s?, s:s?, s:s?, s:s?}",
+						   "code", x->code,
+						   "version", x->version,
+						   "file", x->file,
+						   "message", x->message));
+	}
+	return a;
+}
+
+/*
+ * The detail of a failure row: the error; the vetoing hook when hook;
+ * the check that refused the run and its findings when refused_by.
+ */
+static char *failure_json(const run *r, const cairn_error *e, bool hook,
+			  const char *refused_by, const cairn_findings *f)
 {
 	json_t *o = json_object(), *err = json_object(), *j;
 	char *txt;
@@ -359,6 +416,16 @@ static char *error_json(const cairn_error *e)
 		json_object_set_new(err, "class", json_string(cairn_error_class_name(e->klass)));
 	}
 	json_object_set_new(o, "error", err);
+	if (hook) {
+		if ((j = json_string(r->veto.hook)))
+			json_object_set_new(o, "hook", j);
+		json_object_set_new(o, "on_failure", json_string("abort"));
+	}
+	if (refused_by) {
+		json_object_set_new(o, "refused_by", json_string(refused_by));
+		if (f && f->count)
+			json_object_set_new(o, "findings", findings_json(f));
+	}
 	txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return txt;
@@ -367,9 +434,27 @@ static char *error_json(const cairn_error *e)
 int run__audit_failure(run *r, const char *event, const cairn_migration *m,
 		       const char *outcome)
 {
-	char *extra = error_json(r->failed ? &r->failure_pub : cairn_error_last());
-	int rc = run__audit_now(r, event, m, outcome, extra);
+	const cairn_error *e = r->failed ? &r->failure_pub : cairn_error_last();
+	bool hook = r->veto.hook && e && e->klass == CAIRN_ERRCLASS_HOOK;
+	bool refused = e && e->klass == CAIRN_ERRCLASS_VALIDATION;
+	const char *version = NULL, *name = NULL;
+	char *extra;
+	int rc;
 
+	if (hook) {
+		/* the event the hook failed at, not the caller's guess */
+		event = cairn_event_name(r->veto.event);
+		if (!strcmp(outcome, "failed"))
+			outcome = "vetoed";
+		if (!m) {
+			version = r->veto.version;
+			name = r->veto.name;
+		}
+	}
+	extra = failure_json(r, e, hook, refused ? "validation" : NULL,
+			     &r->r->findings);
+	rc = audit_now_named(r, event, m, version, name, outcome, extra);
+	r->failure_audited = true;
 	free(extra);
 	return rc;
 }
@@ -410,6 +495,17 @@ int run__finish(run *r, const cairn_migration *m, int rc)
 
 	if (rc < 0)
 		run__set_failure(r);
+	if (r->failed && !r->failure_audited && !r->o->dry_run) {
+		/* a failure nothing recorded yet: a refusal, a veto at a
+		 * run-level event, a hook failing after COMMIT... */
+		cairn_error_class k = r->failure_pub.klass;
+
+		run__audit_failure(r, k == CAIRN_ERRCLASS_VALIDATION ?
+				   "pre_validate" : "on_error", m,
+				   k == CAIRN_ERRCLASS_VALIDATION ? "refused" :
+				   k == CAIRN_ERRCLASS_INTERRUPTED ?
+				   "interrupted" : "failed");
+	}
 	if (r->failed) {
 		run__fire(r, CAIRN_EVENT_ON_ERROR, m, CAIRN_FIRE_ALL, "failed",
 			  cairn__now_ms() - r->t0, false);
@@ -429,6 +525,71 @@ int run__finish(run *r, const cairn_migration *m, int rc)
 		return run__return_failure(r);
 	cairn_error_clear();
 	return 0;
+}
+
+/* How long a refusal's row waits for the chain lock. */
+#define REFUSAL_LOCK_TIMEOUT "10s"
+
+int cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
+			const char *direction, const char *check,
+			const char *reason, const cairn_findings *findings)
+{
+	cairn_run_options quiet = *o;
+	cairn_run_result res;
+	cairn_error why;
+	cairn_buf sql = CAIRN_BUF_INIT;
+	run r;
+	char *extra = NULL;
+	int rc;
+
+	if (run_id)
+		run_id[0] = '\0';
+	if (!o->db || o->dry_run)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"a refusal is recorded only for a real run with a database");
+	quiet.pipeline = NULL; /* no hooks fire for a run that never started */
+	if ((rc = run__init(&r, &quiet, &res, direction)) < 0)
+		goto out;
+	memset(&why, 0, sizeof(why));
+	why.klass = CAIRN_ERRCLASS_VALIDATION;
+	why.message = reason ? reason : "the run was refused";
+	extra = failure_json(&r, &why, false, check ? check : "validation",
+			     findings);
+	if (!extra) {
+		rc = cairn_error__oom();
+		goto out;
+	}
+	/*
+	 * No deploy lock is held here: the chain trigger takes the chain's
+	 * own lock inside the insert's transaction, which is all an append
+	 * needs.  A deploy holding that lock for long (a single-transaction
+	 * run) makes the wait give up rather than hang.
+	 */
+	if ((rc = cairn_schema_ensure(o->db)) < 0 ||
+	    (rc = cairn_buf_puts(&sql, "BEGIN;\nSET LOCAL lock_timeout = '"
+				 REFUSAL_LOCK_TIMEOUT "';\n")) < 0 ||
+	    (rc = run__audit_sql(&r, &sql, "pre_validate", NULL, NULL, NULL,
+				 "refused", extra, NULL)) < 0 ||
+	    (rc = cairn_buf_puts(&sql, ";\nCOMMIT")) < 0)
+		goto out;
+	if ((rc = cairn_db_exec(o->db, sql.ptr)) < 0) {
+		cairn_error_saved saved;
+
+		cairn_error__save(&saved);
+		if (cairn_db_is_ok(o->db) &&
+		    PQtransactionStatus(cairn_db__conn(o->db)) != PQTRANS_IDLE)
+			PQclear(PQexec(cairn_db__conn(o->db), "ROLLBACK"));
+		cairn_error__restore(&saved);
+		goto out;
+	}
+	if (run_id)
+		memcpy(run_id, res.run_id, sizeof(res.run_id));
+out:
+	cairn_buf_dispose(&sql);
+	free(extra);
+	run__dispose(&r);
+	cairn_run_result_dispose(&res);
+	return rc;
 }
 
 /* Byte offset of the pos-th character (1-based) of s, UTF-8. */

@@ -42,6 +42,15 @@ typedef struct run {
 	bool in_tx_hooks[CAIRN_EVENT__COUNT];
 	run_hook_failure *hook_failures;
 	size_t nhook_failures, ahook_failures;
+	/*
+	 * The hook whose veto stopped the run (noted by the observer), so
+	 * the failure's audit row names it and the event it failed at.
+	 */
+	struct {
+		char *hook, *message, *version, *name;
+		cairn_event event;
+	} veto;
+	bool failure_audited;    /* the run's failure has its audit row */
 	/* the failure that ended the run, kept across hook calls */
 	bool failed;
 	cairn_error_saved failure;
@@ -69,7 +78,9 @@ void run__set_failure(run *r);
 int run__return_failure(run *r);
 
 /*
- * Finishes a run: on failure fires on_error (with m, may be NULL), then
+ * Finishes a run: on failure writes the failure's audit row if nothing
+ * did yet (a refusal by validation, a veto at pre/post_validate, a hook
+ * failing after COMMIT...), fires on_error (with m, may be NULL), then
  * post_complete; writes pending hook-failure audit rows; releases the
  * lock.  Returns 0 or the failure's code (error set).
  */
@@ -88,7 +99,12 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
  * into the log when the connection is gone. */
 int run__audit_now(run *r, const char *event, const cairn_migration *m,
 		   const char *outcome, const char *extra_json);
-/* Audit row for a failure: the current error as detail. */
+/*
+ * Audit row for the run's failure (or the current error): the error as
+ * detail.  When a hook's veto caused it, the row carries that hook's
+ * event (whatever `event` says) and its name.  Marks the failure
+ * audited, so run__finish does not write a second row.
+ */
 int run__audit_failure(run *r, const char *event, const cairn_migration *m,
 		       const char *outcome);
 /* Writes audit rows for hook failures recorded so far. */
@@ -103,6 +119,29 @@ void run__flush_hook_failures(run *r);
 int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		    const char *file, const char *file_sql, size_t file_len,
 		    size_t sql_off, size_t prefix_results);
+
+/*
+ * run__exec_batch() on a buffer, after cairn_buf_check(): a buffer whose
+ * append failed is never sent (run_drive.c).
+ */
+CAIRN_WARN_UNUSED int run__send(run *r, const cairn_buf *b,
+				const cairn_migration *m, const char *file,
+				const char *file_sql, size_t file_len,
+				size_t sql_off, size_t prefix_results);
+/*
+ * Sends cairn's own statements for m (tracking row, audit row, COMMIT).
+ * A failure there is reported as cairn's, never as a line of m's file.
+ */
+CAIRN_WARN_UNUSED int run__send_record(run *r, const cairn_buf *b,
+				       const cairn_migration *m);
+/*
+ * The second guard against transaction control in a file: after m's SQL
+ * the connection must still be inside cairn's transaction (in_tx), or
+ * outside any (a no-transaction migration).  Otherwise rolls back what
+ * is open and fails with an error naming the file.
+ */
+CAIRN_WARN_UNUSED int run__check_tx(run *r, const cairn_migration *m,
+				    const char *file, bool in_tx);
 
 /* Runs a statement list one at a time outside a transaction. */
 int run__exec_statements(run *r, const cairn_migration *m, const char *file,
@@ -133,7 +172,7 @@ typedef struct {
  * d->one between d->pre and d->post, then on_error/post_complete.
  * Owns and frees the plan.  Returns 0 or the run's failure.
  */
-int run__drive(cairn_run_result *out, const cairn_run_options *o,
+CAIRN_WARN_UNUSED int run__drive(cairn_run_result *out, const cairn_run_options *o,
 	       const char *direction, const run_direction *d,
 	       int (*make_plan)(run *r, cairn_migration ***plan, size_t *n),
 	       int (*check)(run *r, cairn_migration **plan, size_t n),

@@ -151,7 +151,37 @@ static const char step1[] =
     "COMMENT ON TABLE @schema@.schema_version IS\n"
     "\t'the version of cairn''s own tables (one row)'";
 
-static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1};
+/*
+ * Version 1 -> 2: the keyed chain.  audit.mac holds
+ * hex(HMAC-SHA256(key, "cairn-audit-mac:v1:" || hash)), written by cairn
+ * with a key the database never sees (cairn_audit_seal).  The
+ * append-only trigger lets an UPDATE through only when it sets mac from
+ * NULL and changes nothing else; the chain's canonical form (and so
+ * every existing hash) is unchanged.
+ */
+static const char reject_body_v2[] =
+    "BEGIN\n"
+    "\tIF TG_OP = 'UPDATE' THEN\n"
+    "\t\tIF OLD.mac IS NULL AND NEW.mac IS NOT NULL\n"
+    "\t\t   AND (to_jsonb(OLD) - 'mac') = (to_jsonb(NEW) - 'mac') THEN\n"
+    "\t\t\tRETURN NEW;\n"
+    "\t\tEND IF;\n"
+    "\tEND IF;\n"
+    "\tRAISE EXCEPTION 'cairn''s audit trail %.% is append-only: % is not allowed',\n"
+    "\t\tquote_ident(TG_TABLE_SCHEMA), quote_ident(TG_TABLE_NAME), TG_OP\n"
+    "\t\tUSING ERRCODE = 'insufficient_privilege',\n"
+    "\t\tHINT = 'audit rows are evidence; record a correction as a new row';\n"
+    "END";
+
+static const char step2[] =
+    "ALTER TABLE @schema@.audit ADD COLUMN mac text;\n"
+    "COMMENT ON COLUMN @schema@.audit.mac IS\n"
+    "\t'HMAC-SHA256 of the row''s hash under a key kept outside the database (audit.secret_env)';\n"
+    "CREATE OR REPLACE FUNCTION @schema@.audit_reject() RETURNS trigger\n"
+    "\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
+    "\tAS @reject_body_v2@";
+
+static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1, step2};
 
 /* The first 63 bits of SHA-256("cairn:<purpose>:<schema>"). */
 static int lock_key(int64_t *out, const char *purpose, const char *schema)
@@ -212,6 +242,8 @@ static int put_var(cairn_buf *out, const char *name, size_t len, struct vars *v)
 		tmpl = chain_body;
 	else if (IS("reject_body"))
 		tmpl = reject_body;
+	else if (IS("reject_body_v2"))
+		tmpl = reject_body_v2;
 #undef IS
 	if (!tmpl)
 		return cairn_error__set(

@@ -83,6 +83,8 @@ struct prep {
 	int out_fd; /* child's stdout: pipe write end, or -1 */
 	int err_fd; /* child's stderr: pipe write end, or -1 */
 	int report_fd;
+	const int *keep_fds; /* stay open in the child */
+	size_t keep_fds_count;
 };
 
 /* Timers and flags of one run. */
@@ -270,6 +272,8 @@ static void __attribute__((noreturn)) child(const struct prep *p)
 	}
 	/* nothing else we hold (database sockets, lock files) leaks in */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (i = 0; i < p->keep_fds_count; i++)
+		fcntl(p->keep_fds[i], F_SETFD, 0);
 
 	rep.stage = STAGE_CHDIR;
 	if (p->cwd && chdir(p->cwd) < 0) {
@@ -555,7 +559,7 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 	int null_fd = -1, status = 0, rc = CAIRN_ERROR;
 	sigset_t all, old, run_mask, pending;
 	bool masked = false, epipe = false, pipe_was_pending = false;
-	size_t cap, in_len = 0;
+	size_t cap, in_len = 0, i;
 	ssize_t got;
 	int64_t start;
 
@@ -577,6 +581,11 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 	out->out.max = out->err.max = cap;
 	if (o->stdin_data)
 		in_len = o->stdin_len ? o->stdin_len : strlen(o->stdin_data);
+	for (i = 0; i < o->keep_fds_count; i++)
+		if (o->keep_fds[i] < 3)
+			return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+						"cairn_spawn_run: a kept "
+						"descriptor must be 3 or above");
 
 	/* 1. everything the child needs, before fork */
 	p.argv = (char *const *)o->argv;
@@ -595,6 +604,8 @@ int cairn_spawn_run(cairn_spawn_result *out, const cairn_spawn_options *o)
 	p.new_pg = o->new_process_group;
 	p.inherit_output = o->inherit_output;
 	p.merge_stderr = o->merge_stderr;
+	p.keep_fds = o->keep_fds;
+	p.keep_fds_count = o->keep_fds_count;
 
 	if (o->stdin_data) {
 		if (make_pipe(in_pipe) < 0)

@@ -92,6 +92,13 @@ typedef struct {
 	 * every 50 ms.
 	 */
 	volatile sig_atomic_t *cancel;
+	/*
+	 * Descriptors (3 or above) the child keeps open under the same
+	 * numbers; every other descriptor we hold is closed at exec.  An exec
+	 * hook's private password file reaches it this way, as /dev/fd/N.
+	 */
+	const int *keep_fds;
+	size_t keep_fds_count;
 } cairn_spawn_options;
 
 #define CAIRN_SPAWN_OPTIONS_INIT                                               \

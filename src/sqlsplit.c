@@ -556,3 +556,93 @@ fail:
 	cairn_buf_dispose(&b);
 	return CAIRN_ERROR;
 }
+
+/* --- transaction control ------------------------------------------------ */
+
+/* "ROLLBACK", "ROLLBACK TO SAVEPOINT" or "ROLLBACK PREPARED" */
+static const char *rollback_kind(const cairn_sql_tokens *t)
+{
+	size_t i = 1;
+
+	if (cairn_sql_token_is(t, 1, "PREPARED"))
+		return "ROLLBACK PREPARED";
+	if (cairn_sql_token_is(t, i, "WORK") ||
+	    cairn_sql_token_is(t, i, "TRANSACTION"))
+		i++;
+	if (cairn_sql_token_is(t, i, "TO"))
+		return "ROLLBACK TO SAVEPOINT";
+	return "ROLLBACK";
+}
+
+const char *cairn_sql_transaction_control(const cairn_sql_tokens *t)
+{
+	if (!t || !t->count || t->items[0].kind != CAIRN_SQL_TOKEN_WORD)
+		return NULL;
+	if (cairn_sql_token_is(t, 0, "BEGIN"))
+		return "BEGIN";
+	if (cairn_sql_token_is(t, 0, "START") &&
+	    cairn_sql_token_is(t, 1, "TRANSACTION"))
+		return "START TRANSACTION";
+	if (cairn_sql_token_is(t, 0, "COMMIT"))
+		return cairn_sql_token_is(t, 1, "PREPARED") ? "COMMIT PREPARED"
+							   : "COMMIT";
+	if (cairn_sql_token_is(t, 0, "ROLLBACK"))
+		return rollback_kind(t);
+	if (cairn_sql_token_is(t, 0, "END"))
+		return "END";
+	if (cairn_sql_token_is(t, 0, "ABORT"))
+		return "ABORT";
+	if (cairn_sql_token_is(t, 0, "SAVEPOINT"))
+		return "SAVEPOINT";
+	if (cairn_sql_token_is(t, 0, "RELEASE"))
+		return "RELEASE SAVEPOINT";
+	if (cairn_sql_token_is(t, 0, "PREPARE") &&
+	    cairn_sql_token_is(t, 1, "TRANSACTION"))
+		return "PREPARE TRANSACTION";
+	if (cairn_sql_token_is(t, 0, "SET") &&
+	    cairn_sql_token_is(t, 1, "TRANSACTION"))
+		return "SET TRANSACTION";
+	if (cairn_sql_token_is(t, 0, "SET") &&
+	    (cairn_sql_token_is(t, 1, "LOCAL") ||
+	     cairn_sql_token_is(t, 1, "SESSION")) &&
+	    cairn_sql_token_is(t, 2, "TRANSACTION"))
+		return "SET TRANSACTION";
+	return NULL;
+}
+
+int cairn_sql_check_transactional(cairn_sql_problem *out, const char *sql,
+				  size_t len)
+{
+	cairn_sql_statements st = CAIRN_SQL_STATEMENTS_INIT;
+	cairn_sql_tokens tk = CAIRN_SQL_TOKENS_INIT;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = cairn_sql_split(&st, sql, len)) < 0)
+		goto out;
+	if (st.unterminated) {
+		out->found = true;
+		out->unterminated = true;
+		out->line = st.unterminated_line;
+		out->what = st.unterminated_what;
+		goto out;
+	}
+	for (size_t i = 0; i < st.count; i++) {
+		const cairn_sql_statement *s = &st.items[i];
+		const char *what;
+
+		if ((rc = cairn_sql_tokenize(&tk, sql + s->offset, s->length,
+					     s->line)) < 0)
+			goto out;
+		if ((what = cairn_sql_transaction_control(&tk)) != NULL) {
+			out->found = true;
+			out->line = s->line;
+			out->what = what;
+			break;
+		}
+	}
+out:
+	cairn_sql_tokens_dispose(&tk);
+	cairn_sql_statements_dispose(&st);
+	return rc < 0 ? CAIRN_ERROR : 0;
+}

@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,49 +153,115 @@ int cairn__hmac_sha256_hex(char out[65], const void *key, size_t keylen,
 	return 0;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s (at most len bytes), its code
+ * point in *cp; 0 when the bytes there are not valid UTF-8 (overlong,
+ * surrogate, beyond U+10FFFF, cut short).
+ */
+static size_t utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xE0) == 0xC0) {
+		n = 1;
+		*cp = c & 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		n = 2;
+		*cp = c & 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		n = 3;
+		*cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len <= n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3F);
+	}
+	if ((n == 1 && *cp < 0x80) || (n == 2 && *cp < 0x800) ||
+	    (n == 3 && *cp < 0x10000) || *cp > 0x10FFFF ||
+	    (*cp >= 0xD800 && *cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
 bool cairn__utf8_valid(const char *data, size_t len, size_t *bad_offset)
 {
 	const unsigned char *s = (const unsigned char *)data;
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
 		uint32_t cp;
+		size_t n = utf8_seq(s + i, len - i, &cp);
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			goto bad;
+		if (!n) {
+			if (bad_offset)
+				*bad_offset = i;
+			return false;
 		}
-		if (len - i <= n)
-			goto bad;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		i += n + 1;
+		i += n;
 	}
 	return true;
-bad:
-	if (bad_offset)
-		*bad_offset = i;
-	return false;
+}
+
+/* Appends \xNN for each of the n bytes at s; returns the new end. */
+static char *put_hex_escapes(char *o, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t k = 0; k < n; k++) {
+		*o++ = '\\';
+		*o++ = 'x';
+		*o++ = hex[s[k] >> 4];
+		*o++ = hex[s[k] & 15];
+	}
+	return o;
+}
+
+char *cairn__escape_text(const char *text, size_t len, unsigned flags)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	char *out, *o;
+	size_t i = 0;
+
+	if (len > (SIZE_MAX - 1) / 4) {
+		cairn_error__oom();
+		return NULL;
+	}
+	out = malloc(len * 4 + 1);
+	if (!out) {
+		cairn_error__oom();
+		return NULL;
+	}
+	o = out;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_seq(s + i, len - i, &cp);
+
+		if (!n) {
+			o = put_hex_escapes(o, s + i, 1);
+			i++;
+			continue;
+		}
+		if ((flags & CAIRN_ESCAPE_MULTILINE) && (cp == '\n' || cp == '\t'))
+			*o++ = (char)cp;
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			o = put_hex_escapes(o, s + i, n);
+		else {
+			memcpy(o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	*o = '\0';
+	return out;
 }
 
 int cairn__parse_duration_ms(const char *s, uint64_t *out)

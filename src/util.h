@@ -47,6 +47,18 @@ void cairn__hex(char *out, const unsigned char *bytes, size_t n);
 bool cairn__utf8_valid(const char *data, size_t len, size_t *bad_offset);
 
 /*
+ * The one escaping of untrusted text (names, e-mails, commit messages,
+ * server errors, hook output) for a terminal, a log line or a message:
+ * C0 control characters, DEL and C1 controls (U+0080-U+009F) become \xNN
+ * per byte, and so does every byte that is not valid UTF-8; everything
+ * else is kept.  With CAIRN_ESCAPE_MULTILINE newline and tab are kept (for
+ * text shown on several lines).  Returns a new string, or NULL with an
+ * out-of-memory error set.
+ */
+#define CAIRN_ESCAPE_MULTILINE 1u
+char *cairn__escape_text(const char *s, size_t len, unsigned flags);
+
+/*
  * Parses a duration such as "30s", "500ms", "5min", "2m", "1h", "1500"
  * (milliseconds) into milliseconds.  Returns 0 or -1 (no error set).
  */

@@ -17,6 +17,7 @@
  * (bad UTF-8, control characters) carry a byte offset instead of a mark,
  * which we turn into a line and column by counting through the input.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,7 @@ static int build_scalar(struct builder *b, yaml_event_t *ev,
 		return CAIRN_ERROR;
 	}
 	n->len = len;
+	n->explicit_str = ev->data.scalar.tag != NULL; /* !!str: check_tag */
 	switch (ev->data.scalar.style) {
 	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
 		n->style = CAIRN_YAML_SINGLE_QUOTED;
@@ -324,6 +326,58 @@ static int build_mapping(struct builder *b, cairn_yaml_node *n,
 	}
 }
 
+#define YAML_TAG_PREFIX "tag:yaml.org,2002:"
+
+/* The event's tag (NULL when it has none) and the tag it may carry. */
+static const char *event_tag(const yaml_event_t *ev, const char **allowed)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		*allowed = YAML_TAG_PREFIX "str";
+		return (const char *)ev->data.scalar.tag;
+	case YAML_SEQUENCE_START_EVENT:
+		*allowed = YAML_TAG_PREFIX "seq";
+		return (const char *)ev->data.sequence_start.tag;
+	case YAML_MAPPING_START_EVENT:
+		*allowed = YAML_TAG_PREFIX "map";
+		return (const char *)ev->data.mapping_start.tag;
+	default:
+		*allowed = NULL;
+		return NULL;
+	}
+}
+
+/*
+ * Refuses a tag that could change what a value means (!!binary, !!int,
+ * !custom, the non-specific '!').  Only the tag a node has anyway is
+ * accepted: !!str on a scalar, !!seq on a list, !!map on a map.
+ */
+static int check_tag(struct builder *b, const yaml_event_t *ev)
+{
+	char shown[CAIRN_YAML_SNIPPET_SIZE], msg[128];
+	const char *allowed, *tag = event_tag(ev, &allowed);
+
+	if (!tag || (allowed && !strcmp(tag, allowed)))
+		return 0;
+	if (!strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX))) {
+		char short_tag[64];
+
+		snprintf(short_tag, sizeof(short_tag), "!!%s",
+			 tag + strlen(YAML_TAG_PREFIX));
+		cairn_yaml__snippet(shown, short_tag);
+	} else {
+		cairn_yaml__snippet(shown, tag);
+	}
+	snprintf(msg, sizeof(msg), "unsupported YAML tag '%s'", shown);
+	error_at(b, &ev->start_mark, msg);
+	cairn_error__detail("cairn.yaml values are read as written; a tag "
+			    "would change their meaning, and cairn does not "
+			    "apply it.");
+	cairn_error__hint("remove the tag (quote the value if it must stay "
+			  "a string)");
+	return CAIRN_ERROR;
+}
+
 /* Takes ownership of *ev (always deleted). */
 static int build(struct builder *b, yaml_event_t *ev, unsigned depth,
 		 cairn_yaml_node **out)
@@ -338,6 +392,8 @@ static int build(struct builder *b, yaml_event_t *ev, unsigned depth,
 				    CAIRN_YAML_MAX_DEPTH);
 		goto out;
 	}
+	if (check_tag(b, ev) < 0)
+		goto out;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		rc = build_scalar(b, ev, out);
@@ -457,7 +513,7 @@ bool cairn_yaml__is_null(const cairn_yaml_node *node)
 	size_t i;
 
 	if (!node || node->kind != CAIRN_YAML_SCALAR ||
-	    node->style != CAIRN_YAML_PLAIN)
+	    node->style != CAIRN_YAML_PLAIN || node->explicit_str)
 		return false;
 	for (i = 0; i < CAIRN_ARRAY_SIZE(nulls); i++)
 		if (!strcmp(node->text, nulls[i]))

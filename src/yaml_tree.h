@@ -15,7 +15,10 @@
  *
  * Errors are set with class CAIRN_ERRCLASS_CONFIG and a message of the form
  * "NAME:LINE:COL: what"; libyaml's own problem text is passed through for
- * malformed input.  Tags are ignored; values are not interpreted here
+ * malformed input.  Tags are refused ("NAME:LINE:COL: unsupported YAML
+ * tag '!!binary'"), except the one a node has anyway: !!str on a scalar
+ * (which then is never null), !!seq on a list, !!map on a map.  Values
+ * are not interpreted here
  * (no booleans or numbers): that is the reader's job (config_read.h).
  */
 #ifndef CAIRN_SRC_YAML_TREE_H
@@ -53,6 +56,7 @@ struct cairn_yaml_node {
 	char *text;
 	size_t len;
 	cairn_yaml_style style;
+	bool explicit_str;      /* tagged !!str: a string, never null */
 
 	/* sequence: items[count]; mapping: pairs[count], in file order */
 	cairn_yaml_node **items;

@@ -135,6 +135,11 @@ typedef struct cairn_config {
 	char *pre_push_environment; /* githooks.pre_push.environment */
 	char *post_merge_apply;     /* githooks.post_merge.apply */
 	char *post_checkout_environment; /* githooks.post_checkout.environment */
+	/* audit: (doc/audit.md) */
+	bool audit_anchor;          /* audit.anchor: anchor after each migrate */
+	char *audit_anchor_file;    /* audit.anchor_file: also append anchors here */
+	char *audit_secret_env;     /* audit.secret_env: variable holding the
+				     * keyed chain's key (never stored) */
 } cairn_config;
 
 /* Returns the value of an environment variable, or NULL. */

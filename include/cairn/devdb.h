@@ -22,6 +22,13 @@
  * else `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin
  * that holds initdb.
  *
+ * .cairn/ may come from a commit, and cairn may run as root, so nothing
+ * in it is followed: a .cairn, .cairn/pg or file in them that is a
+ * symbolic link, and a cluster directory that is not owned by the
+ * server's user with mode 0700, are refused by start, stop, status and
+ * url alike ("refusing to use '...' for the development database: it is
+ * a symbolic link"), and left as they are.
+ *
  * Failures to create, start or stop the server have class
  * CAIRN_ERRCLASS_DB, a primary message such as "cannot start the
  * development database", the last lines of the server's log (or of

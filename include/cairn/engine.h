@@ -4,15 +4,17 @@
  * The engine joins the migration set at a revision with the tracking
  * table of a database.  A run takes the deploy lock (a session advisory
  * lock per database and schema), reads the tracking table once, fires
- * pre_validate, checks (failed rows, drift, out-of-order, file problems),
- * fires post_validate, then applies each migration:
+ * pre_validate, checks (failed rows, drift, out-of-order, file problems;
+ * and, whatever hooks are configured, transaction control or an
+ * unterminated quote in a file that would run, a missing down file under
+ * require_down), fires post_validate, then applies each migration:
  *
  *   pre_execute (outside tx)  BEGIN  pre_execute (in tx)  up SQL
- *   post_execute (in tx)  tracking row + audit row  COMMIT
- *   post_execute (outside tx)
+ *   [still in the transaction?]  post_execute (in tx)
+ *   tracking row + audit row  COMMIT  post_execute (outside tx)
  *
- * Without in-transaction hooks the part from BEGIN to COMMIT is one round
- * trip.  post_complete fires once at the end, on_error when something
+ * Without in-transaction hooks the part from BEGIN to COMMIT is two round
+ * trips.  post_complete fires once at the end, on_error when something
  * fails.  no-transaction migrations record a `running` row, run, then
  * record `applied` or `failed`.
  */
@@ -136,9 +138,17 @@ typedef struct cairn_run_options {
 	void (*lock_wait)(const char *holder, void *payload);
 	void (*log_fn)(const char *source, const char *text, void *payload);
 	void *payload;                /* for the three callbacks */
+	/* since version 2 */
+	bool require_down;            /* up: every migration needs a down
+				       * file (refused before anything runs) */
+	/* where the configuration came from ("cairn.yaml at v1 (1a2b3c)"),
+	 * recorded in audit rows as detail.config; may be NULL */
+	const char *config_origin;
 } cairn_run_options;
 
-#define CAIRN_RUN_OPTIONS_VERSION 1
+/* 2: require_down, config_origin.  Callers built with version 1 keep
+ * working: fields after version 1's end are read only from version 2. */
+#define CAIRN_RUN_OPTIONS_VERSION 2
 #define CAIRN_RUN_OPTIONS_INIT { .version = CAIRN_RUN_OPTIONS_VERSION }
 
 typedef struct cairn_run_result {

@@ -51,6 +51,8 @@
  *   detail         jsonb not null default '{}'
  *   prev_hash      text not null          the previous row's hash
  *   hash           text not null          see below
+ *   mac            text                   (version 2) HMAC of hash under
+ *                                         audit.secret_env's key, or NULL
  * with the sequence audit_id_seq and these triggers:
  *   audit_chain        BEFORE INSERT, each row: takes a transaction-level
  *                      advisory lock on the chain, then sets id from
@@ -60,7 +62,9 @@
  *                      values the inserter gave for those are ignored.
  *                      Refuses to chain outside READ COMMITTED, where it
  *                      could not see rows committed after its snapshot.
- *   audit_append_only  BEFORE UPDATE OR DELETE, each row: refuses.
+ *   audit_append_only  BEFORE UPDATE OR DELETE, each row: refuses,
+ *                      except (version 2) an UPDATE that only sets mac
+ *                      where it was NULL (cairn_audit_seal).
  *   audit_no_truncate  BEFORE TRUNCATE: refuses.
  * and the functions audit_chain() and audit_reject() behind them.
  */
@@ -75,7 +79,7 @@ extern "C" {
 #endif
 
 /* The version of the schema this cairn creates and understands. */
-#define CAIRN_SCHEMA_VERSION 1
+#define CAIRN_SCHEMA_VERSION 2
 
 /*
  * Makes sure cairn's schema exists at CAIRN_SCHEMA_VERSION.

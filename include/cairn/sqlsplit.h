@@ -135,6 +135,41 @@ CAIRN_EXTERN(bool) cairn_sql_token_is(const cairn_sql_tokens *t, size_t i,
 CAIRN_EXTERN(int) cairn_sql_tokens_join(char **out, const cairn_sql_tokens *t,
 					size_t from, size_t to);
 
+/*
+ * When the statement whose tokens are t (from cairn_sql_tokenize())
+ * controls the transaction, returns what it is: "BEGIN", "START
+ * TRANSACTION", "COMMIT", "COMMIT PREPARED", "ROLLBACK", "ROLLBACK TO
+ * SAVEPOINT", "ROLLBACK PREPARED", "END", "ABORT", "SAVEPOINT", "RELEASE
+ * SAVEPOINT", "PREPARE TRANSACTION" or "SET TRANSACTION".  Otherwise
+ * NULL.  Only the statement's first words count, so BEGIN inside a
+ * dollar-quoted body, BEGIN ATOMIC in CREATE FUNCTION and the END of a
+ * CASE are never taken for transaction control (the splitter keeps a
+ * BEGIN ATOMIC body in its CREATE statement).
+ */
+CAIRN_EXTERN(const char *) cairn_sql_transaction_control(
+	const cairn_sql_tokens *t);
+
+/* The first thing that keeps a text from running as one transaction. */
+typedef struct cairn_sql_problem {
+	bool found;
+	bool unterminated;  /* the text ends inside a quote or comment */
+	unsigned line;      /* the statement's line, or where the
+			     * unterminated construct began */
+	const char *what;   /* "COMMIT", ..., or for unterminated the
+			     * construct: "string", "dollar-quoted string",
+			     * ... (static text) */
+} cairn_sql_problem;
+
+/*
+ * Looks for what would break the transaction a migration runs in: an
+ * unterminated string, quoted identifier, dollar quote or comment (the
+ * server would read the statements after it differently than cairn
+ * does), or a transaction-control statement.  out->found says whether
+ * there is one; the first is described.  Fails only when out of memory.
+ */
+CAIRN_EXTERN(int) cairn_sql_check_transactional(cairn_sql_problem *out,
+						const char *sql, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config_rev.h"
+#include "util.h"
 
 enum {
 	OPT_CONFIG = 0x1000,
@@ -43,17 +45,30 @@ static const struct option global_opts[] = {
 
 #define N_GLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
 
+/*
+ * Every message goes through here: the text is formatted first, then
+ * escaped (cairn__escape_text, newlines kept), because its arguments are
+ * often text from outside (names, server errors, hook output).
+ */
 static void vmsg(struct cli *cli, const char *prefix, const char *color,
 		 const char *fmt, va_list ap)
 {
 	const char *on = cli_color(cli, stderr, color);
+	char *text = NULL, *safe = NULL;
 
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	if (text)
+		safe = cairn__escape_text(text, strlen(text),
+					  CAIRN_ESCAPE_MULTILINE);
 	fputs(on, stderr);
 	fputs(prefix, stderr);
 	if (*on)
 		fputs(cli_reset(cli, stderr), stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs(safe ? safe : "(out of memory)", stderr);
 	fputc('\n', stderr);
+	free(text);
+	free(safe);
 }
 
 void cli_errorf(struct cli *cli, const char *fmt, ...)
@@ -95,6 +110,15 @@ void cli_verbosef(struct cli *cli, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vmsg(cli, "cairn: ", "2", fmt, ap);
+	va_end(ap);
+}
+
+void cli_detailf(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cli, "DETAIL: ", "", fmt, ap);
 	va_end(ap);
 }
 
@@ -156,7 +180,7 @@ int cli_report_error(struct cli *cli)
 	}
 	cli_errorf(cli, "%s", e->message);
 	if (e->detail)
-		fprintf(stderr, "DETAIL: %s\n", e->detail);
+		cli_detailf(cli, "%s", e->detail);
 	if (e->hint)
 		cli_hintf(cli, "%s", e->hint);
 	return cli_exit_code(e);
@@ -353,8 +377,103 @@ int cli_repo(struct cli *cli, cairn_repo **out)
 	return 0;
 }
 
+static int set_origin(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int set_origin(struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	free(cli->config_origin);
+	va_start(ap, fmt);
+	n = vasprintf(&cli->config_origin, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		cli->config_origin = NULL;
+		cli_errorf(cli, "out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* <work tree>/cairn.yaml, or NULL for a bare repository. */
+static char *worktree_config_path(cairn_repo *repo)
+{
+	const char *wd = cairn_repo_workdir(repo);
+	char *path = NULL;
+
+	if (wd && asprintf(&path, "%scairn.yaml", wd) < 0)
+		path = NULL;
+	return path;
+}
+
+/* The working tree's cairn.yaml, or the defaults when there is none. */
+static int config_from_worktree(struct cli *cli, cairn_repo *repo)
+{
+	char *path = worktree_config_path(repo);
+	int rc = path ? cairn_config_load(&cli->cfg, path, NULL)
+		      : CAIRN_ENOTFOUND;
+
+	free(path);
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		if (cairn_config_default(&cli->cfg) < 0)
+			return cli_report_error(cli);
+		return set_origin(cli, "built-in defaults (no cairn.yaml in the working tree)");
+	}
+	if (rc < 0)
+		return cli_report_error(cli);
+	return set_origin(cli, "cairn.yaml in the working tree");
+}
+
+/*
+ * cairn.yaml at --rev.  A revision without one gets the defaults, unless
+ * the working tree has one: then the user most likely expects it to
+ * apply, and silently using defaults (other hooks, another migrations
+ * directory) would deploy something else than they think.
+ */
+static int config_from_rev(struct cli *cli, cairn_repo *repo)
+{
+	char commit[CAIRN_OID_HEXSZ], *path;
+	bool in_worktree;
+	int rc;
+
+	cairn_error_clear(); /* "not found" below is told apart by no error */
+	rc = cairn_config__load_rev(&cli->cfg, commit, repo, cli->rev, NULL);
+	if (rc == 0)
+		return set_origin(cli, "cairn.yaml at %s (%.12s)", cli->rev,
+				  commit);
+	if (rc != CAIRN_ENOTFOUND || cairn_error_last())
+		return cli_report_error(cli);
+	if (!commit[0]) /* HEAD is unborn: nothing is committed yet */
+		return config_from_worktree(cli, repo);
+	path = worktree_config_path(repo);
+	in_worktree = path && access(path, F_OK) == 0;
+	free(path);
+	if (in_worktree) {
+		cli_errorf(cli, "there is no cairn.yaml at revision '%s' (%.12s), but the working tree has one",
+			   cli->rev, commit);
+		cli_detailf(cli, "cairn reads the configuration from the revision whose migrations it reads, so that a deploy of a revision runs that revision's hooks.");
+		cli_hintf(cli, "commit cairn.yaml; or pass --worktree to use the working tree (migrations and configuration), or --config cairn.yaml to use that file with the migrations at '%s'",
+			  cli->rev);
+		return CLI_EXIT_USAGE;
+	}
+	if (cairn_config_default(&cli->cfg) < 0)
+		return cli_report_error(cli);
+	return set_origin(cli, "built-in defaults (no cairn.yaml at %s (%.12s))",
+			  cli->rev, commit);
+}
+
+/*
+ * The configuration: --config FILE; else the working tree's with
+ * --worktree (and for the commands flagged CLI_CONFIG_WORKTREE: init,
+ * new, githooks, githook, dev-db); else cairn.yaml at --rev (DESIGN 12).  Where
+ * it came from is kept in cli->config_origin and said with -v.
+ */
 int cli_config(struct cli *cli, const cairn_config **out)
 {
+	cairn_repo *repo = NULL;
 	int rc;
 
 	if (cli->cfg) {
@@ -362,29 +481,22 @@ int cli_config(struct cli *cli, const cairn_config **out)
 		return 0;
 	}
 	if (cli->config_path) {
-		rc = cairn_config_load(&cli->cfg, cli->config_path, NULL);
-		if (rc < 0)
+		if (cairn_config_load(&cli->cfg, cli->config_path, NULL) < 0)
 			return cli_report_error(cli);
+		rc = set_origin(cli, "%s (--config)", cli->config_path);
 	} else {
-		cairn_repo *repo = NULL;
-		const char *wd;
-		char *path = NULL;
-
 		if ((rc = cli_repo(cli, &repo)) != 0)
 			return rc;
-		wd = cairn_repo_workdir(repo);
-		if (wd && asprintf(&path, "%scairn.yaml", wd) < 0)
-			path = NULL;
-		rc = path ? cairn_config_load(&cli->cfg, path, NULL)
-			  : CAIRN_ENOTFOUND;
-		free(path);
-		if (rc == CAIRN_ENOTFOUND) {
-			cairn_error_clear();
-			rc = cairn_config_default(&cli->cfg);
-		}
-		if (rc < 0)
-			return cli_report_error(cli);
+		rc = cli->worktree || cli->config_worktree ?
+			     config_from_worktree(cli, repo) :
+			     config_from_rev(cli, repo);
 	}
+	if (rc) {
+		cairn_config_free(cli->cfg);
+		cli->cfg = NULL;
+		return rc;
+	}
+	cli_verbosef(cli, "config: %s", cli->config_origin);
 	*out = cli->cfg;
 	return 0;
 }
@@ -436,38 +548,35 @@ int cli_load_set(struct cli *cli, const char *rev, bool worktree,
 
 char *cli_quote_path(const char *path)
 {
-	size_t len = strlen(path), i, o = 0;
-	char *q = malloc(len * 4 + 1);
+	return path ? cairn__escape_text(path, strlen(path), 0) : NULL;
+}
 
-	if (!q)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
+char *cli_quote_text(const char *text)
+{
+	return text ? cairn__escape_text(text, strlen(text),
+					 CAIRN_ESCAPE_MULTILINE) : NULL;
+}
 
-		if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(q + o, 5, "\\x%02x", c);
-		} else if (c >= 0x80) {
-			/* keep valid UTF-8 sequences, escape stray bytes */
-			size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-				   (c & 0xF8) == 0xF0 ? 4 : 0;
-			bool ok = n && i + n <= len;
+const char *cli_q(cli_quoted *q, const char *s)
+{
+	char *e;
 
-			for (size_t k = 1; ok && k < n; k++)
-				if (((unsigned char)path[i + k] & 0xC0) != 0x80)
-					ok = false;
-			if (ok) {
-				memcpy(q + o, path + i, n);
-				o += n;
-				i += n - 1;
-			} else {
-				o += (size_t)snprintf(q + o, 5, "\\x%02x", c);
-			}
-		} else {
-			q[o++] = (char)c;
-		}
-	}
-	q[o] = '\0';
-	return q;
+	if (!s)
+		return "";
+	if (q->n == CAIRN_ARRAY_SIZE(q->items))
+		return "?";
+	e = cli_quote_path(s);
+	if (!e)
+		return "?";
+	q->items[q->n++] = e;
+	return e;
+}
+
+void cli_quoted_release(cli_quoted *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->items[i]);
+	q->n = 0;
 }
 
 int cli_print_json(json_t *value)

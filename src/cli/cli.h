@@ -19,6 +19,7 @@
 
 #include "cairn/config.h"
 #include "cairn/error.h"
+#include "cairn/hook.h"
 #include "cairn/migration.h"
 #include "cairn/repo.h"
 
@@ -58,11 +59,31 @@ struct cli {
 	bool stderr_tty;
 	bool stdin_tty;
 
+	/* set from the command's table entry (CLI_CONFIG_WORKTREE) */
+	bool config_worktree;     /* the command works on the working tree */
+
 	/* opened lazily */
 	cairn_repo *repo;
 	cairn_config *cfg;
+	/*
+	 * Where cfg came from, for -v and the audit row: "cairn.yaml at v1
+	 * (1a2b3c4d5e6f)", "cairn.yaml in the working tree", "FILE
+	 * (--config)" or "built-in defaults (...)".
+	 */
+	char *config_origin;
 	const cairn_environment *env;
 	char *workdir;            /* repository work tree, or cwd */
+};
+
+/* cli_command.flags */
+enum {
+	/*
+	 * reads cairn.yaml from the working tree, not from --rev: commands
+	 * that work on the working tree (init, new, dev-db) and the git hook
+	 * commands, which run inside a developer's clone, as git's own hooks
+	 * do
+	 */
+	CLI_CONFIG_WORKTREE = 1u << 0,
 };
 
 struct cli_command {
@@ -70,6 +91,7 @@ struct cli_command {
 	int (*fn)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 	const char *usage; /* synopsis and options, man-page style */
+	unsigned flags;    /* CLI_CONFIG_WORKTREE */
 };
 
 extern const struct cli_command cli_commands[];
@@ -85,6 +107,9 @@ void cli_notef(struct cli *cli, const char *fmt, ...)
 void cli_verbosef(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_hintf(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "DETAIL: ..." on stderr (not silenced by -q, like errors). */
+void cli_detailf(struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
@@ -126,8 +151,33 @@ int cli_env(struct cli *cli, const cairn_environment **out);
 int cli_load_set(struct cli *cli, const char *rev, bool worktree,
 		 cairn_migration_set **out);
 
-/* Escapes a file name for a terminal: control and non-UTF-8 bytes. */
+/*
+ * Text from outside (file names, author names and e-mails, commit
+ * messages, server errors, hook output) never reaches a terminal raw.
+ * Everything the program prints for people goes through these, which all
+ * use the library's one escaping, cairn__escape_text() (src/util.h):
+ * control characters and bytes that are not UTF-8 become \xNN.  The
+ * cli_*f message functions above escape what they format themselves.
+ *
+ * cli_quote_path: one line (newlines escaped too); cli_quote_text: keeps
+ * newlines and tabs.  Both return a new string (NULL: out of memory or
+ * NULL in).
+ */
 char *cli_quote_path(const char *path);
+char *cli_quote_text(const char *text);
+
+/*
+ * Escaped copies for one printf: cli_q(&q, s) returns an escaped copy of
+ * s ("" for NULL) that lives until cli_quoted_release(&q).  Holds up to
+ * 16 strings per release ("?" beyond that or when out of memory).
+ */
+typedef struct {
+	char *items[16];
+	size_t n;
+} cli_quoted;
+#define CLI_QUOTED_INIT { { NULL }, 0 }
+const char *cli_q(cli_quoted *q, const char *s);
+void cli_quoted_release(cli_quoted *q);
 
 /* Prints a JSON value (jansson json_t *) on stdout with a newline. */
 struct json_t;
@@ -135,6 +185,21 @@ int cli_print_json(struct json_t *value);
 
 /* Parses a --format value valid for the command; 0 or an exit code. */
 int cli_set_format(struct cli *cli, const char *value);
+
+/*
+ * Fires one event of pipeline p with a context built as a run builds it:
+ * environment, a new run id, the actor, the deploy revision (set's commit;
+ * --rev resolved when set is NULL; "worktree"), metadata, migration m
+ * (may be NULL), db (may be NULL: sql hooks then fail), `planned`, and
+ * hook output through cli_log_line.  obs (may be NULL) sees each hook's
+ * outcome.  Returns 0 when the hooks let the command go on, -1 when one
+ * vetoed (cairn_error_last() says which and why; not yet reported), or an
+ * exit code after reporting a set-up failure.  (cmd_hooks.c)
+ */
+int cli_fire_event(struct cli *cli, cairn_pipeline *p, cairn_event ev,
+		   const cairn_migration_set *set, const cairn_migration *m,
+		   cairn_db *db, size_t planned, cairn_hook_observer obs,
+		   void *obs_payload);
 
 /* Formats a time (seconds since the epoch, offset in minutes). */
 void cli_format_time(char *out, size_t outlen, int64_t t, int offset_min);

@@ -264,6 +264,7 @@ static void print_update_findings(struct cli *cli, cairn_repo *repo,
 	for (size_t i = 0; i < fs->count; i++) {
 		const cairn_finding *f = &fs->items[i];
 		char *file = cli_quote_path(f->file ? f->file : "");
+		cli_quoted q = CLI_QUOTED_INIT;
 		const char *color = f->severity == CAIRN_SEVERITY_ERROR ? "1;31"
 								       : "1;33";
 
@@ -281,7 +282,7 @@ static void print_update_findings(struct cli *cli, cairn_repo *repo,
 		fprintf(stderr, "%s%s%s: %s [%s]\n",
 			cli_color(cli, stderr, color),
 			cairn_severity_name(f->severity),
-			cli_reset(cli, stderr), f->message, f->code);
+			cli_reset(cli, stderr), cli_q(&q, f->message), f->code);
 		if (f->commit)
 			describe_commit(cli, repo, f->commit,
 					!strcmp(f->code, "missing") ?
@@ -291,7 +292,8 @@ static void print_update_findings(struct cli *cli, cairn_repo *repo,
 			fprintf(stderr, "    to restore it: git checkout %.12s -- %s\n",
 				r->base, f->file);
 		if (f->hint)
-			fprintf(stderr, "    hint: %s\n", f->hint);
+			fprintf(stderr, "    hint: %s\n", cli_q(&q, f->hint));
+		cli_quoted_release(&q);
 		free(file);
 	}
 }
@@ -582,9 +584,14 @@ static void apply_new(struct cli *cli, const char *env_name, size_t count)
 	argv[n++] = self;
 	argv[n++] = "-C";
 	argv[n++] = cairn_repo_workdir(repo);
-	if (cli->config_path) {
+	/*
+	 * The same configuration file this hook read (git hooks read the
+	 * working tree's, which may be local and uncommitted); migrate alone
+	 * would read cairn.yaml at HEAD.
+	 */
+	if (cli->cfg && cli->cfg->path) {
 		argv[n++] = "--config";
-		argv[n++] = cli->config_path;
+		argv[n++] = cli->cfg->path;
 	}
 	argv[n++] = "--env";
 	argv[n++] = env_name;

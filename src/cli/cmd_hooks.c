@@ -2,7 +2,9 @@
  * cmd_hooks.c - `cairn hooks list` and `cairn hooks run EVENT`.
  *
  * list shows, per event, the hooks in the order they run, with their kind,
- * failure policy, timeout and filters.
+ * failure policy, timeout and filters, from the pipeline built as migrate
+ * builds it (plugins loaded).  cli_fire_event() builds a hook context the
+ * way a run does; `hooks run` and `validate` fire events through it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,77 +28,104 @@ static void fmt_ms(char *out, size_t len, uint64_t ms)
 		snprintf(out, len, "%llums", (unsigned long long)ms);
 }
 
-static json_t *list_json(char **items, size_t n)
+static json_t *list_json(const char *const *items)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; items && items[i]; i++)
 		json_array_append_new(a, cli_json_str(items[i]));
 	return a;
 }
 
+/* The configuration's entry for a registered hook (for `async`), or NULL. */
+static const cairn_hook_spec *spec_of(const cairn_config *cfg,
+				      const cairn_hook *h)
+{
+	for (size_t i = 0; i < cfg->hooks_count; i++)
+		if (cfg->hooks[i].event == h->event && cfg->hooks[i].name &&
+		    !strcmp(cfg->hooks[i].name, h->name))
+			return &cfg->hooks[i];
+	return NULL;
+}
+
+static void print_list(const char *label, const char *const *items)
+{
+	cli_quoted q = CLI_QUOTED_INIT;
+
+	if (!items || !items[0])
+		return;
+	printf(" %s:", label);
+	for (size_t k = 0; items[k]; k++) {
+		printf("%s%s", k ? "," : " ", cli_q(&q, items[k]));
+		cli_quoted_release(&q);
+	}
+}
+
+/*
+ * What is registered per event, in order: the pipeline is built exactly
+ * as `migrate` builds it (plugins loaded, builtins set up), so a hook
+ * that migrate would refuse (a plugin symbol that cannot be resolved) is
+ * refused here too, with the same error and exit code.
+ */
 static int hooks_list(struct cli *cli)
 {
 	const cairn_config *cfg;
+	cairn_pipeline *p = NULL;
 	json_t *root = NULL;
 	int rc;
 
-	if ((rc = cli_config(cli, &cfg)))
+	if ((rc = cli_config(cli, &cfg)) || (rc = cli_build_pipeline(cli, &p)))
 		return rc;
 	if (cli->format == CLI_FORMAT_JSON)
 		root = json_object();
 	for (unsigned ev = 0; ev < CAIRN_EVENT__COUNT; ev++) {
 		json_t *arr = root ? json_array() : NULL;
-		size_t pos = 0;
+		size_t n = cairn_pipeline_count(p, (cairn_event)ev);
 
 		if (!root)
 			printf("%s:\n", cairn_event_name((cairn_event)ev));
-		for (size_t i = 0; i < cfg->hooks_count; i++) {
-			const cairn_hook_spec *h = &cfg->hooks[i];
+		for (size_t i = 0; i < n; i++) {
+			const cairn_hook *h = cairn_pipeline_get(p, (cairn_event)ev, i);
+			const cairn_hook_spec *spec = spec_of(cfg, h);
+			bool async = spec && spec->async;
+			cli_quoted q = CLI_QUOTED_INIT;
 			char timeout[32];
 
-			if (h->event != (cairn_event)ev)
-				continue;
-			pos++;
 			fmt_ms(timeout, sizeof(timeout), h->timeout_ms);
 			if (root) {
 				json_t *o = json_object();
 
 				json_object_set_new(o, "name", cli_json_str(h->name));
-				json_object_set_new(o, "kind", json_string(cairn_hook_kind_name(h->kind)));
+				json_object_set_new(o, "kind", cli_json_str(h->kind));
 				json_object_set_new(o, "on_failure", json_string(cairn_on_failure_name(h->on_failure)));
 				json_object_set_new(o, "timeout_ms", json_integer((json_int_t)h->timeout_ms));
-				json_object_set_new(o, "environments", list_json(h->only_environments, h->only_environments_count));
-				json_object_set_new(o, "migrations", list_json(h->only_migrations, h->only_migrations_count));
-				json_object_set_new(o, "async", json_boolean(h->async));
+				json_object_set_new(o, "environments", list_json(h->only_environments));
+				json_object_set_new(o, "migrations", list_json(h->only_migrations));
+				json_object_set_new(o, "async", json_boolean(async));
+				json_object_set_new(o, "in_transaction", json_boolean(h->in_transaction));
 				json_array_append_new(arr, o);
 				continue;
 			}
-			printf("  %zu. %s  [%s, on_failure=%s, timeout=%s%s]", pos,
-			       h->name, cairn_hook_kind_name(h->kind),
+			printf("  %zu. %s  [%s, on_failure=%s, timeout=%s%s%s]", i + 1,
+			       cli_q(&q, h->name), cli_q(&q, h->kind),
 			       cairn_on_failure_name(h->on_failure), timeout,
-			       h->async ? ", async" : "");
-			if (h->only_environments_count) {
-				fputs(" environments:", stdout);
-				for (size_t k = 0; k < h->only_environments_count; k++)
-					printf("%s%s", k ? "," : " ", h->only_environments[k]);
-			}
-			if (h->only_migrations_count) {
-				fputs(" migrations:", stdout);
-				for (size_t k = 0; k < h->only_migrations_count; k++)
-					printf("%s%s", k ? "," : " ", h->only_migrations[k]);
-			}
+			       async ? ", async" : "",
+			       h->in_transaction ? ", in transaction" : "");
+			cli_quoted_release(&q);
+			print_list("environments", h->only_environments);
+			print_list("migrations", h->only_migrations);
 			putchar('\n');
 		}
 		if (root)
 			json_object_set_new(root, cairn_event_name((cairn_event)ev), arr);
-		else if (!pos)
+		else if (!n)
 			puts("  (none)");
 	}
 	if (root) {
 		rc = cli_print_json(root);
 		json_decref(root);
 	}
+	cairn_pipeline_free(p);
 	return rc;
 }
 
@@ -110,27 +139,96 @@ static void report_outcome(const cairn_hook_outcome *oc, void *payload)
 {
 	struct run_report *rr = payload;
 	struct cli *cli = rr->cli;
+	cli_quoted q = CLI_QUOTED_INIT;
 
 	if (oc->skipped) {
 		if (cli->verbosity > 0)
-			printf("  skip  %s (filtered out by only:)\n", oc->hook->name);
+			printf("  skip  %s (filtered out by only:)\n",
+			       cli_q(&q, oc->hook->name));
+		cli_quoted_release(&q);
 		return;
 	}
 	rr->ran++;
 	if (oc->rc == 0) {
 		printf("  %sok%s    %s (%.1f ms)\n", cli_color(cli, stdout, "32"),
-		       cli_reset(cli, stdout), oc->hook->name,
+		       cli_reset(cli, stdout), cli_q(&q, oc->hook->name),
 		       (double)oc->duration_us / 1000.0);
+		cli_quoted_release(&q);
 		return;
 	}
 	if (oc->hook->on_failure != CAIRN_ON_FAILURE_IGNORE)
 		rr->failed++;
 	printf("  %sFAIL%s  %s (on_failure %s): %s\n", cli_color(cli, stdout, "1;31"),
-	       cli_reset(cli, stdout), oc->hook->name,
+	       cli_reset(cli, stdout), cli_q(&q, oc->hook->name),
 	       cairn_on_failure_name(oc->hook->on_failure),
-	       oc->error && oc->error->message ? oc->error->message : "failed");
+	       oc->error && oc->error->message ? cli_q(&q, oc->error->message) : "failed");
 	if (oc->error && oc->error->detail)
-		printf("        %s\n", oc->error->detail);
+		printf("        %s\n", cli_q(&q, oc->error->detail));
+	cli_quoted_release(&q);
+}
+
+int cli_fire_event(struct cli *cli, cairn_pipeline *p, cairn_event ev,
+		   const cairn_migration_set *set, const cairn_migration *m,
+		   cairn_db *db, size_t planned, cairn_hook_observer obs,
+		   void *obs_payload)
+{
+	static const cairn_error synthetic = { CAIRN_ERRCLASS_HOOK,
+		"synthetic error from 'cairn hooks run'", NULL, NULL, NULL };
+	const cairn_environment *env;
+	const cairn_config *cfg;
+	cairn_session *session = NULL;
+	cairn_hook_context ctx;
+	cairn_repo *repo;
+	char run_id[40], rev[CAIRN_OID_HEXSZ] = "", *actor = NULL, *ref = NULL;
+	int rc;
+
+	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)) ||
+	    (rc = cli_repo(cli, &repo)))
+		return rc;
+	if (cli->worktree)
+		snprintf(rev, sizeof(rev), "worktree");
+	else if (set)
+		snprintf(rev, sizeof(rev), "%s", cairn_migration_set_commit(set));
+	else if (cairn_repo_resolve(rev, repo, cli->rev) < 0)
+		return cli_report_error(cli);
+	if (cairn_session_new(&session, db, cairn_repo_workdir(repo)) < 0 ||
+	    cairn_actor_describe(&actor, NULL, repo) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	cairn_run_id_new(run_id);
+	if (!cli->worktree && cairn_repo_ref_name(&ref, repo, cli->rev) < 0)
+		cairn_error_clear();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = 1;
+	ctx.event = ev;
+	ctx.environment = env->name;
+	ctx.run_id = run_id;
+	ctx.direction = ev == CAIRN_EVENT_PRE_ROLLBACK || ev == CAIRN_EVENT_POST_ROLLBACK ? "down" : "up";
+	ctx.migration = m;
+	ctx.status = ev == CAIRN_EVENT_POST_EXECUTE ? "applied" :
+		     ev == CAIRN_EVENT_POST_ROLLBACK ? "rolled_back" :
+		     ev == CAIRN_EVENT_ON_ERROR ? "failed" : "pending";
+	ctx.metadata = cfg->metadata;
+	ctx.metadata_count = cfg->metadata_count;
+	ctx.deploy_rev = rev;
+	ctx.deploy_ref = ref ? ref : "";
+	ctx.actor = actor;
+	ctx.database = db ? cairn_db_description(db) : "";
+	ctx.planned = planned;
+	ctx.session = session;
+	ctx.log_fn = cli_log_line;
+	ctx.log_payload = cli;
+	if (ev == CAIRN_EVENT_ON_ERROR)
+		ctx.error = &synthetic;
+	cairn_pipeline_set_observer(p, obs, obs_payload);
+	cairn_error_clear();
+	rc = cairn_pipeline_fire(p, &ctx, CAIRN_FIRE_ALL, NULL) < 0 ? -1 : 0;
+out:
+	cairn_session_free(session);
+	free(actor);
+	free(ref);
+	return rc;
 }
 
 static int hooks_run(struct cli *cli, const char *event_name,
@@ -139,15 +237,12 @@ static int hooks_run(struct cli *cli, const char *event_name,
 	cairn_pipeline *p = NULL;
 	cairn_migration_set *set = NULL;
 	cairn_migration *m = NULL;
-	cairn_session *session = NULL;
-	cairn_hook_context ctx;
 	const cairn_environment *env;
-	const cairn_config *cfg;
 	struct run_report rr = { cli, 0, 0 };
 	cairn_repo *repo;
 	cairn_db *db = NULL;
 	cairn_event ev;
-	char run_id[40], *actor = NULL, *why = NULL, *ref = NULL;
+	char *why = NULL;
 	int rc;
 
 	if (cairn_event_from_name(&ev, event_name) != 0) {
@@ -155,8 +250,7 @@ static int hooks_run(struct cli *cli, const char *event_name,
 		cli_hintf(cli, "events: pre_validate post_validate pre_execute post_execute post_complete pre_rollback post_rollback on_error");
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)) ||
-	    (rc = cli_repo(cli, &repo)))
+	if ((rc = cli_env(cli, &env)) || (rc = cli_repo(cli, &repo)))
 		return rc;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		return rc;
@@ -193,43 +287,11 @@ static int hooks_run(struct cli *cli, const char *event_name,
 		goto out;
 	if (!db)
 		cli_notef(cli, "note: %s; sql hooks will fail", why ? why : "no database");
-	if (cairn_session_new(&session, db, cairn_repo_workdir(repo)) < 0 ||
-	    cairn_actor_describe(&actor, NULL, repo) < 0) {
-		rc = cli_report_error(cli);
-		goto out;
-	}
-	cairn_run_id_new(run_id);
-	if (cairn_repo_ref_name(&ref, repo, cli->rev) < 0)
-		cairn_error_clear();
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.version = 1;
-	ctx.event = ev;
-	ctx.environment = env->name;
-	ctx.run_id = run_id;
-	ctx.direction = ev == CAIRN_EVENT_PRE_ROLLBACK || ev == CAIRN_EVENT_POST_ROLLBACK ? "down" : "up";
-	ctx.migration = m;
-	ctx.status = ev == CAIRN_EVENT_POST_EXECUTE ? "applied" :
-		     ev == CAIRN_EVENT_POST_ROLLBACK ? "rolled_back" :
-		     ev == CAIRN_EVENT_ON_ERROR ? "failed" : "pending";
-	ctx.metadata = cfg->metadata;
-	ctx.metadata_count = cfg->metadata_count;
-	ctx.deploy_rev = cli->worktree ? "worktree" : cairn_migration_set_commit(set);
-	ctx.deploy_ref = ref ? ref : "";
-	ctx.actor = actor;
-	ctx.database = db ? cairn_db_description(db) : "";
-	ctx.planned = m ? 1 : 0;
-	ctx.session = session;
-	ctx.log_fn = cli_log_line;
-	ctx.log_payload = cli;
-	if (ev == CAIRN_EVENT_ON_ERROR) {
-		static cairn_error synthetic = { CAIRN_ERRCLASS_HOOK,
-			"synthetic error from 'cairn hooks run'", NULL, NULL, NULL };
-
-		ctx.error = &synthetic;
-	}
 	printf("firing %s (synthetic context, environment %s)\n", event_name, env->name);
-	cairn_pipeline_set_observer(p, report_outcome, &rr);
-	cairn_pipeline_fire(p, &ctx, CAIRN_FIRE_ALL, NULL);
+	rc = cli_fire_event(cli, p, ev, set, m, db, m ? 1 : 0, report_outcome,
+			    &rr);
+	if (rc > 0)
+		goto out;
 	cairn_error_clear();
 	cli_await_webhooks(cli, p);
 	if (!rr.ran)
@@ -237,12 +299,9 @@ static int hooks_run(struct cli *cli, const char *event_name,
 	rc = rr.failed ? CLI_EXIT_FAIL : 0;
 out:
 	cairn_pipeline_free(p);
-	cairn_session_free(session);
 	cairn_db_free(db);
 	cairn_migration_set_free(set);
-	free(actor);
 	free(why);
-	free(ref);
 	return rc;
 }
 

@@ -5,6 +5,13 @@
  * confirm), then hands the run to the engine with the pipeline built from
  * cairn.yaml.  On a terminal, a progress bar shows count, current
  * migration and elapsed time; elsewhere one line per migration.
+ *
+ * Every outcome leaves an audit row: the engine writes the rows of a run
+ * it started (refusals by validation included); a run refused here, by
+ * a guard or by the validation of the confirmation's dry run, gets its
+ * `refused` row from cairn_audit_refusal().  After the run the rows are
+ * sealed when the chain is keyed and the chain anchored when
+ * audit.anchor is on (audit_run.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +22,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
+#include "audit_run.h"
+#include "cairn/audit.h"
 #include "report.h"
 #include "util.h"
 #include "error.h"
@@ -136,10 +145,19 @@ static void on_lock_wait(const char *holder, void *payload)
 	cli_notef(cli, "waiting for the deploy lock, held by %s", holder);
 }
 
-/* The guards of DESIGN 4: allowed_refs, require_clean_tree, confirm. */
+/* Which guard refused the run, and why, for its audit row. */
+struct refusal {
+	const char *check;
+	char reason[512];
+};
+
+/*
+ * The guards of DESIGN 4: allowed_refs, require_clean_tree, confirm.  A
+ * refusal fills *why (check NULL otherwise).
+ */
 static int guards(struct cli *cli, const cairn_environment *env,
 		  const char *rev_sha, size_t planned, const char *what,
-		  bool yes, cairn_db *db)
+		  bool yes, cairn_db *db, struct refusal *why)
 {
 	cairn_repo *repo;
 	int rc;
@@ -150,8 +168,11 @@ static int guards(struct cli *cli, const cairn_environment *env,
 		bool ok = false;
 
 		if (cli->worktree) {
-			cli_errorf(cli, "environment '%s' only deploys from allowed refs; --worktree is refused",
-				   env->name);
+			why->check = "allowed_refs";
+			snprintf(why->reason, sizeof(why->reason),
+				 "environment '%s' only deploys from allowed refs; --worktree is refused",
+				 env->name);
+			cli_errorf(cli, "%s", why->reason);
 			return CLI_EXIT_FAIL;
 		}
 		if (cairn_repo_reachable_from(&ok, NULL, repo, rev_sha,
@@ -159,8 +180,11 @@ static int guards(struct cli *cli, const cairn_environment *env,
 					      env->allowed_refs_count) < 0)
 			return cli_report_error(cli);
 		if (!ok) {
-			cli_errorf(cli, "revision '%s' (%.12s) is not reachable from the refs allowed for '%s'",
-				   cli->rev, rev_sha, env->name);
+			why->check = "allowed_refs";
+			snprintf(why->reason, sizeof(why->reason),
+				 "revision '%s' (%.12s) is not reachable from the refs allowed for '%s'",
+				 cli->rev, rev_sha, env->name);
+			cli_errorf(cli, "%s", why->reason);
 			fprintf(stderr, "DETAIL: allowed_refs:");
 			for (size_t i = 0; i < env->allowed_refs_count; i++)
 				fprintf(stderr, " %s", env->allowed_refs[i]);
@@ -176,10 +200,13 @@ static int guards(struct cli *cli, const cairn_environment *env,
 		if (cairn_repo_is_dirty(&dirty, &detail, repo) < 0)
 			return cli_report_error(cli);
 		if (dirty) {
-			cli_errorf(cli, "the working tree has uncommitted changes; environment '%s' requires a clean tree",
-				   env->name);
+			why->check = "require_clean_tree";
+			snprintf(why->reason, sizeof(why->reason),
+				 "the working tree has uncommitted changes; environment '%s' requires a clean tree",
+				 env->name);
+			cli_errorf(cli, "%s", why->reason);
 			if (detail)
-				fprintf(stderr, "DETAIL: %s\n", detail);
+				cli_detailf(cli, "%s", detail);
 			cli_hintf(cli, "commit or stash the changes first");
 			free(detail);
 			return CLI_EXIT_FAIL;
@@ -190,8 +217,11 @@ static int guards(struct cli *cli, const cairn_environment *env,
 		char answer[16] = "";
 
 		if (!cli->stdin_tty) {
-			cli_errorf(cli, "environment '%s' needs confirmation to %s %zu migration%s",
-				   env->name, what, planned, planned == 1 ? "" : "s");
+			why->check = "confirm";
+			snprintf(why->reason, sizeof(why->reason),
+				 "environment '%s' needs confirmation to %s %zu migration%s",
+				 env->name, what, planned, planned == 1 ? "" : "s");
+			cli_errorf(cli, "%s", why->reason);
 			cli_hintf(cli, "pass --yes (standard input is not a terminal, so cairn cannot ask)");
 			return CLI_EXIT_USAGE;
 		}
@@ -201,6 +231,9 @@ static int guards(struct cli *cli, const cairn_environment *env,
 		fflush(stderr);
 		if (!fgets(answer, sizeof(answer), stdin) ||
 		    (answer[0] != 'y' && answer[0] != 'Y')) {
+			why->check = "confirm";
+			snprintf(why->reason, sizeof(why->reason),
+				 "the deployer did not confirm");
 			cli_notef(cli, "nothing was changed");
 			return CLI_EXIT_FAIL;
 		}
@@ -265,6 +298,32 @@ static void print_dry_run(struct cli *cli, const cairn_run_result *res,
 	(void)cli;
 }
 
+/*
+ * Writes the audit row of a run refused before the engine started it;
+ * keeps the current error (what the user is told).
+ */
+static void record_refusal(struct cli *cli, const cairn_run_options *ro,
+			   bool down, const char *check, const char *reason,
+			   const cairn_findings *findings)
+{
+	cairn_run_options o = *ro;
+	cairn_error_saved saved;
+	char run_id[40];
+
+	cairn_error__save(&saved);
+	o.dry_run = false;
+	if (cairn_audit_refusal(run_id, &o, down ? "down" : "up", check, reason,
+				findings) < 0) {
+		const cairn_error *e = cairn_error_last();
+
+		cli_warnf(cli, "the refusal was not recorded in the audit trail: %s",
+			  e ? e->message : "unknown error");
+	} else {
+		cli_audit_after_run(cli, ro->db, run_id, 0);
+	}
+	cairn_error__restore(&saved);
+}
+
 static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 {
 	json_t *o = json_object(), *plan = json_array();
@@ -308,6 +367,9 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	cairn_run_result res;
 	const cairn_environment *env;
 	const cairn_config *cfg;
+	struct refusal why = { NULL, "" };
+	const char *key;
+	size_t key_len;
 	cairn_migration_set *set = NULL;
 	cairn_pipeline *pipeline = NULL;
 	cairn_db *db = NULL;
@@ -362,6 +424,9 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))
 		goto out_early;
+	/* a keyed chain without its key would write rows verify rejects */
+	if (!mo.dry_run && (rc = cli_audit_key(cli, &key, &key_len)))
+		goto out_early;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		goto out_early;
 	if ((rc = cli_build_pipeline(cli, &pipeline)))
@@ -401,6 +466,13 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		ro.dry_run = true;
 		rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
 		if (rc < 0 || mo.dry_run) {
+			const cairn_error *e = cairn_error_last();
+
+			/* refused by validation before the confirmation */
+			if (rc < 0 && !mo.dry_run && e &&
+			    e->klass == CAIRN_ERRCLASS_VALIDATION)
+				record_refusal(cli, &ro, down, "validation",
+					       e->message, &res.findings);
 			if (rc < 0 && res.findings.count) {
 				cairn_findings_sort(&res.findings);
 				if (cli->format != CLI_FORMAT_JSON)
@@ -419,19 +491,32 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if ((rc = guards(cli, env, deploy_rev, ro.dry_run ? res.plan_count : 1,
-			 down ? "roll back" : "apply", mo.yes, db)))
+			 down ? "roll back" : "apply", mo.yes, db, &why))) {
+		if (why.check)
+			record_refusal(cli, &ro, down, why.check, why.reason,
+				       NULL);
 		goto out;
+	}
 	cairn_run_result_dispose(&res);
 	ro.dry_run = false;
 	ro.cancel = cli_interrupt_install(db);
 	rc = down ? cairn_migrate_down(&res, &ro) : cairn_migrate_up(&res, &ro);
 	cli_interrupt_remove();
+	if (rc < 0 && cairn_error_last() &&
+	    cairn_error_last()->klass == CAIRN_ERRCLASS_LOCK) {
+		/* another deploy holds the lock: this run never started */
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last()->message);
+		record_refusal(cli, &ro, down, "deploy_lock", reason, NULL);
+	}
 	{
 		/* async webhooks finish before we exit; keep the run's error */
 		cairn_error_saved saved;
 
 		cairn_error__save(&saved);
 		cli_await_webhooks(cli, pipeline);
+		cli_audit_after_run(cli, db, res.run_id, 0);
 		cairn_error__restore(&saved);
 	}
 	if (cli->stderr_tty && cli->verbosity >= 0)

@@ -5,6 +5,8 @@
  * revisions, each with the commit and author that brought it (provenance
  * is computed only for those migrations, and the history walk stops as
  * soon as they are all found).  Text, json, or markdown release notes.
+ * Files at B that validate rejects (and no run would apply) are listed
+ * as invalid, with the reason, before the migrations.
  * Without a range: what `migrate up` would apply (plan_db.c).
  */
 #include <stdio.h>
@@ -34,9 +36,12 @@ static json_t *commit_json(const cairn_commit_info *c)
 			 "summary", cli_json_str(c->summary));
 }
 
-static void md_cell(const char *s)
+/* A markdown table cell: escaped for a terminal, '|' and newlines too. */
+static void md_cell(const char *text)
 {
-	for (; s && *s; s++) {
+	char *safe = cli_quote_path(text ? text : "");
+
+	for (const char *s = safe; s && *s; s++) {
 		if (*s == '|')
 			fputs("\\|", stdout);
 		else if (*s == '\n' || *s == '\r')
@@ -44,9 +49,11 @@ static void md_cell(const char *s)
 		else
 			putchar(*s);
 	}
+	free(safe);
 }
 
-static void print_markdown(const char *a, const char *b, plan_item *items,
+static void print_markdown(struct cli *cli, const char *a, const char *b,
+			   const cairn_migration_set *sb, plan_item *items,
 			   size_t n)
 {
 	size_t added = 0, other = 0;
@@ -56,7 +63,16 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 			added++;
 		else
 			other++;
-	printf("## Database migrations: %s → %s\n\n", a, b);
+	fputs("## Database migrations: ", stdout);
+	md_cell(a);
+	fputs(" → ", stdout);
+	md_cell(b);
+	fputs("\n\n", stdout);
+	if (cli_invalid_count(sb)) {
+		puts("**Invalid files (validate rejects them; no run applies them):**\n");
+		cli_print_invalid(cli, sb, true);
+		putchar('\n');
+	}
 	if (!n) {
 		puts("No migrations changed between these revisions.");
 		return;
@@ -107,37 +123,50 @@ static void print_markdown(const char *a, const char *b, plan_item *items,
 }
 
 static void print_text(struct cli *cli, const char *a, const char *b,
-		       plan_item *items, size_t n)
+		       const cairn_migration_set *sb, plan_item *items,
+		       size_t n)
 {
+	cli_quoted qr = CLI_QUOTED_INIT;
+
+	if (cli_invalid_count(sb)) {
+		printf("invalid files at %s (validate rejects them; no run applies them):\n",
+		       cli_q(&qr, b));
+		cli_print_invalid(cli, sb, false);
+		cli_quoted_release(&qr);
+	}
 	if (!n) {
 		if (cli->verbosity >= 0)
-			printf("no migrations changed between %s and %s\n", a, b);
+			printf("no migrations changed between %s and %s\n",
+			       cli_q(&qr, a), cli_q(&qr, b));
+		cli_quoted_release(&qr);
 		return;
 	}
-	printf("migrations in %s..%s:\n", a, b);
+	printf("migrations in %s..%s:\n", cli_q(&qr, a), cli_q(&qr, b));
+	cli_quoted_release(&qr);
 	for (size_t i = 0; i < n; i++) {
 		const cairn_migration *m = items[i].m;
 		const cairn_commit_info *c = !strcmp(items[i].change, "changed") ?
 			&m->changed : &m->introduced;
 		char date[64] = "";
-		char *name = cli_quote_path(m->name);
+		cli_quoted q = CLI_QUOTED_INIT;
 
 		if (m->has_provenance && c->sha[0])
 			cli_format_time(date, sizeof(date), c->author_time,
 					c->author_offset);
 		printf("  %-8s %-6s %-30s", items[i].change, m->version_text,
-		       name ? name : "");
+		       cli_q(&q, m->name));
 		if (m->has_provenance && c->sha[0])
-			printf(" %.10s  %s <%s>  %s", c->sha, c->author_name,
-			       c->author_email, date);
+			printf(" %.10s  %s <%s>  %s", c->sha,
+			       cli_q(&q, c->author_name),
+			       cli_q(&q, c->author_email), date);
 		putchar('\n');
-		free(name);
+		cli_quoted_release(&q);
 	}
 }
 
 static int print_json_plan(struct cli *cli, const char *a, const char *ca,
-			   const char *b, const char *cb, plan_item *items,
-			   size_t n)
+			   const char *b, const cairn_migration_set *sb,
+			   plan_item *items, size_t n)
 {
 	json_t *root = json_object(), *arr = json_array();
 	int rc;
@@ -146,7 +175,8 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 	json_object_set_new(root, "from", json_pack("{s:s, s:s}", "rev", a,
 						    "commit", ca));
 	json_object_set_new(root, "to", json_pack("{s:s, s:s}", "rev", b,
-						  "commit", cb));
+						  "commit",
+						  cairn_migration_set_commit(sb)));
 	for (size_t i = 0; i < n; i++) {
 		const cairn_migration *m = items[i].m;
 		json_t *o = json_object();
@@ -163,6 +193,7 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "migrations", arr);
+	json_object_set_new(root, "invalid", cli_invalid_json(sb));
 	rc = cli_print_json(root);
 	json_decref(root);
 	return rc;
@@ -232,14 +263,14 @@ static int plan_range(struct cli *cli, const char *range)
 	switch (cli->format) {
 	case CLI_FORMAT_JSON:
 		rc = print_json_plan(cli, a, cairn_migration_set_commit(sa), b,
-				     cairn_migration_set_commit(sb), items, n);
+				     sb, items, n);
 		break;
 	case CLI_FORMAT_MARKDOWN:
-		print_markdown(a, b, items, n);
+		print_markdown(cli, a, b, sb, items, n);
 		rc = 0;
 		break;
 	case CLI_FORMAT_TEXT:
-		print_text(cli, a, b, items, n);
+		print_text(cli, a, b, sb, items, n);
 		rc = 0;
 		break;
 	default:

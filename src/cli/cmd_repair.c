@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "audit_run.h"
 #include "dbopen.h"
 
 struct repair_opts {
@@ -44,6 +45,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 	const cairn_environment *env;
 	cairn_migration_set *set = NULL;
 	cairn_db *db = NULL;
+	int64_t audit_head = 0;
 	char rev[CAIRN_OID_HEXSZ], *ref = NULL;
 	const char *v;
 	int rc, first;
@@ -77,7 +79,10 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 		goto out;
 	while (*v == '0' && v[1])
 		v++;
+	if ((rc = cli_audit_before_run(cli, db, &audit_head)))
+		goto out;
 	rc = ro.accept ? cairn_repair_accept(&o, v) : cairn_repair_resolve(&o, v);
+	cli_audit_after_run(cli, db, NULL, audit_head);
 	if (rc < 0) {
 		rc = cli_report_error(cli);
 		goto out;

@@ -3,7 +3,9 @@
  * tracking table, with the commit and author of each.
  *
  * The tracking table already records commit and author for applied
- * migrations, so provenance is walked only for pending ones.
+ * migrations, so provenance is walked only for pending ones.  Files that
+ * validate rejects (and the set leaves out) are listed as "invalid" with
+ * the reason, and make the exit status 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	cairn_status_entry *e = NULL;
 	const cairn_environment *env;
 	const char **pending = NULL;
-	size_t n = 0, np = 0, counts[6] = { 0 };
+	size_t n = 0, np = 0, counts[6] = { 0 }, invalid = 0;
 	cairn_repo *repo;
 	cairn_db *db = NULL;
 	int rc, first;
@@ -67,6 +69,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		counts[e[i].state]++;
+	invalid = cli_invalid_count(set);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_t *root = json_object(), *arr = json_array();
 
@@ -100,34 +103,42 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(root, "migrations", arr);
-		json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		json_object_set_new(root, "invalid", cli_invalid_json(set));
+		json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 			"applied", (json_int_t)counts[CAIRN_STATE_APPLIED],
 			"pending", (json_int_t)counts[CAIRN_STATE_PENDING],
 			"drifted", (json_int_t)counts[CAIRN_STATE_DRIFTED],
 			"missing", (json_int_t)counts[CAIRN_STATE_MISSING],
-			"failed", (json_int_t)(counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])));
+			"failed", (json_int_t)(counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING]),
+			"invalid", (json_int_t)invalid));
 		cli_print_json(root);
 		json_decref(root);
 	} else {
-		printf("environment %s, database %s\n", env->name, cairn_db_description(db));
+		cli_quoted qh = CLI_QUOTED_INIT;
+
+		printf("environment %s, database %s\n", cli_q(&qh, env->name),
+		       cli_q(&qh, cairn_db_description(db)));
+		cli_quoted_release(&qh);
 		for (size_t i = 0; i < n; i++) {
 			const cairn_migration *m = e[i].migration;
 			const cairn_applied *a = e[i].applied;
-			char *name = cli_quote_path(m ? m->name : a->name);
+			cli_quoted q = CLI_QUOTED_INIT;
 			const char *sha = a ? a->commit_sha : (m && m->has_provenance ? m->introduced.sha : "");
 			const char *author = a ? a->author_name : (m && m->has_provenance ? m->introduced.author_name : "");
 
 			printf("  %s%-8s%s %-6s %-32s %-10.10s  %-24s", cli_color(cli, stdout, state_color(e[i].state)),
 			       cairn_state_name(e[i].state), cli_reset(cli, stdout),
-			       m ? m->version_text : a->version, name ? name : "",
-			       sha ? sha : "", author ? author : "");
+			       cli_q(&q, m ? m->version_text : a->version),
+			       cli_q(&q, m ? m->name : a->name), cli_q(&q, sha),
+			       cli_q(&q, author));
 			if (a && e[i].state == CAIRN_STATE_APPLIED)
-				printf("  %s", a->applied_at);
+				printf("  %s", cli_q(&q, a->applied_at));
 			if (e[i].out_of_order)
 				printf("  (out of order)");
 			putchar('\n');
-			free(name);
+			cli_quoted_release(&q);
 		}
+		cli_print_invalid(cli, set, false);
 		printf("%zu applied, %zu pending", counts[CAIRN_STATE_APPLIED], counts[CAIRN_STATE_PENDING]);
 		if (counts[CAIRN_STATE_DRIFTED])
 			printf(", %zu drifted", counts[CAIRN_STATE_DRIFTED]);
@@ -135,13 +146,18 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			printf(", %zu missing", counts[CAIRN_STATE_MISSING]);
 		if (counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])
 			printf(", %zu failed", counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING]);
+		if (invalid)
+			printf(", %zu invalid", invalid);
 		putchar('\n');
+		if (invalid)
+			cli_hintf(cli, "invalid files are left out of every run; 'cairn validate' explains each");
 		if (counts[CAIRN_STATE_DRIFTED])
 			cli_hintf(cli, "a drifted migration was edited after it was applied: restore it, or 'cairn repair --accept VERSION'");
 		if (counts[CAIRN_STATE_FAILED] + counts[CAIRN_STATE_RUNNING])
 			cli_hintf(cli, "check the database, then 'cairn repair --resolve VERSION'");
 	}
-	rc = 0;
+	/* files validate rejects make the status a failure (exit 1) */
+	rc = invalid ? CLI_EXIT_FAIL : 0;
 out:
 	free(pending);
 	free(e);

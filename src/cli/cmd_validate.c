@@ -5,6 +5,12 @@
  * the set at the base revision is loaded too, so edits, deletions and
  * out-of-order versions since the base are found by comparing blob ids.
  * Exit status: 0 when no error was found (warnings allowed), 1 otherwise.
+ *
+ * validate goes through the same pipeline as migrate: pre_validate fires
+ * before the migrations are loaded and may veto (exit 1, nothing
+ * checked), post_validate fires only when validation passed and may veto
+ * too.  The database the hooks see is the one validate checks (none with
+ * --no-db or when it cannot be reached: sql hooks then fail).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +19,7 @@
 #include "cairn/validate.h"
 #include "cli.h"
 #include "commands.h"
+#include "dbopen.h"
 #include "report.h"
 #include "validate_db.h"
 
@@ -23,6 +30,100 @@ struct validate_opts {
 };
 
 enum { OPT_BASE = 1, OPT_SHADOW, OPT_NO_DB };
+
+/* The pipeline and the connection its hooks see (opened only if needed). */
+struct validate_hooks {
+	cairn_pipeline *p;
+	cairn_hook_spec *specs; /* the view's hooks; live as long as p */
+	cairn_db *db;
+	bool db_tried;
+};
+
+static void validate_hooks_dispose(struct validate_hooks *h)
+{
+	cairn_pipeline_free(h->p);
+	free(h->specs);
+	cairn_db_free(h->db);
+}
+
+/*
+ * The pipeline of the hooks validate fires: those configured at
+ * pre_validate and post_validate, and plugins (which may register at any
+ * event).  Deploy-time hooks are left out, so a CI gate does not need the
+ * secrets of a post_complete webhook to validate.  The view copies the
+ * spec records only; their strings and lists stay owned by cli->cfg.
+ */
+static int build_validate_pipeline(struct cli *cli, struct validate_hooks *h)
+{
+	const cairn_config *cfg;
+	cairn_config view;
+	cairn_hook_spec *specs;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	specs = h->specs = calloc(cfg->hooks_count + 1, sizeof(*specs));
+	if (!specs) {
+		cli_errorf(cli, "out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < cfg->hooks_count; i++)
+		if (cfg->hooks[i].event == CAIRN_EVENT_PRE_VALIDATE ||
+		    cfg->hooks[i].event == CAIRN_EVENT_POST_VALIDATE ||
+		    cfg->hooks[i].kind == CAIRN_HOOK_PLUGIN)
+			specs[n++] = cfg->hooks[i];
+	view = *cfg;
+	view.hooks = specs;
+	view.hooks_count = n;
+	return cli_build_pipeline_from(cli, &view, &h->p);
+}
+
+/* A hook with on_failure warn says why it failed (abort is the veto). */
+static void on_outcome(const cairn_hook_outcome *oc, void *payload)
+{
+	struct cli *cli = payload;
+
+	if (oc->skipped || oc->rc == 0 ||
+	    oc->hook->on_failure != CAIRN_ON_FAILURE_WARN)
+		return;
+	cli_warnf(cli, "hook '%s' at %s failed: %s", oc->hook->name,
+		  cairn_event_name(oc->ctx->event),
+		  oc->error && oc->error->message ? oc->error->message : "failed");
+}
+
+/*
+ * Fires ev (pre_validate or post_validate).  0 when validate may go on;
+ * a veto is reported and is exit 1; set-up failures their exit code.
+ */
+static int fire(struct cli *cli, struct validate_hooks *h, bool use_db,
+		cairn_event ev, const cairn_migration_set *set)
+{
+	int rc;
+
+	if (!cairn_pipeline_count(h->p, ev))
+		return 0;
+	if (use_db && !h->db_tried) {
+		char *why = NULL;
+
+		h->db_tried = true;
+		if ((rc = cli_open_db_optional(cli, &h->db, &why)))
+			return rc;
+		if (!h->db)
+			cli_verbosef(cli, "%s; sql hooks at %s will fail",
+				     why ? why : "no database",
+				     cairn_event_name(ev));
+		free(why);
+	}
+	rc = cli_fire_event(cli, h->p, ev, set, NULL, h->db,
+			    set ? cairn_migration_set_count(set) : 0,
+			    on_outcome, cli);
+	if (rc < 0) {
+		cli_report_error(cli);
+		return CLI_EXIT_FAIL;
+	}
+	return rc;
+}
 
 static int validate_option(struct cli *cli, int c, const char *arg,
 			   void *payload)
@@ -59,6 +160,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 	cairn_migration_set *set = NULL, *base = NULL;
 	const cairn_environment *env;
 	cairn_repo *repo = NULL;
+	struct validate_hooks hooks = { NULL, NULL, NULL, false };
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", validate_option,
@@ -73,6 +175,9 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 			"validate writes text, json, junit, github or gitlab");
 	if ((rc = cli_repo(cli, &repo)) || (rc = cli_env(cli, &env)))
 		return rc;
+	if ((rc = build_validate_pipeline(cli, &hooks)) ||
+	    (rc = fire(cli, &hooks, !o.no_db, CAIRN_EVENT_PRE_VALIDATE, NULL)))
+		goto out;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		goto out;
 	if (o.base && (rc = cli_load_set(cli, o.base, false, &base)))
@@ -91,9 +196,14 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 		goto out;
 	cairn_findings_sort(&findings);
 	cli_print_findings(cli, "validate", &findings, set);
-	rc = cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR) ?
-		     CLI_EXIT_FAIL : CLI_EXIT_OK;
+	if (cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR)) {
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	rc = fire(cli, &hooks, !o.no_db, CAIRN_EVENT_POST_VALIDATE, set);
 out:
+	cli_await_webhooks(cli, hooks.p);
+	validate_hooks_dispose(&hooks);
 	cairn_findings_dispose(&findings);
 	cairn_migration_set_free(set);
 	cairn_migration_set_free(base);

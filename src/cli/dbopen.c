@@ -12,6 +12,7 @@
 #include "cairn/hooks_config.h"
 #include "cairn/webhook.h"
 #include "dbopen.h"
+#include "util.h"
 
 static volatile sig_atomic_t interrupted;
 static cairn_db *interrupt_db;
@@ -171,14 +172,25 @@ int cli_open_db_optional(struct cli *cli, cairn_db **out, char **why)
 
 int cli_build_pipeline(struct cli *cli, cairn_pipeline **out)
 {
-	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;
 	const cairn_config *cfg;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	return cli_build_pipeline_from(cli, cfg, out);
+}
+
+int cli_build_pipeline_from(struct cli *cli, const cairn_config *cfg,
+			    cairn_pipeline **out)
+{
+	cairn_hooks_build_options bo = CAIRN_HOOKS_BUILD_OPTIONS_INIT;
 	cairn_repo *repo;
 	cairn_pipeline *p;
 	int rc;
 
 	*out = NULL;
-	if ((rc = cli_config(cli, &cfg)) || (rc = cli_repo(cli, &repo)))
+	if ((rc = cli_repo(cli, &repo)))
 		return rc;
 	if (cairn_pipeline_new(&p) < 0)
 		return cli_report_error(cli);
@@ -231,9 +243,14 @@ void cli_log_line(const char *source, const char *text, void *payload)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = cairn__escape_text(p, len, 0);
+		cli_quoted q = CLI_QUOTED_INIT;
 
-		fprintf(stderr, "%s[%s]%s %.*s\n", cli_color(cli, stderr, "2"),
-			source, cli_reset(cli, stderr), (int)len, p);
+		fprintf(stderr, "%s[%s]%s %s\n", cli_color(cli, stderr, "2"),
+			cli_q(&q, source), cli_reset(cli, stderr),
+			line ? line : "?");
+		cli_quoted_release(&q);
+		free(line);
 		if (!nl)
 			break;
 		p = nl + 1;
@@ -270,9 +287,11 @@ int cli_run_options(struct cli *cli, cairn_run_options *o,
 	o->deploy_rev = deploy_rev;
 	o->deploy_ref = *deploy_ref;
 	o->allow_out_of_order = env->allow_out_of_order;
+	o->require_down = env->require_down;
 	o->lock_timeout_ms = env->lock_timeout_ms;
 	o->workdir = cairn_repo_workdir(repo);
 	o->log_fn = cli_log_line;
 	o->payload = cli;
+	o->config_origin = cli->config_origin;
 	return 0;
 }

@@ -33,6 +33,9 @@ int cli_open_db_optional(struct cli *cli, cairn_db **out, char **why);
 
 /* The hook pipeline described by the configuration (built-ins included). */
 int cli_build_pipeline(struct cli *cli, cairn_pipeline **out);
+/* The same from cfg (e.g. a view of the configuration with fewer hooks). */
+int cli_build_pipeline_from(struct cli *cli, const cairn_config *cfg,
+			    cairn_pipeline **out);
 
 /*
  * SIGINT/SIGTERM: the first one sets the flag and cancels the statement

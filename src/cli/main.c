@@ -23,7 +23,8 @@ const struct cli_command cli_commands[] = {
 	  "the migrations directory (db/migrations unless --dir says otherwise).\n"
 	  "\n"
 	  "  --force      overwrite an existing cairn.yaml\n"
-	  "  --dir DIR    the migrations directory to create and configure\n" },
+	  "  --dir DIR    the migrations directory to create and configure\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "new", cmd_new, "create the next migration's up and down files",
 	  "cairn new [--no-down] [--timestamp] NAME\n"
 	  "\n"
@@ -35,13 +36,14 @@ const struct cli_command cli_commands[] = {
 	  "given.  NAME is letters, digits, '_' and '-'.\n"
 	  "\n"
 	  "  --no-down     do not create a down file\n"
-	  "  --timestamp   use a timestamp version\n" },
+	  "  --timestamp   use a timestamp version\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "status", cmd_status, "applied, pending, drifted, missing and failed migrations",
 	  "cairn status [--format text|json]\n"
 	  "\n"
 	  "Compares the migrations at --rev (default HEAD) with the tracking\n"
 	  "table of the environment's database, and shows each migration with\n"
-	  "the commit and author that brought it.\n" },
+	  "the commit and author that brought it.\n", 0 },
 	{ "validate", cmd_validate, "check migrations (CI gate)",
 	  "cairn validate [--base REV] [--shadow] [--no-db]\n"
 	  "               [--format text|json|junit|github|gitlab]\n"
@@ -53,7 +55,7 @@ const struct cli_command cli_commands[] = {
 	  "below the highest at REV (out-of-order).  When the environment's\n"
 	  "database is reachable, also drift and missing migrations (--no-db\n"
 	  "skips this).  With --shadow, applies the whole chain to a throwaway\n"
-	  "database.  Exits 1 when an error is found.\n" },
+	  "database.  Exits 1 when an error is found.\n", 0 },
 	{ "plan", cmd_plan, "what migrate would do, or the migrations between two revisions",
 	  "cairn plan [A..B] [--format text|json|markdown]\n"
 	  "\n"
@@ -61,7 +63,7 @@ const struct cli_command cli_commands[] = {
 	  "revisions A and B (tags, branches, SHAs) with version, name, commit,\n"
 	  "author and date; --format markdown writes release notes.  Without a\n"
 	  "range, lists what `cairn migrate up` would apply to the environment's\n"
-	  "database.\n" },
+	  "database.\n", 0 },
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
 	  "                 [--lock-timeout DURATION] [--meta K=V]...\n"
@@ -78,47 +80,55 @@ const struct cli_command cli_commands[] = {
 	  "  --single-transaction   apply all pending migrations in one transaction\n"
 	  "  --yes                  do not ask for confirmation\n"
 	  "  --lock-timeout D       wait at most D for the deploy lock (default 60s)\n"
-	  "  --meta K=V             metadata passed to hooks and audit rows\n" },
+	  "  --meta K=V             metadata passed to hooks and audit rows\n", 0 },
 	{ "repair", cmd_repair, "re-record a checksum or clear a failed row (audited)",
 	  "cairn repair --accept V | --resolve V [--yes]\n"
 	  "\n"
 	  "  --accept V    record the checksum of V's file at --rev as applied\n"
 	  "                (after an intended edit of an applied migration)\n"
 	  "  --resolve V   clear the failed or running row of V, after you have\n"
-	  "                checked the database by hand\n" },
-	{ "audit", cmd_audit, "show, verify or export the audit trail",
+	  "                checked the database by hand\n", 0 },
+	{ "audit", cmd_audit, "show, verify, export or anchor the audit trail",
 	  "cairn audit [log] [--since TIME] [--limit N] [--format text|json]\n"
 	  "cairn audit verify\n"
 	  "cairn audit export [--since TIME]\n"
+	  "cairn audit anchor\n"
 	  "\n"
 	  "log shows audit rows, newest last; verify recomputes the hash chain\n"
 	  "and exits 1 naming the first row that was edited, deleted or\n"
-	  "reordered; export writes every row as JSON lines.\n" },
+	  "reordered, and checks the MACs of a keyed chain (audit.secret_env),\n"
+	  "the latest anchor and that every applied migration has its audit\n"
+	  "row; export writes every row as JSON lines; anchor records the\n"
+	  "chain's head as a commit on refs/cairn/audit/<environment> (and in\n"
+	  "audit.anchor_file).  See doc/audit.md.\n", 0 },
 	{ "lint", cmd_lint, "run the lint rules on the migrations at --rev",
-	  "cairn lint [--list-rules] [--format text|json]\n" },
+	  "cairn lint [--list-rules] [--format text|json]\n", 0 },
 	{ "hooks", cmd_hooks, "list the pipeline, or fire one event for a test",
 	  "cairn hooks list [--format text|json]\n"
 	  "cairn hooks run EVENT [--migration V]\n"
 	  "\n"
 	  "list prints the hooks registered for each event, in the order they\n"
-	  "run.  run fires one event with a synthetic context.\n" },
+	  "run.  run fires one event with a synthetic context.\n", 0 },
 	{ "githooks", cmd_githooks, "install, remove or inspect the git hook shims",
-	  "cairn githooks install | uninstall | status\n" },
+	  "cairn githooks install | uninstall | status\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "githook", cmd_githook, "what a git hook shim calls",
 	  "cairn githook pre-push REMOTE URL\n"
 	  "cairn githook post-merge SQUASH\n"
 	  "cairn githook post-checkout OLD NEW BRANCH\n"
-	  "cairn githook post-rewrite amend|rebase\n" },
+	  "cairn githook post-rewrite amend|rebase\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "dev-db", cmd_dev_db, "manage the built-in development database",
 	  "cairn dev-db start | stop | status | url\n"
 	  "\n"
 	  "A private PostgreSQL cluster under .cairn/pg/ in the repository,\n"
-	  "reached through a unix socket only.\n" },
+	  "reached through a unix socket only.\n",
+	  CLI_CONFIG_WORKTREE },
 	{ "help", cmd_help, "show help for a command",
-	  "cairn help [COMMAND]\n" },
+	  "cairn help [COMMAND]\n", 0 },
 	{ "version", cmd_version, "print the version",
-	  "cairn version\n" },
-	{ NULL, NULL, NULL, NULL }
+	  "cairn version\n", 0 },
+	{ NULL, NULL, NULL, NULL, 0 }
 };
 
 const struct cli_command *cli_find_command(const char *name)
@@ -144,7 +154,8 @@ static void main_usage(FILE *f)
 	fputs("\n"
 	      "Global options:\n"
 	      "  -C DIR           run as if started in DIR\n"
-	      "  --config FILE    configuration file (default: cairn.yaml at the repository root)\n"
+	      "  --config FILE    configuration file (default: cairn.yaml at --rev, or in the\n"
+	      "                   working tree with --worktree)\n"
 	      "  --env NAME       environment (default: $CAIRN_ENV or development)\n"
 	      "  --rev REV        git revision to read migrations from (default: HEAD)\n"
 	      "  --worktree       read the working tree instead (development only)\n"
@@ -207,6 +218,7 @@ static void cli_init_defaults(struct cli *cli)
 static void cli_dispose(struct cli *cli)
 {
 	cairn_config_free(cli->cfg);
+	free(cli->config_origin);
 	cairn_repo_free(cli->repo);
 	free(cli->workdir);
 }
@@ -241,6 +253,7 @@ int main(int argc, char **argv)
 		cli_hintf(&cli, "run 'cairn help' for the list of commands");
 		return CLI_EXIT_USAGE;
 	}
+	cli.config_worktree = (cmd->flags & CLI_CONFIG_WORKTREE) != 0;
 	rc = cmd->fn(&cli, argc - first, argv + first);
 	fflush(stdout);
 	cli_dispose(&cli);

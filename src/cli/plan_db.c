@@ -63,17 +63,21 @@ int cli_plan_db(struct cli *cli)
 				"name", cli_json_str(m->name), "file", cli_json_str(m->up_path),
 				"commit", cli_json_str_or_null(m->has_provenance ? m->introduced.sha : NULL),
 				"author", cli_json_str_or_null(m->has_provenance ? m->introduced.author_name : NULL)));
-		} else if (cli->format == CLI_FORMAT_MARKDOWN) {
-			printf("| %s | %s | %s | `%.12s` |\n", m->version_text, m->name,
-			       m->has_provenance ? m->introduced.author_name : "",
-			       m->has_provenance ? m->introduced.sha : "");
 		} else {
-			char *name = cli_quote_path(m->name);
+			cli_quoted q = CLI_QUOTED_INIT;
+			const char *author = cli_q(&q, m->has_provenance ?
+						   m->introduced.author_name : "");
 
-			printf("  %-6s %-32s %.10s  %s\n", m->version_text, name ? name : "",
-			       m->has_provenance ? m->introduced.sha : "",
-			       m->has_provenance ? m->introduced.author_name : "");
-			free(name);
+			if (cli->format == CLI_FORMAT_MARKDOWN)
+				printf("| %s | %s | %s | `%.12s` |\n",
+				       m->version_text, cli_q(&q, m->name),
+				       author, m->has_provenance ?
+				       m->introduced.sha : "");
+			else
+				printf("  %-6s %-32s %.10s  %s\n", m->version_text,
+				       cli_q(&q, m->name), m->has_provenance ?
+				       m->introduced.sha : "", author);
+			cli_quoted_release(&q);
 		}
 	}
 	if (arr) {

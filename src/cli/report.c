@@ -70,53 +70,74 @@ static const char *const junit_checks[] = {
 	"lint", "shadow", "other",
 };
 
+/*
+ * XML 1.0 text or attribute value.  The text is escaped for a terminal
+ * first (cairn__escape_text: control characters and bytes that are not
+ * UTF-8 become \xNN), so the result is always well-formed UTF-8 XML,
+ * whatever a file name or a server message holds.
+ */
 char *cli_xml_escape(const char *s)
 {
-	size_t len = strlen(s), o = 0;
-	char *q = malloc(len * 6 + 1);
+	char *safe = cli_quote_text(s ? s : "");
+	size_t len, o = 0;
+	char *q;
 
-	if (!q)
+	if (!safe)
 		return NULL;
+	len = strlen(safe);
+	q = malloc(len * 6 + 1);
+	if (!q) {
+		free(safe);
+		return NULL;
+	}
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
 		const char *rep = NULL;
 
-		switch (c) {
+		switch (safe[i]) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
-		default:
-			if (c < 0x20 && c != '\n' && c != '\t')
-				rep = "?"; /* not allowed in XML 1.0 */
 		}
 		if (rep) {
 			memcpy(q + o, rep, strlen(rep));
 			o += strlen(rep);
 		} else {
-			q[o++] = (char)c;
+			q[o++] = safe[i];
 		}
 	}
 	q[o] = '\0';
+	free(safe);
 	return q;
 }
 
+/*
+ * A GitHub workflow command's message or property: control characters
+ * are escaped as for a terminal (newlines kept, then encoded as %0A as
+ * the syntax wants), so a message cannot end the command early or start
+ * another one, nor reach a log viewer as escape sequences.
+ */
 char *cli_github_escape(const char *s, bool property)
 {
-	size_t len = strlen(s), o = 0;
-	char *q = malloc(len * 3 + 1);
+	char *safe = cli_quote_text(s ? s : "");
+	size_t len, o = 0;
+	char *q;
 
-	if (!q)
+	if (!safe)
 		return NULL;
+	len = strlen(safe);
+	q = malloc(len * 3 + 1);
+	if (!q) {
+		free(safe);
+		return NULL;
+	}
 	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+		char c = safe[i];
 		const char *rep = NULL;
 
 		if (c == '%')
 			rep = "%25";
-		else if (c == '\r')
-			rep = "%0D";
 		else if (c == '\n')
 			rep = "%0A";
 		else if (property && c == ':')
@@ -131,6 +152,7 @@ char *cli_github_escape(const char *s, bool property)
 		}
 	}
 	q[o] = '\0';
+	free(safe);
 	return q;
 }
 
@@ -143,6 +165,7 @@ static int print_text(struct cli *cli, const char *what,
 	for (size_t i = 0; i < fs->count; i++) {
 		const cairn_finding *f = &fs->items[i];
 		char *file = cli_quote_path(f->file ? f->file : "");
+		cli_quoted q = CLI_QUOTED_INIT;
 		const char *color = f->severity == CAIRN_SEVERITY_ERROR ? "1;31" :
 				    f->severity == CAIRN_SEVERITY_WARNING ? "1;33" : "36";
 
@@ -152,11 +175,12 @@ static int print_text(struct cli *cli, const char *what,
 			printf("%s: ", file);
 		printf("%s%s%s: %s [%s]\n", cli_color(cli, stdout, color),
 		       cairn_severity_name(f->severity), cli_reset(cli, stdout),
-		       f->message, f->code);
+		       cli_q(&q, f->message), f->code);
 		if (f->commit)
 			printf("  commit: %.12s\n", f->commit);
 		if (f->hint)
-			printf("  hint: %s\n", f->hint);
+			printf("  hint: %s\n", cli_q(&q, f->hint));
+		cli_quoted_release(&q);
 		free(file);
 	}
 	if (cli->verbosity >= 0 || errors) {
@@ -170,7 +194,7 @@ static int print_text(struct cli *cli, const char *what,
 	return 0;
 }
 
-static json_t *finding_json(const cairn_finding *f)
+json_t *cli_finding_json(const cairn_finding *f)
 {
 	json_t *o = json_object();
 
@@ -193,7 +217,7 @@ static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
 	int rc;
 
 	for (size_t i = 0; i < fs->count; i++)
-		json_array_append_new(arr, finding_json(&fs->items[i]));
+		json_array_append_new(arr, cli_finding_json(&fs->items[i]));
 	json_object_set_new(root, "ok", json_boolean(errors == 0));
 	json_object_set_new(root, "checked",
 			    json_integer(set ? (json_int_t)cairn_migration_set_count(set) : 0));
@@ -236,9 +260,13 @@ static void junit_case(FILE *out, const char *classname, const char *check,
 			char *msg = cli_xml_escape(f->message);
 			char *fl = cli_xml_escape(f->file ? f->file : "");
 
-			fprintf(out, "      <failure type=\"%s\" message=\"%s\">%s%s%u: %s</failure>\n",
-				f->code, msg ? msg : "", fl ? fl : "",
-				f->line ? ":" : "", f->line, msg ? msg : "");
+			fprintf(out, "      <failure type=\"%s\" message=\"%s\">",
+				f->code, msg ? msg : "");
+			if (f->line)
+				fprintf(out, "%s:%u: ", fl ? fl : "", f->line);
+			else if (f->file)
+				fprintf(out, "%s: ", fl ? fl : "");
+			fprintf(out, "%s</failure>\n", msg ? msg : "");
 			free(msg);
 			free(fl);
 		}
@@ -338,15 +366,17 @@ static int print_github(const cairn_findings *fs,
 				for (size_t i = 0; i < fs->count; i++) {
 					const cairn_finding *f = &fs->items[i];
 					char *file = cli_quote_path(f->file ? f->file : "");
+					char *msg = cli_quote_path(f->message);
 
 					fprintf(s, "| %s | `%s` | %u | %s | ",
 						cairn_severity_name(f->severity),
 						file ? file : "", f->line, f->code);
-					for (const char *p = f->message; *p; p++)
+					for (const char *p = msg ? msg : ""; *p; p++)
 						fputs(*p == '|' ? "\\|" : *p == '\n' ? " " :
 						      (char[2]){ *p, 0 }, s);
 					fputs(" |\n", s);
 					free(file);
+					free(msg);
 				}
 				fputc('\n', s);
 			}
@@ -388,6 +418,62 @@ static int print_gitlab(const cairn_findings *fs)
 	rc = cli_print_json(arr);
 	json_decref(arr);
 	return rc;
+}
+
+size_t cli_invalid_count(const cairn_migration_set *set)
+{
+	return cairn_findings_count(cairn_migration_set_findings(set),
+				    CAIRN_SEVERITY_ERROR);
+}
+
+json_t *cli_invalid_json(const cairn_migration_set *set)
+{
+	const cairn_findings *fs = cairn_migration_set_findings(set);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; fs && i < fs->count; i++)
+		if (fs->items[i].severity == CAIRN_SEVERITY_ERROR)
+			json_array_append_new(arr, cli_finding_json(&fs->items[i]));
+	return arr;
+}
+
+void cli_print_invalid(struct cli *cli, const cairn_migration_set *set,
+		       bool markdown)
+{
+	const cairn_findings *fs = cairn_migration_set_findings(set);
+
+	for (size_t i = 0; fs && i < fs->count; i++) {
+		const cairn_finding *f = &fs->items[i];
+		cli_quoted q = CLI_QUOTED_INIT;
+
+		if (f->severity != CAIRN_SEVERITY_ERROR)
+			continue;
+		if (markdown) {
+			/* the file in a code span: no backquote inside */
+			char *file = cli_quote_path(f->file ? f->file : "");
+			char *msg = cli_quote_path(f->message);
+
+			for (char *p = file; p && *p; p++)
+				if (*p == '`')
+					*p = '\'';
+			fputs("- invalid `", stdout);
+			fputs(file ? file : "", stdout);
+			fputs("`: ", stdout);
+			for (const char *p = msg ? msg : ""; *p; p++)
+				fputs(*p == '|' ? "\\|" : (char[2]){ *p, 0 },
+				      stdout);
+			printf(" (%s)\n", f->code);
+			free(file);
+			free(msg);
+			continue;
+		}
+		printf("  %sinvalid%s  %-6s %s: %s [%s]\n",
+		       cli_color(cli, stdout, "1;31"), cli_reset(cli, stdout),
+		       f->version ? cli_q(&q, f->version) : "-",
+		       cli_q(&q, f->file ? f->file : "(repository)"),
+		       cli_q(&q, f->message), f->code);
+		cli_quoted_release(&q);
+	}
 }
 
 int cli_print_findings(struct cli *cli, const char *what,

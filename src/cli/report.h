@@ -25,6 +25,22 @@ int cli_print_findings(struct cli *cli, const char *what,
 		       const cairn_findings *findings,
 		       const cairn_migration_set *set);
 
+/* One finding as a JSON object (code, severity, file, line, ...). */
+json_t *cli_finding_json(const cairn_finding *f);
+
+/*
+ * Files of the migrations directory that validate rejects and that the
+ * set therefore leaves out (a second file with the same version, a bad
+ * name, a down file without an up file...): the set's error findings.
+ * `status` and `plan A..B` list them, so nothing is dropped silently.
+ * cli_print_invalid prints one line per file ("  invalid  V  file:
+ * reason [code]"), or a markdown list item with `markdown`.
+ */
+size_t cli_invalid_count(const cairn_migration_set *set);
+json_t *cli_invalid_json(const cairn_migration_set *set);
+void cli_print_invalid(struct cli *cli, const cairn_migration_set *set,
+		       bool markdown);
+
 /* The GitHub workflow-command escaping of a message or a property. */
 char *cli_github_escape(const char *s, bool property);
 /* XML escaping for attribute values and text. */

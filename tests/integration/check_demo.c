@@ -202,6 +202,9 @@ START_TEST(test_example_configs_parse)
 		"PROD_DATABASE_URL=postgresql://prod.db.internal/billing",
 		"SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X",
 		"DEMO_WEBHOOK_URL=http://127.0.0.1:9/cairn",
+		/* the pipeline is built: webhooks need their secrets */
+		"CAIRN_WEBHOOK_SECRET=example",
+		"DEMO_WEBHOOK_SECRET=example",
 		NULL,
 	};
 	static const struct {
@@ -213,6 +216,8 @@ START_TEST(test_example_configs_parse)
 	char *repo = tu_git_repo();
 
 	ck_assert_ptr_nonnull(src);
+	/* hooks list builds the pipeline: the sql_file it names must exist */
+	tu_write(repo, "db/checks/currencies_present.sql", "SELECT 0;\n");
 	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
 		char *path;
 		tu_result r;

@@ -641,7 +641,9 @@ START_TEST(test_pre_push_checks_drift_when_the_database_answers)
 	world_init(&w, true);
 	url = tu_db_create("githooks_drift");
 	write_prepush_config(w.a, url);
-	tu_cairn(&r, w.a, "--env", "production", "migrate", "up", "--yes", NULL);
+	/* cairn.yaml is local (not committed): say so, as a deployer would */
+	tu_cairn(&r, w.a, "--config", "cairn.yaml", "--env", "production",
+		 "migrate", "up", "--yes", NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	tu_result_dispose(&r);
 	/* someone changed what production recorded for 0001 */
@@ -753,7 +755,8 @@ START_TEST(test_post_checkout_warns_about_applied_migrations)
 	commit_file(w.a, "db/migrations/0002_feature.up.sql",
 		    "CREATE TABLE feature (id int);\n", BOB, 1700000100,
 		    "Add feature");
-	tu_cairn(&r, w.a, "migrate", "up", NULL);
+	/* cairn.yaml is local (not committed): say so */
+	tu_cairn(&r, w.a, "--config", "cairn.yaml", "migrate", "up", NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	tu_result_dispose(&r);
 

@@ -1,0 +1,101 @@
+/*
+ * config_rev.c - cairn.yaml read from a revision's tree; see config_rev.h.
+ *
+ * Only the root entry named exactly `cairn.yaml` counts, and only as a
+ * regular blob (mode 100644 or 100755): a committed symlink named
+ * cairn.yaml is refused rather than followed, since its target would be
+ * read from the working tree, not from the revision.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config_rev.h"
+#include "error.h"
+#include "repo_internal.h"
+#include "util.h"
+
+#define CONFIG_NAME "cairn.yaml"
+
+static bool is_unborn_head(cairn_repo *repo, const char *rev)
+{
+	if (rev && *rev && strcmp(rev, "HEAD"))
+		return false;
+	return git_repository_head_unborn(cairn_repo__git(repo)) == 1;
+}
+
+/* Parses blob as the configuration called name. */
+static int parse_blob(cairn_config **out, git_blob *blob, const char *name,
+		      const cairn_config_options *opts)
+{
+	int rc;
+
+	rc = cairn_config_parse(out, name, git_blob_rawcontent(blob),
+				(size_t)git_blob_rawsize(blob), opts);
+	if (rc < 0)
+		return rc;
+	(*out)->path = cairn__strdup(name);
+	if (!(*out)->path) {
+		cairn_config_free(*out);
+		*out = NULL;
+		return CAIRN_ERROR;
+	}
+	return 0;
+}
+
+int cairn_config__load_rev(cairn_config **out, char commit[CAIRN_OID_HEXSZ],
+			   cairn_repo *repo, const char *rev,
+			   const cairn_config_options *opts)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_blob *blob = NULL;
+	const git_tree_entry *e;
+	git_filemode_t mode;
+	cairn_buf name = CAIRN_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	commit[0] = '\0';
+	if (!rev || !*rev)
+		rev = "HEAD";
+	if (is_unborn_head(repo, rev))
+		return CAIRN_ENOTFOUND;
+	if ((rc = cairn_repo__lookup_commit(&c, repo, rev)) < 0)
+		return rc;
+	git_oid_tostr(commit, CAIRN_OID_HEXSZ, git_commit_id(c));
+	if (git_commit_tree(&tree, c) < 0) {
+		rc = cairn_repo__error("cannot read the tree of '%s'", rev);
+		goto out;
+	}
+	e = git_tree_entry_byname(tree, CONFIG_NAME);
+	if (!e) {
+		rc = CAIRN_ENOTFOUND;
+		goto out;
+	}
+	if (cairn_buf_printf(&name, "%s:%s", rev, CONFIG_NAME) < 0) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	mode = git_tree_entry_filemode(e);
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+				      "'%s' is not a regular file (mode %06o)",
+				      name.ptr, (unsigned)mode);
+		cairn_error__hint("commit cairn.yaml itself, not a link or a "
+				  "directory, or pass --config FILE");
+		goto out;
+	}
+	if (git_blob_lookup(&blob, cairn_repo__git(repo),
+			    git_tree_entry_id(e)) < 0) {
+		rc = cairn_repo__error("cannot read '%s'", name.ptr);
+		goto out;
+	}
+	rc = parse_blob(out, blob, name.ptr, opts);
+out:
+	cairn_buf_dispose(&name);
+	git_blob_free(blob);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
