@@ -312,6 +312,11 @@ START_TEST(test_options_versions_refused)
 			BAD_VERSIONS(CAIRN_VALIDATE_OPTIONS_VERSION);
 		const unsigned rnv[] = BAD_VERSIONS(CAIRN_RUN_OPTIONS_VERSION);
 		const unsigned hv[] = BAD_VERSIONS(CAIRN_HOOK_VERSION);
+		const unsigned avv[] =
+			BAD_VERSIONS(CAIRN_AUDIT_VERIFY_OPTIONS_VERSION);
+		cairn_audit_verify_options avo =
+			CAIRN_AUDIT_VERIFY_OPTIONS_INIT;
+		cairn_audit_verify_result avr;
 
 		co.version = cfgv[i];
 		refused(cairn_config_parse(&c2, "c.yaml", yaml, strlen(yaml),
@@ -365,6 +370,10 @@ START_TEST(test_options_versions_refused)
 			rnv[i]);
 		refused(cairn_repair_resolve(&rno, "1"), "cairn_run_options",
 			rnv[i]);
+		avo.version = avv[i];
+		refused(cairn_audit_verify_with(&avr, NULL, &avo),
+			"cairn_audit_verify_options", avv[i]);
+		cairn_audit_verify_result_dispose(&avr);
 		h.version = hv[i];
 		h.name = "h";
 		h.fn = NULL;
