@@ -7,21 +7,39 @@
  *
  * Written against the public hook interface only, as a plugin would be.
  * Whatever event it is listed under, it needs to see every migration, so
- * its init registers one callback at each of post_execute, post_rollback,
- * on_error and post_complete (with the entry's name, on_failure and only:
- * filters).  The four share one payload, reference-counted: each
- * registration holds a reference and the pipeline's free_payload drops
- * it, so removing any of them, in any order, is safe.
+ * its init registers one callback at each of pre_execute, pre_rollback,
+ * post_execute, post_rollback, on_error and post_complete (with the
+ * entry's name, on_failure and only: filters).  The six share one
+ * payload, reference-counted: each registration holds a reference and
+ * the pipeline's free_payload drops it, so removing any of them, in any
+ * order, is safe.
  *
- * Counting (per migration, allocation-free after the first sight of a
- * directory):
+ * The counts say what the run committed, whatever order the hooks of an
+ * event run in (a hook listed before metrics that fails stops the event
+ * before metrics sees it).  Per migration, allocation-free after the
+ * first sight of a directory:
+ *   pre_execute,   started: it will run (its directory is counted here)
+ *   pre_rollback
  *   post_execute   applied (failed when its status says "failed")
  *   post_rollback  rolled back (failed when its status says "failed")
- *   on_error       failed, when it carries a migration that was not
- *                  already counted (a hook failing after COMMIT leaves
- *                  the migration applied)
- * plus the number per subdirectory ("" is "."), the sum and maximum of
- * durations and the five slowest migrations.
+ *   on_error       for a migration not already counted: applied (rolled
+ *                  back, going down) when the engine's count of finished
+ *                  migrations (ctx->done) grew since its pre event, so
+ *                  its transaction committed (a hook failing after
+ *                  COMMIT), else failed
+ *   post_complete  migrations started but never counted: as many as
+ *                  ctx->done grew since the last pre event are applied
+ *                  (rolled back), the rest failed.  So a rolled-back
+ *                  --single-transaction run counts every migration that
+ *                  ran in its transaction as failed, and one whose
+ *                  COMMIT went through counts them applied even when a
+ *                  hook failed afterwards.
+ * (Growth since a pre event, not ctx->done itself: with only: filters
+ * metrics does not see every migration the engine counts.)
+ * "failed" thus means "attempted and not committed".  Also kept: the
+ * number per subdirectory ("" is "."), the sum and maximum of durations
+ * (a migration's own, or from its pre event to on_error) and the five
+ * slowest migrations.
  *
  * At post_complete it sends one line to the run's log:
  *
@@ -40,7 +58,8 @@
  *   cairn_last_run_timestamp_seconds{environment}        gauge
  *
  * The success ratio is (applied + rolled back) / total, 1 when nothing
- * ran.  The counters are reset after post_complete, ready for the next
+ * ran.  The summary's count is the number of migrations with a known
+ * duration.  The counters are reset after post_complete, ready for the next
  * run on the same pipeline.
  */
 #include <errno.h>
@@ -76,13 +95,26 @@ typedef struct {
 	char *file;        /* metrics_file, resolved; NULL: none */
 
 	uint64_t total, applied, failed, rolled_back;
+	uint64_t started;   /* pre_execute/pre_rollback seen */
+	uint64_t timed;     /* durations noted */
 	int64_t dur_sum, dur_max;
 	dir_count *dirs;
 	size_t dirs_count, dirs_alloc;
 	slow_entry slow[SLOWEST];
 	size_t slow_count;
-	const cairn_migration *last_counted;
+	const cairn_migration *last_counted; /* compared, never read */
+	const cairn_migration *last_started; /* likewise */
+	int64_t started_ms;  /* when last_started's pre event came */
+	size_t done_at_start; /* ctx->done then */
 } metrics;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void metrics_release(void *payload)
 {
@@ -107,9 +139,12 @@ static void reset(metrics *m)
 		free(m->dirs[i].name);
 	m->dirs_count = 0;
 	m->total = m->applied = m->failed = m->rolled_back = 0;
+	m->started = m->timed = 0;
 	m->dur_sum = m->dur_max = 0;
 	m->slow_count = 0;
-	m->last_counted = NULL;
+	m->last_counted = m->last_started = NULL;
+	m->started_ms = 0;
+	m->done_at_start = 0;
 }
 
 static int count_dir(metrics *m, const char *subdir)
@@ -144,6 +179,7 @@ static void note_duration(metrics *m, const cairn_migration *mig, int64_t ms)
 {
 	size_t pos;
 
+	m->timed++;
 	m->dur_sum += ms;
 	if (ms > m->dur_max)
 		m->dur_max = ms;
@@ -160,19 +196,58 @@ static void note_duration(metrics *m, const cairn_migration *mig, int64_t ms)
 		 mig->name ? mig->name : "?");
 }
 
-static int count(metrics *m, const cairn_hook_context *ctx, uint64_t *bucket)
+/*
+ * Counts ctx's migration in bucket, with duration ms.  Its directory was
+ * counted at its pre event when a started migration is still uncounted
+ * (outcomes come in the order the migrations started).
+ */
+static int count(metrics *m, const cairn_hook_context *ctx, uint64_t *bucket,
+		 int64_t ms)
 {
+	bool dir_done = m->started > m->total;
+
 	m->total++;
 	(*bucket)++;
 	m->last_counted = ctx->migration;
-	note_duration(m, ctx->migration,
-		      ctx->duration_ms > 0 ? ctx->duration_ms : 0);
-	return count_dir(m, ctx->migration->subdir);
+	note_duration(m, ctx->migration, ms > 0 ? ms : 0);
+	return dir_done ? 0 : count_dir(m, ctx->migration->subdir);
 }
 
 static bool status_is(const cairn_hook_context *ctx, const char *s)
 {
 	return ctx->status && !strcmp(ctx->status, s);
+}
+
+static bool going_down(const cairn_hook_context *ctx)
+{
+	return ctx->direction && !strcmp(ctx->direction, "down");
+}
+
+/* Where a committed migration of this run is counted. */
+static uint64_t *committed_bucket(metrics *m, const cairn_hook_context *ctx)
+{
+	return going_down(ctx) ? &m->rolled_back : &m->applied;
+}
+
+/* Migrations the engine finished (committed) since the last pre event. */
+static uint64_t committed_since_start(const metrics *m,
+				      const cairn_hook_context *ctx)
+{
+	return ctx->done > m->done_at_start ? ctx->done - m->done_at_start
+					    : 0;
+}
+
+static int on_pre(const cairn_hook_context *ctx, void *payload)
+{
+	metrics *m = payload;
+
+	if (!ctx->migration)
+		return 0;
+	m->started++;
+	m->last_started = ctx->migration;
+	m->started_ms = now_ms();
+	m->done_at_start = ctx->done;
+	return count_dir(m, ctx->migration->subdir);
 }
 
 static int on_post_execute(const cairn_hook_context *ctx, void *payload)
@@ -182,7 +257,8 @@ static int on_post_execute(const cairn_hook_context *ctx, void *payload)
 	if (!ctx->migration)
 		return 0;
 	return count(m, ctx, status_is(ctx, "failed") ? &m->failed
-						      : &m->applied);
+						      : &m->applied,
+		     ctx->duration_ms);
 }
 
 static int on_post_rollback(const cairn_hook_context *ctx, void *payload)
@@ -192,17 +268,51 @@ static int on_post_rollback(const cairn_hook_context *ctx, void *payload)
 	if (!ctx->migration)
 		return 0;
 	return count(m, ctx, status_is(ctx, "failed") ? &m->failed
-						      : &m->rolled_back);
+						      : &m->rolled_back,
+		     ctx->duration_ms);
 }
 
 static int on_error(const cairn_hook_context *ctx, void *payload)
 {
 	metrics *m = payload;
+	bool committed;
+	int64_t ms;
 
-	if (!ctx->migration || ctx->migration == m->last_counted ||
-	    status_is(ctx, "applied") || status_is(ctx, "rolled_back"))
+	if (!ctx->migration || ctx->migration == m->last_counted)
 		return 0;
-	return count(m, ctx, &m->failed);
+	if (ctx->migration == m->last_started) {
+		committed = committed_since_start(m, ctx) > 0;
+		/* ctx->duration_ms is the run's: time it from its pre event */
+		ms = now_ms() - m->started_ms;
+	} else {
+		/* its pre event never reached us (a hook before us vetoed) */
+		committed = false;
+		ms = ctx->duration_ms;
+	}
+	committed = committed || status_is(ctx, "applied") ||
+		    status_is(ctx, "rolled_back");
+	return count(m, ctx, committed ? committed_bucket(m, ctx) : &m->failed,
+		     ms);
+}
+
+/*
+ * Migrations that started and were never counted (their post events did
+ * not reach metrics): as many as the engine finished since the last pre
+ * event committed, the rest failed.  Their durations are unknown.
+ */
+static void settle_started(metrics *m, const cairn_hook_context *ctx)
+{
+	uint64_t left, committed;
+
+	if (m->started <= m->total)
+		return;
+	left = m->started - m->total;
+	committed = committed_since_start(m, ctx);
+	if (committed > left)
+		committed = left;
+	*committed_bucket(m, ctx) += committed;
+	m->failed += left - committed;
+	m->total += left;
 }
 
 static double success_ratio(const metrics *m)
@@ -291,7 +401,7 @@ static void write_prom(FILE *f, const metrics *m, const char *env)
 	fprintf(f, "} %.3f\ncairn_migration_duration_seconds_count{",
 		(double)m->dur_sum / 1000.0);
 	put_env(f, env);
-	fprintf(f, "} %llu\n", (unsigned long long)m->total);
+	fprintf(f, "} %llu\n", (unsigned long long)m->timed);
 	fputs("# HELP cairn_migration_duration_max_seconds The slowest "
 	      "migration of the last run.\n"
 	      "# TYPE cairn_migration_duration_max_seconds gauge\n"
@@ -387,6 +497,7 @@ static int on_post_complete(const cairn_hook_context *ctx, void *payload)
 	char line[512];
 	int n, rc = 0;
 
+	settle_started(m, ctx);
 	n = snprintf(line, sizeof(line),
 		     "metrics: %llu applied, %llu failed, %llu rolled back, "
 		     "success %.1f%%, %lld ms total",
@@ -430,6 +541,10 @@ int cairn_builtin_metrics_init(const cairn_plugin_api *api)
 		cairn_hook_fn fn;
 		const char *description;
 	} slots[] = {
+		{ CAIRN_EVENT_PRE_EXECUTE, on_pre,
+		  "notes migrations about to be applied" },
+		{ CAIRN_EVENT_PRE_ROLLBACK, on_pre,
+		  "notes migrations about to be rolled back" },
 		{ CAIRN_EVENT_POST_EXECUTE, on_post_execute,
 		  "counts applied migrations" },
 		{ CAIRN_EVENT_POST_ROLLBACK, on_post_rollback,

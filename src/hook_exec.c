@@ -457,6 +457,11 @@ static int collect_config_secrets(exec_hook *h, const cairn_config *cfg)
 	if (cairn_secrets__add_from_url(&h->config_secrets,
 					cfg->shadow_database_url) < 0)
 		return CAIRN_ERROR;
+	/* the audit chain's key never reaches a hook */
+	if (cfg->audit_secret_env && *cfg->audit_secret_env &&
+	    !cairn_strvec_contains(&h->secret_names, cfg->audit_secret_env) &&
+	    cairn_strvec_push(&h->secret_names, cfg->audit_secret_env) < 0)
+		return CAIRN_ERROR;
 	for (i = 0; i < cfg->hooks_count; i++) {
 		const cairn_hook_spec *o = &cfg->hooks[i];
 

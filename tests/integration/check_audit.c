@@ -291,22 +291,29 @@ START_TEST(test_ensure_concurrent)
 	/* several fresh schemas, two processes racing on each */
 	for (int round = 0; round < 4; round++) {
 		char name[64];
-		int go[2];
+		int go[2], ready[2];
 		pid_t pid[2];
+		char two[2];
 
 		snprintf(name, sizeof(name), "t_audit_%d_race%d", (int)getpid(),
 			 round);
 		use_schema(name);
 		ck_assert_int_eq(pipe(go), 0);
+		ck_assert_int_eq(pipe(ready), 0);
 		for (int i = 0; i < 2; i++) {
 			pid[i] = fork();
 			ck_assert_int_ge(pid[i], 0);
 			if (pid[i] == 0) {
 				cairn_db *d = connect_to(name);
-				char c;
+				char c = 'r';
 				int rc;
 
 				close(go[1]);
+				close(ready[0]);
+				/* connected: say so, then wait for go */
+				if (write(ready[1], &c, 1) != 1)
+					_exit(3);
+				close(ready[1]);
 				if (read(go[0], &c, 1) != 0)
 					_exit(3);
 				rc = cairn_schema_ensure(d);
@@ -318,7 +325,11 @@ START_TEST(test_ensure_concurrent)
 			}
 		}
 		close(go[0]);
-		usleep(100000); /* both connected and waiting */
+		close(ready[1]);
+		/* both connected and waiting (EOF instead if a child died) */
+		ck_assert_int_eq(read(ready[0], two, 1), 1);
+		ck_assert_int_eq(read(ready[0], two + 1, 1), 1);
+		close(ready[0]);
 		close(go[1]);	/* go */
 		for (int i = 0; i < 2; i++) {
 			int st;
@@ -531,7 +542,9 @@ START_TEST(test_interleaved_transactions)
 	append_ok(db, "a", "e", NULL, NULL); /* a holds the chain lock */
 	exec_ok(b, "BEGIN");
 	ck_assert_int_eq(PQsendQuery(bc, sql.ptr), 1); /* b waits for it */
-	usleep(200000);
+	ck_assert_msg(tu_db_wait_backend(tu_db_url(), PQbackendPID(bc), "Lock",
+					 false, TU_WAIT_MS),
+		      "b's append never waited for the chain lock");
 	PQconsumeInput(bc);
 	ck_assert_int_eq(PQisBusy(bc), 1);
 	append_ok(db, "a", "e", NULL, NULL);
@@ -741,6 +754,17 @@ START_TEST(test_row_checks)
 }
 END_TEST
 
+/* The server's clock has moved past the newest row's time. */
+static bool clock_past_newest_row(void *payload)
+{
+	char *v = value("SELECT clock_timestamp() > max(at) FROM @.audit");
+	bool yes = v && !strcmp(v, "t");
+
+	(void)payload;
+	free(v);
+	return yes;
+}
+
 START_TEST(test_list_since_limit)
 {
 	cairn_audit_entry *e = NULL, *all;
@@ -754,7 +778,9 @@ START_TEST(test_list_since_limit)
 	for (int i = 0; i < 6; i++) {
 		snprintf(run, sizeof(run), "r%d", i);
 		append_ok(db, run, "e", NULL, NULL);
-		usleep(2000);
+		/* every row its own time, so "since" has one answer */
+		ck_assert(tu_wait_until(clock_past_newest_row, NULL,
+					TU_WAIT_MS));
 	}
 	ck_assert_int_eq(cairn_audit_list(&all, &nall, db, NULL, 0), 0);
 	ck_assert_uint_eq(nall, 6);

@@ -265,6 +265,78 @@ START_TEST(test_migrate_rev_runs_that_revisions_hooks)
 }
 END_TEST
 
+/*
+ * An sql hook's sql_file comes from the same revision as cairn.yaml: the
+ * gate committed at v1 passes (expect: true); today's working-tree copy
+ * would veto.  A file the revision lacks is a configuration error.
+ */
+START_TEST(test_sql_file_read_at_revision)
+{
+	char *d, *url, *db_arg, *n;
+	tu_result r;
+
+	d = tu_git_repo();
+	tu_write(d, "db/migrations/0001_one.up.sql",
+		 "CREATE TABLE cfg_one (id int);\n");
+	tu_write(d, "checks/gate.sql", "SELECT true\n");
+	tu_write(d, "cairn.yaml",
+		 "hooks:\n"
+		 "  post_execute:\n"
+		 "    - name: gate\n"
+		 "      sql_file: ./checks/gate.sql\n"
+		 "      expect: true\n");
+	free(tu_git_commit(d, "Ann Author", "ann@example.com", 1714564800,
+			   "gate"));
+	ck_assert_int_eq(tu_sh(d, "git tag v1"), 0);
+	tu_write(d, "checks/gate.sql", "SELECT false\n");
+	url = tu_db_create("cfgsql");
+	ck_assert_ptr_nonnull(url);
+	if (asprintf(&db_arg, "--db=%s", url) < 0)
+		abort();
+
+	/* the working tree's gate vetoes (on a database of its own)... */
+	{
+		char *url2 = tu_db_create("cfgsqlwt"), *arg2;
+
+		ck_assert_ptr_nonnull(url2);
+		if (asprintf(&arg2, "--db=%s", url2) < 0)
+			abort();
+		tu_cairn(&r, d, arg2, "--worktree", "migrate", "up", NULL);
+		ck_assert_msg(r.status == 1, "worktree migrate %d: %s%s",
+			      r.status, r.out, r.err);
+		tu_result_dispose(&r);
+		free(arg2);
+		free(url2);
+	}
+	/* ...but v1 runs v1's gate */
+	tu_cairn(&r, d, db_arg, "--rev", "v1", "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0, "migrate %d: %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	n = tu_db_value(url, "SELECT count(*) FROM cairn.migrations "
+			     "WHERE status = 'applied'");
+	ck_assert_str_eq(n, "1");
+	free(n);
+
+	/* a revision whose sql_file is missing: exit 2, named */
+	tu_write(d, "cairn.yaml",
+		 "hooks:\n"
+		 "  post_execute:\n"
+		 "    - name: gate\n"
+		 "      sql_file: checks/missing.sql\n");
+	free(tu_git_commit(d, "Ann Author", "ann@example.com", 1714568400,
+			   "missing gate"));
+	tu_cairn(&r, d, db_arg, "hooks", "list", NULL);
+	ck_assert_msg(r.status == 2, "hooks list %d: %s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "checks/missing.sql") &&
+		      tu_contains(r.err, "not in revision"), "%s", r.err);
+	tu_result_dispose(&r);
+	free(db_arg);
+	free(url);
+	tu_rmrf(d);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_revision_without_config)
 {
 	char *d = repo_with(NULL);
@@ -313,6 +385,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_hooks_list_loads_plugins);
 	tcase_add_test(tc, test_migrate_rev_runs_that_revisions_hooks);
 	tcase_add_test(tc, test_revision_without_config);
+	tcase_add_test(tc, test_sql_file_read_at_revision);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,6 +22,8 @@
  * `git pull --rebase` reporting through post-rewrite.
  */
 #include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,16 +171,69 @@ START_TEST(test_installed_shims_are_the_source_files)
 }
 END_TEST
 
+static long long mtime_ns(const struct stat *st)
+{
+	return (long long)st->st_mtim.tv_sec * 1000000000LL +
+	       st->st_mtim.tv_nsec;
+}
+
+/* What the clock-past condition compares. */
+struct clock_probe {
+	const char *dir;   /* its entries' times */
+	char *probe;       /* a file elsewhere, touched to read the clock */
+};
+
+/* The newest modification time of dir and of its entries. */
+static long long newest_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	long long newest = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		char *p = path2(dir, e->d_name);
+
+		if (lstat(p, &st) == 0 && mtime_ns(&st) > newest)
+			newest = mtime_ns(&st);
+		free(p);
+	}
+	closedir(d);
+	return newest;
+}
+
+/* A file touched now gets a time later than anything in the dir. */
+static bool clock_past(void *payload)
+{
+	struct clock_probe *c = payload;
+	struct stat st;
+	int fd = open(c->probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(futimens(fd, NULL), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	return mtime_ns(&st) > newest_in(c->dir);
+}
+
 START_TEST(test_install_twice_changes_nothing)
 {
 	struct world w;
-	char *before, *after;
+	struct clock_probe probe;
+	char *before, *after, *hooks_dir;
 	tu_result r;
 
 	world_init(&w, true);
 	before = tu_sh_out(w.a, "ls -la --time-style=full-iso .git/hooks && "
 				"cat .git/hooks/pre-push | sha256sum");
-	sleep(1);
+	/* so that a rewrite, even of the same bytes, would show */
+	probe.dir = hooks_dir = path2(w.a, ".git/hooks");
+	probe.probe = path2(w.top, "clock-probe");
+	ck_assert_msg(tu_wait_until(clock_past, &probe, TU_WAIT_MS),
+		      "the file system clock never moved");
+	free(hooks_dir);
+	free(probe.probe);
 	tu_cairn(&r, w.a, "githooks", "install", NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(tu_contains(r.out, "pre-push       already installed"),

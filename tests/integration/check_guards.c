@@ -383,9 +383,13 @@ START_TEST(test_db_reachable_real_database)
 		v = tu_db_value(tu_db_url(), sql);
 		ck_assert_str_eq(v, "t");
 		free(v);
+		/* the backend has exited: its connection is closed */
+		ck_assert_msg(tu_db_wait_backend(tu_db_url(),
+						 (int)strtol(pid, NULL, 10),
+						 NULL, true, TU_WAIT_MS),
+			      "backend %s never went away", pid);
 	}
 	free(pid);
-	usleep(100000);
 	ck_assert_int_eq(fire(&c, NULL), CAIRN_EVETO);
 	ck_assert_msg(tu_contains(errmsg(), "is not reachable"), "%s",
 		      errmsg());

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/schema.h"
 #include "testutil.h"
 
 typedef struct {
@@ -203,7 +204,8 @@ START_TEST(test_migrate_creates_schema)
 	tu_result_dispose(&r);
 	ck_assert_int_eq(count_of(p.url, "SELECT count(*) FROM cairn.migrations "
 					 "WHERE status = 'applied'"), 2);
-	ck_assert_int_eq(count_of(p.url, "SELECT version FROM cairn.schema_version"), 1);
+	ck_assert_int_eq(count_of(p.url, "SELECT version FROM cairn.schema_version"),
+			 CAIRN_SCHEMA_VERSION);
 	project_dispose(&p);
 }
 END_TEST

@@ -186,10 +186,13 @@ START_TEST(test_exec_hook_env_scrubbed)
 		     "psql -XAtc 'select current_database()' > db.txt 2>&1\"]\n"
 		     "  pre_rollback:\n"
 		     "    - webhook: http://127.0.0.1:9/never\n"
-		     "      secret_env: WEBHOOK_SECRET\n");
+		     "      secret_env: WEBHOOK_SECRET\n"
+		     "audit:\n"
+		     "  secret_env: AUDIT_KEY_VAR\n");
 	{
 		const char *extra[] = {
 			"PGPASSWORD=" PASSWORD,
+			"AUDIT_KEY_VAR=audit-key-0123456789",
 			"OTHER_URL=https://deploy:hunter2-xyz@example.com/x",
 			"PW_ONLY=" PASSWORD,
 			"KEEP_ME=hello",
@@ -218,6 +221,8 @@ START_TEST(test_exec_hook_env_scrubbed)
 	ck_assert(!tu_contains(env, "PGPASSWORD="));
 	ck_assert(!tu_contains(env, "OTHER_URL="));
 	ck_assert(!tu_contains(env, "PW_ONLY="));
+	ck_assert(!tu_contains(env, "AUDIT_KEY_VAR="));
+	ck_assert_msg(!tu_contains(env, "audit-key-0123456789"), "%s", env);
 	/* the rest is inherited, and cairn's own PG* variables are set */
 	ck_assert(tu_contains(env, "\nKEEP_ME=hello\n"));
 	ck_assert(tu_contains(env, "\nPGHOST="));

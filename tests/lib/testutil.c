@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -433,6 +434,95 @@ int tu_db_exec(const char *url, const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return rc;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool tu_wait_until(tu_cond_fn cond, void *payload, int timeout_ms)
+{
+	long long end = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	useconds_t pause = 1000;
+
+	for (;;) {
+		if (cond(payload))
+			return true;
+		if (mono_ms() >= end)
+			return false;
+		usleep(pause);
+		if (pause < 50000)
+			pause *= 2;
+	}
+}
+
+/* One query polled on one connection (tu_db_wait and friends). */
+struct db_poll {
+	PGconn *conn;
+	const char *sql;
+	int nparams;
+	const char *const *params;
+	bool failed;
+};
+
+static bool db_poll_true(void *payload)
+{
+	struct db_poll *p = payload;
+	PGresult *r;
+	bool yes = false;
+
+	if (p->failed)
+		return true; /* ends the wait; the caller sees failed */
+	r = PQexecParams(p->conn, p->sql, p->nparams, NULL, p->params, NULL,
+			 NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		yes = PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "t");
+	else {
+		fprintf(stderr, "tu_db_wait: %s: %s", p->sql,
+			PQresultErrorMessage(r));
+		p->failed = true;
+		yes = true;
+	}
+	PQclear(r);
+	return yes;
+}
+
+static bool db_poll(const char *url, const char *sql, int nparams,
+		    const char *const *params, int timeout_ms)
+{
+	struct db_poll p = { connect_or_die(url), sql, nparams, params, false };
+	bool ok = tu_wait_until(db_poll_true, &p, timeout_ms) && !p.failed;
+
+	PQfinish(p.conn);
+	return ok;
+}
+
+bool tu_db_wait(const char *url, const char *sql, int timeout_ms)
+{
+	return db_poll(url, sql, 0, NULL, timeout_ms);
+}
+
+bool tu_db_wait_backend(const char *url, int pid, const char *wait_event_type,
+			bool gone, int timeout_ms)
+{
+	char pidtxt[24];
+	const char *params[2] = { pidtxt, wait_event_type };
+
+	snprintf(pidtxt, sizeof(pidtxt), "%d", pid);
+	if (gone)
+		return db_poll(url,
+			       "SELECT count(*) = 0 FROM pg_stat_activity "
+			       "WHERE pid = $1::int",
+			       1, params, timeout_ms);
+	return db_poll(url,
+		       "SELECT count(*) > 0 FROM pg_stat_activity "
+		       "WHERE pid = $1::int AND ($2::text IS NULL OR "
+		       "wait_event_type = $2::text)",
+		       2, params, timeout_ms);
 }
 
 char *tu_db_create(const char *prefix)

@@ -79,6 +79,37 @@ char *tu_db_value(const char *url, const char *sql);
 /* Runs sql on url; returns 0 or -1 (error printed). */
 int tu_db_exec(const char *url, const char *sql);
 
+/*
+ * Waiting for a condition instead of sleeping a fixed time: a fixed sleep
+ * either wastes time or flakes on a loaded machine.  TU_WAIT_MS is the
+ * generous upper bound tests use unless they have a reason not to.
+ */
+#define TU_WAIT_MS 30000
+
+typedef bool (*tu_cond_fn)(void *payload);
+
+/*
+ * Calls cond(payload) until it returns true (then returns true) or
+ * timeout_ms has passed (then returns false).  Polls every millisecond
+ * at first, backing off to every 50 ms.
+ */
+bool tu_wait_until(tu_cond_fn cond, void *payload, int timeout_ms);
+
+/*
+ * Waits until sql, run on url (one connection for the whole wait), gives
+ * a first value of "t": e.g. "SELECT count(*) = 2 FROM pg_stat_activity
+ * WHERE ...".  An SQL error is printed and ends the wait (false).
+ */
+bool tu_db_wait(const char *url, const char *sql, int timeout_ms);
+
+/*
+ * Waits until the server backend `pid` is seen in pg_stat_activity with
+ * wait_event_type `wait_event_type` (e.g. "Lock"; NULL: any), or, with
+ * gone true, until no backend with that pid is left.
+ */
+bool tu_db_wait_backend(const char *url, int pid, const char *wait_event_type,
+			bool gone, int timeout_ms);
+
 /* True when haystack contains needle (NULL-safe). */
 bool tu_contains(const char *haystack, const char *needle);
 
