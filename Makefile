@@ -75,8 +75,11 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(CLI_OBJ) $(LIB) $(LIBS_ALL)
+# The program exports no symbols (src/cli/cairn.map): plugins reach cairn
+# only through their function table.
+$(BIN): $(CLI_OBJ) $(LIB) src/cli/cairn.map
+	$(CC) $(ALL_LDFLAGS) -Wl,--version-script=src/cli/cairn.map -o $@ \
+		$(CLI_OBJ) $(LIB) $(LIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -142,6 +145,15 @@ PLUGIN_SRC = $(sort $(wildcard examples/plugin/*.c))
 PLUGIN_SO = $(PLUGIN_SRC:examples/plugin/%.c=$(BUILD)/plugins/%.so)
 plugins: $(PLUGIN_SO)
 $(BUILD)/plugins/%.so: examples/plugin/%.c include/cairn/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
+
+# Test plugins (tests/plugins/): built the same way, from the public
+# headers only.
+TEST_PLUGIN_SRC = $(sort $(wildcard tests/plugins/*.c))
+TEST_PLUGIN_SO = $(TEST_PLUGIN_SRC:%.c=$(BUILD)/%.so)
+plugins: $(TEST_PLUGIN_SO)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/cairn/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
 

@@ -6,13 +6,13 @@
  *     - builtin: allowed-refs
  *       refs: [main, "release-*", "refs/tags/v*"]
  *
- * Written against the public interfaces only (cairn/hook.h, cairn/repo.h
- * and cairn/refs.h), as a plugin would be.  The patterns come from the
- * entry's `refs:` list (api->spec->refs), or from the "refs" option
- * (comma-separated) a host may pass instead; an entry with neither is a
- * configuration error.  They are fnmatch globs on full ref names; a
+ * Written against the plugin API table only (cairn/hook.h), as a plugin
+ * would be (the repository calls are api->repo_*).  The patterns come
+ * from the entry's `refs:` list (api->spec->refs), or from the "refs"
+ * option (comma-separated) a host may pass instead; an entry with
+ * neither is a configuration error.  They are fnmatch globs on full ref names; a
  * pattern without "refs/" also matches under refs/heads/ and refs/tags/
- * (cairn_repo_reachable_from).  At each event the context's deploy_rev is
+ * (api->repo_reachable_from).  At each event the context's deploy_rev is
  * resolved in the repository (found as require-clean-tree finds it:
  * `path`, `workdir`, the current directory; opened once) and must be the
  * tip of a matching ref or one of its ancestors.  Deploying the working
@@ -24,12 +24,19 @@
 #include <string.h>
 
 #include "cairn/hook.h"
-#include "cairn/refs.h"
-#include "cairn/repo.h"
 #include "guards.h"
 
 typedef struct {
+	/* what the events need from the table (valid only during init) */
 	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+	void (*set_error_hint)(const char *fmt, ...);
+	int (*repo_open)(cairn_repo **out, const char *path);
+	void (*repo_free)(cairn_repo *repo);
+	int (*repo_resolve)(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+			    const char *rev);
+	int (*repo_reachable_from)(bool *out, char **matched,
+				   cairn_repo *repo, const char *commit,
+				   const char *const *globs, size_t count);
 	char **globs;
 	size_t count;
 	char *list;       /* the globs joined with ", ", for messages */
@@ -48,7 +55,8 @@ static void refs_hook_free(void *payload)
 	free(h->globs);
 	free(h->list);
 	free(h->path);
-	cairn_repo_free(h->repo);
+	if (h->repo)
+		h->repo_free(h->repo);
 	free(h);
 }
 
@@ -63,17 +71,17 @@ static int refs_event(const cairn_hook_context *ctx, void *payload)
 		h->set_error(CAIRN_ERRCLASS_HOOK,
 			     "deploying the working tree is not allowed: "
 			     "allowed-refs needs a commit on %s", h->list);
-		cairn_error_set_hint("commit the changes and deploy the "
-				     "commit (without --worktree)");
+		h->set_error_hint("commit the changes and deploy the "
+				  "commit (without --worktree)");
 		return -1;
 	}
-	if (!h->repo && cairn_repo_open(&h->repo, h->path) != 0)
+	if (!h->repo && h->repo_open(&h->repo, h->path) != 0)
 		return -1;
-	if (cairn_repo_resolve(sha, h->repo, rev) != 0)
+	if (h->repo_resolve(sha, h->repo, rev) != 0)
 		return -1;
-	if (cairn_repo_reachable_from(&ok, &matched, h->repo, sha,
-				      (const char *const *)h->globs,
-				      h->count) != 0)
+	if (h->repo_reachable_from(&ok, &matched, h->repo, sha,
+				   (const char *const *)h->globs,
+				   h->count) != 0)
 		return -1;
 	free(matched);
 	if (ok)
@@ -81,8 +89,8 @@ static int refs_event(const cairn_hook_context *ctx, void *payload)
 	h->set_error(CAIRN_ERRCLASS_HOOK,
 		     "commit %.12s is not on an allowed ref (%s)", sha,
 		     h->list);
-	cairn_error_set_hint("deploy a commit from one of those branches or "
-			     "tags, or add its ref to 'refs:'");
+	h->set_error_hint("deploy a commit from one of those branches or "
+			  "tags, or add its ref to 'refs:'");
 	return -1;
 }
 
@@ -111,7 +119,7 @@ static int add_glob(refs_hook *h, const char *s, size_t len)
 /* The globs from the spec's refs: list, else the "refs" option. */
 static int collect_globs(refs_hook *h, const cairn_plugin_api *api)
 {
-	const char *opt = cairn_plugin_option(api, "refs");
+	const char *opt = api->option(api, "refs");
 	size_t total = 1;
 
 	if (api->spec->refs_count) {
@@ -144,15 +152,16 @@ static int collect_globs(refs_hook *h, const cairn_plugin_api *api)
 
 int cairn_builtin_allowed_refs_init(const cairn_plugin_api *api)
 {
-	const char *path = cairn_plugin_option(api, "path");
+	const char *path;
 	cairn_hook hook;
 	refs_hook *h;
 
-	if (api->api_version < CAIRN_PLUGIN_API_VERSION || !api->spec)
+	if (!CAIRN_PLUGIN_API_HAS(api, repo_reachable_from) || !api->spec)
 		return api->set_error(CAIRN_ERRCLASS_USAGE,
 				      "allowed-refs: unsupported plugin API");
+	path = api->option(api, "path");
 	if (!path || !*path)
-		path = cairn_plugin_option(api, "workdir");
+		path = api->option(api, "workdir");
 	if (!path || !*path)
 		path = ".";
 	h = calloc(1, sizeof(*h));
@@ -165,11 +174,16 @@ int cairn_builtin_allowed_refs_init(const cairn_plugin_api *api)
 		api->set_error(CAIRN_ERRCLASS_CONFIG,
 			       "allowed-refs needs a 'refs:' list of branches "
 			       "or tags");
-		cairn_error_set_hint("for example: refs: [main, \"v*\"]");
+		api->set_error_hint("for example: refs: [main, \"v*\"]");
 		return -1;
 	}
 	h->set_error = api->set_error;
-	cairn_hook_from_spec(&hook, api->spec);
+	h->set_error_hint = api->set_error_hint;
+	h->repo_open = api->repo_open;
+	h->repo_free = api->repo_free;
+	h->repo_resolve = api->repo_resolve;
+	h->repo_reachable_from = api->repo_reachable_from;
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "the deployed commit must be on an allowed ref";
 	hook.fn = refs_event;

@@ -114,7 +114,7 @@ static char *resolve(const char *path, const char *workdir)
 
 int cairn_builtin_audit_file_init(const cairn_plugin_api *api)
 {
-	const char *path = cairn_plugin_option(api, "path");
+	const char *path = api->option(api, "path");
 	cairn_hook hook;
 	audit_hook *h;
 
@@ -124,19 +124,19 @@ int cairn_builtin_audit_file_init(const cairn_plugin_api *api)
 	if (!path || !*path) {
 		api->set_error(CAIRN_ERRCLASS_CONFIG,
 			       "audit-file needs a 'path:' to write to");
-		cairn_error_set_hint("for example: path: logs/cairn-audit.jsonl");
+		api->set_error_hint("for example: path: logs/cairn-audit.jsonl");
 		return -1;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h || !(h->path = resolve(path,
-				      cairn_plugin_option(api, "workdir")))) {
+				      api->option(api, "workdir")))) {
 		free(h);
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	}
 	h->fd = -1;
 	h->context_to_json = api->context_to_json;
 	h->set_error = api->set_error;
-	cairn_hook_from_spec(&hook, api->spec);
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "JSON lines mirroring the audit trail, to a file";
 	hook.fn = audit_event;

@@ -4,7 +4,7 @@
  *   pre_validate:
  *     - builtin: db-reachable
  *
- * Written against the public hook interface only (cairn/hook.h), as a
+ * Written against the plugin API table only (cairn/hook.h), as a
  * plugin would be.  It runs `SELECT 1` on the connection of the run's
  * session (api->sql, i.e. cairn_hook_sql), so it checks the very
  * connection migrations will use, inside the migration's transaction when
@@ -24,13 +24,15 @@ typedef struct {
 	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
 	int (*sql)(const cairn_hook_context *ctx, const char *sql,
 		   char **first_value, size_t *rows);
+	void (*set_error_hint)(const char *fmt, ...);
+	const cairn_error *(*last_error)(void);
 } reach_hook;
 
 static int no_connection(const reach_hook *h)
 {
 	h->set_error(CAIRN_ERRCLASS_DB, "no database connection");
-	cairn_error_set_hint("db-reachable checks the connection of a run; "
-			     "give the environment a database_url or --db");
+	h->set_error_hint("db-reachable checks the connection of a run; "
+			  "give the environment a database_url or --db");
 	return -1;
 }
 
@@ -48,7 +50,7 @@ static int reach_event(const cairn_hook_context *ctx, void *payload)
 		free(value);
 		return 0;
 	}
-	e = cairn_error_last();
+	e = h->last_error();
 	if (e && e->klass == CAIRN_ERRCLASS_USAGE)
 		return no_connection(h);
 	if (e && e->klass == CAIRN_ERRCLASS_INTERRUPTED)
@@ -65,7 +67,7 @@ int cairn_builtin_db_reachable_init(const cairn_plugin_api *api)
 	cairn_hook hook;
 	reach_hook *h;
 
-	if (api->api_version < CAIRN_PLUGIN_API_VERSION || !api->spec)
+	if (!CAIRN_PLUGIN_API_HAS(api, last_error) || !api->spec)
 		return api->set_error(CAIRN_ERRCLASS_USAGE,
 				      "db-reachable: unsupported plugin API");
 	h = calloc(1, sizeof(*h));
@@ -73,7 +75,9 @@ int cairn_builtin_db_reachable_init(const cairn_plugin_api *api)
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	h->set_error = api->set_error;
 	h->sql = api->sql;
-	cairn_hook_from_spec(&hook, api->spec);
+	h->set_error_hint = api->set_error_hint;
+	h->last_error = api->last_error;
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "SELECT 1 on the run's database connection";
 	hook.fn = reach_event;

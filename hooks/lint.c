@@ -4,11 +4,11 @@
  *   pre_execute:
  *     - builtin: lint
  *
- * Written against the public interfaces only (cairn/hook.h and
- * cairn/lint.h), as a plugin would be.  The hook context carries one
+ * Written against the plugin API table only (cairn/hook.h), as a plugin
+ * would be (the lint calls are api->lint_migration and api->findings_*).  The hook context carries one
  * migration, not the whole set, so the hook belongs at pre_execute: for
  * each migration about to be applied it lints the up file
- * (cairn_lint_migration) and fails, vetoing that migration and the rest,
+ * (api->lint_migration) and fails, vetoing that migration and the rest,
  * when there is an error; the primary message counts the errors, the
  * detail lists them one per line ("file:line: message [code]") and the
  * hint is the first error's.  Warnings go to the run's log and never
@@ -23,13 +23,20 @@
 #include <string.h>
 
 #include "cairn/hook.h"
-#include "cairn/lint.h"
 #include "guards.h"
 
 typedef struct {
 	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
 	void (*log)(const cairn_hook_context *ctx, const char *source,
 		    const char *text);
+	void (*set_error_detail)(const char *fmt, ...);
+	void (*set_error_hint)(const char *fmt, ...);
+	int (*lint_migration)(cairn_findings *out, const cairn_migration *m,
+			      const cairn_lint_options *opts);
+	size_t (*findings_count)(const cairn_findings *list,
+				 cairn_severity severity);
+	void (*findings_dispose)(cairn_findings *list);
+	const char *(*severity_name)(cairn_severity severity);
 	char *name;
 } lint_hook;
 
@@ -53,7 +60,7 @@ static void log_warnings(const lint_hook *h, const cairn_hook_context *ctx,
 		if (f->severity == CAIRN_SEVERITY_ERROR)
 			continue;
 		if (asprintf(&line, "%s:%u: %s: %s [%s]", f->file, f->line,
-			     cairn_severity_name(f->severity), f->message,
+			     h->severity_name(f->severity), f->message,
 			     f->code) < 0)
 			continue;
 		h->log(ctx, h->name, line);
@@ -103,10 +110,10 @@ static int lint_event(const cairn_hook_context *ctx, void *payload)
 		return 0;
 	if (!m->content_loaded || !m->up_sql)
 		return 0;
-	if (cairn_lint_migration(&fs, m, NULL) < 0)
+	if (h->lint_migration(&fs, m, NULL) < 0)
 		return -1;
 	log_warnings(h, ctx, &fs);
-	errors = cairn_findings_count(&fs, CAIRN_SEVERITY_ERROR);
+	errors = h->findings_count(&fs, CAIRN_SEVERITY_ERROR);
 	if (!errors)
 		goto out;
 	for (size_t i = 0; i < fs.count && !hint; i++)
@@ -117,12 +124,12 @@ static int lint_event(const cairn_hook_context *ctx, void *payload)
 			  "'%s' has %zu lint error%s", m->up_path, errors,
 			  errors == 1 ? "" : "s");
 	if (detail)
-		cairn_error_set_detail("%s", detail);
+		h->set_error_detail("%s", detail);
 	if (hint)
-		cairn_error_set_hint("%s", hint);
+		h->set_error_hint("%s", hint);
 	free(detail);
 out:
-	cairn_findings_dispose(&fs);
+	h->findings_dispose(&fs);
 	return rc;
 }
 
@@ -131,7 +138,7 @@ int cairn_builtin_lint_init(const cairn_plugin_api *api)
 	cairn_hook hook;
 	lint_hook *h;
 
-	if (api->api_version < CAIRN_PLUGIN_API_VERSION || !api->spec)
+	if (!CAIRN_PLUGIN_API_HAS(api, severity_name) || !api->spec)
 		return api->set_error(CAIRN_ERRCLASS_USAGE,
 				      "lint: unsupported plugin API");
 	h = calloc(1, sizeof(*h));
@@ -142,7 +149,13 @@ int cairn_builtin_lint_init(const cairn_plugin_api *api)
 	}
 	h->set_error = api->set_error;
 	h->log = api->log;
-	cairn_hook_from_spec(&hook, api->spec);
+	h->set_error_detail = api->set_error_detail;
+	h->set_error_hint = api->set_error_hint;
+	h->lint_migration = api->lint_migration;
+	h->findings_count = api->findings_count;
+	h->findings_dispose = api->findings_dispose;
+	h->severity_name = api->severity_name;
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "vetoes a migration whose up file has lint errors";
 	hook.fn = lint_event;

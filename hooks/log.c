@@ -152,7 +152,7 @@ static char *resolve(const char *path, const char *workdir)
 
 int cairn_builtin_log_init(const cairn_plugin_api *api)
 {
-	const char *path = cairn_plugin_option(api, "path");
+	const char *path = api->option(api, "path");
 	cairn_hook hook;
 	log_hook *h;
 
@@ -168,12 +168,12 @@ int cairn_builtin_log_init(const cairn_plugin_api *api)
 	h->log = api->log;
 	h->name = strdup(api->spec->name ? api->spec->name : "builtin:log");
 	if (path && *path)
-		h->path = resolve(path, cairn_plugin_option(api, "workdir"));
+		h->path = resolve(path, api->option(api, "workdir"));
 	if (!h->name || (path && *path && !h->path)) {
 		log_hook_free(h);
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	}
-	cairn_hook_from_spec(&hook, api->spec);
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = h->path ? "JSON lines appended to a file"
 				   : "JSON lines to the run's log";

@@ -553,7 +553,7 @@ int cairn_builtin_metrics_init(const cairn_plugin_api *api)
 		{ CAIRN_EVENT_POST_COMPLETE, on_post_complete,
 		  "reports the run's metrics" },
 	};
-	const char *file = cairn_plugin_option(api, "metrics_file");
+	const char *file = api->option(api, "metrics_file");
 	metrics *m;
 	size_t i;
 	int rc = 0;
@@ -570,7 +570,7 @@ int cairn_builtin_metrics_init(const cairn_plugin_api *api)
 	m->name = strdup(api->spec->name ? api->spec->name
 					 : "builtin:metrics");
 	if (file && *file)
-		m->file = resolve(file, cairn_plugin_option(api, "workdir"));
+		m->file = resolve(file, api->option(api, "workdir"));
 	if (!m->name || (file && *file && !m->file)) {
 		metrics_release(m);
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
@@ -578,7 +578,7 @@ int cairn_builtin_metrics_init(const cairn_plugin_api *api)
 	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
 		cairn_hook hook;
 
-		cairn_hook_from_spec(&hook, api->spec);
+		api->hook_from_spec(&hook, api->spec);
 		hook.kind = "builtin";
 		hook.event = slots[i].event;
 		hook.description = slots[i].description;

@@ -5,12 +5,12 @@
  *   pre_validate:
  *     - builtin: require-clean-tree
  *
- * Written against the public interfaces only (cairn/hook.h and
- * cairn/repo.h), as a plugin would be.  The repository is found from the
+ * Written against the plugin API table only (cairn/hook.h), as a plugin
+ * would be (the repository calls are api->repo_*).  The repository is found from the
  * `path` option when the host passes one, else from the work dir the host
  * names (`workdir`), else from the current directory; it is opened at the
  * first event (so listing hooks outside a repository works) and kept for
- * the next ones.  Untracked files do not count (cairn_repo_is_dirty); a
+ * the next ones.  Untracked files do not count (api->repo_is_dirty); a
  * modified, staged or deleted tracked file does, and the failure names
  * the first of them: "the working tree has uncommitted changes:
  * 'db/migrations/0002_x.up.sql' modified (and 2 more)".  Any event works;
@@ -20,11 +20,15 @@
 #include <string.h>
 
 #include "cairn/hook.h"
-#include "cairn/repo.h"
 #include "guards.h"
 
 typedef struct {
+	/* what the event needs from the table (valid only during init) */
 	int (*set_error)(cairn_error_class klass, const char *fmt, ...);
+	void (*set_error_hint)(const char *fmt, ...);
+	int (*repo_open)(cairn_repo **out, const char *path);
+	void (*repo_free)(cairn_repo *repo);
+	int (*repo_is_dirty)(bool *out, char **detail, cairn_repo *repo);
 	char *path;       /* where to look for the repository */
 	cairn_repo *repo; /* opened at the first event */
 } clean_hook;
@@ -35,7 +39,8 @@ static void clean_hook_free(void *payload)
 
 	if (!h)
 		return;
-	cairn_repo_free(h->repo);
+	if (h->repo)
+		h->repo_free(h->repo);
 	free(h->path);
 	free(h);
 }
@@ -47,33 +52,34 @@ static int clean_event(const cairn_hook_context *ctx, void *payload)
 	bool dirty = false;
 
 	(void)ctx;
-	if (!h->repo && cairn_repo_open(&h->repo, h->path) != 0)
+	if (!h->repo && h->repo_open(&h->repo, h->path) != 0)
 		return -1;
-	if (cairn_repo_is_dirty(&dirty, &detail, h->repo) != 0)
+	if (h->repo_is_dirty(&dirty, &detail, h->repo) != 0)
 		return -1;
 	if (!dirty)
 		return 0;
 	h->set_error(CAIRN_ERRCLASS_HOOK,
 		     "the working tree has uncommitted changes: %s",
 		     detail ? detail : "a tracked file differs from HEAD");
-	cairn_error_set_hint("commit or stash the changes, or deploy from a "
-			     "clean checkout");
+	h->set_error_hint("commit or stash the changes, or deploy from a "
+			  "clean checkout");
 	free(detail);
 	return -1;
 }
 
 int cairn_builtin_require_clean_tree_init(const cairn_plugin_api *api)
 {
-	const char *path = cairn_plugin_option(api, "path");
+	const char *path;
 	cairn_hook hook;
 	clean_hook *h;
 
-	if (api->api_version < CAIRN_PLUGIN_API_VERSION || !api->spec)
+	if (!CAIRN_PLUGIN_API_HAS(api, repo_is_dirty) || !api->spec)
 		return api->set_error(CAIRN_ERRCLASS_USAGE,
 				      "require-clean-tree: unsupported plugin "
 				      "API");
+	path = api->option(api, "path");
 	if (!path || !*path)
-		path = cairn_plugin_option(api, "workdir");
+		path = api->option(api, "workdir");
 	if (!path || !*path)
 		path = ".";
 	h = calloc(1, sizeof(*h));
@@ -82,7 +88,11 @@ int cairn_builtin_require_clean_tree_init(const cairn_plugin_api *api)
 		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
 	}
 	h->set_error = api->set_error;
-	cairn_hook_from_spec(&hook, api->spec);
+	h->set_error_hint = api->set_error_hint;
+	h->repo_open = api->repo_open;
+	h->repo_free = api->repo_free;
+	h->repo_is_dirty = api->repo_is_dirty;
+	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "refuses a work tree or index that differs from "
 			   "HEAD";

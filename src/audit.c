@@ -30,6 +30,7 @@
 #include "db.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 
 const char cairn_audit__canonical_sql[] =
     "(jsonb_build_array(r.prev_hash, r.id, " CAIRN_AUDIT__AT_SQL ", "
@@ -604,11 +605,10 @@ int cairn_audit_verify_with(cairn_audit_verify_result *out, cairn_db *db,
 	v.r = out;
 	v.o = o;
 	cairn_buf_init(&v.last, 0);
-	if (o && (o->version < 1 || o->version > CAIRN_AUDIT_VERIFY_OPTIONS_VERSION)) {
-		cairn_error__set(CAIRN_ERRCLASS_USAGE,
-				 "unknown audit verify options version %u", o->version);
+	if (o && cairn__version_check(o->version,
+				      CAIRN_AUDIT_VERIFY_OPTIONS_VERSION,
+				      "cairn_audit_verify_options") < 0)
 		goto out;
-	}
 	if (cairn_buf_puts(&v.last, CAIRN_AUDIT_GENESIS) < 0 ||
 	    has_mac_column(&mac_column, db) < 0 ||
 	    verify_stream(&v, db, mac_column) < 0)

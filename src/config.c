@@ -29,6 +29,7 @@
 #include "config_read.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 #include "yaml_tree.h"
 
 #define CAIRN_CONFIG_MAX_SIZE ((size_t)1024 * 1024)
@@ -586,10 +587,8 @@ int cairn_config_parse(cairn_config **out, const char *name,
 	*out = NULL;
 	memset(&p, 0, sizeof(p));
 	p.c.file = name ? name : "cairn.yaml";
-	if (opts && opts->version != CAIRN_CONFIG_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"unsupported cairn_config_options version %u",
-			opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_CONFIG_OPTIONS_VERSION,
+			     "cairn_config_options");
 	if (opts) {
 		p.c.getenv_fn = opts->getenv_fn;
 		p.c.payload = opts->payload;

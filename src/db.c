@@ -20,6 +20,7 @@
 #include "error.h"
 #include "secret.h"
 #include "util.h"
+#include "version_check.h"
 
 struct cairn_db {
 	PGconn *conn;
@@ -124,6 +125,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	int n = 0;
 
 	*out = NULL;
+	CAIRN__CHECK_VERSION(opts, CAIRN_DB_OPTIONS_VERSION, "cairn_db_options");
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;

@@ -64,6 +64,7 @@
 #include "error.h"
 #include "spawn.h"
 #include "util.h"
+#include "version_check.h"
 
 #define PG_PORT "5432"
 #define SOCKET_NAME "/.s.PGSQL." PG_PORT
@@ -417,10 +418,11 @@ static int devdb_init(struct devdb *d, const cairn_devdb_options *opts)
 	memset(d, 0, sizeof(*d));
 	d->lock_fd = d->work_fd = d->cairn_fd = d->dir_fd = -1;
 	d->opts = opts;
-	if (!opts || opts->version != CAIRN_DEVDB_OPTIONS_VERSION)
-		return cairn_error__set(
-		    CAIRN_ERRCLASS_USAGE,
-		    "unsupported development database options version");
+	if (!opts)
+		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
+					"no development database options");
+	CAIRN__CHECK_VERSION(opts, CAIRN_DEVDB_OPTIONS_VERSION,
+			     "cairn_devdb_options");
 	if (!opts->repo_workdir || !*opts->repo_workdir)
 		return cairn_error__set(
 		    CAIRN_ERRCLASS_USAGE,

@@ -335,35 +335,3 @@ void cairn_hook_from_spec(cairn_hook *out, const cairn_hook_spec *spec)
 	out->only_migrations = spec->only_migrations_count ?
 		(const char *const *)spec->only_migrations : NULL;
 }
-
-void cairn_plugin_api_init(cairn_plugin_api *api, cairn_pipeline *p,
-			   const cairn_hook_spec *spec, const cairn_kv *options,
-			   size_t options_count)
-{
-	memset(api, 0, sizeof(*api));
-	api->api_version = CAIRN_PLUGIN_API_VERSION;
-	api->cairn_version = CAIRN_VERSION;
-	api->pipeline = p;
-	api->options = options;
-	api->options_count = options_count;
-	api->spec = spec;
-	api->add_hook = cairn_pipeline_add;
-	api->add_object = cairn_pipeline_add_object;
-	api->sql = cairn_hook_sql;
-	api->context_to_json = cairn_hook_context_to_json;
-	api->set_error = cairn_error_set;
-	api->log = cairn_hook_log;
-	api->event_name = cairn_event_name;
-}
-
-const char *cairn_plugin_option(const cairn_plugin_api *api, const char *key)
-{
-	size_t i;
-
-	if (!api || !key)
-		return NULL;
-	for (i = 0; i < api->options_count; i++)
-		if (api->options[i].key && !strcmp(api->options[i].key, key))
-			return api->options[i].value;
-	return NULL;
-}

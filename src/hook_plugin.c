@@ -10,13 +10,19 @@
  *     never searches the library path for it;
  *  2. dlopen(RTLD_NOW | RTLD_LOCAL): every symbol resolved now, none
  *     leaking into other plugins;
- *  3. the data symbol cairn_plugin_api_version must exist and equal this
- *     cairn's CAIRN_PLUGIN_API_VERSION - checked before any plugin code
- *     runs, since a plugin built for another layout of cairn_plugin_api
- *     would misread it;
+ *  3. the data symbol cairn_plugin_api_version must exist and be from 1
+ *     to this cairn's CAIRN_PLUGIN_API_VERSION - checked before any
+ *     plugin code runs.  The table only grows at its end, so a plugin
+ *     built for an older version reads a prefix of it that means what it
+ *     meant then; one built for a newer version would read past its end
+ *     and is refused;
  *  4. the init function (spec->symbol, default cairn_plugin_init) is
  *     called with the API table of cairn_plugin_api_init(), options
- *     "workdir" (when known) and "plugin" (the resolved path).
+ *     "workdir" (when known) and "plugin" (the resolved path), and
+ *     api_version set to the version the plugin declared.
+ *
+ * The table itself (cairn_plugin_api_init) lives here too: built-ins get
+ * the same one, and use nothing else, so a plugin can do what they do.
  *
  * Unloading: the shared object must stay mapped as long as any hook it
  * registered can be called or freed, and the pipeline frees hooks in an
@@ -37,7 +43,11 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cairn/finding.h"
+#include "cairn/lint.h"
 #include "cairn/plugin.h"
+#include "cairn/refs.h"
+#include "cairn/repo.h"
 #include "error.h"
 #include "hook_kinds_ext.h"
 #include "util.h"
@@ -220,7 +230,8 @@ static int load_error(const char *name, const char *what)
 }
 
 /* Steps 2 and 3: the library, with a version we understand. */
-static int open_checked(void **out, const char *path, const char *name)
+static int open_checked(void **out, unsigned int *declared,
+			const char *path, const char *name)
 {
 	const unsigned int *version;
 	void *handle;
@@ -249,20 +260,24 @@ static int open_checked(void **out, const char *path, const char *name)
 		dlclose(handle);
 		return CAIRN_ERROR;
 	}
-	if (*version != CAIRN_PLUGIN_API_VERSION) {
+	if (*version < 1 || *version > CAIRN_PLUGIN_API_VERSION) {
 		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-				 "cannot load plugin '%s': it was built for "
-				 "plugin API version %u, this cairn %s "
-				 "provides version %u", name, *version,
-				 CAIRN_VERSION, CAIRN_PLUGIN_API_VERSION);
-		cairn_error__detail("The plugin's %s is %u.",
-				    CAIRN_PLUGIN_API_VERSION_SYMBOL,
-				    *version);
+				 "cannot load plugin '%s': plugin API version "
+				 "%u is not supported (1..%u)", name, *version,
+				 CAIRN_PLUGIN_API_VERSION);
+		cairn_error__detail("The plugin's %s is %u; this cairn %s "
+				    "provides version %u and loads plugins "
+				    "built for versions 1 to %u.",
+				    CAIRN_PLUGIN_API_VERSION_SYMBOL, *version,
+				    CAIRN_VERSION, CAIRN_PLUGIN_API_VERSION,
+				    CAIRN_PLUGIN_API_VERSION);
 		cairn_error__hint("rebuild the plugin against the headers of "
-				  "this cairn (include/cairn/plugin.h)");
+				  "this cairn (include/cairn/plugin.h), or "
+				  "use the cairn it was built for");
 		dlclose(handle);
 		return CAIRN_ERROR;
 	}
+	*declared = *version;
 	*out = handle;
 	return 0;
 }
@@ -303,6 +318,7 @@ int cairn_hook__register_plugin(cairn_pipeline *p,
 	cairn_kv opts[2];
 	void *handle = NULL, *sym;
 	char *path = NULL;
+	unsigned int declared = 0;
 	size_t n = 0;
 	int rc = CAIRN_ERROR;
 
@@ -314,7 +330,7 @@ int cairn_hook__register_plugin(cairn_pipeline *p,
 		return CAIRN_ERROR;
 	}
 	path = resolve(name, workdir);
-	if (!path || open_checked(&handle, path, name) < 0)
+	if (!path || open_checked(&handle, &declared, path, name) < 0)
 		goto out;
 	dlerror();
 	sym = dlsym(handle, symbol);
@@ -346,6 +362,7 @@ int cairn_hook__register_plugin(cairn_pipeline *p,
 	cairn_plugin_api_init(&api, p, spec, opts, n);
 	api.add_hook = plugin_add_hook;
 	api.add_object = plugin_add_object;
+	api.api_version = declared;
 
 	outer = loading;
 	loading = lib;
@@ -361,4 +378,92 @@ out:
 		dlclose(handle);
 	free(path);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table given to plugins and built-ins                            */
+
+const char *cairn_plugin_option(const cairn_plugin_api *api, const char *key)
+{
+	size_t i;
+
+	if (!api || !key)
+		return NULL;
+	for (i = 0; i < api->options_count; i++)
+		if (api->options[i].key && !strcmp(api->options[i].key, key))
+			return api->options[i].value;
+	return NULL;
+}
+
+/* True when a relative path has a ".." component. */
+static bool climbs(const char *path)
+{
+	for (const char *p = path; *p; ) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		p += strspn(p, "/");
+	}
+	return false;
+}
+
+static int api_resolve_path(char **out, const cairn_plugin_api *api,
+			    const char *path)
+{
+	*out = NULL;
+	if (!path || !*path) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG, "empty path");
+		return CAIRN_ERROR;
+	}
+	if (path[0] != '/' && climbs(path)) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+				 "path '%s' leaves the work tree", path);
+		cairn_error__detail("A relative path is taken below the "
+				    "repository's work tree and may not "
+				    "contain '..'.");
+		cairn_error__hint("write a path inside the repository, or an "
+				  "absolute path");
+		return CAIRN_ERROR;
+	}
+	*out = resolve(path, cairn_plugin_option(api, "workdir"));
+	return *out ? 0 : CAIRN_ERROR;
+}
+
+void cairn_plugin_api_init(cairn_plugin_api *api, cairn_pipeline *p,
+			   const cairn_hook_spec *spec, const cairn_kv *options,
+			   size_t options_count)
+{
+	memset(api, 0, sizeof(*api));
+	api->api_version = CAIRN_PLUGIN_API_VERSION;
+	api->cairn_version = CAIRN_VERSION;
+	api->pipeline = p;
+	api->options = options;
+	api->options_count = options_count;
+	api->spec = spec;
+	api->add_hook = cairn_pipeline_add;
+	api->add_object = cairn_pipeline_add_object;
+	api->sql = cairn_hook_sql;
+	api->context_to_json = cairn_hook_context_to_json;
+	api->set_error = cairn_error_set;
+	api->log = cairn_hook_log;
+	api->event_name = cairn_event_name;
+	/* version 2 */
+	api->size = sizeof(*api);
+	api->option = cairn_plugin_option;
+	api->hook_from_spec = cairn_hook_from_spec;
+	api->set_error_detail = cairn_error_set_detail;
+	api->set_error_hint = cairn_error_set_hint;
+	api->last_error = cairn_error_last;
+	api->resolve_path = api_resolve_path;
+	api->repo_open = cairn_repo_open;
+	api->repo_free = cairn_repo_free;
+	api->repo_is_dirty = cairn_repo_is_dirty;
+	api->repo_resolve = cairn_repo_resolve;
+	api->repo_reachable_from = cairn_repo_reachable_from;
+	api->lint_migration = cairn_lint_migration;
+	api->findings_count = cairn_findings_count;
+	api->findings_dispose = cairn_findings_dispose;
+	api->severity_name = cairn_severity_name;
 }

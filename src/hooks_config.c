@@ -19,6 +19,7 @@
 #include "hook_kinds.h"
 #include "hook_kinds_ext.h"
 #include "util.h"
+#include "version_check.h"
 
 typedef struct {
 	const cairn_hooks_build_options *opts;
@@ -170,10 +171,8 @@ int cairn_hooks_build(cairn_pipeline *p, const cairn_config *cfg,
 
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != CAIRN_HOOKS_BUILD_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-			"cairn_hooks_build: unsupported options version %u",
-			opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_HOOKS_BUILD_OPTIONS_VERSION,
+			     "cairn_hooks_build_options");
 	b.opts = opts;
 	b.file = cfg->path ? cfg->path : "cairn.yaml";
 	b.cfg = cfg;

@@ -28,6 +28,7 @@
 #include "cairn/sqlsplit.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 
 enum {
 	R_DESTRUCTIVE = 0,
@@ -722,6 +723,8 @@ int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
 	size_t i;
 	int rc = 0;
 
+	CAIRN__CHECK_VERSION(opts, CAIRN_LINT_OPTIONS_VERSION,
+			     "cairn_lint_options");
 	if (!m || !m->content_loaded || !m->up_sql)
 		return 0;
 	/* not text: loading reported it, and its "statements" mean nothing */
@@ -774,6 +777,8 @@ int cairn_lint_set(cairn_findings *out, cairn_migration_set *set,
 {
 	size_t i, n = cairn_migration_set_count(set);
 
+	CAIRN__CHECK_VERSION(opts, CAIRN_LINT_OPTIONS_VERSION,
+			     "cairn_lint_options");
 	if (cairn_migration_set_load_contents(set) < 0)
 		return CAIRN_ERROR;
 	for (i = 0; i < n; i++)

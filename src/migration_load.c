@@ -45,6 +45,7 @@
 #include "migration_load.h"
 #include "repo_internal.h"
 #include "util.h"
+#include "version_check.h"
 
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)
 #define MAX_DEPTH 64
@@ -646,10 +647,8 @@ int cairn_migration_set_load(cairn_migration_set **out, cairn_repo *repo,
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != CAIRN_LOAD_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"unsupported load options version %u",
-					opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_LOAD_OPTIONS_VERSION,
+			     "cairn_load_options");
 	set = cairn__calloc(1, sizeof(*set));
 	if (!set)
 		return CAIRN_ERROR;

@@ -21,6 +21,7 @@
 #include "cairn/hook.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 
 typedef struct {
 	cairn_hook hook;   /* strings point into owned copies below */
@@ -148,6 +149,7 @@ int cairn_pipeline_add(cairn_pipeline *p, const cairn_hook *hook, int *id_out)
 {
 	int id = p->next_id;
 
+	CAIRN__CHECK_VERSION(hook, CAIRN_HOOK_VERSION, "cairn_hook");
 	if (push_entry(p, hook, id, true) < 0)
 		return CAIRN_ERROR;
 	p->next_id++;
@@ -173,6 +175,7 @@ int cairn_pipeline_add_object(cairn_pipeline *p, const cairn_hook_object *obj,
 	bool owner = true;
 	size_t i;
 
+	CAIRN__CHECK_VERSION(obj, CAIRN_HOOK_VERSION, "cairn_hook_object");
 	for (i = 0; i < CAIRN_ARRAY_SIZE(slots); i++) {
 		cairn_hook_fn fn;
 		cairn_hook h = CAIRN_HOOK_INIT;

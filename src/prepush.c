@@ -60,6 +60,7 @@
 #include "migration_internal.h"
 #include "repo_internal.h"
 #include "util.h"
+#include "version_check.h"
 
 /* How many commits blame walks without a base (a first push). */
 #define BLAME_MAX_COMMITS 50000
@@ -1334,10 +1335,8 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 	memset(out, 0, sizeof(*out));
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != CAIRN_PREPUSH_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"unsupported pre-push options version %u",
-					opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_PREPUSH_OPTIONS_VERSION,
+			     "cairn_prepush_options");
 	if (cairn_oid_hex_is_zero(u->local_sha)) {
 		out->base_kind = CAIRN_PREPUSH_DELETE;
 		return 0;
@@ -1444,6 +1443,8 @@ int cairn_prepush_blame(cairn_prepush_result *r, cairn_repo *repo,
 	size_t i;
 	int rc;
 
+	CAIRN__CHECK_VERSION(opts, CAIRN_PREPUSH_OPTIONS_VERSION,
+			     "cairn_prepush_options");
 	if (!r->set)
 		return 0;
 	for (i = 0; i < r->findings.count && !need; i++)
@@ -1507,6 +1508,8 @@ int cairn_prepush_check_applied(cairn_prepush_result *r, cairn_repo *repo,
 	size_t n = 0, i;
 	int rc = 0;
 
+	CAIRN__CHECK_VERSION(opts, CAIRN_PREPUSH_OPTIONS_VERSION,
+			     "cairn_prepush_options");
 	if (!r->set)
 		return 0;
 	if (!opts)

@@ -38,6 +38,7 @@
 #include "migration_internal.h"
 #include "repo_internal.h"
 #include "util.h"
+#include "version_check.h"
 
 /*
  * What cairn_range_diff()'s raw reader keeps of the objects it builds:
@@ -673,10 +674,8 @@ int cairn_range_changes(cairn_range *out, cairn_repo *repo, const char *tip,
 	memset(&w, 0, sizeof(w));
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != CAIRN_RANGE_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"unsupported range options version %u",
-					opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_RANGE_OPTIONS_VERSION,
+			     "cairn_range_options");
 	w.git = cairn_repo__git(repo);
 	w.out = out;
 	cairn_buf_init(&w.path, CAIRN_BUF_DEFAULT_MAX);
@@ -771,10 +770,8 @@ int cairn_range_diff(cairn_range *out, cairn_repo *repo, const char *from,
 
 	memset(out, 0, sizeof(*out));
 	memset(&w, 0, sizeof(w));
-	if (opts && opts->version != CAIRN_RANGE_OPTIONS_VERSION)
-		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
-					"unsupported range options version %u",
-					opts->version);
+	CAIRN__CHECK_VERSION(opts, CAIRN_RANGE_OPTIONS_VERSION,
+			     "cairn_range_options");
 	w.git = cairn_repo__git(repo);
 	w.out = out;
 	cairn_buf_init(&w.path, CAIRN_BUF_DEFAULT_MAX);

@@ -20,6 +20,7 @@
 #include "cairn/sqlsplit.h"
 #include "run.h"
 #include "util.h"
+#include "version_check.h"
 
 bool run__cancelled(const run *r)
 {
@@ -118,6 +119,7 @@ int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
 
 	memset(r, 0, sizeof(*r));
 	memset(res, 0, sizeof(*res));
+	CAIRN__CHECK_VERSION(o, CAIRN_RUN_OPTIONS_VERSION, "cairn_run_options");
 	r->o = o;
 	r->r = res;
 	r->direction = direction;

@@ -12,6 +12,7 @@
 #include "cairn/validate.h"
 #include "error.h"
 #include "util.h"
+#include "version_check.h"
 
 int cairn_findings_append(cairn_findings *dst, const cairn_findings *src)
 {
@@ -97,6 +98,8 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 
 	if (!opts)
 		opts = &defaults;
+	CAIRN__CHECK_VERSION(opts, CAIRN_VALIDATE_OPTIONS_VERSION,
+			     "cairn_validate_options");
 	if (cairn_migration_set_load_contents(set) < 0)
 		return CAIRN_ERROR;
 	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0)

@@ -10,9 +10,17 @@
  * Each hook appends one line, "<event> <version>_<name>" (or
  * "<event> -" for run-level events), to the file named by the
  * environment variable CAIRN_EXAMPLE_PLUGIN_LOG, read once at load time;
- * without it the plugin registers nothing.  The hooks take their name,
+ * without it the plugin registers nothing.  A relative name is taken
+ * below the repository's work tree (api->resolve_path, which also
+ * refuses a name with ".." in it).  The hooks take their name,
  * on_failure, timeout and only: filters from the cairn.yaml entry that
- * loaded the plugin, so the user's settings apply to them.
+ * loaded the plugin (api->hook_from_spec), so the user's settings apply
+ * to them.
+ *
+ * Compatibility: it needs plugin API version 2 or later (it declares the
+ * version of the headers it was built with) and tests with
+ * CAIRN_PLUGIN_API_HAS that the host's table has the members it uses, so
+ * it keeps loading in a newer cairn whose table has grown.
  *
  *   hooks:
  *     post_complete:
@@ -68,55 +76,57 @@ static int example_run(const cairn_hook_context *ctx, void *payload)
 	return 0;
 }
 
-int cairn_plugin_init(const cairn_plugin_api *api)
+/* One hook at one event, logging to path (copied). */
+static int add_one(const cairn_plugin_api *api, cairn_event ev,
+		   const char *path)
 {
-	const char *path = getenv("CAIRN_EXAMPLE_PLUGIN_LOG");
-	const cairn_hook_spec *spec = api->spec;
-	unsigned ev;
+	cairn_hook hook = CAIRN_HOOK_INIT;
+	example_hook *h = calloc(1, sizeof(*h));
+	size_t len = strlen(path) + 1;
 
-	if (api->api_version != CAIRN_PLUGIN_API_VERSION)
-		return api->set_error(CAIRN_ERRCLASS_CONFIG,
-				      "example plugin needs plugin API %u, "
-				      "not %u", CAIRN_PLUGIN_API_VERSION,
-				      api->api_version);
-	if (!path || !*path)
-		return 0;
-	for (ev = 0; ev < CAIRN_EVENT__COUNT; ev++) {
-		cairn_hook hook = CAIRN_HOOK_INIT;
-		example_hook *h = calloc(1, sizeof(*h));
-		size_t len = strlen(path) + 1;
-
-		if (!h || !(h->path = malloc(len))) {
-			free(h);
-			return api->set_error(CAIRN_ERRCLASS_NOMEMORY,
-					      "out of memory");
-		}
-		memcpy(h->path, path, len);
-		h->event_name = api->event_name;
-		h->set_error = api->set_error;
-		hook.name = spec && spec->name ? spec->name : "example_plugin";
-		hook.kind = "plugin";
-		hook.description = "appends each event to "
-				   "$CAIRN_EXAMPLE_PLUGIN_LOG";
-		hook.event = (cairn_event)ev;
-		hook.fn = example_run;
-		hook.payload = h;
-		hook.free_payload = example_free;
-		if (spec) {
-			/* the config's lists are NULL-terminated */
-			hook.on_failure = spec->on_failure;
-			hook.timeout_ms = spec->timeout_ms;
-			if (spec->only_environments_count)
-				hook.only_environments = (const char *const *)
-					spec->only_environments;
-			if (spec->only_migrations_count)
-				hook.only_migrations = (const char *const *)
-					spec->only_migrations;
-		}
-		if (api->add_hook(api->pipeline, &hook, NULL) != 0) {
-			example_free(h);
-			return -1;
-		}
+	if (!h || !(h->path = malloc(len))) {
+		free(h);
+		return api->set_error(CAIRN_ERRCLASS_NOMEMORY, "out of memory");
+	}
+	memcpy(h->path, path, len);
+	h->event_name = api->event_name;
+	h->set_error = api->set_error;
+	if (api->spec)
+		api->hook_from_spec(&hook, api->spec);
+	if (!hook.name)
+		hook.name = "example_plugin";
+	hook.kind = "plugin";
+	hook.description = "appends each event to $CAIRN_EXAMPLE_PLUGIN_LOG";
+	hook.event = ev;
+	hook.fn = example_run;
+	hook.payload = h;
+	hook.free_payload = example_free;
+	if (api->add_hook(api->pipeline, &hook, NULL) != 0) {
+		example_free(h);
+		return -1;
 	}
 	return 0;
+}
+
+int cairn_plugin_init(const cairn_plugin_api *api)
+{
+	const char *name = getenv("CAIRN_EXAMPLE_PLUGIN_LOG");
+	char *path = NULL;
+	unsigned ev;
+	int rc = 0;
+
+	if (!CAIRN_PLUGIN_API_HAS(api, resolve_path) ||
+	    !CAIRN_PLUGIN_API_HAS(api, hook_from_spec))
+		return api->set_error(CAIRN_ERRCLASS_CONFIG,
+				      "example plugin needs plugin API 2 or "
+				      "later, this cairn gives %u",
+				      api->api_version);
+	if (!name || !*name)
+		return 0;
+	if (api->resolve_path(&path, api, name) != 0)
+		return -1;
+	for (ev = 0; ev < CAIRN_EVENT__COUNT && rc == 0; ev++)
+		rc = add_one(api, (cairn_event)ev, path);
+	free(path);
+	return rc;
 }

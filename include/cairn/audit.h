@@ -48,6 +48,10 @@
 #include "finding.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The prev_hash of the first row. */
 #define CAIRN_AUDIT_GENESIS                                                    \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -231,5 +235,9 @@ cairn_audit_verify_with(cairn_audit_verify_result *out, cairn_db *db,
 			const cairn_audit_verify_options *o);
 CAIRN_EXTERN(void)
 cairn_audit_verify_result_dispose(cairn_audit_verify_result *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

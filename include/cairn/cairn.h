@@ -28,4 +28,12 @@
 #include "validate.h"
 #include "webhook.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -11,12 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CAIRN_VERSION "0.1.0"
 
 #if defined(__GNUC__)
 #define CAIRN_EXTERN(type) extern __attribute__((visibility("default"))) type
 #else
 #define CAIRN_EXTERN(type) extern type
+#endif
+
+/* printf-style checking of a format argument, where the compiler has it. */
+#if defined(__GNUC__)
+#define CAIRN_FORMAT_PRINTF(fmt, first) \
+	__attribute__((format(printf, fmt, first)))
+#else
+#define CAIRN_FORMAT_PRINTF(fmt, first)
 #endif
 
 /* A git object id in hex: 40 digits for SHA-1, 64 for SHA-256, plus NUL. */
@@ -37,5 +49,9 @@ CAIRN_EXTERN(int) cairn_version_compare(const char *a, const char *b);
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 CAIRN_EXTERN(int) cairn_sha256_hex(char out[CAIRN_SHA256_HEXSZ],
 				   const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

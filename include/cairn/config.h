@@ -17,6 +17,10 @@
 #include "common.h"
 #include "event.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
 	CAIRN_HOOK_EXEC = 0,
 	CAIRN_HOOK_SQL,
@@ -172,5 +176,9 @@ CAIRN_EXTERN(const cairn_environment *) cairn_config_environment(
 
 CAIRN_EXTERN(const char *) cairn_hook_kind_name(cairn_hook_kind kind);
 CAIRN_EXTERN(const char *) cairn_on_failure_name(cairn_on_failure f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

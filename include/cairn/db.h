@@ -13,6 +13,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_db cairn_db;
 
 typedef struct cairn_db_options {
@@ -59,5 +63,9 @@ CAIRN_EXTERN(int) cairn_db_conninfo_with_dbname(char **out,
 
 /* True when the connection is still usable. */
 CAIRN_EXTERN(bool) cairn_db_is_ok(const cairn_db *db);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

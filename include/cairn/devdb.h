@@ -39,6 +39,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CAIRN_DEVDB_OPTIONS_VERSION 1
 
 typedef struct {
@@ -85,5 +89,9 @@ cairn_devdb_status(bool *running, char **url_out, char **dir_out,
  */
 CAIRN_EXTERN(int)
 cairn_devdb_url(char **url_out, const cairn_devdb_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

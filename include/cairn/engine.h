@@ -31,6 +31,10 @@
 #include "migration.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * One row of the tracking table.  The strings borrow from the list (no
  * allocation per row: 10,000 applied migrations load in one query and
@@ -200,5 +204,9 @@ CAIRN_EXTERN(int) cairn_actor_describe(char **actor, char **detail_json,
 				       cairn_repo *repo);
 /* A random run id (UUID v4 text). */
 CAIRN_EXTERN(void) cairn_run_id_new(char out[40]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

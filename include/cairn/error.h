@@ -14,6 +14,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
 	CAIRN_OK = 0,
 	CAIRN_ERROR = -1,       /* generic failure; see the error object */
@@ -63,13 +67,17 @@ CAIRN_EXTERN(const char *) cairn_error_class_name(cairn_error_class klass);
  * hooks and plugins to explain a failure.  Returns CAIRN_ERROR.
  */
 CAIRN_EXTERN(int) cairn_error_set(cairn_error_class klass, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	CAIRN_FORMAT_PRINTF(2, 3);
 
 /* Adds a detail or hint to the error that is set (no-op when none is). */
 CAIRN_EXTERN(void) cairn_error_set_detail(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+	CAIRN_FORMAT_PRINTF(1, 2);
 CAIRN_EXTERN(void) cairn_error_set_hint(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+	CAIRN_FORMAT_PRINTF(1, 2);
 CAIRN_EXTERN(void) cairn_error_set_sqlstate(const char *sqlstate);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

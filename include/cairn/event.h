@@ -9,6 +9,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
 	CAIRN_EVENT_PRE_VALIDATE = 0,
 	CAIRN_EVENT_POST_VALIDATE,
@@ -29,5 +33,9 @@ CAIRN_EXTERN(int) cairn_event_from_name(cairn_event *out, const char *name);
 CAIRN_EXTERN(bool) cairn_event_may_veto(cairn_event event);
 /* True for per-migration events (pre/post_execute, pre/post_rollback). */
 CAIRN_EXTERN(bool) cairn_event_is_per_migration(cairn_event event);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

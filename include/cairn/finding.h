@@ -13,6 +13,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
 	CAIRN_SEVERITY_ERROR = 0,
 	CAIRN_SEVERITY_WARNING,
@@ -47,11 +51,15 @@ CAIRN_EXTERN(int) cairn_findings_add(cairn_findings *list, const char *code,
 				     unsigned line, const char *version,
 				     const char *hint, const char *commit,
 				     const char *fmt, ...)
-	__attribute__((format(printf, 9, 10)));
+	CAIRN_FORMAT_PRINTF(9, 10);
 CAIRN_EXTERN(void) cairn_findings_sort(cairn_findings *list);
 CAIRN_EXTERN(size_t) cairn_findings_count(const cairn_findings *list,
 					  cairn_severity severity);
 CAIRN_EXTERN(void) cairn_findings_dispose(cairn_findings *list);
 CAIRN_EXTERN(const char *) cairn_severity_name(cairn_severity severity);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -27,7 +27,13 @@
 #include "db.h"
 #include "error.h"
 #include "event.h"
+#include "lint.h"
 #include "migration.h"
+#include "repo.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct cairn_pipeline cairn_pipeline;
 typedef struct cairn_session cairn_session;
@@ -203,13 +209,24 @@ CAIRN_EXTERN(int) cairn_hook_context_to_json(char **out,
 /*
  * Plugins.  A plugin is a shared object exporting a registration
  * function (default name cairn_plugin_init) of type cairn_plugin_init_fn.
- * cairn calls it once with an API table; the plugin checks api_version
- * (CAIRN_PLUGIN_API_VERSION), registers its hooks through add_hook or
- * add_object and returns 0.  Built-in hooks are registered the same way.
+ * cairn calls it once with an API table; the plugin registers its hooks
+ * through add_hook or add_object and returns 0.  Built-in hooks are
+ * registered the same way and use nothing but the table.
+ *
+ * Compatibility, as libgit2 does it: a plugin declares the version it was
+ * built for (plugin.h); the host loads any version from 1 to its own
+ * CAIRN_PLUGIN_API_VERSION and refuses a newer one.  The table only grows
+ * at its end.  Version 1 ends at event_name; from version 2 on, `size` is
+ * the host's sizeof(cairn_plugin_api), so a plugin tests
+ * CAIRN_PLUGIN_API_HAS(api, member) before using a member added after
+ * the version it requires.  api_version is the version the plugin
+ * declared (never more than the host's).
  */
-#define CAIRN_PLUGIN_API_VERSION 1
+#define CAIRN_PLUGIN_API_VERSION 2
 
-typedef struct cairn_plugin_api {
+typedef struct cairn_plugin_api cairn_plugin_api;
+
+struct cairn_plugin_api {
 	unsigned int api_version;
 	const char *cairn_version;
 	cairn_pipeline *pipeline;
@@ -234,7 +251,55 @@ typedef struct cairn_plugin_api {
 	void (*log)(const cairn_hook_context *ctx, const char *source,
 		    const char *text);
 	const char *(*event_name)(cairn_event event);
-} cairn_plugin_api;
+
+	/* ---- version 2: the table's size, then members added since ---- */
+	size_t size;
+	/* The value of an option, or NULL. */
+	const char *(*option)(const cairn_plugin_api *api, const char *key);
+	/* A hook filled from the entry's settings (cairn_hook_from_spec). */
+	void (*hook_from_spec)(cairn_hook *out, const cairn_hook_spec *spec);
+	/* Detail and hint for the error just set with set_error. */
+	void (*set_error_detail)(const char *fmt, ...);
+	void (*set_error_hint)(const char *fmt, ...);
+	/* The error set on this thread (after a failed table call), or NULL. */
+	const cairn_error *(*last_error)(void);
+	/*
+	 * A path from the configuration made usable: an absolute path as it
+	 * is, a relative one below the "workdir" option (the current
+	 * directory without one).  A relative path with a ".." component is
+	 * refused (a configuration error), so a repository's cairn.yaml
+	 * cannot point outside its work tree.  Caller frees *out.
+	 */
+	int (*resolve_path)(char **out, const cairn_plugin_api *api,
+			    const char *path);
+	/* The repository calls of repo.h and refs.h. */
+	int (*repo_open)(cairn_repo **out, const char *path);
+	void (*repo_free)(cairn_repo *repo);
+	int (*repo_is_dirty)(bool *out, char **detail, cairn_repo *repo);
+	int (*repo_resolve)(char out[CAIRN_OID_HEXSZ], cairn_repo *repo,
+			    const char *rev);
+	int (*repo_reachable_from)(bool *out, char **matched,
+				   cairn_repo *repo, const char *commit,
+				   const char *const *globs, size_t count);
+	/* The lint checks of lint.h and the findings of finding.h. */
+	int (*lint_migration)(cairn_findings *out, const cairn_migration *m,
+			      const cairn_lint_options *opts);
+	size_t (*findings_count)(const cairn_findings *list,
+				 cairn_severity severity);
+	void (*findings_dispose)(cairn_findings *list);
+	const char *(*severity_name)(cairn_severity severity);
+};
+
+/*
+ * True when the host's table has `member` (a version 2 or later table
+ * whose size covers it).  Members of version 1 are always there.
+ */
+#define CAIRN_PLUGIN_API_HAS(api, member) \
+	(offsetof(cairn_plugin_api, member) < \
+		 offsetof(cairn_plugin_api, size) || \
+	 ((api)->api_version >= 2 && \
+	  (api)->size >= offsetof(cairn_plugin_api, member) + \
+			 sizeof(((const cairn_plugin_api *)0)->member)))
 
 typedef int (*cairn_plugin_init_fn)(const cairn_plugin_api *api);
 
@@ -250,13 +315,18 @@ CAIRN_EXTERN(void) cairn_plugin_api_init(cairn_plugin_api *api,
  * kind name, event, on_failure, timeout and the only: filters (borrowed
  * from spec; cairn_pipeline_add copies them).  The rest is as in
  * CAIRN_HOOK_INIT: the caller sets fn, payload and anything else.
- * Built-ins and plugins use it so their hooks honour the user's settings.
+ * Built-ins and plugins use it (api->hook_from_spec) so their hooks
+ * honour the user's settings.
  */
 CAIRN_EXTERN(void) cairn_hook_from_spec(cairn_hook *out,
 					const cairn_hook_spec *spec);
 
-/* The value of a plugin option, or NULL. */
+/* The value of a plugin option, or NULL (api->option in the table). */
 CAIRN_EXTERN(const char *) cairn_plugin_option(const cairn_plugin_api *api,
 					       const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

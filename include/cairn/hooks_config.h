@@ -27,6 +27,10 @@
 #include "config.h"
 #include "hook.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A hook the program ships: `builtin: NAME` in cairn.yaml. */
 typedef struct cairn_builtin {
 	const char *name;          /* "log" */
@@ -59,5 +63,9 @@ typedef struct cairn_hooks_build_options {
  */
 CAIRN_EXTERN(int) cairn_hooks_build(cairn_pipeline *p, const cairn_config *cfg,
 				    const cairn_hooks_build_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -42,6 +42,10 @@
 #include "finding.h"
 #include "migration.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_lint_rule {
 	const char *name;        /* "destructive": what `allow` takes */
 	const char *code;        /* "lint/destructive": the finding code */
@@ -83,5 +87,9 @@ CAIRN_EXTERN(int) cairn_lint_migration(cairn_findings *out,
  */
 CAIRN_EXTERN(int) cairn_lint_set(cairn_findings *out, cairn_migration_set *set,
 				 const cairn_lint_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

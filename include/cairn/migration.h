@@ -34,6 +34,10 @@
 #include "finding.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_migration_set cairn_migration_set;
 
 typedef struct cairn_directives {
@@ -184,5 +188,9 @@ CAIRN_EXTERN(bool) cairn_migration_parse_filename(const char *base,
 						  const char **name,
 						  size_t *name_len,
 						  bool *is_down);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

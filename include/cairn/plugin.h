@@ -13,22 +13,26 @@
  *         const unsigned int cairn_plugin_api_version =
  *                 CAIRN_PLUGIN_API_VERSION;
  *
- *     cairn reads it before calling anything in the plugin and refuses a
- *     plugin whose value differs from its own CAIRN_PLUGIN_API_VERSION, or
- *     that lacks the symbol, with a configuration error: the fix is to
- *     rebuild the plugin against the headers of the cairn that loads it.
+ *     cairn reads it before calling anything in the plugin.  It loads a
+ *     plugin built for any version from 1 to its own
+ *     CAIRN_PLUGIN_API_VERSION, and refuses one that declares a newer
+ *     version (or 0), or that lacks the symbol, with a configuration
+ *     error ("plugin API version N is not supported (1..M)"): the fix is
+ *     to rebuild the plugin against the headers of the cairn that loads
+ *     it.
  *
  *  2. an init function of type cairn_plugin_init_fn (hook.h), by default
  *     named cairn_plugin_init (`symbol:` in cairn.yaml picks another).  It
- *     is called once with a cairn_plugin_api table, may check
- *     api->api_version, registers its hooks with api->add_hook or
- *     api->add_object, and returns 0 (or sets an error with
+ *     is called once with a cairn_plugin_api table (api->api_version is
+ *     the version the plugin declared; CAIRN_PLUGIN_API_HAS tells which
+ *     later members the host has), registers its hooks with
+ *     api->add_hook or api->add_object, and returns 0 (or sets an error with
  *     api->set_error and returns non-zero: cairn then removes the hooks
  *     it registered and unloads it).
  *
  * Rules:
- *  - Call cairn only through the api table: the host may not export its
- *    own symbols to plugins.
+ *  - Call cairn only through the api table: the cairn program exports
+ *    no symbols, so a plugin naming a library function fails to load.
  *  - Register hooks during the init call only.  cairn unloads the plugin
  *    (dlclose) when the last hook it registered is removed from the
  *    pipeline, after that hook's free_payload ran.

@@ -65,6 +65,10 @@
 #include "migration.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Longest input line accepted (a ref name is far shorter). */
 #define CAIRN_PREPUSH_MAX_LINE 8192
 
@@ -195,5 +199,9 @@ CAIRN_EXTERN(int) cairn_prepush_applied_load(cairn_applied_list *out,
 					     bool *exists, cairn_db *db);
 
 CAIRN_EXTERN(void) cairn_prepush_result_dispose(cairn_prepush_result *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,10 @@
 #include "common.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
 	CAIRN_RANGE_ADDED = 'A',
 	CAIRN_RANGE_MODIFIED = 'M',
@@ -89,5 +93,9 @@ CAIRN_EXTERN(const cairn_range_file *) cairn_range_find(
 	const cairn_range *range, const char *path);
 
 CAIRN_EXTERN(void) cairn_range_dispose(cairn_range *range);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 #include "common.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Sets *out when commit (hex sha) is reachable from, or equal to, the tip
  * of a ref whose full name matches one of the fnmatch globs.  A glob
@@ -19,5 +23,9 @@ CAIRN_EXTERN(int) cairn_repo_reachable_from(bool *out, char **matched,
 					    const char *commit,
 					    const char *const *globs,
 					    size_t count);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

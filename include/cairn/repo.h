@@ -10,6 +10,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_repo cairn_repo;
 
 /* Information about one commit: who wrote it and when. */
@@ -81,5 +85,9 @@ CAIRN_EXTERN(int) cairn_repo_is_ancestor(bool *out, cairn_repo *repo,
 /* Reads a value from git config ("user.name"); *out NULL when unset. */
 CAIRN_EXTERN(int) cairn_repo_config_string(char **out, cairn_repo *repo,
 					   const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

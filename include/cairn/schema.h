@@ -74,6 +74,10 @@
 #include "common.h"
 #include "db.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The version of the schema this cairn creates and understands. */
 #define CAIRN_SCHEMA_VERSION 2
 
@@ -104,5 +108,9 @@ CAIRN_EXTERN(int) cairn_schema_exists(bool *out, cairn_db *db);
  * exist (yet).  Never creates anything.
  */
 CAIRN_EXTERN(int) cairn_schema_version(int *out, cairn_db *db);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

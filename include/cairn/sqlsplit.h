@@ -29,6 +29,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_sql_statement {
 	size_t offset;     /* byte offset of the statement's first token */
 	size_t length;     /* to the end of its last token: no terminating
@@ -165,5 +169,9 @@ typedef struct cairn_sql_problem {
  */
 CAIRN_EXTERN(int) cairn_sql_check_transactional(cairn_sql_problem *out,
 						const char *sql, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

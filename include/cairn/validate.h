@@ -22,6 +22,10 @@
 #include "migration.h"
 #include "repo.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cairn_validate_options {
 	unsigned int version;
 	cairn_migration_set *base; /* set at the base revision, or NULL */
@@ -42,5 +46,9 @@ CAIRN_EXTERN(int) cairn_validate_run(cairn_findings *out,
 /* Copies every finding of src to the end of dst. */
 CAIRN_EXTERN(int) cairn_findings_append(cairn_findings *dst,
 					const cairn_findings *src);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

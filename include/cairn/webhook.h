@@ -51,6 +51,10 @@
 #include "config.h"
 #include "hook.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How one asynchronous delivery ended. */
 typedef struct cairn_webhook_result {
 	const char *hook;       /* the hook's name */
@@ -82,5 +86,9 @@ typedef void (*cairn_webhook_report_fn)(const cairn_webhook_result *result,
 CAIRN_EXTERN(int) cairn_webhooks_await(cairn_pipeline *p,
 				       cairn_webhook_report_fn report,
 				       void *payload);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
