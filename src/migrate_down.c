@@ -63,7 +63,7 @@ static int rollback_no_tx(run *r, cairn_migration *m)
 		return rc;
 	snprintf(extra, sizeof(extra), "{\"duration_ms\":%lld}",
 		 (long long)(cairn__now_ms() - t0));
-	cairn_buf_puts(&b, "BEGIN;\n");
+	cairn_buf_puts(&b, RUN_BEGIN ";\n");
 	if ((rc = delete_and_audit(r, &b, m, NULL, extra)) == 0)
 		rc = run__send_record(r, &b, m);
 	cairn_buf_dispose(&b);
@@ -84,7 +84,7 @@ static int rollback_one(run *r, cairn_migration *m)
 
 	if (d->no_transaction)
 		return rollback_no_tx(r, m);
-	cairn_buf_puts(&b, "BEGIN;\n");
+	cairn_buf_puts(&b, RUN_BEGIN ";\n");
 	if (d->statement_timeout_ms) {
 		cairn_buf_printf(&b, "SET LOCAL statement_timeout = '%llums';\n",
 				 (unsigned long long)d->statement_timeout_ms);
@@ -111,8 +111,10 @@ static int rollback_one(run *r, cairn_migration *m)
 	cairn_buf_put(&b, m->down_sql, m->down_len);
 	cairn_buf_puts(&b, "\n;\n");
 	if ((rc = run__send(r, &b, m, m->down_path, m->down_sql, m->down_len,
-			    sql_off, prefix)) < 0)
+			    sql_off, prefix)) < 0) {
+		run__failed_tx_check(r, m, m->down_path);
 		goto out;
+	}
 	r->tx_open = true;
 	if ((rc = run__check_tx(r, m, m->down_path, true)) < 0)
 		goto out;

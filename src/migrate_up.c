@@ -127,7 +127,7 @@ static int apply_tx(run *r, cairn_migration *m)
 	size_t prefix = 1, sql_off;
 	int rc;
 
-	cairn_buf_puts(&b, "BEGIN;\n");
+	cairn_buf_puts(&b, RUN_BEGIN ";\n");
 	add_timeouts(&b, &m->up_directives, true, &prefix);
 	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
 		if ((rc = run__send(r, &b, m, m->up_path, NULL, 0, 0,
@@ -145,8 +145,10 @@ static int apply_tx(run *r, cairn_migration *m)
 	cairn_buf_put(&b, m->up_sql, m->up_len);
 	cairn_buf_puts(&b, "\n;\n");
 	if ((rc = run__send(r, &b, m, m->up_path, m->up_sql, m->up_len,
-			    sql_off, prefix)) < 0)
+			    sql_off, prefix)) < 0) {
+		run__failed_tx_check(r, m, m->up_path);
 		goto out;
+	}
 	r->tx_open = true;
 	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
 		goto out;
@@ -234,7 +236,7 @@ static int apply_no_tx(run *r, cairn_migration *m)
 	if (rc < 0)
 		goto failed;
 	cairn_buf_clear(&b);
-	cairn_buf_printf(&b, "BEGIN;\nUPDATE %s.migrations SET status = 'applied', "
+	cairn_buf_printf(&b, RUN_BEGIN ";\nUPDATE %s.migrations SET status = 'applied', "
 			 "duration_ms = %lld, applied_at = now() WHERE version = ",
 			 s, (long long)(cairn__now_ms() - t0));
 	cairn_db__literal(&b, m->version);
@@ -275,8 +277,11 @@ static int single_one(run *r, cairn_buf *b, cairn_migration *m)
 	if (m->up_directives.lock_timeout_ms)
 		cairn_buf_puts(b, "SET LOCAL lock_timeout = DEFAULT;\n");
 	if ((rc = run__send(r, b, m, m->up_path, m->up_sql, m->up_len,
-			    sql_off, prefix)) < 0 ||
-	    (rc = run__check_tx(r, m, m->up_path, true)) < 0)
+			    sql_off, prefix)) < 0) {
+		run__failed_tx_check(r, m, m->up_path);
+		return rc;
+	}
+	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
 		return rc;
 	cairn_buf_clear(b);
 	tracking_insert(r, b, m, "applied", SINGLE_DURATION_EXPR);
@@ -296,7 +301,7 @@ static int single_transaction(run *r, cairn_migration **plan, size_t n)
 	size_t i;
 	int rc = 0;
 
-	if ((rc = cairn_db_exec(r->o->db, "BEGIN")) < 0)
+	if ((rc = cairn_db_exec(r->o->db, RUN_BEGIN)) < 0)
 		return rc;
 	r->tx_open = true;
 	for (i = 0; i < n && rc == 0; i++) {

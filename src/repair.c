@@ -70,7 +70,7 @@ static int repair(const cairn_run_options *o, const char *version,
 		cairn_migration_set_provenance(o->set, o->repo,
 					       (const char *[]){ m->version }, 1);
 		cairn_error_clear();
-		cairn_buf_printf(&b, "BEGIN;\nUPDATE %s.migrations SET checksum = ",
+		cairn_buf_printf(&b, RUN_BEGIN ";\nUPDATE %s.migrations SET checksum = ",
 				 cairn_db__schema_ident(o->db));
 		cairn_db__literal(&b, m->checksum);
 		cairn_buf_puts(&b, ", up_blob = ");
@@ -96,7 +96,7 @@ static int repair(const cairn_run_options *o, const char *version,
 			goto out;
 		}
 		m = cairn_migration_set_find(o->set, version);
-		cairn_buf_printf(&b, "BEGIN;\nDELETE FROM %s.migrations WHERE version = ",
+		cairn_buf_printf(&b, RUN_BEGIN ";\nDELETE FROM %s.migrations WHERE version = ",
 				 cairn_db__schema_ident(o->db));
 		cairn_db__literal(&b, a->version);
 		cairn_buf_puts(&b, "::numeric;\n");

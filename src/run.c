@@ -572,7 +572,7 @@ int cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
 	 * run) makes the wait give up rather than hang.
 	 */
 	if ((rc = cairn_schema_ensure(o->db)) < 0 ||
-	    (rc = cairn_buf_puts(&sql, "BEGIN;\nSET LOCAL lock_timeout = '"
+	    (rc = cairn_buf_puts(&sql, RUN_BEGIN ";\nSET LOCAL lock_timeout = '"
 				 REFUSAL_LOCK_TIMEOUT "';\n")) < 0 ||
 	    (rc = run__audit_sql(&r, &sql, "pre_validate", NULL, NULL, NULL,
 				 "refused", extra, NULL)) < 0 ||

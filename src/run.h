@@ -147,10 +147,26 @@ CAIRN_WARN_UNUSED int run__send_record(run *r, const cairn_buf *b,
  */
 CAIRN_WARN_UNUSED int run__check_tx(run *r, const cairn_migration *m,
 				    const char *file, bool in_tx);
+/*
+ * After a transactional file's SQL failed: when the connection is no
+ * longer in a transaction, the file ended cairn's transaction before the
+ * error, so part of it may be committed.  Then the error says so (the
+ * server's error kept in its detail).  No-op otherwise.
+ */
+void run__failed_tx_check(run *r, const cairn_migration *m,
+			  const char *file);
 
 /* Runs a statement list one at a time outside a transaction. */
 CAIRN_WARN_UNUSED int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 			 const char *sql, size_t len);
+
+/*
+ * How cairn opens the transactions it writes its rows in: READ COMMITTED
+ * whatever default_transaction_isolation says (a role's, a database's, or
+ * one an earlier migration set for the session), since the audit chain's
+ * trigger appends under READ COMMITTED only.
+ */
+#define RUN_BEGIN "BEGIN ISOLATION LEVEL READ COMMITTED"
 
 /* The SQL expression for "milliseconds since the transaction began". */
 #define RUN_DURATION_EXPR \

@@ -43,6 +43,12 @@ static int check_file(run *r, const cairn_migration *m, const char *path,
 			"close it: the server would read what follows differently than cairn does",
 			NULL, "'%s' ends inside a %s that starts on line %u",
 			path, p.what, p.line);
+	if (!strcmp(p.what, CAIRN_SQL_STRING_SYNTAX))
+		return cairn_findings_add(&r->r->findings, "string-syntax",
+			CAIRN_SEVERITY_ERROR, path, p.line, m->version,
+			"remove it: cairn splits every file with standard_conforming_strings on, as its session has it; write E'...' strings where backslash escapes are meant",
+			NULL, "'%s' line %u changes standard_conforming_strings; cairn could no longer tell where its statements end",
+			path, p.line);
 	return cairn_findings_add(&r->r->findings, "transaction-control",
 		CAIRN_SEVERITY_ERROR, path, p.line, m->version,
 		"remove it: cairn runs each migration in a transaction of its own, with its tracking and audit rows (use '-- cairn: no-transaction' for statements that cannot run in one)",
@@ -338,4 +344,26 @@ int run__check_tx(run *r, const cairn_migration *m, const char *file,
 	}
 	r->tx_open = false;
 	return CAIRN_ERROR;
+}
+
+void run__failed_tx_check(run *r, const cairn_migration *m, const char *file)
+{
+	cairn_error_saved s;
+	char label[300];
+
+	if (!r->o->db || !cairn_db_is_ok(r->o->db) ||
+	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
+		return;
+	cairn_error__save(&s);
+	run__label(label, sizeof(label), m);
+	cairn_error__set(CAIRN_ERRCLASS_SQL,
+		"migration %s ended the transaction cairn runs it in, then failed",
+		label);
+	cairn_error__detail("The SQL of '%s' failed with: %s. The connection was then outside any transaction, so what the file ran before it ended the transaction may have been committed without a tracking row; cairn recorded nothing for it.",
+		file, s.message ? s.message : "an error");
+	cairn_error__hint("check the database by hand, then remove the statement that ended the transaction (a COMMIT the server saw where cairn saw a string) before running 'cairn migrate' again");
+	if (s.sqlstate[0])
+		cairn_error_set_sqlstate(s.sqlstate);
+	cairn_error__saved_dispose(&s);
+	r->tx_open = false;
 }

@@ -610,6 +610,31 @@ const char *cairn_sql_transaction_control(const cairn_sql_tokens *t)
 	return NULL;
 }
 
+/*
+ * Whether a statement changes standard_conforming_strings (SET, RESET,
+ * set_config): the splitter reads every file with it on, as cairn's
+ * session has it, so a file that switched it off would be split
+ * differently than the server runs it -- a COMMIT hidden in what cairn
+ * takes for a string would end the migration's transaction.
+ */
+static bool sets_string_syntax(const cairn_sql_tokens *t)
+{
+	bool set = cairn_sql_token_is(t, 0, "SET") ||
+		   cairn_sql_token_is(t, 0, "RESET");
+
+	for (size_t i = 0; i < t->count; i++) {
+		const cairn_sql_token *k = &t->items[i];
+
+		if (set && k->kind == CAIRN_SQL_TOKEN_WORD &&
+		    !strcmp(k->text, "STANDARD_CONFORMING_STRINGS"))
+			return true;
+		if (k->kind == CAIRN_SQL_TOKEN_STRING &&
+		    strcasestr(k->text, "standard_conforming_strings"))
+			return true;
+	}
+	return false;
+}
+
 int cairn_sql_check_transactional(cairn_sql_problem *out, const char *sql,
 				  size_t len)
 {
@@ -634,7 +659,9 @@ int cairn_sql_check_transactional(cairn_sql_problem *out, const char *sql,
 		if ((rc = cairn_sql_tokenize(&tk, sql + s->offset, s->length,
 					     s->line)) < 0)
 			goto out;
-		if ((what = cairn_sql_transaction_control(&tk)) != NULL) {
+		if ((what = cairn_sql_transaction_control(&tk)) != NULL ||
+		    (sets_string_syntax(&tk) &&
+		     (what = CAIRN_SQL_STRING_SYNTAX) != NULL)) {
 			out->found = true;
 			out->line = s->line;
 			out->what = what;

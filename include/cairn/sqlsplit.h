@@ -160,11 +160,16 @@ typedef struct cairn_sql_problem {
 			     * ... (static text) */
 } cairn_sql_problem;
 
+/* problem.what for a statement that changes standard_conforming_strings */
+#define CAIRN_SQL_STRING_SYNTAX "SET standard_conforming_strings"
+
 /*
  * Looks for what would break the transaction a migration runs in: an
  * unterminated string, quoted identifier, dollar quote or comment (the
  * server would read the statements after it differently than cairn
- * does), or a transaction-control statement.  out->found says whether
+ * does), a transaction-control statement, or a statement that changes
+ * standard_conforming_strings (what = CAIRN_SQL_STRING_SYNTAX: after it
+ * the server would read strings differently than cairn does).  out->found says whether
  * there is one; the first is described.  Fails only when out of memory.
  */
 CAIRN_EXTERN(int) cairn_sql_check_transactional(cairn_sql_problem *out,
