@@ -92,6 +92,11 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		goto out;
+	/* a misspelled migrations_dir is not "0 migrations, 0 errors" */
+	if (cairn_migration_set_check_dir(set) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
 	if (cairn_lint_set(&findings, set, NULL) < 0) {
 		rc = cli_report_error(cli);
 		goto out;

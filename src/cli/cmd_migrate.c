@@ -429,6 +429,12 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		goto out_early;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		goto out_early;
+	/* going down, say that the directory is missing, not that each
+	 * applied migration "is not at this revision" */
+	if (down && cairn_migration_set_check_dir(set) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
 	if ((rc = cli_build_pipeline(cli, &pipeline)))
 		goto out;
 	if ((rc = cli_open_db(cli, &db)))

@@ -531,6 +531,17 @@ START_TEST(test_missing_migrations_dir_reported)
 	ck_assert_msg(r.status == 1, "status %d: %s%s", r.status, r.out,
 		      r.err);
 	tu_result_dispose(&r);
+
+	/* lint and migrate down say so too */
+	tu_cairn(&r, p.dir, "lint", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "db/migratons"),
+		      "status %d: %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	tu_cairn(&r, p.dir, "migrate", "down", "--steps", "1", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "db/migratons") &&
+		      tu_contains(r.err, "does not exist"),
+		      "status %d: %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
 	project_dispose(&p);
 }
 END_TEST
