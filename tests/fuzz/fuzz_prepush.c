@@ -2,7 +2,7 @@
  * fuzz_prepush.c - fuzz target for git's hook input parsers:
  * cairn_prepush_parse() (pre-push's "<local ref> <local sha> <remote ref>
  * <remote sha>" lines) and cairn_rewrite_parse() (post-rewrite's "<old>
- * <new>" lines), both in src/prepush.c.
+ * <new>" lines), both in src/prepush_input.c.
  *
  * Every input must either parse, giving updates whose ids are 40 or 64
  * lowercase hex digits of equal length and whose refs are non-empty and

@@ -1,6 +1,6 @@
 /*
  * check_devdb.c - the built-in development database on a real PostgreSQL
- * (src/devdb.c).
+ * (src/devdb_*.c).
  *
  * Every repository directory lives under one base directory made by main()
  * (under /tmp, mode 0755, so the postgres user can reach it) and is listed

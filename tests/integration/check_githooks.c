@@ -3,7 +3,7 @@
  * repositories, a bare "remote" on disk, and real `git push`, `git pull`,
  * `git pull --rebase` and `git checkout` running the hooks that
  * `cairn githooks install` put in place (src/cli/cmd_githooks.c,
- * src/cli/cmd_githook.c, src/prepush.c, src/range.c).
+ * src/cli/cmd_githook.c, src/prepush_*.c, src/range.c).
  *
  * Each test makes its own remote and clones under a fresh directory and
  * removes them at the end.  The shims find the binary under test through

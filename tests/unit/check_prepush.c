@@ -1,7 +1,7 @@
 /*
  * check_prepush.c - unit tests for git's hook input parsers
- * (cairn_prepush_parse, cairn_rewrite_parse in src/prepush.c) and for the
- * range walk that names the commits of a push (src/range.c).
+ * (cairn_prepush_parse, cairn_rewrite_parse in src/prepush_input.c) and
+ * for the range walk that names the commits of a push (src/range.c).
  *
  * The parsers are tested both ways at every boundary: SHA-1 and SHA-256
  * ids (upper and lower case), zero ids, CRLF line ends, a last line
