@@ -16,19 +16,25 @@
  *	<blob> TAB <introduced> TAB <changed> TAB <path> TAB <intro path>
  *	... M lines (introduced/changed index the commit lines; -1: none;
  *	intro path is empty unless the file was renamed since)
- *	end <SHA-256 of every byte before this line>
+ *	end <SHA-256 of every byte before this line>    (unsealed)
+ *	mac <HMAC-SHA256 of those bytes under the user's key>  (sealed)
  *
  * Paths escape backslash, tab, newline, carriage return and other
  * control bytes (\\, \t, \n, \r, \xNN).  A file that fails any check -
  * missing, truncated, another version, a bad checksum, a different
  * commit or directory - is treated as absent.
  *
- * The checksum only catches damage: anyone who can write the directory
- * can recompute it.  So an entry holds claims, never answers: the
- * commits are bare ids (authors, dates and summaries are always read
+ * A plain checksum only catches damage: anyone who can write the
+ * directory can recompute it.  So an entry holds claims, never answers:
+ * the commits are bare ids (authors, dates and summaries are always read
  * from the commit objects, which are content-addressed), and every claim
- * "commit C introduced path P" is checked against the object database
- * before it is used (src/provenance_result.c).  The files themselves are
+ * "commit C introduced path P" of an unsealed entry is checked against
+ * the object database before it is used (src/provenance_result.c).  An
+ * entry sealed with this user's key (provenance_key.c, kept outside the
+ * repository) can only have been written by this user's cairn, so its
+ * claims are used as written: that keeps a warm lookup of every
+ * migration one read and one HMAC.  An entry sealed with another key (a
+ * repository copied from elsewhere) is treated as absent.  The files themselves are
  * handled as hostile too: the directory is opened relative to the git
  * directory with O_NOFOLLOW (a symlinked cairn/ is refused, never
  * written through), created 0700, entries are opened with
@@ -310,20 +316,36 @@ bool cairn_provcache__parse(cairn_provcache *c, const char *dir,
 	char *l, *v, *f[5], hex[65];
 	size_t i, endpos;
 
-	/* the checksum line closes the file: "end <64 hex>\n" */
+	/*
+	 * The last line closes the file: "end <SHA-256>\n" (unsealed) or
+	 * "mac <HMAC-SHA256 under this user's key>\n" (sealed).
+	 */
+	c->sealed = false;
 	if (c->len < 70 || c->data[c->len - 1] != '\n')
 		return false;
 	endpos = c->len - 69;
-	if (memcmp(c->data + endpos, "end ", 4) != 0 ||
-	    (endpos && c->data[endpos - 1] != '\n') ||
+	if ((endpos && c->data[endpos - 1] != '\n') ||
 	    !is_hex(c->data + endpos + 4, 64))
 		return false;
-	if (cairn__sha256_hex(hex, c->data, endpos) < 0) {
-		cairn_error_clear();
+	if (memcmp(c->data + endpos, "end ", 4) == 0) {
+		if (cairn__sha256_hex(hex, c->data, endpos) < 0) {
+			cairn_error_clear();
+			return false;
+		}
+	} else if (memcmp(c->data + endpos, "mac ", 4) == 0 && c->has_key) {
+		if (cairn__hmac_sha256_hex(hex, c->key, sizeof(c->key),
+					   c->data, endpos) < 0) {
+			cairn_error_clear();
+			return false;
+		}
+		c->sealed = true;
+	} else {
+		return false; /* sealed with a key we do not have */
+	}
+	if (memcmp(hex, c->data + endpos + 4, 64) != 0) {
+		c->sealed = false;
 		return false;
 	}
-	if (memcmp(hex, c->data + endpos + 4, 64) != 0)
-		return false;
 	cur.p = c->data;
 	cur.end = c->data + endpos;
 
@@ -415,6 +437,7 @@ int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 		got += (size_t)n;
 	}
 	out->data[out->len] = '\0';
+	out->has_key = cairn_provcache__key(out->key);
 	if (cairn_provcache__parse(out, dir, commit))
 		rc = 0;
 out:
@@ -591,6 +614,8 @@ static int render(cairn_buf *b, const char *dir, const char *commit,
 		  const cairn_provcache_commit *commits, size_t ncommits,
 		  const cairn_provcache_file *files, size_t nfiles)
 {
+	unsigned char key[CAIRN_PROVCACHE_KEYLEN];
+	bool sealed = cairn_provcache__key(key);
 	char hex[65];
 	size_t i;
 	int rc;
@@ -619,9 +644,12 @@ static int render(cairn_buf *b, const char *dir, const char *commit,
 			rc = cairn_buf_putc(b, '\n');
 	}
 	if (rc == 0)
-		rc = cairn__sha256_hex(hex, b->ptr, b->size);
+		rc = sealed ? cairn__hmac_sha256_hex(hex, key, sizeof(key),
+						     b->ptr, b->size)
+			    : cairn__sha256_hex(hex, b->ptr, b->size);
 	if (rc == 0)
-		rc = cairn_buf_printf(b, "end %s\n", hex);
+		rc = cairn_buf_printf(b, "%s %s\n", sealed ? "mac" : "end", hex);
+	memset(key, 0, sizeof(key));
 	return rc;
 }
 

@@ -40,10 +40,21 @@ typedef struct cairn_provcache_file {
 	int32_t changed;
 } cairn_provcache_file;
 
+#define CAIRN_PROVCACHE_KEYLEN 32
+
 /* A loaded entry; its strings point into data. */
 typedef struct cairn_provcache {
 	char *data;
 	size_t len;
+	/*
+	 * The user's sealing key (provenance_key.c), set before parsing.
+	 * sealed: the entry carried a valid HMAC under it, so only this
+	 * user can have written it and its claims hold as written; an
+	 * unsealed entry's claims are each checked before use.
+	 */
+	bool has_key;
+	unsigned char key[CAIRN_PROVCACHE_KEYLEN];
+	bool sealed;
 	cairn_provcache_commit *commits;
 	size_t ncommits;
 	cairn_provcache_file *files;
@@ -72,6 +83,13 @@ bool cairn_provcache__parse(cairn_provcache *c, const char *dir,
 const cairn_provcache_file *cairn_provcache__find(const cairn_provcache *c,
 						  const char *path);
 void cairn_provcache__dispose(cairn_provcache *c);
+
+/*
+ * This user's cache-sealing key (created on first use under
+ * $XDG_CACHE_HOME/cairn or ~/.cache/cairn); false when there is none to
+ * be had, and then entries are written unsealed.
+ */
+bool cairn_provcache__key(unsigned char key[CAIRN_PROVCACHE_KEYLEN]);
 
 /* Commits with an entry for dir, most recently written first. */
 CAIRN_WARN_UNUSED int cairn_provcache__candidates(cairn_strvec *out, const char *cachedir,

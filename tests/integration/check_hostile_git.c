@@ -294,6 +294,31 @@ START_TEST(test_forged_cache_changes_no_answer)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	ck_assert_msg(!tu_contains(r.out, "Mallory"), "%s", r.out);
 	tu_result_dispose(&r);
+
+	/*
+	 * The entry cairn wrote is sealed with this user's key (kept outside
+	 * the repository): forge again and seal with a key of one's own, as
+	 * whoever handed over the repository could.  Not ours: ignored.
+	 */
+	free(entry);
+	entry = cache_entry(&p);
+	ck_assert_msg(entry && *entry, "no cache entry was rewritten");
+	ck_assert_int_eq(tu_sh(p.dir, "tail -n 1 '%s' | grep -q '^mac '",
+			       entry), 0);
+	ck_assert_int_eq(tu_sh(p.dir,
+		"f='%s' && sed -i -e 's/%s/SWAPTMP/g' -e 's/%s/%s/g' "
+		"-e 's/SWAPTMP/%s/g' \"$f\" && "
+		"head -n -1 \"$f\" > .git/forged && "
+		"python3 -c 'import hmac,sys; d=open(sys.argv[1],\"rb\").read(); "
+		"print(\"mac \" + hmac.new(b\"guessed-key\", d, \"sha256\")"
+		".hexdigest())' .git/forged >> .git/forged && "
+		"mv .git/forged \"$f\"",
+		entry, alice, bob, alice, bob), 0);
+	tu_cairn(&r, p.dir, "-v", "plan", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "Alice") && tu_contains(r.out, "Bob"),
+		      "%s", r.out);
+	tu_result_dispose(&r);
 	tu_cairn(&r, p.dir, "migrate", "up", NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
