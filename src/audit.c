@@ -327,6 +327,7 @@ struct verify {
 	int64_t last_id;
 	int64_t mac_id;	      /* the last row with a MAC, 0 for none */
 	int64_t unsealed_id;  /* the first row without a MAC, 0 for none */
+	int64_t mac_bad_id;   /* the row a MAC problem is about, if not this one */
 	bool anchor_seen;     /* the anchored row was read */
 	bool anchor_hash_ok;  /* ... with the anchored hash */
 	bool anchor_mac_ok;   /* ... and the anchored MAC */
@@ -385,6 +386,7 @@ static int check_mac(struct verify *v, cairn_buf *why, const PGresult *res,
 	if (v->unsealed_id) {
 		/* the first keyed run seals every row before it */
 		v->mac_id = id;
+		v->mac_bad_id = v->unsealed_id;
 		return cairn_buf_printf(
 		    why,
 		    "row %lld has no MAC, though row %lld after it has one: its MAC was removed (the first keyed run seals every row before it)",
@@ -447,6 +449,10 @@ static int verify_row(struct verify *v, const PGresult *res, int i)
 	    (check_mac(v, &why, res, i, id) < 0 ||
 	     keep_first(&r->mac_reason, &r->mac_bad_id, &why, id) < 0))
 		rc = CAIRN_ERROR;
+	if (r->mac_reason && v->mac_bad_id) {
+		r->mac_bad_id = v->mac_bad_id;
+		v->mac_bad_id = 0;
+	}
 	cairn_buf_dispose(&why);
 	if (rc < 0)
 		return rc;
