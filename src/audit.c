@@ -326,6 +326,8 @@ struct verify {
 	cairn_buf last; /* hash of the previous row */
 	int64_t last_id;
 	int64_t mac_id;	      /* the last row with a MAC, 0 for none */
+	int64_t unsealed_id;  /* the first row without a MAC, 0 for none */
+	int64_t mac_bad_id;   /* the row a MAC problem is about, if not this one */
 	bool anchor_seen;     /* the anchored row was read */
 	bool anchor_hash_ok;  /* ... with the anchored hash */
 	bool anchor_mac_ok;   /* ... and the anchored MAC */
@@ -370,12 +372,25 @@ static int check_mac(struct verify *v, cairn_buf *why, const PGresult *res,
 	if (!v->o || !v->o->key)
 		return 0;
 	if (PQgetisnull(res, i, 4)) {
-		if (!v->mac_id)
-			return 0; /* before the keyed chain began */
+		if (!v->mac_id) {
+			/* fine only if no row after it has a MAC either */
+			if (!v->unsealed_id)
+				v->unsealed_id = id;
+			return 0;
+		}
 		return cairn_buf_printf(
 		    why,
 		    "row %lld has no MAC, though row %lld before it has one: its MAC was removed, or it was written without the key",
 		    (long long)id, (long long)v->mac_id);
+	}
+	if (v->unsealed_id) {
+		/* the first keyed run seals every row before it */
+		v->mac_id = id;
+		v->mac_bad_id = v->unsealed_id;
+		return cairn_buf_printf(
+		    why,
+		    "row %lld has no MAC, though row %lld after it has one: its MAC was removed (the first keyed run seals every row before it)",
+		    (long long)v->unsealed_id, (long long)id);
 	}
 	if (cairn_audit__mac(want, v->o->key, v->o->key_len, hash) < 0)
 		return CAIRN_ERROR;
@@ -434,6 +449,10 @@ static int verify_row(struct verify *v, const PGresult *res, int i)
 	    (check_mac(v, &why, res, i, id) < 0 ||
 	     keep_first(&r->mac_reason, &r->mac_bad_id, &why, id) < 0))
 		rc = CAIRN_ERROR;
+	if (r->mac_reason && v->mac_bad_id) {
+		r->mac_bad_id = v->mac_bad_id;
+		v->mac_bad_id = 0;
+	}
 	cairn_buf_dispose(&why);
 	if (rc < 0)
 		return rc;
@@ -615,6 +634,8 @@ int cairn_audit_verify_with(cairn_audit_verify_result *out, cairn_db *db,
 		goto out;
 	if (o && o->key && out->rows && !v.mac_id && !out->mac_reason) {
 		out->mac_reason = cairn__strdup(
+		    o->anchor && o->anchor->last_mac ?
+		    "no row carries a MAC, but the anchor records one: the trail was keyed before and its MACs were removed" :
 		    "no row carries a MAC: the trail was never sealed with a key, or its MACs were removed");
 		if (!out->mac_reason)
 			goto out;
@@ -775,5 +796,135 @@ int cairn_audit_head(cairn_audit_anchor *out, cairn_db *db)
 out:
 	PQclear(res);
 	cairn_buf_dispose(&sql);
+	return rc;
+}
+
+int cairn_audit_check_anchors(char **reason, cairn_db *db,
+			      const cairn_audit_anchor *a, size_t count)
+{
+	cairn_buf sql = CAIRN_BUF_INIT, ids = CAIRN_BUF_INIT, why = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	const char *params[1];
+	int rc = CAIRN_ERROR;
+
+	*reason = NULL;
+	/* newest first: each anchor against the one before it in time */
+	for (size_t i = 0; i + 1 < count; i++) {
+		const cairn_audit_anchor *n = &a[i], *o = &a[i + 1];
+
+		if (n->rows < o->rows || n->last_id < o->last_id) {
+			if (cairn_buf_printf(&why,
+				"the anchor %.12s (%s) records %llu rows up to row %lld, less than the anchor before it, %.12s (%s), with %llu rows up to row %lld: rows were deleted before it was taken",
+				n->commit, n->at ? n->at : "?",
+				(unsigned long long)n->rows, (long long)n->last_id,
+				o->commit, o->at ? o->at : "?",
+				(unsigned long long)o->rows, (long long)o->last_id) < 0)
+				goto out;
+			goto found;
+		}
+	}
+	if (cairn_buf_putc(&ids, '{') < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++)
+		if (cairn_buf_printf(&ids, "%s%lld", i ? "," : "",
+				     (long long)a[i].last_id) < 0)
+			goto out;
+	if (cairn_buf_putc(&ids, '}') < 0 ||
+	    cairn_buf_printf(&sql, "SELECT id, hash FROM %s.audit WHERE id = ANY($1::bigint[])",
+			     cairn_db__schema_ident(db)) < 0)
+		goto out;
+	params[0] = ids.ptr;
+	res = PQexecParams(cairn_db__conn(db), sql.ptr, 1, NULL, params, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		cairn_db__error(db, res, "cannot check the audit anchors");
+		goto out;
+	}
+	/* oldest first: the earliest anchor that no longer holds */
+	for (size_t k = count; k-- > 0;) {
+		const cairn_audit_anchor *x = &a[k];
+		const char *hash = NULL;
+
+		if (!x->rows || !x->last_id)
+			continue;
+		for (int i = 0; i < PQntuples(res); i++)
+			if (strtoll(PQgetvalue(res, i, 0), NULL, 10) == x->last_id)
+				hash = PQgetvalue(res, i, 1);
+		if (!hash) {
+			if (cairn_buf_printf(&why,
+				"row %lld, the newest row when the anchor %.12s was taken at %s, is gone: rows were deleted",
+				(long long)x->last_id, x->commit, x->at ? x->at : "?") < 0)
+				goto out;
+			goto found;
+		}
+		if (!x->last_hash || strcmp(hash, x->last_hash)) {
+			if (cairn_buf_printf(&why,
+				"row %lld no longer has the hash anchored by %.12s at %s: a row at or before it was edited and the chain recomputed",
+				(long long)x->last_id, x->commit, x->at ? x->at : "?") < 0)
+				goto out;
+			goto found;
+		}
+	}
+	rc = 0;
+	goto out;
+found:
+	*reason = cairn_buf_detach(&why);
+	rc = *reason ? 0 : cairn_error__oom();
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	cairn_buf_dispose(&ids);
+	cairn_buf_dispose(&why);
+	return rc;
+}
+
+int cairn_audit_seal_check(char **reason, cairn_db *db, const char *run_id,
+			   int64_t after_id, bool anchor_has_mac)
+{
+	const char *s = cairn_db__schema_ident(db);
+	cairn_buf sql = CAIRN_BUF_INIT, why = CAIRN_BUF_INIT;
+	PGresult *res = NULL;
+	char after[24];
+	const char *params[2] = {run_id, after};
+	int64_t unsealed, sealed;
+	int rc = CAIRN_ERROR;
+
+	*reason = NULL;
+	snprintf(after, sizeof(after), "%lld", (long long)after_id);
+	/* the run's rows begin at cut; without rows, nothing is the run's */
+	if (cairn_buf_printf(&sql,
+		"WITH c AS (SELECT CASE WHEN $1::text IS NULL THEN $2::bigint + 1 "
+		"ELSE coalesce((SELECT min(id) FROM %s.audit WHERE run_id = $1), "
+		"(SELECT coalesce(max(id), 0) + 1 FROM %s.audit)) END AS cut) "
+		"SELECT (SELECT min(a.id) FROM %s.audit AS a, c WHERE a.mac IS NULL "
+		"AND a.id < c.cut), (SELECT max(id) FROM %s.audit WHERE mac IS NOT NULL)",
+		s, s, s, s) < 0)
+		goto out;
+	res = PQexecParams(cairn_db__conn(db), sql.ptr, 2, NULL, params, NULL, NULL, 0);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		cairn_db__error(db, res, "cannot check the audit trail before sealing it");
+		goto out;
+	}
+	unsealed = PQgetisnull(res, 0, 0) ? 0 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	sealed = PQgetisnull(res, 0, 1) ? 0 : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!unsealed || (!sealed && !anchor_has_mac)) {
+		rc = 0;
+		goto out;
+	}
+	if (sealed) {
+		if (cairn_buf_printf(&why,
+			"row %lld, older than this run, has no MAC, though row %lld has one: its MAC was removed, or it was written without the key",
+			(long long)unsealed, (long long)sealed) < 0)
+			goto out;
+	} else if (cairn_buf_printf(&why,
+			"row %lld, older than this run, has no MAC and no row has one, but the latest anchor records a MAC: the trail was keyed before and its MACs were removed",
+			(long long)unsealed) < 0) {
+		goto out;
+	}
+	*reason = cairn_buf_detach(&why);
+	rc = *reason ? 0 : cairn_error__oom();
+out:
+	PQclear(res);
+	cairn_buf_dispose(&sql);
+	cairn_buf_dispose(&why);
 	return rc;
 }

@@ -392,3 +392,111 @@ out:
 	cairn_buf_dispose(&ref);
 	return rc;
 }
+
+void cairn_audit_anchors_free(cairn_audit_anchor *a, size_t count)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < count; i++)
+		cairn_audit_anchor_dispose(&a[i]);
+	free(a);
+}
+
+/* The anchor of one commit. */
+static int read_anchor_commit(cairn_audit_anchor *out, git_repository *git,
+			      const git_commit *commit)
+{
+	git_tree *tree = NULL;
+	git_blob *blob = NULL;
+	const git_tree_entry *e;
+	int rc = CAIRN_ERROR;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_tree(&tree, commit) < 0) {
+		cairn_repo__error("cannot read an audit anchor");
+		goto out;
+	}
+	e = git_tree_entry_byname(tree, ANCHOR_BLOB);
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, git, git_tree_entry_id(e)) < 0) {
+		cairn_error__set(CAIRN_ERRCLASS_GIT,
+				 "the audit anchor %.12s has no " ANCHOR_BLOB,
+				 git_oid_tostr_s(git_commit_id(commit)));
+		goto out;
+	}
+	if (parse_anchor(out, git_blob_rawcontent(blob),
+			 (size_t)git_blob_rawsize(blob)) < 0) {
+		cairn_audit_anchor_dispose(out);
+		goto out;
+	}
+	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(commit));
+	rc = 0;
+out:
+	git_blob_free(blob);
+	git_tree_free(tree);
+	return rc;
+}
+
+#define ANCHOR_HISTORY_MAX 100000
+
+int cairn_audit_anchor_history(cairn_audit_anchor **out, size_t *count,
+			       cairn_repo *repo, const char *environment)
+{
+	git_repository *git = cairn_repo__git(repo);
+	cairn_buf ref = CAIRN_BUF_INIT;
+	git_commit *commit = NULL;
+	cairn_audit_anchor *a = NULL;
+	size_t n = 0, cap = 0;
+	git_oid id;
+	int rc = CAIRN_ERROR, grc;
+
+	*out = NULL;
+	*count = 0;
+	if (ref_name(&ref, environment) < 0)
+		goto out;
+	grc = git_reference_name_to_id(&id, git, ref.ptr);
+	if (grc == GIT_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (grc < 0 || git_commit_lookup(&commit, git, &id) < 0) {
+		cairn_repo__error("cannot read the audit anchors %s", ref.ptr);
+		goto out;
+	}
+	while (commit && n < ANCHOR_HISTORY_MAX) {
+		git_commit *parent = NULL;
+
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			cairn_audit_anchor *na = realloc(a, ncap * sizeof(*a));
+
+			if (!na) {
+				cairn_error__oom();
+				goto out;
+			}
+			a = na;
+			cap = ncap;
+		}
+		if (read_anchor_commit(&a[n], git, commit) < 0)
+			goto out;
+		n++;
+		if (git_commit_parentcount(commit) > 0 &&
+		    git_commit_parent(&parent, commit, 0) < 0) {
+			cairn_repo__error("cannot read the audit anchor before %.12s",
+					  git_oid_tostr_s(git_commit_id(commit)));
+			goto out;
+		}
+		git_commit_free(commit);
+		commit = parent;
+	}
+	*out = a;
+	*count = n;
+	a = NULL;
+	n = 0;
+	rc = 0;
+out:
+	git_commit_free(commit);
+	cairn_audit_anchors_free(a, n);
+	cairn_buf_dispose(&ref);
+	return rc;
+}

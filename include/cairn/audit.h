@@ -149,6 +149,40 @@ CAIRN_EXTERN(int)
 cairn_audit_anchor_latest(cairn_audit_anchor *out, bool *found,
 			  cairn_repo *repo, const char *environment);
 
+/*
+ * Reads every anchor of environment, newest first, following the first
+ * parent of each anchor commit (at most 100000).  *count is 0 when there
+ * is none yet.  Free with cairn_audit_anchors_free.
+ */
+CAIRN_EXTERN(int)
+cairn_audit_anchor_history(cairn_audit_anchor **out, size_t *count,
+			   cairn_repo *repo, const char *environment);
+CAIRN_EXTERN(void)
+cairn_audit_anchors_free(cairn_audit_anchor *a, size_t count);
+
+/*
+ * Checks the table against a whole anchor history (newest first, as
+ * cairn_audit_anchor_history reads it): no anchor counts fewer rows or
+ * an older last row than the anchor before it, and every anchored row
+ * is still in the table with the anchored hash.  *reason is NULL when
+ * it all holds, else what is wrong (caller frees).
+ */
+CAIRN_EXTERN(int)
+cairn_audit_check_anchors(char **reason, cairn_db *db,
+			  const cairn_audit_anchor *a, size_t count);
+
+/*
+ * Whether a keyed run may seal: *reason is NULL when no row older than
+ * the run (of run_id, or with an id up to after_id when run_id is NULL)
+ * lacks a MAC, or when none does while no row has a MAC and
+ * anchor_has_mac is false (a trail never keyed before: the first keyed
+ * run seals it all).  Else *reason says why sealing would vouch for a
+ * trail verify rejects (caller frees).
+ */
+CAIRN_EXTERN(int)
+cairn_audit_seal_check(char **reason, cairn_db *db, const char *run_id,
+		       int64_t after_id, bool anchor_has_mac);
+
 /* a as a JSON object's text, keys sorted; caller frees.  NULL on OOM. */
 CAIRN_EXTERN(char *) cairn_audit_anchor_json(const cairn_audit_anchor *a);
 CAIRN_EXTERN(void) cairn_audit_anchor_dispose(cairn_audit_anchor *a);

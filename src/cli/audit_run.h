@@ -37,10 +37,12 @@ int cli_audit_before_run(struct cli *cli, cairn_db *db, int64_t *head_id);
 /*
  * After a run that wrote audit rows under run_id (NULL: any run) with
  * ids above after_id: seals them when the chain is keyed, then anchors
- * when audit.anchor is on.  Problems are warnings: the run's own outcome
- * is already decided.
+ * when audit.anchor is on.  Problems are warnings (the run's own outcome
+ * is already decided), except a trail that no longer matches its anchor
+ * or lost MACs: then nothing is anchored or sealed, the error is
+ * printed, and CLI_EXIT_FAIL returned for the command's exit code.
  */
-void cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id,
-			 int64_t after_id);
+int cli_audit_after_run(struct cli *cli, cairn_db *db, const char *run_id,
+			int64_t after_id);
 
 #endif

@@ -194,8 +194,11 @@ static void verify_text(struct cli *cli, const cairn_audit_verify_result *r,
 		cli_detailf(cli, "%s", r->mac_reason);
 		if (r->mac_bad_id)
 			cli_hintf(cli, "someone without the key rewrote rows and recomputed the chain, or removed MACs; a run that crashed before sealing leaves rows without MACs too");
+		else if (r->anchored && a->last_mac)
+			cli_hintf(cli, "the anchor shows the trail was keyed before: investigate; compare with 'git log refs/cairn/audit/%s' and an exported copy",
+				  a->environment ? a->environment : "<env>");
 		else
-			cli_hintf(cli, "if the key was configured only now, the next 'cairn migrate' seals its rows, and their MACs vouch for every row before them");
+			cli_hintf(cli, "if the key was configured only now, the next 'cairn migrate' seals every row; if it was configured before, its MACs were removed: investigate");
 	}
 	if (r->anchor_reason) {
 		cli_errorf(cli, "the audit trail does not match its anchor (commit %.12s)",
@@ -234,6 +237,31 @@ static void verify_text(struct cli *cli, const cairn_audit_verify_result *r,
 	printf("tracking table ok: every applied migration has its audit row\n");
 }
 
+/*
+ * The table against every earlier anchor too: an anchor taken after rows
+ * were deleted (by a cairn that did not check) would hide them.
+ */
+static int check_history(cairn_audit_verify_result *r, cairn_db *db,
+			 cairn_repo *repo, const char *environment)
+{
+	cairn_audit_anchor *hist = NULL;
+	size_t n = 0;
+	char *why = NULL;
+	int rc = CAIRN_ERROR;
+
+	if (cairn_audit_anchor_history(&hist, &n, repo, environment) < 0 ||
+	    cairn_audit_check_anchors(&why, db, hist, n) < 0)
+		goto out;
+	if (why) {
+		r->anchor_reason = why;
+		r->ok = false;
+	}
+	rc = 0;
+out:
+	cairn_audit_anchors_free(hist, n);
+	return rc;
+}
+
 static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
 {
 	cairn_audit_verify_options o = CAIRN_AUDIT_VERIFY_OPTIONS_INIT;
@@ -262,7 +290,9 @@ static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
 			if (!r.ok)
 				r.anchor_reason = strdup("the database has no audit trail, but the anchor records rows");
 		}
-	} else if (cairn_audit_verify_with(&r, db, &o) < 0) {
+	} else if (cairn_audit_verify_with(&r, db, &o) < 0 ||
+		   (found && !r.anchor_reason &&
+		    check_history(&r, db, cli->repo, a.environment) < 0)) {
 		rc = cli_report_error(cli);
 		goto out;
 	}

@@ -376,7 +376,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	cairn_kv *meta = NULL;
 	char deploy_rev[CAIRN_OID_HEXSZ] = "", *deploy_ref = NULL;
 	bool down;
-	int rc, first;
+	int rc, audit_rc = 0, first;
 
 	memset(&mo, 0, sizeof(mo));
 	memset(&res, 0, sizeof(res));
@@ -522,7 +522,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 
 		cairn_error__save(&saved);
 		cli_await_webhooks(cli, pipeline);
-		cli_audit_after_run(cli, db, res.run_id, 0);
+		audit_rc = cli_audit_after_run(cli, db, res.run_id, 0);
 		cairn_error__restore(&saved);
 	}
 	if (cli->stderr_tty && cli->verbosity >= 0)
@@ -556,7 +556,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 			       (long long)res.duration_ms,
 			       res.warnings ? " (with hook warnings)" : "");
 	}
-	rc = 0;
+	/* applied and audited, but the trail could not be sealed/anchored */
+	rc = audit_rc;
 out:
 	cairn_run_result_dispose(&res);
 	cairn_pipeline_free(pipeline);

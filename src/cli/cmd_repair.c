@@ -48,7 +48,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 	int64_t audit_head = 0;
 	char rev[CAIRN_OID_HEXSZ], *ref = NULL;
 	const char *v;
-	int rc, first;
+	int rc, audit_rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "y", repair_option,
 			       &ro, &first);
@@ -82,7 +82,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_audit_before_run(cli, db, &audit_head)))
 		goto out;
 	rc = ro.accept ? cairn_repair_accept(&o, v) : cairn_repair_resolve(&o, v);
-	cli_audit_after_run(cli, db, NULL, audit_head);
+	audit_rc = cli_audit_after_run(cli, db, NULL, audit_head);
 	if (rc < 0) {
 		rc = cli_report_error(cli);
 		goto out;
@@ -91,7 +91,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 		printf(ro.accept ? "accepted the current checksum of migration %s\n"
 				 : "cleared the failed row of migration %s; the next 'migrate up' applies it again\n",
 		       v);
-	rc = 0;
+	rc = audit_rc;
 out:
 	free(ref);
 	cairn_db_free(db);

@@ -15,6 +15,10 @@
  * each migrate, audit.anchor_file appends and refuses a symbolic link, a
  * configured but unset key stops migrate, and a version 1 schema is
  * upgraded with the append-only rule relaxed only for filling a NULL mac.
+ * Review holes of item 12: no anchor (manual or after a run) over rows
+ * deleted since the last anchor, verify checks the whole anchor history,
+ * and a keyed run does not seal a trail whose MACs were removed; the
+ * first keyed run on a never-keyed trail seals it all.
  */
 #include <check.h>
 #include <stdio.h>
@@ -410,6 +414,202 @@ START_TEST(test_schema_upgrade_from_version_1)
 }
 END_TEST
 
+
+static int ref_count(project *p)
+{
+	char *n = tu_sh_out(p->dir, "git rev-list --count refs/cairn/audit/development");
+	int v = n ? atoi(n) : -1;
+
+	free(n);
+	return v;
+}
+
+/*
+ * Issue 9 item 12, hole B: rows deleted after an anchor must not be
+ * laundered by the next anchor, manual or after a run; and verify checks
+ * every anchor in the ref's history, so an anchor written over the gap
+ * by a cairn that did not check cannot launder it either.
+ */
+START_TEST(test_anchor_refused_after_deletion)
+{
+	project p;
+	tu_result r;
+	char *out, *head, *cmd = NULL;
+
+	project_init(&p, "audit:\n  anchor: true\n", NULL);
+	add_migrations(&p, 1, 2);
+	cairn_ok(&p, NULL, "migrate", "up");
+	ck_assert_int_eq(ref_count(&p), 1);
+	tamper(&p, "DELETE FROM cairn.audit WHERE id > 1; "
+		   "DELETE FROM cairn.migrations WHERE version = 2; DROP TABLE t2");
+	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
+	free(out);
+
+	/* a manual anchor is refused */
+	tu_cairn(&r, p.dir, "audit", "anchor", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "refusing to anchor") &&
+		      tu_contains(r.err, "DETAIL:") && tu_contains(r.err, "is gone") &&
+		      tu_contains(r.err, "HINT:") &&
+		      tu_contains(r.err, "git log refs/cairn/audit/development"),
+		      "%d %s", r.status, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(ref_count(&p), 1);
+
+	/* so is the anchor after a run, which stays applied and audited */
+	add_migrations(&p, 3, 3);
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "refusing to anchor"),
+		      "%d %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(ref_count(&p), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 3 AND status = 'applied'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = 3 AND outcome = 'applied'"), 1);
+	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
+	free(out);
+
+	/* an anchor over the gap, as an older cairn wrote it: verify walks
+	 * the history and still finds the first anchor's row gone */
+	head = tu_db_value(p.url, "SELECT format('{\"environment\":\"development\",\"format\":1,"
+			   "\"last_hash\":\"%s\",\"last_id\":%s,\"last_mac\":null,\"rows\":%s}', "
+			   "hash, id, (SELECT count(*) FROM cairn.audit)) FROM cairn.audit "
+			   "ORDER BY id DESC LIMIT 1");
+	ck_assert_ptr_nonnull(head);
+	tu_write(p.dir, "anchor.json", head);
+	ck_assert(asprintf(&cmd,
+		"b=$(git hash-object -w anchor.json) && rm anchor.json && "
+		"t=$(printf '100644 blob %%s\\tanchor.json\\n' $b | git mktree) && "
+		"c=$(git commit-tree $t -p refs/cairn/audit/development -m laundered) && "
+		"git update-ref refs/cairn/audit/development $c") > 0);
+	ck_assert_int_eq(tu_sh(p.dir, "%s", cmd), 0);
+	ck_assert_int_eq(ref_count(&p), 2);
+	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
+	ck_assert_msg(tu_contains(out, "is gone: rows were deleted"), "%s", out);
+	free(out);
+	free(cmd);
+	free(head);
+	project_dispose(&p);
+}
+END_TEST
+
+/*
+ * An anchor counting fewer rows than the one before it is a regression,
+ * though the latest anchor alone holds (its row is still there).
+ */
+START_TEST(test_anchor_history_regression_fails)
+{
+	project p;
+	char *out, *json;
+
+	project_init(&p, NULL, NULL);
+	add_migrations(&p, 1, 3);
+	cairn_ok(&p, NULL, "migrate", "up");
+	cairn_ok(&p, NULL, "audit", "anchor");
+	json = tu_db_value(p.url, "SELECT format('{\"environment\":\"development\",\"format\":1,"
+			   "\"last_hash\":\"%s\",\"last_id\":2,\"last_mac\":null,\"rows\":2}', "
+			   "hash) FROM cairn.audit WHERE id = 2");
+	ck_assert_ptr_nonnull(json);
+	tu_write(p.dir, "anchor.json", json);
+	ck_assert_int_eq(tu_sh(p.dir,
+		"b=$(git hash-object -w anchor.json) && rm anchor.json && "
+		"t=$(printf '100644 blob %%s\\tanchor.json\\n' $b | git mktree) && "
+		"c=$(git commit-tree $t -p refs/cairn/audit/development -m two) && "
+		"git update-ref refs/cairn/audit/development $c"), 0);
+	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
+	ck_assert_msg(tu_contains(out, "less than the anchor before it"), "%s", out);
+	free(out);
+	free(json);
+	project_dispose(&p);
+}
+END_TEST
+
+/*
+ * Hole C: a keyed trail whose MACs were removed (after the chain was
+ * recomputed) must not be sealed by the next run, whose MACs would vouch
+ * for it; verify rejects it too.  Both with an anchor recording a MAC
+ * and with some MACs left.
+ */
+START_TEST(test_seal_refused_after_macs_removed)
+{
+	project p;
+	tu_result r;
+	char *out;
+
+	project_init(&p, "audit:\n  secret_env: " KEY_VAR "\n", NULL);
+	add_migrations(&p, 1, 2);
+	cairn_ok(&p, with_key, "migrate", "up");
+	cairn_ok(&p, with_key, "audit", "anchor");
+	tamper(&p, "UPDATE cairn.audit SET actor = 'Mallory <m@example.com>' WHERE id = 2");
+	recompute_chain(&p);
+	tamper(&p, "UPDATE cairn.audit SET mac = NULL");
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
+	ck_assert_msg(tu_contains(out, "but the anchor records one"), "%s", out);
+	free(out);
+
+	add_migrations(&p, 3, 3);
+	tu_cairn_env(&r, p.dir, with_key, NULL, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "refusing to seal") &&
+		      tu_contains(r.err, "latest anchor records a MAC"),
+		      "%d %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 3 AND status = 'applied'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE mac IS NOT NULL"), 0);
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
+	free(out);
+	project_dispose(&p);
+
+	/* no anchor: the oldest MAC removed, a later one left */
+	project_init(&p, "audit:\n  secret_env: " KEY_VAR "\n", NULL);
+	add_migrations(&p, 1, 2);
+	cairn_ok(&p, with_key, "migrate", "up");
+	tamper(&p, "UPDATE cairn.audit SET mac = NULL WHERE id = 1");
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
+	ck_assert_msg(tu_contains(out, "row 1 has no MAC, though row 2 after it has one") &&
+		      tu_contains(out, "\"mac_bad_id\": 1"), "%s", out);
+	free(out);
+	add_migrations(&p, 3, 3);
+	tu_cairn_env(&r, p.dir, with_key, NULL, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 1 && tu_contains(r.err, "refusing to seal"),
+		      "%d %s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE mac IS NULL"), 2);
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
+	free(out);
+	project_dispose(&p);
+}
+END_TEST
+
+/* The legitimate case: the first keyed run on a trail never keyed. */
+START_TEST(test_first_keyed_run_seals_whole_trail)
+{
+	project p;
+	char yaml[4096], *out;
+
+	project_init(&p, NULL, NULL);
+	add_migrations(&p, 1, 2);
+	cairn_ok(&p, NULL, "migrate", "up");
+	cairn_ok(&p, NULL, "audit", "anchor"); /* an anchor without a MAC */
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n"
+		 "audit:\n  secret_env: " KEY_VAR "\n  anchor: true\n"
+		 "hooks:\n  pre_validate: []\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	add_migrations(&p, 3, 3);
+	cairn_ok(&p, with_key, "migrate", "up");
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE mac IS NULL"), 0);
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 0);
+	free(out);
+	add_migrations(&p, 4, 4);
+	cairn_ok(&p, with_key, "migrate", "up");
+	ck_assert_int_eq(verify_json(&p, with_key, &out), 0);
+	ck_assert_msg(tu_contains(out, "\"macs_checked\": 4"), "%s", out);
+	free(out);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("audit_anchor");
@@ -424,6 +624,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_tracking_row_without_audit_row_fails);
 	tcase_add_test(tc, test_migrate_anchors_and_appends_file);
 	tcase_add_test(tc, test_schema_upgrade_from_version_1);
+	tcase_add_test(tc, test_anchor_refused_after_deletion);
+	tcase_add_test(tc, test_anchor_history_regression_fails);
+	tcase_add_test(tc, test_seal_refused_after_macs_removed);
+	tcase_add_test(tc, test_first_keyed_run_seals_whole_trail);
 	suite_add_tcase(s, tc);
 	return s;
 }
