@@ -693,6 +693,7 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 	size_t nres = 0, err_index = 0;
 	int rc = 0;
 
+	r->batch_ended_tx = false;
 	if (!PQsendQuery(conn, batch)) {
 		return batch_error(r, NULL, m, file, NULL, NULL, 0, 0, 0);
 	}
@@ -715,6 +716,9 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		rc = batch_error(r, err, m, file, batch, file_sql, file_len,
 				 sql_off, idx);
 		PQclear(err);
+		/* seen before the ROLLBACK below makes every state idle */
+		r->batch_ended_tx = err && cairn_db_is_ok(r->o->db) &&
+				    PQtransactionStatus(conn) == PQTRANS_IDLE;
 		if (cairn_db_is_ok(r->o->db) &&
 		    PQtransactionStatus(conn) != PQTRANS_IDLE) {
 			cairn_error_saved saved;

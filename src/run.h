@@ -41,6 +41,9 @@ typedef struct run {
 	int64_t t0;
 	bool locked;
 	bool tx_open;
+	/* the last failed batch left the connection outside any transaction
+	 * before cairn rolled back: the SQL had ended the transaction */
+	bool batch_ended_tx;
 	bool in_tx_hooks[CAIRN_EVENT__COUNT];
 	run_hook_failure *hook_failures;
 	size_t nhook_failures, ahook_failures;

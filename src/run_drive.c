@@ -351,8 +351,7 @@ void run__failed_tx_check(run *r, const cairn_migration *m, const char *file)
 	cairn_error_saved s;
 	char label[300];
 
-	if (!r->o->db || !cairn_db_is_ok(r->o->db) ||
-	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
+	if (!r->batch_ended_tx)
 		return;
 	cairn_error__save(&s);
 	run__label(label, sizeof(label), m);
