@@ -242,21 +242,6 @@ out:
 	return rc;
 }
 
-static int write_fully(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int cairn_audit_anchor_append_file(const cairn_audit_anchor *a,
 				   const char *path)
 {
@@ -280,7 +265,7 @@ int cairn_audit_anchor_append_file(const cairn_audit_anchor *a,
 				 path);
 		goto out;
 	}
-	if (write_fully(fd, line.ptr, line.size) < 0 || fsync(fd) < 0) {
+	if (cairn__write_all(fd, line.ptr, line.size) < 0 || fsync(fd) < 0) {
 		cairn_error__set(CAIRN_ERRCLASS_OS, "cannot write the anchor file %s: %s",
 				 path, strerror(errno));
 		goto out;

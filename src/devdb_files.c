@@ -187,7 +187,7 @@ int cairn_devdb__write_file(int at, const char *name, const char *shown,
 			    const char *data, const struct devdb *d)
 {
 	char *tmp = NULL;
-	size_t len = strlen(data), off = 0;
+	size_t len = strlen(data);
 	int fd = -1, rc = CAIRN_ERROR;
 	cairn_buf b = CAIRN_BUF_INIT;
 
@@ -199,15 +199,8 @@ int cairn_devdb__write_file(int at, const char *name, const char *shown,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out_os;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out_os;
-		off += (size_t)n;
-	}
+	if (cairn__write_all(fd, data, len) < 0)
+		goto out_os;
 	if (d && d->as_root && fchown(fd, d->pg_uid, d->pg_gid) < 0)
 		goto out_os;
 	if (close(fd) < 0) {

@@ -119,22 +119,6 @@ static int nameless_file(void)
 	return open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
-/* Writes all of data to fd at its current offset. */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Writes the password into a nameless 0600 file and returns its
  * descriptor (3 or above, close-on-exec) in *fd_out.
@@ -158,7 +142,7 @@ static int write_passfile(int *fd_out, const char *user, const char *pass)
 		fd = high;
 	}
 	if (fd < 0 || fchmod(fd, 0600) < 0 ||
-	    write_all(fd, line.ptr, line.size) < 0) {
+	    cairn__write_all(fd, line.ptr, line.size) < 0) {
 		cairn_error__set(CAIRN_ERRCLASS_OS,
 				 "cannot create a password file for an exec "
 				 "hook: %s",

@@ -57,6 +57,7 @@
 #include "buf.h"
 #include "error.h"
 #include "provenance_internal.h"
+#include "util.h"
 
 #define MAGIC "cairn-provenance 2"
 #define MAX_CACHE_FILE ((size_t)512 * 1024 * 1024)
@@ -405,7 +406,6 @@ int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 {
 	cairn_buf name = CAIRN_BUF_INIT;
 	struct stat st;
-	size_t got = 0;
 	int dfd = -1, fd = -1, rc = CAIRN_ENOTFOUND;
 
 	memset(out, 0, sizeof(*out));
@@ -427,15 +427,8 @@ int cairn_provcache__load(cairn_provcache *out, const char *cachedir,
 	out->data = malloc(out->len + 1);
 	if (!out->data)
 		goto out;
-	while (got < out->len) {
-		ssize_t n = read(fd, out->data + got, out->len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
-	}
+	if (cairn__read_exact(fd, out->data, out->len) < 0)
+		goto out;
 	out->data[out->len] = '\0';
 	out->has_key = cairn_provcache__key(out->key);
 	if (cairn_provcache__parse(out, dir, commit))
@@ -677,21 +670,6 @@ static void prune(int dfd, const char *dir)
 	free(c);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int os_error(const char *what, const char *dir, const char *name)
 {
 	return cairn_error__set(CAIRN_ERRCLASS_OS, "cannot %s '%s/%s': %s",
@@ -730,7 +708,7 @@ int cairn_provcache__write(const char *cachedir, const char *dir,
 		rc = os_error("create", cachedir, tmp.ptr);
 		goto out;
 	}
-	if (write_all(fd, body.ptr, body.size) < 0) {
+	if (cairn__write_all(fd, body.ptr, body.size) < 0) {
 		rc = os_error("write", cachedir, tmp.ptr);
 		goto out;
 	}

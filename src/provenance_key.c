@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "provenance_internal.h"
+#include "util.h"
 
 #define KEY_NAME "provenance.key"
 
@@ -77,7 +78,7 @@ static int open_keydir(void)
 static bool read_key(int dfd, unsigned char key[CAIRN_PROVCACHE_KEYLEN])
 {
 	struct stat st;
-	size_t got = 0;
+	bool ok;
 	int fd;
 
 	fd = openat(dfd, KEY_NAME,
@@ -90,17 +91,9 @@ static bool read_key(int dfd, unsigned char key[CAIRN_PROVCACHE_KEYLEN])
 		close(fd);
 		return false;
 	}
-	while (got < CAIRN_PROVCACHE_KEYLEN) {
-		ssize_t n = read(fd, key + got, CAIRN_PROVCACHE_KEYLEN - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	ok = cairn__read_exact(fd, key, CAIRN_PROVCACHE_KEYLEN) == 0;
 	close(fd);
-	return got == CAIRN_PROVCACHE_KEYLEN;
+	return ok;
 }
 
 /* Creates the key: random bytes in a temporary file linked into place. */
@@ -126,8 +119,7 @@ static void create_key(int dfd)
 			      O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (write(fd, key, sizeof(key)) == (ssize_t)sizeof(key) &&
-	    fsync(fd) == 0) {
+	if (cairn__write_all(fd, key, sizeof(key)) == 0 && fsync(fd) == 0) {
 		/* fails with EEXIST when another process won: the caller
 		 * reads theirs; any other failure leaves no key */
 		linkat(dfd, tmp, dfd, KEY_NAME, 0);
