@@ -17,6 +17,7 @@
 #include "cairn/schema.h"
 #include "db.h"
 #include "error.h"
+#include "applied.h"
 #include "util.h"
 
 /*
@@ -24,7 +25,8 @@
  * status, error): a no-op `migrate up` over 10,000 applied migrations
  * then moves a fifth of the bytes and formats no timestamps.
  */
-static int load(cairn_applied_list *out, cairn_db *db, bool brief)
+static int load(cairn_applied_list *out, cairn_db *db, bool brief,
+		bool probe)
 {
 	cairn_buf sql = CAIRN_BUF_INIT;
 	PGresult *res = NULL;
@@ -32,7 +34,8 @@ static int load(cairn_applied_list *out, cairn_db *db, bool brief)
 	int n, rc = CAIRN_ERROR;
 
 	memset(out, 0, sizeof(*out));
-	if (cairn_schema_exists(&exists, db) < 0)
+	exists = !probe;
+	if (probe && cairn_schema_exists(&exists, db) < 0)
 		return CAIRN_ERROR;
 	if (!exists) {
 		/* nothing applied yet: an empty history */
@@ -103,12 +106,17 @@ out:
 
 int cairn_applied_load(cairn_applied_list *out, cairn_db *db)
 {
-	return load(out, db, false);
+	return load(out, db, false, true);
 }
 
 int cairn_applied_load_brief(cairn_applied_list *out, cairn_db *db)
 {
-	return load(out, db, true);
+	return load(out, db, true, true);
+}
+
+int cairn_applied__load_brief_known(cairn_applied_list *out, cairn_db *db)
+{
+	return load(out, db, true, false);
 }
 
 void cairn_applied_list_dispose(cairn_applied_list *list)

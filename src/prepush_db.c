@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "cairn/prepush.h"
+#include "cairn/schema.h"
 #include "prepush_internal.h"
+#include "applied.h"
 #include "buf.h"
 #include "db.h"
 #include "error.h"
@@ -129,25 +131,10 @@ int cairn_prepush_check_applied(cairn_prepush_result *r, cairn_repo *repo,
 int cairn_prepush_applied_load(cairn_applied_list *out, bool *exists,
 			       cairn_db *db)
 {
-	cairn_buf name = CAIRN_BUF_INIT;
-	const char *params[1];
-	PGresult *res = NULL;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	*exists = false;
-	if (cairn_buf_printf(&name, "%s.migrations",
-			     cairn_db__schema_ident(db)) < 0)
+	if (cairn_schema_exists(exists, db) < 0)
 		return CAIRN_ERROR;
-	params[0] = name.ptr;
-	rc = cairn_db__query(db, &res,
-			     "SELECT to_regclass($1) IS NOT NULL", 1, params);
-	cairn_buf_dispose(&name);
-	if (rc < 0)
-		return rc;
-	*exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
 	if (!*exists)
 		return 0;
-	return cairn_applied_load_brief(out, db);
+	return cairn_applied__load_brief_known(out, db);
 }

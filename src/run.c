@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "applied.h"
 #include "audit.h"
 #include "cairn/audit.h"
 #include "cairn/schema.h"
@@ -197,11 +198,13 @@ int run__start_db(run *r)
 				       r->o->cancel) < 0)
 			return CAIRN_ERROR;
 		r->locked = true;
-		/* a run that writes creates cairn's tables (reading does not) */
+		/* a run that writes creates cairn's tables (reading does not),
+		 * so the read below needs no probe of its own */
 		if (cairn_schema_ensure(r->o->db) < 0)
 			return CAIRN_ERROR;
+		/* read after the lock: a run that just finished is seen */
+		return cairn_applied__load_brief_known(&r->applied, r->o->db);
 	}
-	/* read after the lock: a run that just finished is seen */
 	return cairn_applied_load_brief(&r->applied, r->o->db);
 }
 
