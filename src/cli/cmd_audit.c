@@ -262,7 +262,7 @@ out:
 	return rc;
 }
 
-static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
+static int audit_verify(struct cli *cli, cairn_db *db)
 {
 	cairn_audit_verify_options o = CAIRN_AUDIT_VERIFY_OPTIONS_INIT;
 	cairn_audit_verify_result r;
@@ -280,19 +280,10 @@ static int audit_verify(struct cli *cli, cairn_db *db, bool exists)
 	o.key_len = len;
 	o.anchor = found ? &a : NULL;
 	o.check_tracking = true;
-	if (!exists) {
-		/* no trail in this database: it holds unless an anchor says
-		 * rows were written (the schema was dropped) */
-		r.ok = !(found && a.rows > 0);
-		r.last_hash = strdup(CAIRN_AUDIT_GENESIS);
-		if (found) {
-			r.anchored = true;
-			if (!r.ok)
-				r.anchor_reason = strdup("the database has no audit trail, but the anchor records rows");
-		}
-	} else if (cairn_audit_verify_with(&r, db, &o) < 0 ||
-		   (found && !r.anchor_reason &&
-		    check_history(&r, db, cli->repo, a.environment) < 0)) {
+	/* without cairn's tables the library verifies an empty trail */
+	if (cairn_audit_verify_with(&r, db, &o) < 0 ||
+	    (found && !r.anchor_reason &&
+	     check_history(&r, db, cli->repo, a.environment) < 0)) {
 		rc = cli_report_error(cli);
 		goto out;
 	}
@@ -368,7 +359,7 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	if (cairn_schema_exists(&exists, db) < 0)
 		rc = cli_report_error(cli);
 	else if (!strcmp(sub, "verify"))
-		rc = audit_verify(cli, db, exists);
+		rc = audit_verify(cli, db);
 	else if (!strcmp(sub, "anchor") && !exists) {
 		cli_errorf(cli, "nothing to anchor: this database has no audit trail yet");
 		cli_hintf(cli, "anchor after the first 'cairn migrate up'");
