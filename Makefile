@@ -45,7 +45,8 @@ ALL_CFLAGS = $(CAIRN_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) -pthread $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -ldl -lm
 
-LIB_SRC = $(sort $(wildcard src/*.c) $(wildcard hooks/*.c))
+LIB_SRC = $(sort $(wildcard src/*.c) $(wildcard src/util/*.c) \
+	$(wildcard src/engine/*.c) $(wildcard hooks/*.c))
 CLI_SRC = $(sort $(wildcard src/cli/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/check_*.c))
 INTEG_SRC = $(sort $(wildcard tests/integration/check_*.c))
@@ -177,7 +178,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/cairn
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) src/*.h include/cairn/*.h
+	clang-format -i $(LIB_SRC) $(CLI_SRC) src/*.h src/*/*.h include/cairn/*.h
 
 clean:
 	rm -rf build build-asan cairn.pc

@@ -10,7 +10,7 @@
  * (hooks' only.environments, githooks) can check the names they use;
  * the implicit `development` environment is added before that check.
  * Hooks are read in file order: events as they appear under `hooks:`,
- * hooks in list order (config_hook.c reads each one).
+ * hooks in list order (hook_spec.c reads each one).
  *
  * Values go through config_read.c, which expands ${VAR} and reports
  * every mistake as "FILE:LINE:COL: what" with class CAIRN_ERRCLASS_CONFIG.
@@ -23,14 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/config.h"
-#include "config_hook.h"
+#include "hook_spec.h"
 #include "config_read.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "version_check.h"
-#include "yaml_tree.h"
+#include "util/yaml_tree.h"
 
 #define CAIRN_CONFIG_MAX_SIZE ((size_t)1024 * 1024)
 #define DEFAULT_MIGRATIONS_DIR "db/migrations"

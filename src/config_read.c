@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config_expand.h"
+#include "util/buf.h"
+#include "util/config_expand.h"
 #include "config_read.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 
 static int verror_at(const cairn_cfg_ctx *c, unsigned line, unsigned column,
 		     const char *fmt, va_list ap)

@@ -1,6 +1,6 @@
 /*
  * config_read.h (internal) - typed readers over the YAML tree, with
- * located errors, shared by config.c and config_hook.c.
+ * located errors, shared by config.c and hook_spec.c.
  *
  * A reader takes a key/value pair of a mapping and turns its value into
  * a C value: it expands ${VAR} (config_expand.h) in scalars, checks the
@@ -17,12 +17,12 @@
 #ifndef CAIRN_SRC_CONFIG_READ_H
 #define CAIRN_SRC_CONFIG_READ_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdint.h>
 
 #include "cairn/config.h"
-#include "yaml_tree.h"
+#include "util/yaml_tree.h"
 
 typedef struct cairn_cfg_ctx {
 	const char *file;          /* the name used in messages */

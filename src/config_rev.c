@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "config_rev.h"
-#include "error.h"
+#include "util/error.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define CONFIG_NAME "cairn.yaml"
 

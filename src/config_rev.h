@@ -6,7 +6,7 @@
 #ifndef CAIRN_SRC_CONFIG_REV_H
 #define CAIRN_SRC_CONFIG_REV_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include "cairn/config.h"
 #include "cairn/repo.h"

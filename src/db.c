@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "secret.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 struct cairn_db {

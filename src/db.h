@@ -8,11 +8,11 @@
 #ifndef CAIRN_SRC_DB_H
 #define CAIRN_SRC_DB_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <libpq-fe.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/db.h"
 
 PGconn *cairn_db__conn(cairn_db *db);

@@ -33,11 +33,11 @@
 #include <libpq-fe.h>
 
 #include "devdb_internal.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/devdb.h"
-#include "error.h"
-#include "spawn.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/spawn.h"
+#include "util/util.h"
 
 #define LOG_TAIL_LINES 8
 #define CONF_NAME "cairn.conf"

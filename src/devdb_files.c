@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "devdb_internal.h"
-#include "buf.h"
-#include "error.h"
-#include "util.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/util.h"
 
 char *cairn_devdb__join(const char *a, const char *b)
 {

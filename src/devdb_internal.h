@@ -9,7 +9,7 @@
 #ifndef CAIRN_SRC_DEVDB_INTERNAL_H
 #define CAIRN_SRC_DEVDB_INTERNAL_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -38,11 +38,11 @@
 #include <unistd.h>
 
 #include "devdb_internal.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/devdb.h"
-#include "error.h"
-#include "spawn.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/spawn.h"
+#include "util/util.h"
 #include "version_check.h"
 
 #define SOCKET_NAME "/.s.PGSQL." PG_PORT

@@ -29,10 +29,10 @@
 #include <string.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define KNOWN_HINT                                                     \
 	"known directives: no-transaction, statement-timeout=DURATION, " \

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cairn/finding.h"
-#include "buf.h"
-#include "error.h"
-#include "util.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/util.h"
 
 int cairn_findings_add(cairn_findings *list, const char *code,
 		       cairn_severity severity, const char *file,

@@ -37,11 +37,11 @@
 
 #include <jansson.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/hook.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * s as valid UTF-8: s itself when it already is, else a copy in tmp with

@@ -55,14 +55,14 @@
 
 #include <libpq-fe.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds.h"
 #include "secret.h"
-#include "session.h"
-#include "spawn.h"
-#include "util.h"
+#include "engine/session.h"
+#include "util/spawn.h"
+#include "util/util.h"
 
 /* How much of a failing program's output the error detail keeps. */
 #define TAIL_LINES 20

@@ -2,7 +2,7 @@
  * hook_kinds.h (internal) - the hook kinds the library implements itself
  * (exec, sql) and the helpers they share with hook_context.c.
  *
- * hooks_config.c turns each cairn_hook_spec of kind exec or sql into a
+ * pipeline_build.c turns each cairn_hook_spec of kind exec or sql into a
  * pipeline hook with cairn_hook__add_exec() / cairn_hook__add_sql(); the
  * hook's payload then owns everything it needs at run time.  Nothing here
  * is public: third-party code registers hooks through cairn/hook.h only.
@@ -10,11 +10,11 @@
 #ifndef CAIRN_SRC_HOOK_KINDS_H
 #define CAIRN_SRC_HOOK_KINDS_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include "cairn/config.h"
 #include "cairn/hook.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * Appends the CAIRN_* variables that describe ctx ("K=V" strings) to out:

@@ -1,6 +1,6 @@
 /*
  * hook_kinds_ext.h (internal) - registration of the webhook and plugin
- * hook kinds, for hooks_config.c.
+ * hook kinds, for pipeline_build.c.
  *
  * Each function turns one cairn_hook_spec into pipeline hooks whose
  * payloads own everything they need at run time.  workdir is the
@@ -13,7 +13,7 @@
 #ifndef CAIRN_SRC_HOOK_KINDS_EXT_H
 #define CAIRN_SRC_HOOK_KINDS_EXT_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include "cairn/config.h"
 #include "cairn/hook.h"

@@ -42,15 +42,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/finding.h"
 #include "cairn/lint.h"
 #include "cairn/plugin.h"
 #include "cairn/refs.h"
 #include "cairn/repo.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds_ext.h"
-#include "util.h"
+#include "util/util.h"
 
 typedef struct {
 	void *handle;

@@ -35,12 +35,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds.h"
-#include "session.h"
-#include "util.h"
+#include "engine/session.h"
+#include "util/util.h"
 
 /* sql_file larger than this is refused. */
 #define SQL_FILE_MAX ((size_t)16 * 1024 * 1024)

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds_ext.h"
-#include "util.h"
+#include "util/util.h"
 #include "webhook.h"
 
 typedef struct {

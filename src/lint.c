@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/lint.h"
 #include "cairn/sqlsplit.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "version_check.h"
 
 enum {

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * Reads one file into a NUL-terminated buffer.  Problems with the file

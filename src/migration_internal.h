@@ -11,12 +11,12 @@
 #ifndef CAIRN_SRC_MIGRATION_INTERNAL_H
 #define CAIRN_SRC_MIGRATION_INTERNAL_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <git2.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
+#include "util/buf.h"
 
 struct cairn_migration_set {
 	cairn_migration *items;     /* sorted by version */

@@ -39,12 +39,12 @@
 #include <unistd.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "migration_load.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)

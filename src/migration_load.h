@@ -7,7 +7,7 @@
 #ifndef CAIRN_SRC_MIGRATION_LOAD_H
 #define CAIRN_SRC_MIGRATION_LOAD_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "migration_load.h"
-#include "util.h"
+#include "util/util.h"
 
 static int file_order(const void *pa, const void *pb)
 {

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "cairn/hook.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "version_check.h"
 
 typedef struct {

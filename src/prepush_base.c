@@ -18,10 +18,10 @@
 #include <git2.h>
 
 #include "prepush_internal.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 static int oid_cmp(const void *a, const void *b)
 {

@@ -33,10 +33,10 @@
 #include "cairn/prepush.h"
 #include "cairn/range.h"
 #include "prepush_internal.h"
-#include "error.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 /* How many commits blame walks without a base (a first push). */

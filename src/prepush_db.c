@@ -15,12 +15,12 @@
 #include "cairn/prepush.h"
 #include "cairn/schema.h"
 #include "prepush_internal.h"
-#include "applied.h"
-#include "buf.h"
+#include "engine/applied.h"
+#include "util/buf.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "migration_internal.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 static bool has_finding(const cairn_findings *fs, const char *code,

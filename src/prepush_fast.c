@@ -25,11 +25,11 @@
 
 #include "cairn/range.h"
 #include "prepush_internal.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 /* As src/migration.c: the default cap on a migration file. */
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)

@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "cairn/prepush.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 bool cairn_oid_hex_is_zero(const char *hex)
 {

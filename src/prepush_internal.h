@@ -11,7 +11,7 @@
 #ifndef CAIRN_SRC_PREPUSH_INTERNAL_H
 #define CAIRN_SRC_PREPUSH_INTERNAL_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -20,11 +20,11 @@
 #include <git2.h>
 
 #include "prepush_internal.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define MAX_DEPTH 64
 

@@ -65,13 +65,13 @@
 #include <string.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "provenance_internal.h"
 #include "provenance_walk.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define MAX_CANDIDATES 4
 

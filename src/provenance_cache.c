@@ -54,10 +54,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "provenance_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define MAGIC "cairn-provenance 2"
 #define MAX_CACHE_FILE ((size_t)512 * 1024 * 1024)

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "provenance_walk.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Entry i of an indexed tree (validated when the index was built). */
 static void entry_at(const struct ctree *t, size_t i, cairn_tree_entry *e)

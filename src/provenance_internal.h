@@ -13,13 +13,13 @@
 #ifndef CAIRN_SRC_PROVENANCE_INTERNAL_H
 #define CAIRN_SRC_PROVENANCE_INTERNAL_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cairn/common.h"
-#include "util.h"
+#include "util/util.h"
 
 /* How many entries are kept per migrations directory. */
 #define CAIRN_PROVCACHE_KEEP 8

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "provenance_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define KEY_NAME "provenance.key"
 

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "provenance_walk.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 /* The commit info of id, looked up once per call. */
 static int info_get(const cairn_commit_info **out, struct infos *in,

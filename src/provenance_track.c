@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "provenance_walk.h"
-#include "util.h"
+#include "util/util.h"
 
 static uint32_t str_hash(const char *s, size_t n)
 {

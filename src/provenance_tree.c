@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "provenance_walk.h"
-#include "util.h"
+#include "util/util.h"
 
 int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
 			    const git_oid *id, git_object_t want)

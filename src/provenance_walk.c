@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "provenance_walk.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define RAW_CACHE ((size_t)64 * 1024 * 1024)
 #define SLOP 5

@@ -18,7 +18,7 @@
 #ifndef CAIRN_SRC_PROVENANCE_WALK_H
 #define CAIRN_SRC_PROVENANCE_WALK_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,11 +26,11 @@
 #include <git2.h>
 
 #include "cairn/migration.h"
-#include "buf.h"
-#include "oidmap.h"
+#include "util/buf.h"
+#include "util/oidmap.h"
 #include "provenance_internal.h"
 #include "rawodb.h"
-#include "util.h"
+#include "util/util.h"
 
 #define RAWSZ GIT_OID_RAWSZ
 #define LRU_SIZE 16

@@ -33,11 +33,11 @@
 #include <git2.h>
 
 #include "cairn/range.h"
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "migration_internal.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 /*

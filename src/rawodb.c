@@ -36,11 +36,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "rawodb.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define RAW_BUCKETS 4096
 #define RAW_MAX_OBJECT ((size_t)1 << 30)

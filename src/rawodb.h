@@ -10,7 +10,7 @@
 #ifndef CAIRN_SRC_RAWODB_H
 #define CAIRN_SRC_RAWODB_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "cairn/refs.h"
-#include "error.h"
+#include "util/error.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 static bool name_matches(const char *name, const char *const *globs,
 			 size_t count)

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 git_repository *cairn_repo__git(cairn_repo *repo)
 {

@@ -11,7 +11,7 @@
 #ifndef CAIRN_SRC_REPO_INTERNAL_H
 #define CAIRN_SRC_REPO_INTERNAL_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <git2.h>
 

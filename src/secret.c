@@ -20,7 +20,7 @@
 
 #include <libpq-fe.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "secret.h"
 
 /* Shortest value the redaction of a libpq message still masks. */

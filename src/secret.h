@@ -23,12 +23,12 @@
 #ifndef CAIRN_SRC_SECRET_H
 #define CAIRN_SRC_SECRET_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <stdbool.h>
 
-#include "buf.h"
-#include "util.h"
+#include "util/buf.h"
+#include "util/util.h"
 
 #define CAIRN_SECRET_MASK "********"
 #define CAIRN_SECRET_MIN_LEN 4

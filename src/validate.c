@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "cairn/validate.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "version_check.h"
 
 int cairn_findings_append(cairn_findings *dst, const cairn_findings *src)

@@ -4,7 +4,7 @@
  */
 #include "version_check.h"
 
-#include "error.h"
+#include "util/error.h"
 
 int cairn__version_check(unsigned int version, unsigned int current,
 			 const char *name)

@@ -23,13 +23,13 @@
 #ifndef CAIRN_SRC_WEBHOOK_H
 #define CAIRN_SRC_WEBHOOK_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include <signal.h>
 
 #include <curl/curl.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/hook.h"
 #include "cairn/webhook.h"
 

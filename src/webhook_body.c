@@ -31,8 +31,8 @@
 
 #include <jansson.h>
 
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "webhook.h"
 
 /* Slack: a section text holds 3000 characters, a field 2000. */

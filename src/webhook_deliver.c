@@ -41,9 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "session.h"
-#include "util.h"
+#include "util/error.h"
+#include "engine/session.h"
+#include "util/util.h"
 #include "webhook.h"
 
 /* How much of an answer goes into a message. */

@@ -36,8 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "webhook.h"
 
 /* How many failures cairn_webhook__queue_collect() describes. */

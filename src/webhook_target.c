@@ -28,8 +28,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "webhook.h"
 
 /* Sensitive strings shorter than this are not scrubbed (too common). */

@@ -14,7 +14,7 @@
 #include "cairn/engine.h"
 #include "cairn/schema.h"
 #include "cli.h"
-#include "error.h"
+#include "util/error.h"
 
 int cli_audit_key(struct cli *cli, const char **key, size_t *len)
 {

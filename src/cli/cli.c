@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "config_rev.h"
-#include "util.h"
+#include "util/util.h"
 
 enum {
 	OPT_CONFIG = 0x1000,

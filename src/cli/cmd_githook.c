@@ -60,7 +60,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
-#include "spawn.h"
+#include "util/spawn.h"
 
 #define MAX_STDIN ((size_t)16 * 1024 * 1024)
 #define HOOK_CONNECT_TIMEOUT_MS 3000

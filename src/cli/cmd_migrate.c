@@ -25,8 +25,8 @@
 #include "audit_run.h"
 #include "cairn/audit.h"
 #include "report.h"
-#include "util.h"
-#include "error.h"
+#include "util/util.h"
+#include "util/error.h"
 
 struct migrate_opts {
 	const char *to;

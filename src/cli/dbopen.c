@@ -12,7 +12,7 @@
 #include "cairn/hooks_config.h"
 #include "cairn/webhook.h"
 #include "dbopen.h"
-#include "util.h"
+#include "util/util.h"
 
 static volatile sig_atomic_t interrupted;
 static cairn_db *interrupt_db;

@@ -15,7 +15,7 @@
 
 #include "cairn/error.h"
 #include "report.h"
-#include "util.h"
+#include "util/util.h"
 
 json_t *cli_json_str(const char *s)
 {

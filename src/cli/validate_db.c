@@ -19,7 +19,7 @@
 #include "cairn/engine.h"
 #include "cairn/lint.h"
 #include "dbopen.h"
-#include "spawn.h"
+#include "util/spawn.h"
 #include "validate_db.h"
 
 static int check_database(struct cli *cli, cairn_migration_set *set,

@@ -10,7 +10,7 @@
  * With libFuzzer (clang):
  *   clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined \
  *     -Iinclude -Isrc tests/fuzz/fuzz_config.c src/config*.c \
- *     src/yaml_tree.c src/error.c src/buf.c src/util.c src/event.c \
+ *     src/util/[a-z]*.c src/event.c \
  *     -lyaml -lcrypto -o fuzz_config
  *   ./fuzz_config -max_len=4096 corpus/
  * Without it, main() below runs the target once over each file named on

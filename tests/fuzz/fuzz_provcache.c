@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "provenance_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 /* The value of the line starting with key (copied), or a default. */
 static char *line_value(const uint8_t *data, size_t size, const char *key,

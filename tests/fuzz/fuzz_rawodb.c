@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "rawodb.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 static void inside(const void *p, size_t n, const uint8_t *data, size_t size)
 {

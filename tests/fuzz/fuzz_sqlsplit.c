@@ -1,6 +1,6 @@
 /*
  * fuzz_sqlsplit.c - fuzz target for the SQL splitter and tokenizer
- * (include/cairn/sqlsplit.h, src/sqlsplit.c) and the transaction check
+ * (include/cairn/sqlsplit.h, src/util/sqlsplit.c) and the transaction check
  * migrate runs on every file (cairn_sql_check_transactional).
  *
  * Built with -DCAIRN_LIBFUZZER and -fsanitize=fuzzer it is a libFuzzer

@@ -1,6 +1,6 @@
 /*
  * check_audit.c - cairn's schema and audit trail on a real PostgreSQL
- * (src/schema.c, src/audit.c).
+ * (src/engine/schema.c, src/engine/audit.c).
  *
  * Each test works in its own schema ("t_audit_<pid>_<n>") and drops it at
  * the end, so tests are independent and may run in any order.  Covered:
@@ -23,11 +23,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "engine/audit.h"
 #include "cairn/audit.h"
 #include "cairn/schema.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "testutil.h"
 
 static cairn_db *db;	 /* connected to the test's schema */

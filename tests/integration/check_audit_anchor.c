@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "engine/audit.h"
 #include "testutil.h"
 
 #define KEY_VAR "CAIRN_TEST_AUDIT_KEY"

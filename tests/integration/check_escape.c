@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "util.h"
+#include "util/util.h"
 
 #define EVIL_NAME "Mal\x1b[2J\x07lory"
 #define EVIL_EMAIL "mal\x1b]52;c;aGk=\x07@example.com"

@@ -25,10 +25,10 @@
 #include "cairn/db.h"
 #include "cairn/hook.h"
 #include "cairn/hooks_config.h"
-#include "error.h"
-#include "session.h"
+#include "util/error.h"
+#include "engine/session.h"
 #include "testutil.h"
-#include "util.h"
+#include "util/util.h"
 
 /* A name and author full of shell syntax: they must arrive as data. */
 #define HOSTILE_FMT "x$(touch %s/pwned1)`touch %s/pwned2`; touch %s/pwned3 " \

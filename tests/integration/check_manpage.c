@@ -9,7 +9,7 @@
  *  - GLOBAL OPTIONS names every option of `cairn --help`, EXIT STATUS
  *    every exit code it lists;
  *  - CONFIGURATION names every key the configuration parser knows (read
- *    from the key tables of src/config.c and src/config_hook.c), and HOOKS
+ *    from the key tables of src/config.c and src/hook_spec.c), and HOOKS
  *    every event (cairn_event_name) and every builtin hook;
  *  - groff (and man, when installed) render the page without warnings.
  *
@@ -510,8 +510,8 @@ START_TEST(test_configuration_keys_events_and_builtins)
 		{ "src/config.c", "top_keys" },
 		{ "src/config.c", "env_keys" },
 		{ "src/config.c", "githook_keys" },
-		{ "src/config_hook.c", "key_names" },
-		{ "src/config_hook.c", "only_keys" },
+		{ "src/hook_spec.c", "key_names" },
+		{ "src/hook_spec.c", "only_keys" },
 	};
 
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
@@ -524,7 +524,7 @@ START_TEST(test_configuration_keys_events_and_builtins)
 		strv_free(keys);
 	}
 	{
-		char **names = c_string_table("src/config_hook.c",
+		char **names = c_string_table("src/hook_spec.c",
 					      "builtin_names");
 
 		for (size_t k = 0; names[k]; k++)

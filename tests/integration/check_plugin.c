@@ -9,7 +9,7 @@
  * object hook - are written and compiled with cc by the tests themselves
  * in a temporary directory, against the headers in $CAIRN_SRCDIR/include.
  *
- * Plugins are loaded with cairn_hook__register_plugin(), as hooks_config.c
+ * Plugins are loaded with cairn_hook__register_plugin(), as pipeline_build.c
  * does for `plugin:` entries.  C hooks registered before and after the
  * plugin share its log file, so the log shows the order of the calls.
  */

@@ -3,7 +3,7 @@
  *
  * Each test starts tests/lib/http_receiver on 127.0.0.1 (an OS-chosen
  * port), scripts its answers, registers a webhook hook in a fresh
- * pipeline with cairn_hook__register_webhook() - as hooks_config.c does
+ * pipeline with cairn_hook__register_webhook() - as pipeline_build.c does
  * for `webhook:` entries - fires events at it and checks what arrived:
  * payload fields, the Slack shape, the HMAC signature (recomputed here
  * with OpenSSL over the documented string), headers, retries and their
@@ -41,7 +41,7 @@
 #include "cairn/webhook.h"
 #include "hook_kinds_ext.h"
 #include "http_receiver.h"
-#include "session.h"
+#include "engine/session.h"
 #include "testutil.h"
 
 #define SECRET_VAR "CAIRN_TEST_WEBHOOK_SECRET"

@@ -1,5 +1,5 @@
 /*
- * check_buf.c - unit tests for the growable buffer (src/buf.c, buf.h):
+ * check_buf.c - unit tests for the growable buffer (src/util/buf.c, buf.h):
  * the hard maximum and the sticky failure state.
  *
  * A tiny maximum forces the failure the real code meets with a 100 MB
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 START_TEST(test_appends_within_max)
 {

@@ -2,7 +2,7 @@
  * check_pipeline.c - tests for the hook pipeline (src/pipeline.c) and the
  * in-process parts around it: the context document and CAIRN_*
  * environment (src/hook_context.c), the plugin API table, and building a
- * pipeline from cairn.yaml (src/hooks_config.c).
+ * pipeline from cairn.yaml (src/pipeline_build.c).
  *
  * Hooks here are C callbacks that record what they saw in a small trace
  * string ("a,b,c"), so each test states the order and the outcome it
@@ -17,10 +17,10 @@
 
 #include "cairn/hook.h"
 #include "cairn/hooks_config.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds.h"
 #include "testutil.h"
-#include "util.h"
+#include "util/util.h"
 
 static char trace[512];
 static int freed;

@@ -1,5 +1,5 @@
 /*
- * check_spawn.c - tests for src/spawn.c: running programs without a shell.
+ * check_spawn.c - tests for src/util/spawn.c: running programs without a shell.
  *
  * Exit codes and signals, captured and capped output, large input and
  * output at once (no deadlock), timeouts that take grandchildren with
@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "spawn.h"
+#include "util/error.h"
+#include "util/spawn.h"
 #include "testutil.h"
 
 static char *tmp;

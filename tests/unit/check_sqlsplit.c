@@ -1,6 +1,6 @@
 /*
  * check_sqlsplit.c - unit tests for the SQL statement splitter and
- * tokenizer (include/cairn/sqlsplit.h, src/sqlsplit.c).
+ * tokenizer (include/cairn/sqlsplit.h, src/util/sqlsplit.c).
  *
  * Each test splits or tokenizes a literal SQL text and checks the
  * statements (their text, as the offset/length slice of the input, and

@@ -29,8 +29,8 @@
 #include "audit.h"
 #include "cairn/schema.h"
 #include "db.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 #include "version_check.h"
 
 const char cairn_audit__canonical_sql[] =

@@ -7,9 +7,9 @@
 #ifndef CAIRN_SRC_AUDIT_H
 #define CAIRN_SRC_AUDIT_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/audit.h"
 
 /*

@@ -18,7 +18,7 @@
 
 #include "cairn/validate.h"
 #include "run.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * Appends the tracking row's INSERT to b.  Appends are not checked one by

@@ -9,12 +9,12 @@
 #ifndef CAIRN_SRC_RUN_H
 #define CAIRN_SRC_RUN_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/engine.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "session.h"
 
 typedef struct {

@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "run.h"
-#include "util.h"
+#include "util/util.h"
 
 static int repair(const cairn_run_options *o, const char *version,
 		  bool accept)

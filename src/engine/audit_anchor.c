@@ -31,11 +31,11 @@
 #include <git2.h>
 #include <jansson.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "repo_internal.h"
-#include "util.h"
+#include "util/util.h"
 
 #define ANCHOR_REF_PREFIX "refs/cairn/audit/"
 #define ANCHOR_BLOB "anchor.json"

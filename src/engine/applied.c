@@ -16,9 +16,9 @@
 #include "cairn/engine.h"
 #include "cairn/schema.h"
 #include "db.h"
-#include "error.h"
+#include "util/error.h"
 #include "applied.h"
-#include "util.h"
+#include "util/util.h"
 
 /*
  * brief: only what deciding a run needs (version, name, checksum, blob,

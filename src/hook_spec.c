@@ -1,5 +1,5 @@
 /*
- * config_hook.c - parses one hook of cairn.yaml; see config_hook.h.
+ * hook_spec.c - parses one hook of cairn.yaml; see hook_spec.h.
  *
  * The table `keys` lists every hook key with the kinds it applies to.  A
  * hook is read in three passes over its map: (1) every key must be in the
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config_hook.h"
-#include "error.h"
-#include "util.h"
+#include "util/buf.h"
+#include "hook_spec.h"
+#include "util/error.h"
+#include "util/util.h"
 
 #define K(kind) (1u << (kind))
 #define K_ALL 0x1fu

@@ -16,9 +16,9 @@
 #include <jansson.h>
 
 #include "cairn/engine.h"
-#include "buf.h"
-#include "error.h"
-#include "util.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/util.h"
 
 static void ci_identity(json_t *obj)
 {

@@ -1,5 +1,5 @@
 /*
- * config_hook.h (internal) - one hook of cairn.yaml into a cairn_hook_spec.
+ * hook_spec.h (internal) - one hook of cairn.yaml into a cairn_hook_spec.
  *
  * config.c walks `hooks:` (event -> list) and hands each list item here.
  * The item must be a map with exactly one kind key (run, sql, sql_file,
@@ -14,7 +14,7 @@
 #ifndef CAIRN_SRC_CONFIG_HOOK_H
 #define CAIRN_SRC_CONFIG_HOOK_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 
 #include "cairn/config.h"
 #include "config_read.h"

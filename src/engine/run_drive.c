@@ -23,7 +23,7 @@
 
 #include "cairn/sqlsplit.h"
 #include "run.h"
-#include "util.h"
+#include "util/util.h"
 
 /* One file of the plan: transaction control, unterminated text. */
 static int check_file(run *r, const cairn_migration *m, const char *path,

@@ -1,5 +1,5 @@
 /*
- * hooks_config.c - from cairn.yaml's hook entries to a pipeline
+ * pipeline_build.c - from cairn.yaml's hook entries to a pipeline
  * (include/cairn/hooks_config.h).
  *
  * One table maps each hook kind to the function that registers it; a
@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "util/buf.h"
 #include "cairn/hooks_config.h"
-#include "error.h"
+#include "util/error.h"
 #include "hook_kinds.h"
 #include "hook_kinds_ext.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 typedef struct {

@@ -6,7 +6,7 @@
 #ifndef CAIRN_SRC_APPLIED_H
 #define CAIRN_SRC_APPLIED_H
 
-#include "attrs.h"
+#include "util/attrs.h"
 #include "cairn/engine.h"
 
 /* cairn_applied_load_brief() without the probe: the tables must exist. */

@@ -20,7 +20,7 @@
 #include "cairn/schema.h"
 #include "cairn/sqlsplit.h"
 #include "run.h"
-#include "util.h"
+#include "util/util.h"
 #include "version_check.h"
 
 bool run__cancelled(const run *r)

@@ -3,9 +3,9 @@
  */
 #include <stdlib.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "session.h"
-#include "util.h"
+#include "util/util.h"
 
 int cairn_session_new(cairn_session **out, cairn_db *db, const char *workdir)
 {

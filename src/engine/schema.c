@@ -37,8 +37,8 @@
 #include "audit.h"
 #include "cairn/schema.h"
 #include "db.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 
 /* What the @name@ placeholders expand to. */
 struct vars {

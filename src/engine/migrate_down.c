@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "run.h"
-#include "util.h"
+#include "util/util.h"
 
 /* Appends cairn's rows for a rollback: tracking row gone, audit row. */
 static int delete_and_audit(run *r, cairn_buf *b, cairn_migration *m,

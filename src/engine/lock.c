@@ -35,8 +35,8 @@
 
 #include "cairn/engine.h"
 #include "db.h"
-#include "error.h"
-#include "util.h"
+#include "util/error.h"
+#include "util/util.h"
 
 /* Pauses between tries: the first, the cap, in milliseconds. */
 #define WAIT_FIRST_MS 10
