@@ -2,6 +2,7 @@
 #
 #   make            libcairn.a and the cairn program (in build/)
 #   make check      install missing packages, build, run every test suite
+#   make check-layering  the include rules of the tree (run by make check)
 #   make asan       the test suites under AddressSanitizer + UBSan
 #   make demo       the guided tour on the built-in development database
 #   make bench      benchmarks against peers, as ratios
@@ -62,8 +63,8 @@ DEPS = $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)
 LIB = $(BUILD)/libcairn.a
 BIN = $(BUILD)/cairn
 
-.PHONY: all check check-run asan demo bench stress install uninstall clean \
-	deps tests fuzz format plugins
+.PHONY: all check check-run check-layering asan demo bench stress install \
+	uninstall clean deps tests fuzz format plugins
 
 all: $(LIB) $(BIN)
 
@@ -121,8 +122,13 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: tests
+check-run: check-layering tests
 	@BUILD=$(BUILD) tests/run $(UNIT_BIN) $(INTEG_BIN)
+
+# The include rules of the tree (util is the floor, nothing includes the
+# CLI, hooks see only the public headers): scripts/check-layering.
+check-layering:
+	@scripts/check-layering
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
