@@ -623,53 +623,27 @@ out:
 /* Reads at most CAIRN_CONFIG_MAX_SIZE bytes of path into b. */
 static int read_file(cairn_buf *b, const char *path)
 {
-	struct stat st;
-	char chunk[8192];
-	ssize_t n;
-	int fd, rc = CAIRN_ERROR;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR) {
-			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-					 "config file '%s' not found", path);
-			cairn_error__hint("run 'cairn init' to create one, or "
-					  "pass --config FILE");
-			return CAIRN_ENOTFOUND;
-		}
+	if (cairn__file_read(AT_FDCWD, path, 0, CAIRN_CONFIG_MAX_SIZE, b) == 0)
+		return 0;
+	if (errno == ENOENT || errno == ENOTDIR) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+				 "config file '%s' not found", path);
+		cairn_error__hint("run 'cairn init' to create one, or pass "
+				  "--config FILE");
+		return CAIRN_ENOTFOUND;
+	}
+	if (errno == EISDIR)
 		return cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-					"cannot open '%s': %s", path,
-					strerror(errno));
+					"'%s' is a directory", path);
+	if (errno == EFBIG) {
+		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
+				 "%s: file is larger than 1 MiB", path);
+		cairn_error__hint("a cairn.yaml needs a few kilobytes; is this "
+				  "the right file?");
+		return CAIRN_ERROR;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		cairn_error__set(CAIRN_ERRCLASS_CONFIG, "'%s' is a directory",
-				 path);
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-					 "cannot read '%s': %s", path,
-					 strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (cairn_buf_put(b, chunk, (size_t)n) < 0) {
-			cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-					 "%s: file is larger than 1 MiB", path);
-			cairn_error__hint("a cairn.yaml needs a few kilobytes; "
-					  "is this the right file?");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return cairn_error__set(CAIRN_ERRCLASS_CONFIG, "cannot read '%s': %s",
+				path, strerror(errno));
 }
 
 int cairn_config_load(cairn_config **out, const char *path,

@@ -43,30 +43,19 @@ bool cairn_devdb__exists_at(int at, const char *name)
 	return fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Reads up to max bytes from fd (from its offset) into *out. */
+/*
+ * Reads up to max bytes from fd (from its offset) into *out; what lies
+ * past max is left unread.
+ */
 int cairn_devdb__read_fd(char **out, int fd, const char *shown, size_t max)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
-	char chunk[4096];
-	ssize_t n;
 	int rc = 0;
 
 	*out = NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = cairn_error__set(CAIRN_ERRCLASS_OS,
-					      "cannot read '%s': %s", shown,
-					      strerror(errno));
-			break;
-		}
-		if (b.size + (size_t)n > max)
-			n = (ssize_t)(max - b.size);
-		if ((rc = cairn_buf_put(&b, chunk, (size_t)n)) < 0 ||
-		    b.size == max)
-			break;
-	}
+	if (cairn__fd_read_all(fd, max, &b) < 0 && errno != EFBIG)
+		rc = cairn_error__set(CAIRN_ERRCLASS_OS, "cannot read '%s': %s",
+				      shown, strerror(errno));
 	if (rc == 0 && !(*out = cairn_buf_detach(&b)))
 		rc = cairn_error__oom();
 	cairn_buf_dispose(&b);
@@ -186,42 +175,14 @@ char *cairn_devdb__file_tail(int at, const char *name, int lines, off_t from)
 int cairn_devdb__write_file(int at, const char *name, const char *shown,
 			    const char *data, const struct devdb *d)
 {
-	char *tmp = NULL;
-	size_t len = strlen(data);
-	int fd = -1, rc = CAIRN_ERROR;
-	cairn_buf b = CAIRN_BUF_INIT;
+	bool chown_it = d && d->as_root;
 
-	if (cairn_buf_printf(&b, "%s.tmp", name) < 0 ||
-	    !(tmp = cairn_buf_detach(&b)))
-		goto out;
-	unlinkat(at, tmp, 0); /* a leftover (or a planted link) goes */
-	fd = openat(at, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto out_os;
-	if (cairn__write_all(fd, data, len) < 0)
-		goto out_os;
-	if (d && d->as_root && fchown(fd, d->pg_uid, d->pg_gid) < 0)
-		goto out_os;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out_os;
-	}
-	fd = -1;
-	if (renameat(at, tmp, at, name) < 0)
-		goto out_os;
-	rc = 0;
-	goto out;
-out_os:
-	cairn_error__set(CAIRN_ERRCLASS_OS, "cannot write '%s': %s", shown,
-			 strerror(errno));
-	unlinkat(at, tmp, 0);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	cairn_buf_dispose(&b);
-	return rc;
+	if (cairn__file_replace_owned(at, name, data, strlen(data), 0644, 0,
+				      chown_it ? d->pg_uid : (uid_t)-1,
+				      chown_it ? d->pg_gid : (gid_t)-1) == 0)
+		return 0;
+	return cairn_error__set(CAIRN_ERRCLASS_OS, "cannot write '%s': %s",
+				shown, strerror(errno));
 }
 
 /* Refuses a directory that is a link or not a directory at all. */

@@ -370,9 +370,6 @@ static int read_sql_file(char **out, const cairn_hook_spec *spec,
 			 const char *workdir, const char *config_path)
 {
 	cairn_buf path = CAIRN_BUF_INIT, text = CAIRN_BUF_INIT;
-	char chunk[8192];
-	FILE *f = NULL;
-	size_t n;
 	int rc = CAIRN_ERROR;
 
 	*out = NULL;
@@ -387,8 +384,7 @@ static int read_sql_file(char **out, const cairn_hook_spec *spec,
 	} else if (cairn_buf_puts(&path, spec->sql_file) < 0) {
 		goto out;
 	}
-	f = fopen(path.ptr, "rb");
-	if (!f) {
+	if (cairn__file_read(AT_FDCWD, path.ptr, 0, SQL_FILE_MAX, &text) < 0) {
 		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
 			"%s:%u:%u: cannot read sql_file '%s' of hook '%s': %s",
 			config_path ? config_path : "cairn.yaml", spec->line,
@@ -398,17 +394,6 @@ static int read_sql_file(char **out, const cairn_hook_spec *spec,
 			cairn_error__hint("sql_file is relative to the "
 					  "repository root (%s)",
 					  workdir && *workdir ? workdir : ".");
-		goto out;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (cairn_buf_put(&text, chunk, n) < 0)
-			goto out;
-	if (ferror(f)) {
-		cairn_error__set(CAIRN_ERRCLASS_CONFIG,
-				 "%s:%u:%u: cannot read sql_file '%s': %s",
-				 config_path ? config_path : "cairn.yaml",
-				 spec->line, spec->column, spec->sql_file,
-				 strerror(errno));
 		goto out;
 	}
 	if (memchr(text.ptr, '\0', text.size)) {
@@ -421,8 +406,6 @@ static int read_sql_file(char **out, const cairn_hook_spec *spec,
 	*out = cairn_buf_detach(&text);
 	rc = *out ? 0 : CAIRN_ERROR;
 out:
-	if (f)
-		fclose(f);
 	cairn_buf_dispose(&path);
 	cairn_buf_dispose(&text);
 	return rc;

@@ -89,27 +89,23 @@ static int read_worktree(cairn_migration_set *set, const cairn_migration *m,
 			 const char *path, char **data, size_t *len)
 {
 	cairn_buf buf = CAIRN_BUF_INIT;
-	struct stat st;
 	char *full;
-	int fd, rc = 0;
+	int rc = 0, err;
 
 	full = cairn_migration__join(set->workdir, path);
 	if (!full)
 		return CAIRN_ERROR;
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	cairn_buf_init(&buf, set->max_file_size + 1);
+	rc = cairn__file_read(AT_FDCWD, full,
+			      CAIRN_FILE_NOFOLLOW | CAIRN_FILE_REGULAR,
+			      set->max_file_size, &buf);
+	err = errno;
 	free(full);
-	if (fd < 0)
-		return unreadable(set, m, path, errno);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = unreadable(set, m, path, S_ISREG(st.st_mode) ? errno
-								 : EINVAL);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > set->max_file_size) {
+	if (rc < 0 && err == EFBIG) {
 		char sfx[96];
 
-		snprintf(sfx, sizeof(sfx), "' is %jd bytes, over the limit "
-			 "of %zu", (intmax_t)st.st_size, set->max_file_size);
+		snprintf(sfx, sizeof(sfx), "' is over the size limit of %zu "
+			 "bytes", set->max_file_size);
 		rc = cairn_migration__file_finding(
 			&set->findings, "too-large", path, 0, m->version,
 			"split the migration into smaller ones or raise the "
@@ -117,35 +113,9 @@ static int read_worktree(cairn_migration_set *set, const cairn_migration *m,
 			"'", path, sfx);
 		goto out;
 	}
-	cairn_buf_init(&buf, set->max_file_size + 65536 + 1);
-	for (;;) {
-		ssize_t n;
-
-		if (buf.size > set->max_file_size) {
-			rc = cairn_migration__file_finding(
-				&set->findings, "too-large", path, 0,
-				m->version,
-				"split the migration into smaller ones or "
-				"raise the size limit",
-				"'", path,
-				"' grew over the size limit while being read");
-			goto out;
-		}
-		if (cairn_buf_grow(&buf, 65536) < 0) {
-			rc = CAIRN_ERROR;
-			goto out;
-		}
-		n = read(fd, buf.ptr + buf.size, 65536);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = unreadable(set, m, path, errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf.size += (size_t)n;
-		buf.ptr[buf.size] = '\0';
+	if (rc < 0) {
+		rc = unreadable(set, m, path, err);
+		goto out;
 	}
 	*len = buf.size;
 	*data = buf.size ? cairn_buf_detach(&buf) : cairn__strdup("");
@@ -153,7 +123,6 @@ static int read_worktree(cairn_migration_set *set, const cairn_migration *m,
 		rc = cairn_error__oom();
 out:
 	cairn_buf_dispose(&buf);
-	close(fd);
 	return rc;
 }
 

@@ -682,9 +682,9 @@ int cairn_provcache__write(const char *cachedir, const char *dir,
 			   size_t ncommits, const cairn_provcache_file *files,
 			   size_t nfiles)
 {
-	cairn_buf body = CAIRN_BUF_INIT, tmp = CAIRN_BUF_INIT;
+	cairn_buf body = CAIRN_BUF_INIT;
 	cairn_buf dst = CAIRN_BUF_INIT;
-	int dfd = -1, fd = -1, rc;
+	int dfd = -1, rc;
 
 	rc = render(&body, dir, commit, commits, ncommits, files, nfiles);
 	if (rc < 0)
@@ -696,42 +696,18 @@ int cairn_provcache__write(const char *cachedir, const char *dir,
 				      strerror(errno));
 		goto out;
 	}
-	rc = cairn_buf_printf(&tmp, ".tmp-provenance-%ld-%lld",
-			      (long)getpid(), (long long)cairn__now_us());
-	if (rc == 0)
-		rc = entry_name(&dst, dir, commit);
+	rc = entry_name(&dst, dir, commit);
 	if (rc < 0)
 		goto out;
-	fd = openat(dfd, tmp.ptr,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = os_error("create", cachedir, tmp.ptr);
-		goto out;
-	}
-	if (cairn__write_all(fd, body.ptr, body.size) < 0) {
-		rc = os_error("write", cachedir, tmp.ptr);
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc < 0) {
-		rc = os_error("write", cachedir, tmp.ptr);
-		goto out;
-	}
-	if (renameat(dfd, tmp.ptr, dfd, dst.ptr) < 0) {
-		rc = os_error("rename", cachedir, tmp.ptr);
+	if (cairn__file_replace(dfd, dst.ptr, body.ptr, body.size, 0600, 0) < 0) {
+		rc = os_error("write", cachedir, dst.ptr);
 		goto out;
 	}
 	prune(dfd, dir);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && dfd >= 0 && tmp.size)
-		unlinkat(dfd, tmp.ptr, 0);
 	if (dfd >= 0)
 		close(dfd);
 	cairn_buf_dispose(&body);
-	cairn_buf_dispose(&tmp);
 	cairn_buf_dispose(&dst);
 	return rc;
 }

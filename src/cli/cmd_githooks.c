@@ -41,6 +41,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "util/buf.h"
+#include "util/fileio.h"
 
 #define MARKER "# cairn-githook v"
 #define CHAINED_SUFFIX ".cairn-chained"
@@ -120,24 +122,20 @@ static char *shim_text(const char *hook)
 	return out;
 }
 
-/* Reads a whole (small) file; NULL when it cannot.  Caller frees. */
+/*
+ * Reads a whole (small) file, at most max bytes of it; NULL when it
+ * cannot.  Caller frees.
+ */
 static char *read_small(const char *path, size_t max)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	cairn_buf b = CAIRN_BUF_INIT;
+	char *text = NULL;
 
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
+	if (cairn__file_read(AT_FDCWD, path, 0, max, &b) == 0 ||
+	    errno == EFBIG)
+		text = cairn_buf_detach(&b);
+	cairn_buf_dispose(&b);
+	return text;
 }
 
 enum hook_state {
@@ -203,36 +201,19 @@ static int make_dirs(const char *dir)
 /* Writes the shim for hook at path (temporary file, then rename). */
 static int write_shim(struct cli *cli, const char *path, const char *hook)
 {
-	char *text = shim_text(hook), *tmp = NULL;
-	size_t len;
-	int fd = -1, rc = -1;
+	char *text = shim_text(hook);
+	int rc = -1;
 
-	if (!text || asprintf(&tmp, "%s.cairn-tmp.%ld", path,
-			      (long)getpid()) < 0) {
-		tmp = NULL;
+	if (!text) {
 		cli_errorf(cli, "out of memory");
-		goto out;
+		return -1;
 	}
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len ||
-	    fchmod(fd, 0755) < 0 || close(fd) < 0) {
-		cli_errorf(cli, "cannot write '%s': %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		cli_errorf(cli, "cannot rename '%s' to '%s': %s", tmp, path,
-			   strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
+	if (cairn__file_replace(AT_FDCWD, path, text, strlen(text), 0755,
+				CAIRN_FILE_EXACT_MODE) < 0)
+		cli_errorf(cli, "cannot write '%s': %s", path, strerror(errno));
+	else
+		rc = 0;
 	free(text);
-	free(tmp);
 	return rc;
 }
 

@@ -48,15 +48,8 @@ void cairn__hex(char *out, const unsigned char *bytes, size_t n);
  */
 bool cairn__utf8_valid(const char *data, size_t len, size_t *bad_offset);
 
-/*
- * The one loop for whole writes and reads on a descriptor (as git's
- * write_in_full/read_in_full): retried on EINTR and short counts.
- * write: 0, or -1 with errno set.  read: exactly len bytes, 0; -1 on an
- * error or when the file ends first (errno 0 then).  Neither sets a
- * cairn error: callers name the file.
- */
-CAIRN_WARN_UNUSED int cairn__write_all(int fd, const void *data, size_t len);
-CAIRN_WARN_UNUSED int cairn__read_exact(int fd, void *buf, size_t len);
+/* cairn__write_all, cairn__read_exact: see fileio.h. */
+#include "fileio.h"
 
 /*
  * The one escaping of untrusted text (names, e-mails, commit messages,
