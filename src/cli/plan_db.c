@@ -73,8 +73,15 @@ static int plan_without_db(struct cli *cli, const struct plan_opts *po)
 	size_t n;
 	int rc = 0;
 
-	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+	cairn_repo *repo;
+
+	if ((rc = cli_repo(cli, &repo)) ||
+	    (rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		return rc;
+	if (cairn_migration_set_provenance(set, repo, NULL, 0) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
 	n = cairn_migration_set_count(set);
 	if (cli->format == CLI_FORMAT_JSON) {
 		arr = json_array();
@@ -97,6 +104,7 @@ static int plan_without_db(struct cli *cli, const struct plan_opts *po)
 	} else {
 		json_decref(arr);
 	}
+out:
 	cairn_migration_set_free(set);
 	return rc;
 }
