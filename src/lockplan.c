@@ -349,6 +349,12 @@ static int drop_stmt(lp_ctx *c, json_t *s)
 		   strcmp(type, "OBJECT_SEQUENCE") &&
 		   strcmp(type, "OBJECT_FOREIGN_TABLE")) {
 		relation = false;
+		/* CASCADE may drop tables the text does not name */
+		if (!strcmp(type, "OBJECT_SCHEMA") ||
+		    !strcmp(cairn_lp__str(s, "behavior") ?
+				    cairn_lp__str(s, "behavior") : "",
+			    "DROP_CASCADE"))
+			c->st->analysed = false;
 	}
 	if (!relation)
 		return 0;
@@ -438,6 +444,8 @@ static int vacuum_stmt(lp_ctx *c, json_t *s)
 	c->st->no_transaction = vacuum;
 	if (set_kind(c, full ? "VACUUM FULL" : vacuum ? "VACUUM" : "ANALYZE"))
 		return -1;
+	if (!json_array_size(json_object_get(s, "rels")))
+		c->st->analysed = false; /* every table of the database */
 	json_array_foreach(json_object_get(s, "rels"), i, r) {
 		json_t *vr = cairn_lp__as(r, "VacuumRelation");
 
@@ -463,8 +471,10 @@ static int reindex_stmt(lp_ctx *c, json_t *s)
 	c->st->no_transaction = conc || !(index || table);
 	if (set_kind(c, conc ? "REINDEX CONCURRENTLY" : "REINDEX"))
 		return -1;
-	if (!index && !table)
-		return 0; /* SCHEMA, DATABASE, SYSTEM: every table in them */
+	if (!index && !table) {
+		c->st->analysed = false; /* SCHEMA, DATABASE, SYSTEM: every table */
+		return 0;
+	}
 	/*
 	 * REINDEX locks out writes (SHARE on the table) and, on the index
 	 * being rebuilt, everything (ACCESS EXCLUSIVE); CONCURRENTLY takes
@@ -544,6 +554,89 @@ static int comment_stmt(lp_ctx *c, json_t *s)
 	return 0;
 }
 
+/* Whether the tree under node calls a function not in `known`. */
+static bool calls_unknown_function(json_t *node)
+{
+	static const char *const known[] = {
+		"count", "sum", "min", "max", "avg", "now", "coalesce",
+		"lower", "upper", "length", "current_setting", "set_config",
+		"format", "concat", "array_agg", "string_agg", NULL
+	};
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, v)
+			if (calls_unknown_function(v))
+				return true;
+		return false;
+	}
+	if (!json_is_object(node))
+		return false;
+	json_object_foreach(node, key, v) {
+		if (!strcmp(key, "FuncCall")) {
+			json_t *names = json_object_get(v, "funcname");
+			const char *f = cairn_lp__sval(json_array_get(names,
+						json_array_size(names) - 1));
+			bool found = false;
+
+			for (i = 0; f && known[i] && !found; i++)
+				found = !strcmp(f, known[i]);
+			if (!found)
+				return true;
+		}
+		if (calls_unknown_function(v))
+			return true;
+	}
+	return false;
+}
+
+/* The relations of a FROM list (joins included; not subqueries). */
+static int from_items(lp_ctx *c, json_t *list)
+{
+	size_t i;
+	json_t *e, *b;
+
+	json_array_foreach(list, i, e) {
+		const char *t = cairn_lp__type(e, &b);
+		json_t *pair;
+
+		if (!t)
+			continue;
+		if (!strcmp(t, "RangeVar") &&
+		    cairn_lp__add_rangevar(c, e, false, CAIRN_LOCK_ACCESS_SHARE,
+					   CAIRN_REWRITE_NO, false, NULL))
+			return -1;
+		if (!strcmp(t, "JoinExpr")) {
+			pair = json_pack("[OO]", json_object_get(b, "larg"),
+					 json_object_get(b, "rarg"));
+			if (!pair)
+				return cairn_error__oom();
+			if (from_items(c, pair)) {
+				json_decref(pair);
+				return -1;
+			}
+			json_decref(pair);
+		}
+	}
+	return 0;
+}
+
+/*
+ * SELECT: ACCESS SHARE on what it reads; a function it calls may do
+ * anything (a backfill, a lock of its own), so then the statement is
+ * not analysed.
+ */
+static int select_stmt(lp_ctx *c, json_t *s)
+{
+	if (set_kind(c, "SELECT"))
+		return -1;
+	if (calls_unknown_function(s))
+		c->st->analysed = false;
+	return from_items(c, json_object_get(s, "fromClause"));
+}
+
 /* Statements that run code: the locks it takes are not in the text. */
 static bool runs_code(const char *type)
 {
@@ -585,6 +678,7 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 				 false, NULL);
 	if (!strcmp(type, "ClusterStmt")) {
 		c->st->no_transaction = !json_object_get(s, "relation");
+		c->st->analysed = !c->st->no_transaction;
 		return set_kind(c, "CLUSTER") ? -1 :
 		       cairn_lp__add_rangevar(c, json_object_get(s, "relation"),
 					      false, CAIRN_LOCK_ACCESS_EXCLUSIVE,
@@ -672,6 +766,8 @@ static int classify(lp_ctx *c, json_t *stmt)
 		return dml_stmt(c, type, s);
 	if (!strcmp(type, "CommentStmt"))
 		return comment_stmt(c, s);
+	if (!strcmp(type, "SelectStmt"))
+		return select_stmt(c, s);
 	return other_stmt(c, type, s);
 }
 

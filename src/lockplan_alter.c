@@ -341,8 +341,6 @@ static const simple_cmd simple_cmds[] = {
 	  false, "SET TABLESPACE %s" },
 	{ "AT_SetAccessMethod", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_YES,
 	  false, "SET ACCESS METHOD %s" },
-	{ "AT_ColumnDefault", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO,
-	  false, "ALTER COLUMN %s SET/DROP DEFAULT" },
 	{ "AT_EnableTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
 	  false, "ENABLE TRIGGER %s" },
 	{ "AT_EnableAlwaysTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
@@ -405,6 +403,14 @@ static int subcommand(lp_ctx *c, json_t *cmd, effect *e)
 	}
 	if (!strcmp(st, "AT_AddConstraint"))
 		return add_constraint(c, cmd, e);
+	if (!strcmp(st, "AT_ColumnDefault")) {
+		/* only the catalog changes: rows keep their values */
+		e->mode = CAIRN_LOCK_ACCESS_EXCLUSIVE;
+		snprintf(e->why, sizeof(e->why), "ALTER COLUMN %s %s DEFAULT",
+			 name ? name : "",
+			 json_object_get(cmd, "def") ? "SET" : "DROP");
+		return 0;
+	}
 	if (!strcmp(st, "AT_SetRelOptions") || !strcmp(st, "AT_ResetRelOptions")) {
 		e->mode = reloptions_mode(json_object_get(cmd, "def"));
 		snprintf(e->why, sizeof(e->why), "%s (...)",

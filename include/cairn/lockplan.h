@@ -42,8 +42,13 @@
  *   STATISTICS
  *
  * A relation created earlier in the same text is marked `created`: it is
- * new and empty, so its locks hurt nobody.  DO blocks and CALL run code
- * whose locks cannot be known from the text (`analysed` is false).
+ * new and empty, so its locks hurt nobody.  Some statements lock what
+ * the text does not name, so their locks cannot be known from it
+ * (`analysed` is false): DO blocks, CALL and a SELECT calling a function
+ * cairn does not know run code; DROP SCHEMA and DROP ... CASCADE,
+ * REINDEX SCHEMA/DATABASE, VACUUM or CLUSTER without a table act on
+ * tables they do not name.  A SELECT otherwise takes ACCESS SHARE on
+ * the relations of its FROM list.
  *
  * With a database, cairn_lock_plan_stats() adds each existing relation's
  * size (pg_total_relation_size) and the number of other sessions that
@@ -111,7 +116,9 @@ typedef struct cairn_lock_statement {
 	unsigned line;         /* 1-based line of the statement's first token */
 	size_t offset;         /* byte offset of that token */
 	char *kind;            /* "ALTER TABLE", "CREATE INDEX CONCURRENTLY" */
-	bool analysed;         /* false: runs code whose locks are unknown */
+	bool analysed;         /* false: its locks are not known from the
+				* text (runs code, or acts on tables it
+				* does not name) */
 	bool no_transaction;   /* cannot run inside a transaction block */
 	cairn_lock_target *targets;
 	size_t target_count;

@@ -125,7 +125,8 @@ static void print_text(const cairn_lock_plan *p, bool with_db)
 		printf("    line %-4u %s%s", st->line, st->kind ? st->kind : "?",
 		       st->no_transaction ? " (outside a transaction)" : "");
 		if (!st->analysed)
-			fputs(": runs code, its locks are not known", stdout);
+			fputs(": locks not known from the text (it runs code or "
+			      "acts on tables it does not name)", stdout);
 		else if (!st->target_count)
 			fputs(": no lock on an existing table", stdout);
 		putchar('\n');

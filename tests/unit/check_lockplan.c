@@ -13,8 +13,9 @@
  * triggers; partitions; the strongest mode of several subcommands),
  * CREATE/DROP/REINDEX INDEX with and without CONCURRENTLY, DROP TABLE,
  * TRUNCATE, VACUUM (FULL), CLUSTER, LOCK TABLE modes, renames, DML,
- * CREATE TRIGGER, CREATE TABLE ... PARTITION OF and REFERENCES, DO
- * blocks; statement lines past comments; a relation created earlier in
+ * CREATE TRIGGER, CREATE TABLE ... PARTITION OF and REFERENCES, SELECT;
+ * statements whose locks the text cannot tell (DO, CALL, functions,
+ * CASCADE, whole schemas); statement lines past comments; a relation created earlier in
  * the text; syntax errors with their line and column; names with case
  * and quotes.
  */
@@ -305,6 +306,40 @@ START_TEST(test_lines_and_kinds)
 }
 END_TEST
 
+START_TEST(test_not_known_from_the_text)
+{
+	analyse("DROP SCHEMA s CASCADE;\n"
+		"DROP TYPE mood CASCADE;\n"
+		"DROP TYPE mood;\n"
+		"REINDEX SCHEMA s;\n"
+		"VACUUM;\n"
+		"CALL backfill();\n"
+		"SELECT backfill_orders(1000);\n"
+		"SELECT count(*) FROM orders o JOIN customers c ON c.id = o.cid;\n"
+		"SELECT set_config('x.y', '1', false);\n"
+		"CREATE TABLE t (id int);\n");
+	ck_assert_uint_eq(plan.count, 10);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_msg(!plan.items[i].analysed || i == 2,
+			      "statement %zu (%s) analysed", i, plan.items[i].kind);
+	ck_assert(plan.items[2].analysed);
+	ck_assert(plan.items[7].analysed);
+	ck_assert_int_eq(target(7, "orders")->mode, CAIRN_LOCK_ACCESS_SHARE);
+	ck_assert_int_eq(target(7, "customers")->mode, CAIRN_LOCK_ACCESS_SHARE);
+	ck_assert(plan.items[8].analysed);
+	ck_assert_uint_eq(plan.items[8].target_count, 0);
+	ck_assert(plan.items[9].analysed);
+	cairn_lock_plan_dispose(&plan);
+
+	/* SET DEFAULT and DROP DEFAULT change the catalog only */
+	analyse("ALTER TABLE t ALTER COLUMN c SET DEFAULT random(), "
+		"ALTER COLUMN d DROP DEFAULT");
+	ck_assert_int_eq(target(0, "t")->rewrite, NO);
+	ck_assert_str_eq(target(0, "t")->why,
+			 "ALTER COLUMN c SET DEFAULT, ALTER COLUMN d DROP DEFAULT");
+}
+END_TEST
+
 START_TEST(test_names_keep_case_and_quotes)
 {
 	const cairn_lock_target *t;
@@ -361,6 +396,7 @@ static Suite *lockplan_suite(void)
 	tcase_add_test(tc, test_partitions_and_references);
 	tcase_add_test(tc, test_created_in_the_same_text);
 	tcase_add_test(tc, test_lines_and_kinds);
+	tcase_add_test(tc, test_not_known_from_the_text);
 	tcase_add_test(tc, test_names_keep_case_and_quotes);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_mode_names);
