@@ -37,10 +37,10 @@ const char *cairn_lock_mode_name(cairn_lock_mode mode)
 	return mode_names[mode];
 }
 
-const char *cairn_rewrite_name(cairn_rewrite r)
+const char *cairn_lock_rewrite_name(cairn_lock_rewrite r)
 {
-	return r == CAIRN_REWRITE_YES ? "yes" :
-	       r == CAIRN_REWRITE_MAYBE ? "maybe" : "no";
+	return r == CAIRN_LOCK_REWRITE_YES ? "yes" :
+	       r == CAIRN_LOCK_REWRITE_MAYBE ? "maybe" : "no";
 }
 
 /* -- reading the tree ------------------------------------------------ */
@@ -204,7 +204,7 @@ static cairn_lock_target *new_target(lp_ctx *c, const char *schema,
 }
 
 int cairn_lp__add(lp_ctx *c, const char *schema, const char *name,
-		  bool is_index, cairn_lock_mode mode, cairn_rewrite rewrite,
+		  bool is_index, cairn_lock_mode mode, cairn_lock_rewrite rewrite,
 		  bool scans, const char *why)
 {
 	cairn_lock_target *t;
@@ -223,7 +223,7 @@ int cairn_lp__add(lp_ctx *c, const char *schema, const char *name,
 }
 
 int cairn_lp__add_rangevar(lp_ctx *c, json_t *rv, bool is_index,
-			   cairn_lock_mode mode, cairn_rewrite rewrite,
+			   cairn_lock_mode mode, cairn_lock_rewrite rewrite,
 			   bool scans, const char *why)
 {
 	json_t *w = cairn_lp__as(rv, "RangeVar");
@@ -241,7 +241,7 @@ int cairn_lp__add_rangevar(lp_ctx *c, json_t *rv, bool is_index,
  * trigger's name, after its table's).
  */
 static int add_names(lp_ctx *c, json_t *list, size_t drop, bool is_index,
-		     cairn_lock_mode mode, cairn_rewrite rewrite, bool scans,
+		     cairn_lock_mode mode, cairn_lock_rewrite rewrite, bool scans,
 		     const char *why)
 {
 	json_t *items = cairn_lp__items(list);
@@ -292,7 +292,7 @@ static int index_stmt(lp_ctx *c, json_t *s)
 	    cairn_lp__add_rangevar(c, rel, false,
 				   conc ? CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE :
 					  CAIRN_LOCK_SHARE,
-				   CAIRN_REWRITE_NO, true, "builds an index"))
+				   CAIRN_LOCK_REWRITE_NO, true, "builds an index"))
 		return -1;
 	return note_created(c, cairn_lp__str(rel, "schemaname"),
 			    cairn_lp__str(s, "idxname"));
@@ -359,7 +359,7 @@ static int drop_stmt(lp_ctx *c, json_t *s)
 	if (!relation)
 		return 0;
 	json_array_foreach(json_object_get(s, "objects"), i, o)
-		if (add_names(c, o, drop, is_index, mode, CAIRN_REWRITE_NO,
+		if (add_names(c, o, drop, is_index, mode, CAIRN_LOCK_REWRITE_NO,
 			      false, drop ? kind : NULL))
 			return -1;
 	return 0;
@@ -383,7 +383,7 @@ static int rename_stmt(lp_ctx *c, json_t *s)
 	return cairn_lp__add_rangevar(c, json_object_get(s, "relation"), index,
 				      index ? CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE :
 					      CAIRN_LOCK_ACCESS_EXCLUSIVE,
-				      CAIRN_REWRITE_NO, false, why);
+				      CAIRN_LOCK_REWRITE_NO, false, why);
 }
 
 static int create_stmt(lp_ctx *c, json_t *s)
@@ -399,7 +399,7 @@ static int create_stmt(lp_ctx *c, json_t *s)
 		if (cairn_lp__add_rangevar(c, e, false,
 					   partition ? CAIRN_LOCK_ACCESS_EXCLUSIVE :
 						       CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-					   CAIRN_REWRITE_NO, false,
+					   CAIRN_LOCK_REWRITE_NO, false,
 					   partition ? "new partition" :
 						       "new child table"))
 			return -1;
@@ -423,7 +423,7 @@ static int create_stmt(lp_ctx *c, json_t *s)
 			    cairn_lp__add_rangevar(c, json_object_get(con, "pktable"),
 						   false,
 						   CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-						   CAIRN_REWRITE_NO, false,
+						   CAIRN_LOCK_REWRITE_NO, false,
 						   "referenced by a new foreign key")) {
 				json_decref(cons);
 				return -1;
@@ -453,7 +453,7 @@ static int vacuum_stmt(lp_ctx *c, json_t *s)
 					   false,
 					   full ? CAIRN_LOCK_ACCESS_EXCLUSIVE :
 						  CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-					   full ? CAIRN_REWRITE_YES : CAIRN_REWRITE_NO,
+					   full ? CAIRN_LOCK_REWRITE_YES : CAIRN_LOCK_REWRITE_NO,
 					   true, NULL))
 			return -1;
 	}
@@ -483,7 +483,7 @@ static int reindex_stmt(lp_ctx *c, json_t *s)
 	mode = conc ? CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE :
 	       index ? CAIRN_LOCK_ACCESS_EXCLUSIVE : CAIRN_LOCK_SHARE;
 	return cairn_lp__add_rangevar(c, json_object_get(s, "relation"), index,
-				      mode, CAIRN_REWRITE_NO, true,
+				      mode, CAIRN_LOCK_REWRITE_NO, true,
 				      index && !conc ?
 					      "its table is locked SHARE" : NULL);
 }
@@ -500,13 +500,13 @@ static int lock_stmt(lp_ctx *c, json_t *s)
 		return -1;
 	json_array_foreach(json_object_get(s, "relations"), i, r)
 		if (cairn_lp__add_rangevar(c, r, false, (cairn_lock_mode)m,
-					   CAIRN_REWRITE_NO, false, NULL))
+					   CAIRN_LOCK_REWRITE_NO, false, NULL))
 			return -1;
 	return 0;
 }
 
 static int rangevars(lp_ctx *c, json_t *list, cairn_lock_mode mode,
-		     cairn_rewrite rewrite, bool scans, const char *why)
+		     cairn_lock_rewrite rewrite, bool scans, const char *why)
 {
 	size_t i;
 	json_t *r;
@@ -528,7 +528,7 @@ static int dml_stmt(lp_ctx *c, const char *type, json_t *s)
 	if (set_kind(c, kind))
 		return -1;
 	return cairn_lp__add_rangevar(c, json_object_get(s, "relation"), false,
-				      CAIRN_LOCK_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
+				      CAIRN_LOCK_ROW_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 				      every, every ? "every row" : NULL);
 }
 
@@ -546,11 +546,11 @@ static int comment_stmt(lp_ctx *c, json_t *s)
 		return add_names(c, json_object_get(s, "object"), 0,
 				 !strcmp(t, "OBJECT_INDEX"),
 				 CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-				 CAIRN_REWRITE_NO, false, NULL);
+				 CAIRN_LOCK_REWRITE_NO, false, NULL);
 	if (!strcmp(t, "OBJECT_COLUMN"))
 		return add_names(c, json_object_get(s, "object"), 1, false,
 				 CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-				 CAIRN_REWRITE_NO, false, NULL);
+				 CAIRN_LOCK_REWRITE_NO, false, NULL);
 	return 0;
 }
 
@@ -606,7 +606,7 @@ static int from_items(lp_ctx *c, json_t *list)
 			continue;
 		if (!strcmp(t, "RangeVar") &&
 		    cairn_lp__add_rangevar(c, e, false, CAIRN_LOCK_ACCESS_SHARE,
-					   CAIRN_REWRITE_NO, false, NULL))
+					   CAIRN_LOCK_REWRITE_NO, false, NULL))
 			return -1;
 		if (!strcmp(t, "JoinExpr")) {
 			pair = json_pack("[OO]", json_object_get(b, "larg"),
@@ -670,11 +670,11 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 		return set_kind(c, "CREATE TRIGGER") ? -1 :
 		       cairn_lp__add_rangevar(c, json_object_get(s, "relation"),
 					      false, CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-					      CAIRN_REWRITE_NO, false, NULL);
+					      CAIRN_LOCK_REWRITE_NO, false, NULL);
 	if (!strcmp(type, "TruncateStmt"))
 		return set_kind(c, "TRUNCATE") ? -1 :
 		       rangevars(c, json_object_get(s, "relations"),
-				 CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO,
+				 CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 				 false, NULL);
 	if (!strcmp(type, "ClusterStmt")) {
 		c->st->no_transaction = !json_object_get(s, "relation");
@@ -682,7 +682,7 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 		return set_kind(c, "CLUSTER") ? -1 :
 		       cairn_lp__add_rangevar(c, json_object_get(s, "relation"),
 					      false, CAIRN_LOCK_ACCESS_EXCLUSIVE,
-					      CAIRN_REWRITE_YES, true, NULL);
+					      CAIRN_LOCK_REWRITE_YES, true, NULL);
 	}
 	if (!strcmp(type, "RefreshMatViewStmt")) {
 		bool conc = cairn_lp__bool(s, "concurrent");
@@ -693,8 +693,8 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 					      false,
 					      conc ? CAIRN_LOCK_EXCLUSIVE :
 						     CAIRN_LOCK_ACCESS_EXCLUSIVE,
-					      conc ? CAIRN_REWRITE_NO :
-						     CAIRN_REWRITE_YES,
+					      conc ? CAIRN_LOCK_REWRITE_NO :
+						     CAIRN_LOCK_REWRITE_YES,
 					      true, NULL);
 	}
 	if (!strcmp(type, "CreatePolicyStmt") || !strcmp(type, "AlterPolicyStmt"))
@@ -702,17 +702,17 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 						    "ALTER POLICY") ? -1 :
 		       cairn_lp__add_rangevar(c, json_object_get(s, "table"),
 					      false, CAIRN_LOCK_ACCESS_EXCLUSIVE,
-					      CAIRN_REWRITE_NO, false, NULL);
+					      CAIRN_LOCK_REWRITE_NO, false, NULL);
 	if (!strcmp(type, "RuleStmt"))
 		return set_kind(c, "CREATE RULE") ? -1 :
 		       cairn_lp__add_rangevar(c, json_object_get(s, "relation"),
 					      false, CAIRN_LOCK_ACCESS_EXCLUSIVE,
-					      CAIRN_REWRITE_NO, false, NULL);
+					      CAIRN_LOCK_REWRITE_NO, false, NULL);
 	if (!strcmp(type, "CreateStatsStmt"))
 		return set_kind(c, "CREATE STATISTICS") ? -1 :
 		       rangevars(c, json_object_get(s, "relations"),
 				 CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-				 CAIRN_REWRITE_NO, false, NULL);
+				 CAIRN_LOCK_REWRITE_NO, false, NULL);
 	if (!strcmp(type, "CopyStmt")) {
 		bool from = cairn_lp__bool(s, "is_from");
 
@@ -721,7 +721,7 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 					      false,
 					      from ? CAIRN_LOCK_ROW_EXCLUSIVE :
 						     CAIRN_LOCK_ACCESS_SHARE,
-					      CAIRN_REWRITE_NO, !from, NULL);
+					      CAIRN_LOCK_REWRITE_NO, !from, NULL);
 	}
 	if (!strcmp(type, "CreateTableAsStmt")) {
 		json_t *into = json_object_get(s, "into");

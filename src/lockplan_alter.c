@@ -30,7 +30,7 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
-static cairn_rewrite func_volatility(json_t *f)
+static cairn_lock_rewrite func_volatility(json_t *f)
 {
 	static const char *const volatile_funcs[] = {
 		"random", "gen_random_uuid", "uuid_generate_v1",
@@ -49,18 +49,18 @@ static cairn_rewrite func_volatility(json_t *f)
 	json_t *names = json_object_get(f, "funcname");
 	const char *name = cairn_lp__sval(json_array_get(names,
 						json_array_size(names) - 1));
-	cairn_rewrite worst = CAIRN_REWRITE_NO;
+	cairn_lock_rewrite worst = CAIRN_LOCK_REWRITE_NO;
 	size_t i;
 	json_t *a;
 
 	if (!name)
-		return CAIRN_REWRITE_MAYBE;
+		return CAIRN_LOCK_REWRITE_MAYBE;
 	if (in_list(name, volatile_funcs))
-		return CAIRN_REWRITE_YES;
+		return CAIRN_LOCK_REWRITE_YES;
 	if (!in_list(name, fixed_funcs))
-		return CAIRN_REWRITE_MAYBE;
+		return CAIRN_LOCK_REWRITE_MAYBE;
 	json_array_foreach(json_object_get(f, "args"), i, a) {
-		cairn_rewrite r = cairn_lp__volatility(a);
+		cairn_lock_rewrite r = cairn_lp__volatility(a);
 
 		if (r > worst)
 			worst = r;
@@ -68,14 +68,14 @@ static cairn_rewrite func_volatility(json_t *f)
 	return worst;
 }
 
-static cairn_rewrite list_volatility(json_t *list)
+static cairn_lock_rewrite list_volatility(json_t *list)
 {
-	cairn_rewrite worst = CAIRN_REWRITE_NO;
+	cairn_lock_rewrite worst = CAIRN_LOCK_REWRITE_NO;
 	size_t i;
 	json_t *e;
 
 	json_array_foreach(cairn_lp__items(list), i, e) {
-		cairn_rewrite r = cairn_lp__volatility(e);
+		cairn_lock_rewrite r = cairn_lp__volatility(e);
 
 		if (r > worst)
 			worst = r;
@@ -83,16 +83,16 @@ static cairn_rewrite list_volatility(json_t *list)
 	return worst;
 }
 
-cairn_rewrite cairn_lp__volatility(json_t *expr)
+cairn_lock_rewrite cairn_lp__volatility(json_t *expr)
 {
 	json_t *b;
 	const char *t = cairn_lp__type(expr, &b);
-	cairn_rewrite l, r;
+	cairn_lock_rewrite l, r;
 
 	if (!t)
-		return expr ? CAIRN_REWRITE_MAYBE : CAIRN_REWRITE_NO;
+		return expr ? CAIRN_LOCK_REWRITE_MAYBE : CAIRN_LOCK_REWRITE_NO;
 	if (!strcmp(t, "A_Const") || !strcmp(t, "SQLValueFunction"))
-		return CAIRN_REWRITE_NO;
+		return CAIRN_LOCK_REWRITE_NO;
 	if (!strcmp(t, "TypeCast") || !strcmp(t, "CollateClause"))
 		return cairn_lp__volatility(json_object_get(b, "arg"));
 	if (!strcmp(t, "FuncCall"))
@@ -107,7 +107,7 @@ cairn_rewrite cairn_lp__volatility(json_t *expr)
 	if (!strcmp(t, "CoalesceExpr") || !strcmp(t, "MinMaxExpr") ||
 	    !strcmp(t, "BoolExpr"))
 		return list_volatility(json_object_get(b, "args"));
-	return CAIRN_REWRITE_MAYBE;
+	return CAIRN_LOCK_REWRITE_MAYBE;
 }
 
 /* -- subcommands ----------------------------------------------------- */
@@ -115,7 +115,7 @@ cairn_rewrite cairn_lp__volatility(json_t *expr)
 /* What one subcommand does to the statement's table. */
 typedef struct {
 	cairn_lock_mode mode;
-	cairn_rewrite rewrite;
+	cairn_lock_rewrite rewrite;
 	bool scans;
 	char why[160];
 } effect;
@@ -145,7 +145,7 @@ static int references(lp_ctx *c, json_t *con, bool validated)
 {
 	return cairn_lp__add_rangevar(c, json_object_get(con, "pktable"), false,
 				      CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-				      CAIRN_REWRITE_NO, false,
+				      CAIRN_LOCK_REWRITE_NO, false,
 				      validated ? "referenced by a new foreign key" :
 						  "referenced by a new foreign key (NOT VALID)");
 }
@@ -159,7 +159,7 @@ static int add_column(lp_ctx *c, json_t *col, effect *e)
 
 	e->mode = CAIRN_LOCK_ACCESS_EXCLUSIVE;
 	if (is_serial(json_object_get(col, "typeName"))) {
-		e->rewrite = CAIRN_REWRITE_YES;
+		e->rewrite = CAIRN_LOCK_REWRITE_YES;
 		note = "serial: fills every row from a sequence";
 	}
 	json_array_foreach(json_object_get(col, "constraints"), i, k) {
@@ -167,20 +167,20 @@ static int add_column(lp_ctx *c, json_t *col, effect *e)
 		const char *t = contype(con);
 
 		if (!strcmp(t, "CONSTR_DEFAULT")) {
-			cairn_rewrite r = cairn_lp__volatility(
+			cairn_lock_rewrite r = cairn_lp__volatility(
 				json_object_get(con, "raw_expr"));
 
 			if (r > e->rewrite) {
 				e->rewrite = r;
-				note = r == CAIRN_REWRITE_YES ?
+				note = r == CAIRN_LOCK_REWRITE_YES ?
 					       "volatile default" :
 					       "default of unknown volatility";
 			}
 		} else if (!strcmp(t, "CONSTR_IDENTITY")) {
-			e->rewrite = CAIRN_REWRITE_YES;
+			e->rewrite = CAIRN_LOCK_REWRITE_YES;
 			note = "identity: fills every row from a sequence";
 		} else if (!strcmp(t, "CONSTR_GENERATED")) {
-			e->rewrite = CAIRN_REWRITE_YES;
+			e->rewrite = CAIRN_LOCK_REWRITE_YES;
 			note = "stored generated column";
 		} else if (!strcmp(t, "CONSTR_CHECK") ||
 			   !strcmp(t, "CONSTR_PRIMARY") ||
@@ -214,7 +214,7 @@ static void alter_type(json_t *cmd, effect *e)
 	 * rows; the text alone cannot tell, so those are "maybe".
 	 */
 	e->rewrite = text_like && !json_object_get(def, "raw_default") ?
-			     CAIRN_REWRITE_MAYBE : CAIRN_REWRITE_YES;
+			     CAIRN_LOCK_REWRITE_MAYBE : CAIRN_LOCK_REWRITE_YES;
 	snprintf(e->why, sizeof(e->why), "ALTER COLUMN %s TYPE%s%s",
 		 cairn_lp__str(cmd, "name") ? cairn_lp__str(cmd, "name") : "",
 		 to ? " " : "", to ? to : "");
@@ -288,7 +288,7 @@ static int partition_cmd(lp_ctx *c, json_t *cmd, bool attach, effect *e)
 		/* the partition: ACCESS EXCLUSIVE, scanned for its bound */
 		return cairn_lp__add_rangevar(c, json_object_get(pc, "name"),
 					      false, CAIRN_LOCK_ACCESS_EXCLUSIVE,
-					      CAIRN_REWRITE_NO, true,
+					      CAIRN_LOCK_REWRITE_NO, true,
 					      "being attached (scanned unless a CHECK proves its bound)");
 	}
 	e->mode = conc ? CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE :
@@ -298,66 +298,66 @@ static int partition_cmd(lp_ctx *c, json_t *cmd, bool attach, effect *e)
 	if (conc)
 		c->st->no_transaction = true;
 	return cairn_lp__add_rangevar(c, json_object_get(pc, "name"), false,
-				      e->mode, CAIRN_REWRITE_NO, false,
+				      e->mode, CAIRN_LOCK_REWRITE_NO, false,
 				      "being detached");
 }
 
 typedef struct {
 	const char *subtype;
 	cairn_lock_mode mode;
-	cairn_rewrite rewrite;
+	cairn_lock_rewrite rewrite;
 	bool scans;
 	const char *why;  /* "%s" takes the subcommand's name field */
 } simple_cmd;
 
 static const simple_cmd simple_cmds[] = {
-	{ "AT_SetNotNull", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO, true,
+	{ "AT_SetNotNull", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO, true,
 	  "ALTER COLUMN %s SET NOT NULL" },
-	{ "AT_DropNotNull", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO, false,
+	{ "AT_DropNotNull", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO, false,
 	  "ALTER COLUMN %s DROP NOT NULL" },
-	{ "AT_DropColumn", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO, false,
+	{ "AT_DropColumn", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO, false,
 	  "DROP COLUMN %s" },
-	{ "AT_DropConstraint", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_NO,
+	{ "AT_DropConstraint", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "DROP CONSTRAINT %s" },
 	{ "AT_ValidateConstraint", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, true, "VALIDATE CONSTRAINT %s" },
+	  CAIRN_LOCK_REWRITE_NO, true, "VALIDATE CONSTRAINT %s" },
 	{ "AT_SetStatistics", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "ALTER COLUMN %s SET STATISTICS" },
-	{ "AT_SetOptions", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_REWRITE_NO,
+	  CAIRN_LOCK_REWRITE_NO, false, "ALTER COLUMN %s SET STATISTICS" },
+	{ "AT_SetOptions", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "ALTER COLUMN %s SET (...)" },
 	{ "AT_ResetOptions", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "ALTER COLUMN %s RESET (...)" },
-	{ "AT_ClusterOn", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_REWRITE_NO,
+	  CAIRN_LOCK_REWRITE_NO, false, "ALTER COLUMN %s RESET (...)" },
+	{ "AT_ClusterOn", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "CLUSTER ON %s" },
-	{ "AT_DropCluster", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_REWRITE_NO,
+	{ "AT_DropCluster", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "SET WITHOUT CLUSTER%s" },
 	{ "AT_DetachPartitionFinalize", CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "DETACH PARTITION FINALIZE%s" },
-	{ "AT_SetLogged", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_YES, false,
+	  CAIRN_LOCK_REWRITE_NO, false, "DETACH PARTITION FINALIZE%s" },
+	{ "AT_SetLogged", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_YES, false,
 	  "SET LOGGED%s" },
-	{ "AT_SetUnLogged", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_YES,
+	{ "AT_SetUnLogged", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_YES,
 	  false, "SET UNLOGGED%s" },
-	{ "AT_SetTableSpace", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_YES,
+	{ "AT_SetTableSpace", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_YES,
 	  false, "SET TABLESPACE %s" },
-	{ "AT_SetAccessMethod", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_REWRITE_YES,
+	{ "AT_SetAccessMethod", CAIRN_LOCK_ACCESS_EXCLUSIVE, CAIRN_LOCK_REWRITE_YES,
 	  false, "SET ACCESS METHOD %s" },
-	{ "AT_EnableTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
+	{ "AT_EnableTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "ENABLE TRIGGER %s" },
 	{ "AT_EnableAlwaysTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "ENABLE ALWAYS TRIGGER %s" },
+	  CAIRN_LOCK_REWRITE_NO, false, "ENABLE ALWAYS TRIGGER %s" },
 	{ "AT_EnableReplicaTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "ENABLE REPLICA TRIGGER %s" },
-	{ "AT_EnableTrigAll", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
+	  CAIRN_LOCK_REWRITE_NO, false, "ENABLE REPLICA TRIGGER %s" },
+	{ "AT_EnableTrigAll", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "ENABLE TRIGGER ALL%s" },
-	{ "AT_EnableTrigUser", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
+	{ "AT_EnableTrigUser", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "ENABLE TRIGGER USER%s" },
-	{ "AT_DisableTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_REWRITE_NO,
+	{ "AT_DisableTrig", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE, CAIRN_LOCK_REWRITE_NO,
 	  false, "DISABLE TRIGGER %s" },
 	{ "AT_DisableTrigAll", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "DISABLE TRIGGER ALL%s" },
+	  CAIRN_LOCK_REWRITE_NO, false, "DISABLE TRIGGER ALL%s" },
 	{ "AT_DisableTrigUser", CAIRN_LOCK_SHARE_ROW_EXCLUSIVE,
-	  CAIRN_REWRITE_NO, false, "DISABLE TRIGGER USER%s" },
-	{ NULL, CAIRN_LOCK_NONE, CAIRN_REWRITE_NO, false, NULL }
+	  CAIRN_LOCK_REWRITE_NO, false, "DISABLE TRIGGER USER%s" },
+	{ NULL, CAIRN_LOCK_NONE, CAIRN_LOCK_REWRITE_NO, false, NULL }
 };
 
 /* "AT_ChangeOwner" -> "CHANGE OWNER": for subcommands without a rule */
@@ -456,7 +456,7 @@ int cairn_lp__alter_table(lp_ctx *c, json_t *stmt)
 		return -1;
 	/* the altered table first, before any table a foreign key names */
 	if (cairn_lp__add_rangevar(c, rel, index, CAIRN_LOCK_NONE,
-				   CAIRN_REWRITE_NO, false, NULL) < 0)
+				   CAIRN_LOCK_REWRITE_NO, false, NULL) < 0)
 		return -1;
 	json_array_foreach(json_object_get(stmt, "cmds"), i, k) {
 		json_t *cmd = cairn_lp__as(k, "AlterTableCmd");

@@ -47,13 +47,13 @@ json_t *cairn_lp__items(json_t *node);
  */
 CAIRN_WARN_UNUSED int cairn_lp__add(lp_ctx *c, const char *schema,
 				    const char *name, bool is_index,
-				    cairn_lock_mode mode, cairn_rewrite rewrite,
+				    cairn_lock_mode mode, cairn_lock_rewrite rewrite,
 				    bool scans, const char *why);
 /* The same for a RangeVar node (bare or wrapped); no-op when it is not. */
 CAIRN_WARN_UNUSED int cairn_lp__add_rangevar(lp_ctx *c, json_t *rv,
 					     bool is_index,
 					     cairn_lock_mode mode,
-					     cairn_rewrite rewrite, bool scans,
+					     cairn_lock_rewrite rewrite, bool scans,
 					     const char *why);
 
 /* ALTER TABLE / INDEX / MATERIALIZED VIEW ... (AlterTableStmt fields). */
@@ -66,6 +66,6 @@ CAIRN_WARN_UNUSED int cairn_lp__alter_table(lp_ctx *c, json_t *stmt);
  * (random(), gen_random_uuid(), clock_timestamp(), nextval(), ...),
  * MAYBE for any other function.
  */
-cairn_rewrite cairn_lp__volatility(json_t *expr);
+cairn_lock_rewrite cairn_lp__volatility(json_t *expr);
 
 #endif

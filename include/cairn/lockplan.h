@@ -82,19 +82,19 @@ typedef enum cairn_lock_mode {
 } cairn_lock_mode;
 
 /* Whether a statement rewrites a table (copies every row to new files). */
-typedef enum cairn_rewrite {
-	CAIRN_REWRITE_NO = 0,
-	CAIRN_REWRITE_MAYBE, /* depends on what the text does not say (the
+typedef enum cairn_lock_rewrite {
+	CAIRN_LOCK_REWRITE_NO = 0,
+	CAIRN_LOCK_REWRITE_MAYBE, /* depends on what the text does not say (the
 			      * old column type, a function's volatility) */
-	CAIRN_REWRITE_YES
-} cairn_rewrite;
+	CAIRN_LOCK_REWRITE_YES
+} cairn_lock_rewrite;
 
 typedef struct cairn_lock_target {
 	char *schema;          /* NULL when unqualified (search_path) */
 	char *name;            /* the relation as written, case-folded */
 	bool is_index;         /* an index: the lock falls on its table */
 	cairn_lock_mode mode;  /* the strongest lock the statement takes */
-	cairn_rewrite rewrite;
+	cairn_lock_rewrite rewrite;
 	bool scans;            /* reads every row while holding the lock */
 	bool created;          /* created earlier in the same text */
 	char *why;             /* what does it: "ADD COLUMN c (volatile
@@ -142,7 +142,7 @@ typedef struct cairn_lock_plan {
 /* "ACCESS EXCLUSIVE", ..., "" for CAIRN_LOCK_NONE. */
 CAIRN_EXTERN(const char *) cairn_lock_mode_name(cairn_lock_mode mode);
 /* "yes", "no", "maybe" */
-CAIRN_EXTERN(const char *) cairn_rewrite_name(cairn_rewrite r);
+CAIRN_EXTERN(const char *) cairn_lock_rewrite_name(cairn_lock_rewrite r);
 
 /*
  * Parses sql (len bytes) and classifies its statements into out (which

@@ -40,9 +40,9 @@ int cli_locks_analyse(struct cli *cli, cairn_migration_set *set,
 
 static const char *verb(const cairn_lock_target *t)
 {
-	if (t->rewrite == CAIRN_REWRITE_YES)
+	if (t->rewrite == CAIRN_LOCK_REWRITE_YES)
 		return "rewrites";
-	if (t->rewrite == CAIRN_REWRITE_MAYBE)
+	if (t->rewrite == CAIRN_LOCK_REWRITE_MAYBE)
 		return "may rewrite";
 	if (t->scans)
 		return "scans";
@@ -176,8 +176,8 @@ static void print_markdown(const cairn_lock_plan *p, bool with_db)
 			fputs(" | ", stdout);
 			md_cell(name);
 			printf(" | %s | %s%s | ", cairn_lock_mode_name(t->mode),
-			       cairn_rewrite_name(t->rewrite),
-			       t->scans && t->rewrite == CAIRN_REWRITE_NO ?
+			       cairn_lock_rewrite_name(t->rewrite),
+			       t->scans && t->rewrite == CAIRN_LOCK_REWRITE_NO ?
 				       " (scans)" : "");
 			if (with_db && t->has_stats && t->size_text)
 				md_cell(t->size_text);
@@ -214,7 +214,7 @@ static json_t *target_json(const cairn_lock_target *t, bool with_db)
 	json_object_set_new(o, "name", cli_json_str(t->name));
 	json_object_set_new(o, "index", json_boolean(t->is_index));
 	json_object_set_new(o, "lock", json_string(cairn_lock_mode_name(t->mode)));
-	json_object_set_new(o, "rewrite", json_string(cairn_rewrite_name(t->rewrite)));
+	json_object_set_new(o, "rewrite", json_string(cairn_lock_rewrite_name(t->rewrite)));
 	json_object_set_new(o, "scans", json_boolean(t->scans));
 	json_object_set_new(o, "created", json_boolean(t->created));
 	json_object_set_new(o, "why", cli_json_str_or_null(t->why));

@@ -60,7 +60,7 @@ static const cairn_lock_target *target(size_t i, const char *name)
 
 /* One statement on one table: its mode, rewrite and scan. */
 static void expect(const char *sql, const char *name, cairn_lock_mode mode,
-		   cairn_rewrite rewrite, bool scans)
+		   cairn_lock_rewrite rewrite, bool scans)
 {
 	const cairn_lock_target *t;
 
@@ -70,7 +70,7 @@ static void expect(const char *sql, const char *name, cairn_lock_mode mode,
 	ck_assert_msg(t->mode == mode, "%s: mode %s, expected %s", sql,
 		      cairn_lock_mode_name(t->mode), cairn_lock_mode_name(mode));
 	ck_assert_msg(t->rewrite == rewrite, "%s: rewrite %s, expected %s", sql,
-		      cairn_rewrite_name(t->rewrite), cairn_rewrite_name(rewrite));
+		      cairn_lock_rewrite_name(t->rewrite), cairn_lock_rewrite_name(rewrite));
 	ck_assert_msg(t->scans == scans, "%s: scans %d", sql, t->scans);
 	cairn_lock_plan_dispose(&plan);
 }
@@ -78,9 +78,9 @@ static void expect(const char *sql, const char *name, cairn_lock_mode mode,
 #define AE CAIRN_LOCK_ACCESS_EXCLUSIVE
 #define SUE CAIRN_LOCK_SHARE_UPDATE_EXCLUSIVE
 #define SRE CAIRN_LOCK_SHARE_ROW_EXCLUSIVE
-#define NO CAIRN_REWRITE_NO
-#define YES CAIRN_REWRITE_YES
-#define MAYBE CAIRN_REWRITE_MAYBE
+#define NO CAIRN_LOCK_REWRITE_NO
+#define YES CAIRN_LOCK_REWRITE_YES
+#define MAYBE CAIRN_LOCK_REWRITE_MAYBE
 
 START_TEST(test_add_column)
 {
@@ -376,7 +376,7 @@ START_TEST(test_mode_names)
 	ck_assert_str_eq(cairn_lock_mode_name(CAIRN_LOCK_ACCESS_SHARE),
 			 "ACCESS SHARE");
 	ck_assert_str_eq(cairn_lock_mode_name((cairn_lock_mode)42), "");
-	ck_assert_str_eq(cairn_rewrite_name(MAYBE), "maybe");
+	ck_assert_str_eq(cairn_lock_rewrite_name(MAYBE), "maybe");
 }
 END_TEST
 
