@@ -29,11 +29,9 @@ typedef struct {
 	cairn_migration *m;       /* in B, or in A for removed ones */
 	const char *change;       /* added | changed | removed */
 	bool has_locks;           /* --locks, and not removed */
+	bool locks_with_db;       /* the lock plan has figures from a database */
 	cairn_lock_plan locks;
 } plan_item;
-
-/* Whether the lock plans carry figures from a database. */
-static bool locks_with_db;
 
 static json_t *commit_json(const cairn_commit_info *c)
 {
@@ -139,7 +137,8 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 		printf("### Locks of %s ", items[i].m->version_text);
 		md_cell(items[i].m->name);
 		putchar('\n');
-		cli_locks_print(cli, &items[i].locks, locks_with_db);
+		cli_locks_print(cli, &items[i].locks,
+					items[i].locks_with_db);
 	}
 }
 
@@ -183,7 +182,8 @@ static void print_text(struct cli *cli, const char *a, const char *b,
 		putchar('\n');
 		cli_quoted_release(&q);
 		if (items[i].has_locks)
-			cli_locks_print(cli, &items[i].locks, locks_with_db);
+			cli_locks_print(cli, &items[i].locks,
+					items[i].locks_with_db);
 	}
 }
 
@@ -216,7 +216,7 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 		if (items[i].has_locks)
 			json_object_set_new(o, "locks",
 					    cli_locks_json(&items[i].locks,
-							   locks_with_db));
+							   items[i].locks_with_db));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "migrations", arr);
@@ -243,11 +243,11 @@ static int range_locks(struct cli *cli, const struct plan_opts *po,
 	if (why)
 		cli_notef(cli, "no table sizes: %s", why);
 	free(why);
-	locks_with_db = db != NULL;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (!strcmp(items[i].change, "removed"))
 			continue;
 		items[i].has_locks = true;
+		items[i].locks_with_db = db != NULL;
 		rc = cli_locks_analyse(cli, sb, items[i].m, db, &items[i].locks);
 	}
 	cairn_db_free(db);

@@ -9,6 +9,7 @@
  * scan flags, that the sizes are the server's own figures
  * (pg_total_relation_size, pg_size_pretty), that a session reading the
  * table in an open transaction counts (1, then 0 after its COMMIT), that
+ * a range reads the same figures when the database can be reached, that
  * a table held ACCESS EXCLUSIVE by someone else gives "size unknown"
  * instead of a hang, that without a database (--no-db, or a range with
  * an unreachable server) the locks are shown without figures, and that
@@ -315,6 +316,20 @@ START_TEST(test_locks_sizes_and_sessions_from_the_database)
 	t = table(statement(migration(root, "pending", "2"), 0), "orders");
 	ck_assert_int_eq(jint(t, "sessions"), 0);
 	json_decref(root);
+
+	/* a range reads the same figures when the database can be reached */
+	{
+		static const char *const range[] = { "plan", "--locks",
+						     "HEAD~1..HEAD", "--format",
+						     "json", NULL };
+
+		root = plan_json(&p, range);
+		check_locks_of_pending(root, "migrations");
+		t = table(statement(migration(root, "migrations", "2"), 0), "orders");
+		ck_assert_int_eq(jint(t, "size_bytes"), size);
+		ck_assert_int_eq(jint(t, "sessions"), 0);
+		json_decref(root);
+	}
 
 	/* the plan applied nothing */
 	ck_assert_int_eq(db_int(&p, "SELECT count(*) FROM cairn.migrations"), 1);
