@@ -33,6 +33,11 @@ CAIRN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Iinclude -Isrc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpg_query (Debian libpg-query-dev: PostgreSQL's parser as a library)
+# ships no pkg-config file; its header is <pg_query.h> in the default
+# include path.
+PG_QUERY_LIBS = -lpg_query
+PKG_LIBS += $(PG_QUERY_LIBS)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -165,7 +170,7 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/cairn/*.h
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
 
 cairn.pc: Makefile
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: -ldl -lm\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: $(PG_QUERY_LIBS) -ldl -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' '$(PKGS)' > $@
 
 install: all cairn.pc

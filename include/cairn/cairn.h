@@ -17,6 +17,7 @@
 #include "hook.h"
 #include "hooks_config.h"
 #include "lint.h"
+#include "lockplan.h"
 #include "migration.h"
 #include "plugin.h"
 #include "prepush.h"

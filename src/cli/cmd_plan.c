@@ -8,6 +8,12 @@
  * Files at B that validate rejects (and no run would apply) are listed
  * as invalid, with the reason, before the migrations.
  * Without a range: what `migrate up` would apply (plan_db.c).
+ *
+ * --locks adds, under each added or changed migration (each pending one
+ * without a range), its statements with the locks they take
+ * (plan_locks.c).  With a range no database is needed; when the
+ * environment's database can be reached (and --no-db is not given), the
+ * tables' sizes and sessions come from it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +21,16 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dbopen.h"
+#include "plan.h"
 #include "report.h"
 
 typedef struct {
-	const cairn_migration *m; /* in B, or in A for removed ones */
+	cairn_migration *m;       /* in B, or in A for removed ones */
 	const char *change;       /* added | changed | removed */
+	bool has_locks;           /* --locks, and not removed */
+	bool locks_with_db;       /* the lock plan has figures from a database */
+	cairn_lock_plan locks;
 } plan_item;
 
 static json_t *commit_json(const cairn_commit_info *c)
@@ -120,6 +131,15 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 		}
 		putchar('\n');
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].has_locks)
+			continue;
+		printf("### Locks of %s ", items[i].m->version_text);
+		md_cell(items[i].m->name);
+		putchar('\n');
+		cli_locks_print(cli, &items[i].locks,
+					items[i].locks_with_db);
+	}
 }
 
 static void print_text(struct cli *cli, const char *a, const char *b,
@@ -161,6 +181,9 @@ static void print_text(struct cli *cli, const char *a, const char *b,
 			       cli_q(&q, c->author_email), date);
 		putchar('\n');
 		cli_quoted_release(&q);
+		if (items[i].has_locks)
+			cli_locks_print(cli, &items[i].locks,
+					items[i].locks_with_db);
 	}
 }
 
@@ -190,6 +213,10 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 				    commit_json(&m->introduced) : json_null());
 		json_object_set_new(o, "changed", m->has_provenance ?
 				    commit_json(&m->changed) : json_null());
+		if (items[i].has_locks)
+			json_object_set_new(o, "locks",
+					    cli_locks_json(&items[i].locks,
+							   items[i].locks_with_db));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "migrations", arr);
@@ -199,7 +226,36 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 	return rc;
 }
 
-static int plan_range(struct cli *cli, const char *range)
+/*
+ * The lock plans of the added and changed migrations, with figures from
+ * the environment's database when it can be reached (never started or
+ * created for this: a range needs no database).
+ */
+static int range_locks(struct cli *cli, const struct plan_opts *po,
+		       cairn_migration_set *sb, plan_item *items, size_t n)
+{
+	cairn_db *db = NULL;
+	char *why = NULL;
+	int rc = 0;
+
+	if (!po->no_db && (rc = cli_open_db_optional(cli, &db, &why)))
+		return rc;
+	if (why)
+		cli_notef(cli, "no table sizes: %s", why);
+	free(why);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!strcmp(items[i].change, "removed"))
+			continue;
+		items[i].has_locks = true;
+		items[i].locks_with_db = db != NULL;
+		rc = cli_locks_analyse(cli, sb, items[i].m, db, &items[i].locks);
+	}
+	cairn_db_free(db);
+	return rc;
+}
+
+static int plan_range(struct cli *cli, const struct plan_opts *po,
+		      const char *range)
 {
 	const char *dots = strstr(range, "..");
 	cairn_migration_set *sa = NULL, *sb = NULL;
@@ -261,6 +317,8 @@ static int plan_range(struct cli *cli, const char *range)
 		goto out;
 	}
 	cli_warn_malformed_authors(cli, sb);
+	if (po->locks && (rc = range_locks(cli, po, sb, items, n)))
+		goto out;
 	switch (cli->format) {
 	case CLI_FORMAT_JSON:
 		rc = print_json_plan(cli, a, cairn_migration_set_commit(sa), b,
@@ -279,6 +337,8 @@ static int plan_range(struct cli *cli, const char *range)
 				     "plan writes text, json or markdown");
 	}
 out:
+	for (size_t i = 0; items && i < n; i++)
+		cairn_lock_plan_dispose(&items[i].locks);
 	free(items);
 	free(versions);
 	cairn_migration_set_free(sa);
@@ -288,18 +348,42 @@ out:
 	return rc;
 }
 
+enum { OPT_LOCKS = 1, OPT_NO_DB };
+
+static int plan_option(struct cli *cli, int c, const char *arg, void *payload)
+{
+	struct plan_opts *po = payload;
+
+	(void)cli;
+	(void)arg;
+	if (c == OPT_LOCKS)
+		po->locks = true;
+	else if (c == OPT_NO_DB)
+		po->no_db = true;
+	return 0;
+}
+
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "locks", no_argument, NULL, OPT_LOCKS },
+		{ "no-db", no_argument, NULL, OPT_NO_DB },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct cli_command *cmd = cli_find_command("plan");
+	struct plan_opts po = { false, false };
 	int rc, first;
 
-	rc = cli_parse_options(cli, cmd, argc, argv, NULL, "", NULL, NULL,
-			       &first);
+	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", plan_option,
+			       &po, &first);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (argc - first > 1)
 		return cli_usage_error(cli, cmd, "too many arguments");
 	if (argc - first == 1)
-		return plan_range(cli, argv[first]);
-	return cli_plan_db(cli);
+		return plan_range(cli, &po, argv[first]);
+	if (po.no_db && !po.locks)
+		return cli_usage_error(cli, cmd,
+			"--no-db without a range needs --locks (which migrations are pending is the database's answer)");
+	return cli_plan_db(cli, &po);
 }

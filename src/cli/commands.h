@@ -22,7 +22,4 @@ int cmd_dev_db(struct cli *cli, int argc, char **argv);
 int cmd_help(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 
-/* `cairn plan` without a range: the pending migrations (plan_db.c). */
-int cli_plan_db(struct cli *cli);
-
 #endif

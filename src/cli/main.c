@@ -57,13 +57,20 @@ const struct cli_command cli_commands[] = {
 	  "skips this).  With --shadow, applies the whole chain to a throwaway\n"
 	  "database.  Exits 1 when an error is found.\n", 0 },
 	{ "plan", cmd_plan, "what migrate would do, or the migrations between two revisions",
-	  "cairn plan [A..B] [--format text|json|markdown]\n"
+	  "cairn plan [A..B] [--locks] [--no-db] [--format text|json|markdown]\n"
 	  "\n"
 	  "With a range, lists the migrations added, changed or removed between\n"
 	  "revisions A and B (tags, branches, SHAs) with version, name, commit,\n"
 	  "author and date; --format markdown writes release notes.  Without a\n"
 	  "range, lists what `cairn migrate up` would apply to the environment's\n"
-	  "database.\n", 0 },
+	  "database.\n"
+	  "\n"
+	  "  --locks   under each migration, every statement with the lock it\n"
+	  "            takes (ACCESS EXCLUSIVE, SHARE, ...), its tables, whether\n"
+	  "            it rewrites or scans them, and with a database each\n"
+	  "            table's size and the sessions using it now\n"
+	  "  --no-db   ask no database: no sizes; without a range, every\n"
+	  "            migration at --rev is shown (needs --locks)\n", 0 },
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
 	  "                 [--lock-timeout DURATION] [--meta K=V]...\n"
