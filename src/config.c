@@ -50,7 +50,7 @@ static const char *const audit_keys[] = {
 static const char *const env_keys[] = {
 	"database_url", "allowed_refs", "require_clean_tree", "confirm",
 	"allow_out_of_order", "require_down", "lock_timeout", "metadata",
-	NULL,
+	"direct_database_url", NULL,
 };
 
 static const char *const githook_keys[] = {
@@ -69,6 +69,7 @@ static void environment_dispose(cairn_environment *env)
 {
 	free(env->name);
 	free(env->database_url);
+	free(env->direct_database_url);
 	cairn_cfg__strv_free(env->allowed_refs, env->allowed_refs_count);
 	cairn_cfg__kv_free(env->metadata, env->metadata_count);
 }
@@ -227,6 +228,10 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 		case 7:
 			rc = cairn_cfg__kv_map(&env->metadata,
 					       &env->metadata_count, c, e);
+			break;
+		case 8:
+			rc = cairn_cfg__string(&env->direct_database_url, c, e,
+					       0);
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

@@ -8,6 +8,16 @@
  * client_encoding UTF8, and an application_name that tells other
  * sessions who holds the deploy lock.
  *
+ * The statement that sets standard_conforming_strings also reads what a
+ * deploy must know about the server before any hook fires, so that
+ * knowing it costs no round trip of its own: whether the server is a
+ * standby in recovery, whether new transactions default to read-only,
+ * and the pid of the backend that answered.  That pid differs from the
+ * one libpq was given at login (BackendKeyData) when a pooler stands in
+ * between, since a pooler hands out its own cancel keys; the deploy lock
+ * then checks whether the pooler keeps a backend for the session
+ * (engine/pooler.c).
+ *
  * Errors never carry a password: descriptions are built from PQuser,
  * PQhost, PQport and PQdb, and libpq's messages, which quote a string
  * they cannot parse, go through cairn_secret__redact_message().
@@ -28,6 +38,9 @@ struct cairn_db {
 	char *schema;
 	char *schema_ident;
 	char *description;
+	int server_pid;   /* pg_backend_pid() at connect time */
+	bool in_recovery; /* pg_is_in_recovery() */
+	bool read_only;   /* transaction_read_only of a new transaction */
 };
 
 static void notice_ignore(void *arg, const char *message)
@@ -113,6 +126,28 @@ int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
 	return *out ? 0 : cairn_error__oom();
 }
 
+/*
+ * Sets standard_conforming_strings and reads, in the same statement, the
+ * backend's pid and whether the server accepts writes (see the top).
+ */
+static int read_session(cairn_db *db)
+{
+	PGresult *res = NULL;
+
+	if (cairn_db__query(db, &res,
+		"SELECT set_config('standard_conforming_strings', 'on', false), "
+		"pg_backend_pid(), pg_is_in_recovery(), "
+		"current_setting('transaction_read_only')", 0, NULL) < 0)
+		return CAIRN_ERROR;
+	if (PQntuples(res) == 1) {
+		db->server_pid = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		db->in_recovery = !strcmp(PQgetvalue(res, 0, 2), "t");
+		db->read_only = !strcmp(PQgetvalue(res, 0, 3), "on");
+	}
+	PQclear(res);
+	return 0;
+}
+
 int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 {
 	const char *keys[5], *vals[5];
@@ -193,7 +228,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 		cairn_db_free(db);
 		return cairn_error__oom();
 	}
-	if (cairn_db_exec(db, "SET standard_conforming_strings = on") < 0) {
+	if (read_session(db) < 0) {
 		cairn_db_free(db);
 		return CAIRN_ERROR;
 	}
@@ -241,6 +276,39 @@ void cairn_db_cancel(cairn_db *db)
 
 	if (db && db->cancel)
 		PQcancel(db->cancel, errbuf, (int)sizeof(errbuf));
+}
+
+int cairn_db__server_pid(const cairn_db *db)
+{
+	return db->server_pid;
+}
+
+bool cairn_db__behind_pooler(cairn_db *db)
+{
+	return db->server_pid && PQbackendPID(db->conn) != db->server_pid;
+}
+
+int cairn_db_check_writable(cairn_db *db, const char *what)
+{
+	if (db->in_recovery) {
+		cairn_error__set(CAIRN_ERRCLASS_DB,
+				 "cannot %s: the database is a standby server",
+				 what);
+		cairn_error__detail("%s is in recovery (pg_is_in_recovery() is true): it replays another server's changes and accepts no writes. Nothing was run and no hook fired.",
+				    db->description);
+		cairn_error__hint("point cairn at the primary (the environment's direct_database_url or database_url, or --db); with several hosts in one URL, add target_session_attrs=read-write");
+		return CAIRN_ERROR;
+	}
+	if (db->read_only) {
+		cairn_error__set(CAIRN_ERRCLASS_DB,
+				 "cannot %s: the database is read-only",
+				 what);
+		cairn_error__detail("New transactions on %s are read-only (default_transaction_read_only is on for the server, this database or this role). Nothing was run and no hook fired.",
+				    db->description);
+		cairn_error__hint("connect as a role, or to a server, that may write; or turn default_transaction_read_only off where it was set");
+		return CAIRN_ERROR;
+	}
+	return 0;
 }
 
 bool cairn_db_is_ok(const cairn_db *db)

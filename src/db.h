@@ -19,6 +19,14 @@ PGconn *cairn_db__conn(cairn_db *db);
 /* The schema as a quoted identifier, ready to paste: "cairn" */
 const char *cairn_db__schema_ident(const cairn_db *db);
 
+/* pg_backend_pid() as the server answered it at connect time. */
+int cairn_db__server_pid(const cairn_db *db);
+/*
+ * True when the backend that answered at connect time is not the one
+ * libpq was told about at login: a pooler stands in between.
+ */
+bool cairn_db__behind_pooler(cairn_db *db);
+
 /*
  * Runs sql with text parameters ($1..$n, NULL = SQL NULL).  On success
  * *out (may be NULL to discard) holds the result; caller PQclear()s it.

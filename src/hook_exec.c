@@ -436,7 +436,10 @@ static int collect_config_secrets(exec_hook *h, const cairn_config *cfg)
 	for (i = 0; i < cfg->environments_count; i++)
 		if (cairn_secrets__add_from_url(
 			&h->config_secrets,
-			cfg->environments[i].database_url) < 0)
+			cfg->environments[i].database_url) < 0 ||
+		    cairn_secrets__add_from_url(
+			&h->config_secrets,
+			cfg->environments[i].direct_database_url) < 0)
 			return CAIRN_ERROR;
 	if (cairn_secrets__add_from_url(&h->config_secrets,
 					cfg->shadow_database_url) < 0)

@@ -117,6 +117,10 @@ typedef struct cairn_environment {
 	cairn_kv *metadata;
 	size_t metadata_count;
 	unsigned line;
+	char *direct_database_url; /* the deploy connection (migrate, repair,
+				    * audit anchor) when database_url goes
+				    * through a transaction-pooling pooler;
+				    * NULL: database_url */
 } cairn_environment;
 
 typedef struct cairn_config {

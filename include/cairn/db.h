@@ -61,6 +61,14 @@ CAIRN_EXTERN(int) cairn_db_conninfo_with_dbname(char **out,
 						const char *conninfo,
 						const char *dbname);
 
+/*
+ * Refuses work that writes (`what`: "apply migrations") on a server
+ * that cannot take it, as seen when the connection was opened: a
+ * standby in recovery, or a session whose transactions default to
+ * read-only.  Costs no round trip.  Class CAIRN_ERRCLASS_DB (exit 3).
+ */
+CAIRN_EXTERN(int) cairn_db_check_writable(cairn_db *db, const char *what);
+
 /* True when the connection is still usable. */
 CAIRN_EXTERN(bool) cairn_db_is_ok(const cairn_db *db);
 

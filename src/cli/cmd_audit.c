@@ -353,7 +353,10 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "log") && strcmp(sub, "verify") && strcmp(sub, "export") &&
 	    strcmp(sub, "anchor"))
 		return cli_usage_error(cli, cmd, "unknown audit subcommand '%s'", sub);
-	if ((rc = cli_open_db(cli, &db)))
+	/* an anchor records the primary's head: not a standby's, which lags */
+	if ((rc = !strcmp(sub, "anchor") ?
+		   cli_open_deploy_db(cli, &db, "anchor the audit trail") :
+		   cli_open_db(cli, &db)))
 		return rc;
 	/* read-only: without cairn's tables the trail is empty */
 	if (cairn_schema_exists(&exists, db) < 0)

@@ -437,7 +437,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_build_pipeline(cli, &pipeline)))
 		goto out;
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_deploy_db(cli, &db, mo.dry_run ? NULL : down ?
+				     "roll back migrations" : "apply migrations")))
 		goto out;
 	if ((rc = cli_run_options(cli, &ro, set, db, pipeline, deploy_rev,
 				  &deploy_ref)))

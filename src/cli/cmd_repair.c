@@ -73,7 +73,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
 		return rc;
-	if ((rc = cli_open_db(cli, &db)))
+	if ((rc = cli_open_deploy_db(cli, &db, "repair the tracking table")))
 		goto out;
 	if ((rc = cli_run_options(cli, &o, set, db, NULL, rev, &ref)))
 		goto out;

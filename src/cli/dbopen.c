@@ -63,7 +63,29 @@ static bool pg_env_set(void)
 	return false;
 }
 
+static int open_db(struct cli *cli, cairn_db **out, bool deploy);
+
 int cli_open_db(struct cli *cli, cairn_db **out)
+{
+	return open_db(cli, out, false);
+}
+
+int cli_open_deploy_db(struct cli *cli, cairn_db **out, const char *what)
+{
+	int rc = open_db(cli, out, true);
+
+	if (rc)
+		return rc;
+	/* known from the connection: refused before any hook, no round trip */
+	if (what && cairn_db_check_writable(*out, what) < 0) {
+		cairn_db_free(*out);
+		*out = NULL;
+		return cli_report_error(cli);
+	}
+	return 0;
+}
+
+static int open_db(struct cli *cli, cairn_db **out, bool deploy)
 {
 	cairn_db_options o = CAIRN_DB_OPTIONS_INIT;
 	const cairn_environment *env;
@@ -77,7 +99,15 @@ int cli_open_db(struct cli *cli, cairn_db **out)
 		return rc;
 	if (cli->db_url && *cli->db_url)
 		url = cli->db_url;
-	else if (env->database_url && *env->database_url)
+	else if (deploy && env->direct_database_url) {
+		/* written but expanded to nothing: never fall back */
+		if (!*env->direct_database_url) {
+			cli_errorf(cli, "environment '%s' has an empty direct_database_url", env->name);
+			cli_hintf(cli, "set the variable it names, or remove the key to deploy through database_url");
+			return CLI_EXIT_USAGE;
+		}
+		url = env->direct_database_url;
+	} else if (env->database_url && *env->database_url)
 		url = env->database_url;
 	else if (getenv("DATABASE_URL") && *getenv("DATABASE_URL"))
 		url = getenv("DATABASE_URL");

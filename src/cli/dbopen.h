@@ -23,6 +23,15 @@
 int cli_open_db(struct cli *cli, cairn_db **out);
 
 /*
+ * The connection of a command that writes (migrate, repair, audit
+ * anchor): the environment's direct_database_url when it has one (the
+ * deploy lock needs a session a pooler keeps), else as cli_open_db.
+ * Refuses a standby or read-only target (exit 3), `what` naming the
+ * work refused ("apply migrations"); NULL (a dry run) does not.
+ */
+int cli_open_deploy_db(struct cli *cli, cairn_db **out, const char *what);
+
+/*
  * Like cli_open_db for checks that may go without a database (validate,
  * pre-push): never starts the development database (uses it only when
  * it is already running), connects with a short timeout, and on failure

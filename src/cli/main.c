@@ -175,8 +175,9 @@ static void main_usage(FILE *f)
 	      "  --version        print the version\n"
 	      "\n"
 	      "Exit codes: 0 ok; 1 validation failed, a hook vetoed or a migration failed;\n"
-	      "2 usage or configuration error; 3 database unreachable; 4 lock not acquired;\n"
-	      "5 git error; 130 interrupted.\n", f);
+	      "2 usage or configuration error; 3 database unreachable, or it cannot take a\n"
+	      "deploy (a standby, read-only, or behind a transaction-mode pooler);\n"
+	      "4 lock not acquired; 5 git error; 130 interrupted.\n", f);
 }
 
 int cmd_help(struct cli *cli, int argc, char **argv)

@@ -35,6 +35,7 @@
 
 #include "cairn/engine.h"
 #include "db.h"
+#include "pooler.h"
 #include "util/error.h"
 #include "util/util.h"
 
@@ -216,6 +217,10 @@ int cairn_lock_acquire(cairn_db *db, uint64_t timeout_ms,
 	if (PQtransactionStatus(cairn_db__conn(db)) != PQTRANS_IDLE)
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
 			"cannot wait for the deploy lock inside a transaction block");
+	/* behind a pooler, the lock holds only if it keeps the session */
+	if (cairn_db__behind_pooler(db) &&
+	    cairn_pooler__check_session(db, cancel) < 0)
+		return CAIRN_ERROR;
 	snprintf(keytxt, sizeof(keytxt), "%" PRId64, key);
 	if (try_lock(&got, db, keytxt, cancel) < 0)
 		return CAIRN_ERROR;

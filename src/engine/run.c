@@ -193,6 +193,12 @@ int run__start_db(run *r)
 					"this command needs a database connection");
 	/* a dry run changes nothing and takes no lock */
 	if (!r->o->dry_run) {
+		/* a standby or read-only target: refused before any hook */
+		if (cairn_db_check_writable(r->o->db,
+			!strcmp(r->direction, "up") ? "apply migrations" :
+			!strcmp(r->direction, "down") ? "roll back migrations" :
+			"repair the tracking table") < 0)
+			return CAIRN_ERROR;
 		if (cairn_lock_acquire(r->o->db, r->o->lock_timeout_ms,
 				       r->o->lock_wait, r->o->payload,
 				       r->o->cancel) < 0)
