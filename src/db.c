@@ -8,6 +8,22 @@
  * client_encoding UTF8, and an application_name that tells other
  * sessions who holds the deploy lock.
  *
+ * Dead or silent peers (issue 11): unless the connection string says
+ * otherwise (its keys come after cairn's in the parameter list, so they
+ * win), connections use TCP keepalives (idle 30 s, every 10 s, 3
+ * probes), tcp_user_timeout 60 s (data the peer never acknowledges ends
+ * the connection) and connect_timeout 10 s (or PGCONNECT_TIMEOUT).  On
+ * a server >= 14 the session sets client_connection_check_interval, in
+ * the message that sets standard_conforming_strings (no extra round
+ * trip), so a backend whose cairn died (kill -9) while a statement runs
+ * or waits for a lock notices within seconds and is ended instead of
+ * going on to commit.
+ *
+ * The monitor: a second connection, opened the first time a migration
+ * statement seems stuck, through which the engine asks who blocks it
+ * (engine/blocker.c).  Its queries are bounded on the client side: a
+ * server that does not answer in time closes the monitor, not the run.
+ *
  * Errors never carry a password: descriptions are built from PQuser,
  * PQhost, PQport and PQdb, and libpq's messages, which quote a string
  * they cannot parse, go through cairn_secret__redact_message().
@@ -15,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 
 #include "db.h"
 #include "util/error.h"
@@ -22,8 +39,13 @@
 #include "util/util.h"
 #include "version_check.h"
 
+/* How often a backend checks that cairn is still there (server >= 14). */
+#define CHECK_INTERVAL "2s"
+
 struct cairn_db {
 	PGconn *conn;
+	PGconn *monitor;     /* NULL until first needed */
+	bool monitor_failed; /* do not try again */
 	PGcancel *cancel;
 	char *schema;
 	char *schema_ident;
@@ -113,9 +135,48 @@ int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
 	return *out ? 0 : cairn_error__oom();
 }
 
+/*
+ * The parameters cairn puts before the caller's connection string (which
+ * may override each): keepalives, tcp_user_timeout, connect_timeout.
+ */
+static int liveness_params(const char **keys, const char **vals,
+			   char timeout[32], uint64_t ms, bool ms_given)
+{
+	static const char *const k[] = {
+		"keepalives", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "tcp_user_timeout",
+	};
+	static const char *const v[] = { "1", "30", "10", "3", "60000" };
+	int n = 0;
+
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(k); i++) {
+		keys[n] = k[i];
+		vals[n++] = v[i];
+	}
+	/* PGCONNECT_TIMEOUT is the user's; an explicit option wins */
+	if (ms_given || !getenv("PGCONNECT_TIMEOUT") ||
+	    !*getenv("PGCONNECT_TIMEOUT")) {
+		snprintf(timeout, 32, "%llu",
+			 (unsigned long long)((ms + 999) / 1000));
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	return n;
+}
+
+/* The first statements of a session: one message. */
+static int session_setup(cairn_db *db)
+{
+	if (PQserverVersion(db->conn) >= 140000)
+		return cairn_db_exec(db, "SET standard_conforming_strings = on; "
+				     "SET client_connection_check_interval = '"
+				     CHECK_INTERVAL "'");
+	return cairn_db_exec(db, "SET standard_conforming_strings = on");
+}
+
 int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 {
-	const char *keys[5], *vals[5];
+	const char *keys[12], *vals[12];
 	char timeout[32];
 	cairn_db *db;
 	cairn_buf b = CAIRN_BUF_INIT;
@@ -129,10 +190,8 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
-	snprintf(timeout, sizeof(timeout), "%llu",
-		 (unsigned long long)((ms + 999) / 1000));
-	keys[n] = "connect_timeout";
-	vals[n++] = timeout;
+	n = liveness_params(keys, vals, timeout, ms,
+			    opts && opts->connect_timeout_ms);
 	keys[n] = "application_name";
 	vals[n++] = opts && opts->application_name ? opts->application_name
 						   : "cairn";
@@ -193,7 +252,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 		cairn_db_free(db);
 		return cairn_error__oom();
 	}
-	if (cairn_db_exec(db, "SET standard_conforming_strings = on") < 0) {
+	if (session_setup(db) < 0) {
 		cairn_db_free(db);
 		return CAIRN_ERROR;
 	}
@@ -207,6 +266,8 @@ void cairn_db_free(cairn_db *db)
 		return;
 	if (db->cancel)
 		PQfreeCancel(db->cancel);
+	if (db->monitor)
+		PQfinish(db->monitor);
 	if (db->conn)
 		PQfinish(db->conn);
 	free(db->schema);
@@ -358,4 +419,100 @@ int cairn_db__literal_or_null(cairn_buf *b, const char *s)
 	if (!s)
 		return cairn_buf_puts(b, "NULL");
 	return cairn_db__literal(b, s);
+}
+
+/* --- the monitor connection ---------------------------------------------- */
+
+/* Waits until conn's answer is in or deadline (ms clock) passes. */
+static bool wait_readable(PGconn *conn, int64_t deadline)
+{
+	struct pollfd p;
+
+	while (PQisBusy(conn)) {
+		int64_t left = deadline - cairn__now_ms();
+
+		if (left <= 0)
+			return false;
+		p.fd = PQsocket(conn);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (p.fd < 0 || poll(&p, 1, (int)left) < 0 ||
+		    (p.revents && !PQconsumeInput(conn)))
+			return false;
+	}
+	return true;
+}
+
+/* The same connection parameters, with its own application_name. */
+static PGconn *monitor_connect(cairn_db *db)
+{
+	PQconninfoOption *info = PQconninfo(db->conn), *o;
+	const char *keys[64], *vals[64];
+	const char *app0 = PQparameterStatus(db->conn, "application_name");
+	char app[128];
+	int n = 0;
+	PGconn *c;
+
+	if (!info)
+		return NULL;
+	snprintf(app, sizeof(app), "%.100s (monitor)", app0 ? app0 : "cairn");
+	for (o = info; o->keyword && n < 62; o++) {
+		if (!o->val || !strcmp(o->keyword, "application_name"))
+			continue;
+		keys[n] = o->keyword;
+		vals[n++] = o->val;
+	}
+	keys[n] = "application_name";
+	vals[n++] = app;
+	keys[n] = NULL;
+	vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, 0);
+	PQconninfoFree(info);
+	if (c && PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = NULL;
+	}
+	if (c)
+		PQsetNoticeProcessor(c, notice_ignore, NULL);
+	return c;
+}
+
+int cairn_db__monitor_query(cairn_db *db, PGresult **out, const char *sql,
+			    int nparams, const char *const *params,
+			    uint64_t timeout_ms)
+{
+	PGresult *res, *last = NULL;
+	int64_t deadline = cairn__now_ms() + (int64_t)timeout_ms;
+
+	*out = NULL;
+	if (db->monitor_failed)
+		return CAIRN_ERROR;
+	if (!db->monitor && !(db->monitor = monitor_connect(db))) {
+		db->monitor_failed = true;
+		return CAIRN_ERROR;
+	}
+	if (!PQsendQueryParams(db->monitor, sql, nparams, NULL, params, NULL,
+			       NULL, 0))
+		goto broken;
+	while (wait_readable(db->monitor, deadline) &&
+	       (res = PQgetResult(db->monitor)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (PQisBusy(db->monitor) || PQstatus(db->monitor) != CONNECTION_OK) {
+		PQclear(last);
+		goto broken;
+	}
+	if (!last || PQresultStatus(last) != PGRES_TUPLES_OK) {
+		PQclear(last);
+		return CAIRN_ERROR;
+	}
+	*out = last;
+	return 0;
+broken:
+	/* a monitor that does not answer is closed, never waited for */
+	PQfinish(db->monitor);
+	db->monitor = NULL;
+	db->monitor_failed = true;
+	return CAIRN_ERROR;
 }

@@ -1,0 +1,809 @@
+/*
+ * lockwait.c - a migration statement waiting for a table lock: the
+ * timeouts it runs with, who blocks it, and the retries (run.h; README
+ * "Production").
+ *
+ * Timeouts.  Every migration statement runs with a lock_timeout (the
+ * file's `-- cairn: lock-timeout=`, else the environment's
+ * statement_lock_timeout, else 5 s) and, when one is set, a
+ * statement_timeout (directive, else environment; none by default).  A
+ * transactional migration gets them by SET LOCAL in the message that
+ * opens its transaction, so they cost no round trip and end with it.
+ *
+ * Watching.  While a batch runs, run__next_result() waits for the answer
+ * with poll(2) instead of blocking in libpq.  A batch still running
+ * after a short while (a quarter of a second, or a third of a short lock
+ * timeout) makes it ask, on the monitor connection (db.c), which
+ * sessions pg_blocking_pids() names for cairn's backend, joined with
+ * pg_stat_activity; again every second (or third of the timeout) while
+ * it runs.  Nothing is asked of a batch that answers quickly, so an
+ * unblocked migration pays nothing but the poll.  The last blockers seen
+ * are told to the caller once per try (CAIRN_LOCK_WAITING) and kept for
+ * the audit row and on_error hooks: by the time the server cancels the
+ * statement, cairn's backend no longer waits and pg_blocking_pids() would
+ * name nobody.  Their queries are cut to 200 characters with every
+ * literal (strings, dollar-quoted strings, numbers) replaced by '?' and
+ * comments dropped.
+ *
+ * Retries.  A lock timeout (SQLSTATE 55P03) rolls back a transactional
+ * migration whole; the engine tries it again after a pause that starts
+ * at lock_retry_delay (1 s), doubles each time up to 30 s and carries
+ * +/- 25% jitter, up to lock_tries tries (5).  Each try that gave up is
+ * an audit row (outcome lock_retry) with the blockers.  A blocker that
+ * commits during a try lets the migration through at once; one that
+ * commits during a pause, at the end of the pause: at most one backoff
+ * step.  A no-transaction file is retried statement by statement: a
+ * statement that failed alone was rolled back alone, so it may run
+ * again, except the CONCURRENTLY forms that commit part of their work
+ * (CREATE INDEX CONCURRENTLY leaves an INVALID index: dropped first, then
+ * retried; REINDEX/DETACH ... CONCURRENTLY are not retried).
+ */
+#include <ctype.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "run.h"
+#include "util/util.h"
+
+#define DEFAULT_LOCK_TIMEOUT_MS 5000
+#define DEFAULT_TRIES 5
+#define DEFAULT_DELAY_MS 1000
+#define MAX_DELAY_MS 30000
+#define QUERY_CHARS 200
+#define MAX_BLOCKERS 10
+/* how long the monitor may take to answer */
+#define MONITOR_TIMEOUT_MS 5000
+
+/* --- timeouts ------------------------------------------------------------ */
+
+const cairn_directives *run__directives(const run *r,
+					const cairn_migration *m)
+{
+	return !strcmp(r->direction, "down") ? &m->down_directives :
+					       &m->up_directives;
+}
+
+void run__timeouts(const run *r, const cairn_directives *d,
+		   uint64_t *lock_ms, uint64_t *statement_ms)
+{
+	bool v3 = r->o->version >= 3;
+	uint64_t lk = v3 ? r->o->statement_lock_timeout_ms : 0;
+	uint64_t st = v3 ? r->o->statement_timeout_ms : 0;
+
+	if (d && d->lock_timeout_ms)
+		lk = d->lock_timeout_ms;
+	else if (!lk)
+		lk = DEFAULT_LOCK_TIMEOUT_MS;
+	else if (lk == CAIRN_TIMEOUT_OFF)
+		lk = 0;
+	if (d && d->statement_timeout_ms)
+		st = d->statement_timeout_ms;
+	else if (st == CAIRN_TIMEOUT_OFF)
+		st = 0;
+	*lock_ms = lk;
+	*statement_ms = st;
+}
+
+unsigned run__add_timeouts(const run *r, cairn_buf *b,
+			   const cairn_directives *d, bool local,
+			   size_t *count)
+{
+	uint64_t lk, st;
+	unsigned set = 0;
+
+	run__timeouts(r, d, &lk, &st);
+	if (st) {
+		cairn_buf_printf(b, "SET %sstatement_timeout = '%llums';\n",
+				 local ? "LOCAL " : "",
+				 (unsigned long long)st);
+		(*count)++;
+		set |= RUN_SET_STATEMENT_TIMEOUT;
+	}
+	if (lk) {
+		cairn_buf_printf(b, "SET %slock_timeout = '%llums';\n",
+				 local ? "LOCAL " : "",
+				 (unsigned long long)lk);
+		(*count)++;
+		set |= RUN_SET_LOCK_TIMEOUT;
+	}
+	return set;
+}
+
+unsigned run__lock_tries(const run *r)
+{
+	if (r->o->version >= 3 && r->o->lock_tries)
+		return r->o->lock_tries;
+	return DEFAULT_TRIES;
+}
+
+static uint64_t retry_delay(const run *r)
+{
+	if (r->o->version >= 3 && r->o->lock_retry_delay_ms)
+		return r->o->lock_retry_delay_ms;
+	return DEFAULT_DELAY_MS;
+}
+
+static uint64_t current_lock_timeout(const run *r, const cairn_migration *m)
+{
+	uint64_t lk, st;
+
+	run__timeouts(r, m ? run__directives(r, m) : NULL, &lk, &st);
+	return lk;
+}
+
+/* --- redacting a blocker's query ----------------------------------------- */
+
+static bool ident_char(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* Length of a dollar-quote tag at s ("$$", "$x$"), or 0. */
+static size_t dollar_tag(const char *s)
+{
+	size_t i = 1;
+
+	if (s[0] != '$')
+		return 0;
+	if (isdigit((unsigned char)s[1]))
+		return 0; /* $1: a parameter */
+	while (s[i] && (isalnum((unsigned char)s[i]) || s[i] == '_' ||
+			(unsigned char)s[i] >= 0x80))
+		i++;
+	return s[i] == '$' ? i + 1 : 0;
+}
+
+/* Where a literal or comment starting at s ends (past it). */
+static const char *skip_quoted(const char *s, bool escapes)
+{
+	for (s++; *s; s++) {
+		if (escapes && *s == '\\' && s[1]) {
+			s++;
+		} else if (*s == '\'') {
+			if (s[1] != '\'')
+				return s + 1;
+			s++;
+		}
+	}
+	return s;
+}
+
+static const char *skip_number(const char *s)
+{
+	while (isdigit((unsigned char)*s) || *s == '.' || *s == '_')
+		s++;
+	if ((*s == 'e' || *s == 'E') &&
+	    (isdigit((unsigned char)s[1]) ||
+	     ((s[1] == '+' || s[1] == '-') && isdigit((unsigned char)s[2])))) {
+		s += 2;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return s;
+}
+
+/* Appends one character (a whole UTF-8 sequence) and counts it. */
+static const char *put_char(cairn_buf *out, const char *s, size_t *chars)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 :
+		   (c & 0xF0) == 0xE0 ? 3 : 4;
+
+	for (size_t i = 1; i < n; i++)
+		if (!s[i])
+			n = i;
+	cairn_buf_put(out, s, n);
+	(*chars)++;
+	return s + n;
+}
+
+int run__redact_query(cairn_buf *out, const char *s, size_t max_chars)
+{
+	size_t chars = 0;
+	bool space = false;
+	char prev = ' ';
+
+	while (*s && chars < max_chars) {
+		size_t tag;
+
+		if (isspace((unsigned char)*s) ||
+		    (s[0] == '-' && s[1] == '-') || (s[0] == '/' && s[1] == '*')) {
+			if (s[0] == '-' && s[1] == '-')
+				s += strcspn(s, "\n");
+			else if (s[0] == '/') {
+				const char *e = strstr(s + 2, "*/");
+
+				s = e ? e + 2 : s + strlen(s);
+			} else
+				s++;
+			space = true;
+			continue;
+		}
+		if (space && out->size) {
+			cairn_buf_putc(out, ' ');
+			chars++;
+		}
+		space = false;
+		if (*s == '\'') {
+			bool esc = (prev == 'E' || prev == 'e');
+
+			s = skip_quoted(s, esc);
+			cairn_buf_putc(out, '?');
+			chars++;
+			prev = '?';
+			continue;
+		}
+		if ((tag = dollar_tag(s)) && !ident_char((unsigned char)prev)) {
+			const char *e = s + tag;
+
+			for (;;) {
+				e = strchr(e, '$');
+				if (!e || !strncmp(e, s, tag))
+					break;
+				e++;
+			}
+			s = e ? e + tag : s + strlen(s);
+			cairn_buf_putc(out, '?');
+			chars++;
+			prev = '?';
+			continue;
+		}
+		if (isdigit((unsigned char)*s) && !ident_char((unsigned char)prev)) {
+			s = skip_number(s);
+			cairn_buf_putc(out, '?');
+			chars++;
+			prev = '?';
+			continue;
+		}
+		if (*s == '"') {
+			/* a quoted identifier is kept as written */
+			const char *e = s + 1;
+
+			while (*e && !(e[0] == '"' && e[1] != '"'))
+				e += e[0] == '"' ? 2 : 1;
+			if (*e)
+				e++;
+			while (s < e && chars < max_chars)
+				s = put_char(out, s, &chars);
+			prev = '"';
+			continue;
+		}
+		prev = *s;
+		s = put_char(out, s, &chars);
+	}
+	return cairn_buf_check(out);
+}
+
+/* --- who blocks ---------------------------------------------------------- */
+
+void run__blockers_dispose(run_blockers *b)
+{
+	for (size_t i = 0; i < b->count; i++) {
+		free((char *)b->items[i].user);
+		free((char *)b->items[i].application_name);
+		free((char *)b->items[i].client_addr);
+		free((char *)b->items[i].state);
+		free((char *)b->items[i].query);
+	}
+	free(b->items);
+	b->items = NULL;
+	b->count = 0;
+}
+
+#define BLOCKERS_SQL                                                         \
+	"SELECT a.pid, coalesce(a.usename::text, ''), "                      \
+	"coalesce(a.application_name, ''), "                                 \
+	"coalesce(host(a.client_addr), ''), coalesce(a.state, ''), "         \
+	"coalesce((extract(epoch from clock_timestamp() - a.xact_start) "   \
+	"* 1000)::bigint, -1), coalesce(a.query, '') "                       \
+	"FROM pg_stat_activity a "                                           \
+	"WHERE a.pid = ANY (pg_blocking_pids($1::int)) "                     \
+	"ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 10"
+
+/* Asks who blocks cairn's backend; false when the monitor cannot say. */
+static bool query_blockers(run *r, run_blockers *out)
+{
+	char pid[24];
+	const char *params[1] = { pid };
+	PGresult *res;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(cairn_db__conn(r->o->db)));
+	if (cairn_db__monitor_query(r->o->db, &res, BLOCKERS_SQL, 1, params,
+				    MONITOR_TIMEOUT_MS) < 0)
+		return false;
+	n = PQntuples(res);
+	out->items = n ? calloc((size_t)n, sizeof(*out->items)) : NULL;
+	for (int i = 0; out->items && i < n && i < MAX_BLOCKERS; i++) {
+		cairn_blocker *b = &out->items[out->count++];
+		cairn_buf q = CAIRN_BUF_INIT;
+
+		b->pid = (int)strtol(PQgetvalue(res, i, 0), NULL, 10);
+		b->user = strdup(PQgetvalue(res, i, 1));
+		b->application_name = strdup(PQgetvalue(res, i, 2));
+		b->client_addr = strdup(PQgetvalue(res, i, 3));
+		b->state = strdup(PQgetvalue(res, i, 4));
+		b->xact_age_ms = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		if (run__redact_query(&q, PQgetvalue(res, i, 6), QUERY_CHARS) < 0)
+			cairn_error_clear();
+		b->query = q.ptr && !cairn_buf_failed(&q) ?
+			   cairn_buf_detach(&q) : strdup("");
+		cairn_buf_dispose(&q);
+		if (!b->user || !b->application_name || !b->client_addr ||
+		    !b->state || !b->query) {
+			run__blockers_dispose(out);
+			break;
+		}
+	}
+	PQclear(res);
+	return true;
+}
+
+static char *blockers_json_text(const run_blockers *b)
+{
+	json_t *a = json_array();
+	char *txt;
+
+	for (size_t i = 0; a && i < b->count; i++) {
+		const cairn_blocker *x = &b->items[i];
+
+		json_array_append_new(a, json_pack(
+			"{s:i, s:s, s:s, s:s, s:s, s:I, s:s}",
+			"pid", x->pid, "user", x->user,
+			"application_name", x->application_name,
+			"client_addr", x->client_addr, "state", x->state,
+			"xact_age_ms", (json_int_t)x->xact_age_ms,
+			"query", x->query));
+	}
+	txt = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return txt;
+}
+
+static void report(run *r, cairn_lock_phase phase, unsigned attempt,
+		   int64_t retry_in_ms, const char *reason)
+{
+	cairn_lock_report rep;
+
+	if (r->o->version < 3 || !r->o->lock_report || !r->lw.m)
+		return;
+	memset(&rep, 0, sizeof(rep));
+	rep.phase = phase;
+	rep.migration = r->lw.m;
+	rep.attempt = attempt;
+	rep.attempts = run__lock_tries(r);
+	rep.lock_timeout_ms = current_lock_timeout(r, r->lw.m);
+	rep.waited_ms = cairn__now_ms() - r->lw.t0;
+	rep.retry_in_ms = retry_in_ms;
+	rep.blockers = r->lw.seen.items;
+	rep.blocker_count = r->lw.seen.count;
+	rep.reason = reason;
+	r->o->lock_report(&rep, r->o->payload);
+}
+
+/* The pause before the first check, and between checks. */
+static int64_t check_step(const run *r, bool first)
+{
+	uint64_t lk = current_lock_timeout(r, r->lw.m);
+	int64_t step = first ? 250 : 1000;
+
+	if (lk && (int64_t)lk / 3 < step)
+		step = (int64_t)lk / 3;
+	return step < 20 ? 20 : step;
+}
+
+void run__lockwait_begin(run *r, const cairn_migration *m)
+{
+	if (r->lw.m != m) {
+		run__blockers_dispose(&r->lw.seen);
+		r->lw.m = m;
+		r->lw.attempt = 1;
+		r->lw.t0 = cairn__now_ms();
+		r->lw.reported = false;
+	}
+	r->lw.next_check = cairn__now_ms() + check_step(r, true);
+}
+
+/* Asks who blocks; tells the caller the first time in a try. */
+static void check_wait(run *r)
+{
+	run_blockers now;
+
+	if (!query_blockers(r, &now)) {
+		r->lw.next_check = 0; /* no monitor: stop asking */
+		return;
+	}
+	r->lw.next_check = cairn__now_ms() + check_step(r, false);
+	if (!now.count)
+		return;
+	run__blockers_dispose(&r->lw.seen);
+	r->lw.seen = now;
+	if (!r->lw.reported) {
+		r->lw.reported = true;
+		report(r, CAIRN_LOCK_WAITING, r->lw.attempt, 0, NULL);
+	}
+}
+
+PGresult *run__next_result(run *r)
+{
+	PGconn *conn = cairn_db__conn(r->o->db);
+
+	while (PQisBusy(conn)) {
+		struct pollfd p;
+		int64_t wait = -1;
+
+		if (r->lw.next_check) {
+			wait = r->lw.next_check - cairn__now_ms();
+			if (wait <= 0) {
+				check_wait(r);
+				continue;
+			}
+		}
+		p.fd = PQsocket(conn);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (p.fd < 0)
+			break;
+		if (poll(&p, 1, wait > INT32_MAX ? INT32_MAX : (int)wait) < 0)
+			continue; /* a signal: the cancel request is on its way */
+		if (p.revents && !PQconsumeInput(conn))
+			break; /* PQgetResult reports the broken connection */
+	}
+	return PQgetResult(conn);
+}
+
+/* --- retrying ------------------------------------------------------------ */
+
+/*
+ * The current error is a lock timeout whose work was rolled back: a
+ * transactional file must not have ended cairn's transaction before it
+ * (then part of it may be committed); a no-transaction statement always
+ * ends outside a transaction.
+ */
+static bool is_lock_timeout(const run *r, const cairn_migration *m)
+{
+	const cairn_error *e = cairn_error_last();
+	bool no_tx = run__directives(r, m)->no_transaction;
+
+	return e && e->klass == CAIRN_ERRCLASS_SQL && e->sqlstate &&
+	       !strcmp(e->sqlstate, "55P03") &&
+	       (no_tx || !r->batch_ended_tx) && cairn_db_is_ok(r->o->db);
+}
+
+/* The pause before try attempt+1: delay * 2^(attempt-1), jittered. */
+static int64_t backoff_ms(const run *r, unsigned attempt)
+{
+	uint64_t d = retry_delay(r);
+	uint64_t rnd = ((uint64_t)cairn__now_us() << 16) ^ (uint64_t)getpid();
+
+	for (unsigned i = 1; i < attempt && d < MAX_DELAY_MS; i++)
+		d *= 2;
+	if (d > MAX_DELAY_MS)
+		d = MAX_DELAY_MS;
+	rnd ^= rnd << 13;
+	rnd ^= rnd >> 7;
+	rnd ^= rnd << 17;
+	/* d +/- 25% */
+	return (int64_t)(d - d / 4 + (d / 2 ? rnd % (d / 2 + 1) : 0));
+}
+
+/* Sleeps ms, or until the run is cancelled. */
+static void pause_for(run *r, int64_t ms)
+{
+	int64_t end = cairn__now_ms() + ms;
+
+	while (!run__cancelled(r)) {
+		int64_t left = end - cairn__now_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		if (left > 100)
+			left = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+/* The lock_retry audit row of a try that gave up. */
+static void audit_try(run *r, const cairn_migration *m, unsigned attempt,
+		      unsigned tries, int64_t retry_in, const char *blockers)
+{
+	json_t *o = json_object(), *b = NULL;
+	const cairn_error *e = cairn_error_last();
+	char *extra;
+
+	json_object_set_new(o, "attempt", json_integer(attempt));
+	json_object_set_new(o, "attempts", json_integer(tries));
+	json_object_set_new(o, "lock_timeout_ms",
+			    json_integer((json_int_t)current_lock_timeout(r, m)));
+	json_object_set_new(o, "waited_ms",
+			    json_integer(cairn__now_ms() - r->lw.t0));
+	json_object_set_new(o, "retry_in_ms",
+			    retry_in >= 0 ? json_integer(retry_in) : json_null());
+	if (e && e->message)
+		json_object_set_new(o, "error", json_string(e->message));
+	if (blockers && (b = json_loads(blockers, 0, NULL)))
+		json_object_set_new(o, "blockers", b);
+	else
+		json_object_set_new(o, "blockers", json_array());
+	extra = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (extra && run__audit_now(r, "on_error", m, "lock_retry", extra) < 0)
+		cairn_error_clear(); /* logged by run__audit_now */
+	free(extra);
+}
+
+/* "pid 42 (app, user u, 10.0.0.5, idle in transaction, transaction open
+ * 12.3 s): SELECT ..." for each blocker, one per line. */
+static void describe_blockers(cairn_buf *d, const run_blockers *b)
+{
+	for (size_t i = 0; i < b->count; i++) {
+		const cairn_blocker *x = &b->items[i];
+
+		cairn_buf_printf(d, "%spid %d (%s, user %s, %s, %s",
+				 i ? "\n" : "", x->pid,
+				 *x->application_name ? x->application_name :
+							"no application_name",
+				 *x->user ? x->user : "?",
+				 *x->client_addr ? x->client_addr : "local",
+				 *x->state ? x->state : "state unknown");
+		if (x->xact_age_ms >= 0)
+			cairn_buf_printf(d, ", transaction open %.1f s",
+					 (double)x->xact_age_ms / 1000.0);
+		cairn_buf_printf(d, "): %s", x->query);
+	}
+}
+
+/* The error of a migration that gave up: the blockers, what to do. */
+static void give_up_error(run *r, unsigned attempt, const char *why_unsafe)
+{
+	cairn_error_saved s;
+	cairn_buf d = CAIRN_BUF_INIT;
+	uint64_t lk = current_lock_timeout(r, r->lw.m);
+
+	cairn_error__save(&s);
+	if (s.detail)
+		cairn_buf_printf(&d, "%s\n", s.detail);
+	if (why_unsafe)
+		cairn_buf_printf(&d, "Not retried, because %s.\n", why_unsafe);
+	else
+		cairn_buf_printf(&d, "Gave up after %u tr%s", attempt,
+				 attempt == 1 ? "y" : "ies");
+	if (!why_unsafe && lk)
+		cairn_buf_printf(&d, " of %llu ms each (lock_timeout).\n",
+				 (unsigned long long)lk);
+	else if (!why_unsafe)
+		cairn_buf_puts(&d, ".\n");
+	if (r->lw.seen.count) {
+		cairn_buf_puts(&d, "Blocked by:\n");
+		describe_blockers(&d, &r->lw.seen);
+	} else {
+		cairn_buf_puts(&d, "The blocking session was not seen in time.");
+	}
+	cairn_error__restore(&s);
+	if (!cairn_buf_failed(&d))
+		cairn_error__detail("%s", d.ptr);
+	cairn_error__hint("end or wait for the blocking session, or run the migration at a quieter time; statement_lock_timeout and lock_retries set how long cairn waits (the longer each wait, the longer other queries on the table queue behind it)");
+	cairn_buf_dispose(&d);
+}
+
+bool run__lock_retry(run *r, const cairn_migration *m, unsigned attempt,
+		     bool safe, const char *why_unsafe)
+{
+	unsigned tries = run__lock_tries(r);
+	bool again;
+	int64_t pause = -1;
+	char *bj;
+
+	if (!is_lock_timeout(r, m))
+		return false;
+	again = safe && attempt < tries && !run__cancelled(r);
+	if (again)
+		pause = backoff_ms(r, attempt);
+	bj = blockers_json_text(&r->lw.seen);
+	audit_try(r, m, attempt, tries, pause, bj);
+	if (!again) {
+		report(r, CAIRN_LOCK_GIVING_UP, attempt, 0, why_unsafe);
+		free(r->blockers_json);
+		r->blockers_json = bj;
+		give_up_error(r, attempt, safe ? NULL : why_unsafe);
+		return false;
+	}
+	free(bj);
+	report(r, CAIRN_LOCK_RETRYING, attempt, pause, NULL);
+	pause_for(r, pause);
+	if (run__cancelled(r))
+		return false; /* the caller reports the interruption */
+	cairn_error_clear();
+	/* the next try starts afresh: its own wait, its own blockers */
+	run__blockers_dispose(&r->lw.seen);
+	r->lw.attempt = attempt + 1;
+	r->lw.t0 = cairn__now_ms();
+	r->lw.reported = false;
+	return true;
+}
+
+/* --- no-transaction statements ------------------------------------------- */
+
+/* Reads the next word (an identifier, quoted or not) of a statement. */
+static const char *next_word(const char *s, const char *end, char *out,
+			     size_t outsz, bool *quoted)
+{
+	size_t n = 0;
+
+	*quoted = false;
+	for (;;) {
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		if (end - s >= 2 && s[0] == '-' && s[1] == '-') {
+			while (s < end && *s != '\n')
+				s++;
+			continue;
+		}
+		if (end - s >= 2 && s[0] == '/' && s[1] == '*') {
+			const char *e = s + 2;
+
+			while (e + 1 < end && !(e[0] == '*' && e[1] == '/'))
+				e++;
+			s = e + 1 < end ? e + 2 : end;
+			continue;
+		}
+		break;
+	}
+	if (s < end && *s == '"') {
+		*quoted = true;
+		for (s++; s < end; s++) {
+			if (*s == '"') {
+				if (s + 1 < end && s[1] == '"')
+					s++;
+				else {
+					s++;
+					break;
+				}
+			}
+			if (n + 1 < outsz)
+				out[n++] = *s;
+		}
+	} else {
+		while (s < end && (ident_char((unsigned char)*s) || *s == '.')) {
+			if (n + 1 < outsz)
+				out[n++] = (char)tolower((unsigned char)*s);
+			s++;
+		}
+	}
+	out[n] = '\0';
+	return s;
+}
+
+/* True when the statement has the word CONCURRENTLY outside literals. */
+static bool says_concurrently(const char *s, const char *end)
+{
+	char w[64];
+	bool q;
+
+	while (s < end) {
+		const char *n = next_word(s, end, w, sizeof(w), &q);
+
+		if (!q && !strcmp(w, "concurrently"))
+			return true;
+		if (n == s) {
+			if (*s == '\'')
+				while (++s < end && *s != '\'')
+					;
+			s++;
+		} else {
+			s = n;
+		}
+	}
+	return false;
+}
+
+int run__no_tx_retry_plan(const char *stmt, size_t len, bool *safe,
+			  const char **why, char **index, char **table)
+{
+	const char *s = stmt, *end = stmt + len, *tstart;
+	char w[256];
+	bool q;
+
+	*safe = true;
+	*why = NULL;
+	*index = *table = NULL;
+	if (!says_concurrently(stmt, end))
+		return 0; /* ran and rolled back alone: nothing stays */
+	s = next_word(s, end, w, sizeof(w), &q);
+	if (!strcmp(w, "drop"))
+		return 0; /* DROP INDEX CONCURRENTLY finishes when run again */
+	*safe = false;
+	*why = "this CONCURRENTLY statement may have committed part of its work (REINDEX leaves _ccnew indexes, DETACH PARTITION a pending detach); finish or undo it by hand";
+	if (strcmp(w, "create"))
+		return 0;
+	s = next_word(s, end, w, sizeof(w), &q);
+	if (!strcmp(w, "unique"))
+		s = next_word(s, end, w, sizeof(w), &q);
+	if (strcmp(w, "index"))
+		return 0;
+	s = next_word(s, end, w, sizeof(w), &q);
+	if (strcmp(w, "concurrently"))
+		return 0;
+	s = next_word(s, end, w, sizeof(w), &q);
+	if (!q && !strcmp(w, "if")) {
+		s = next_word(s, end, w, sizeof(w), &q); /* not */
+		s = next_word(s, end, w, sizeof(w), &q); /* exists */
+		s = next_word(s, end, w, sizeof(w), &q);
+	}
+	if (!q && !strcmp(w, "on")) {
+		*why = "CREATE INDEX CONCURRENTLY without an index name: cairn cannot tell which INVALID index it left; name the index";
+		return 0;
+	}
+	*index = strdup(w);
+	s = next_word(s, end, w, sizeof(w), &q); /* on */
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	tstart = s;
+	s = next_word(s, end, w, sizeof(w), &q);
+	if (!q && !strcmp(w, "only")) {
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+		tstart = s;
+		s = next_word(s, end, w, sizeof(w), &q);
+	}
+	/* the table as written (to_regclass reads quotes and schemas) */
+	while (s < end && (ident_char((unsigned char)*s) || *s == '.' ||
+			   *s == '"'))
+		s++;
+	*table = cairn__strndup(tstart, (size_t)(s - tstart));
+	if (!*index || !*table) {
+		free(*index);
+		free(*table);
+		*index = *table = NULL;
+		return cairn_error__oom();
+	}
+	*safe = true;
+	*why = NULL;
+	return 0;
+}
+
+int run__drop_invalid_index(run *r, const cairn_migration *m,
+			    const char *file, const char *index,
+			    const char *table)
+{
+	const char *params[2] = { index, table };
+	PGresult *res = NULL;
+	cairn_buf b = CAIRN_BUF_INIT;
+	int rc;
+
+	if (cairn_db__query(r->o->db, &res,
+		"SELECT format('%I.%I', n.nspname, c.relname) "
+		"FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+		"JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE c.relname = $1 AND NOT i.indisvalid "
+		"AND i.indrelid = to_regclass($2)", 2, params) < 0)
+		return CAIRN_ERROR;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0; /* nothing was left behind */
+	}
+	cairn_buf_printf(&b, "DROP INDEX CONCURRENTLY IF EXISTS %s",
+			 PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (r->o->log_fn) {
+		char line[512];
+
+		snprintf(line, sizeof(line),
+			 "dropping the INVALID index %s left by the timed-out try",
+			 index);
+		r->o->log_fn("cairn", line, r->o->payload);
+	}
+	rc = run__send(r, &b, m, file, NULL, 0, 0, 0);
+	cairn_buf_dispose(&b);
+	return rc;
+}
