@@ -41,11 +41,15 @@
 
 /* How often a backend checks that cairn is still there (server >= 14). */
 #define CHECK_INTERVAL "2s"
+/* lock_timeout in milliseconds, as the session starts */
+#define LOCK_TIMEOUT_SQL \
+	"SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"
 
 struct cairn_db {
 	PGconn *conn;
 	PGconn *monitor;     /* NULL until first needed */
 	bool monitor_failed; /* do not try again */
+	uint64_t server_lock_timeout_ms; /* the session's at connect */
 	PGcancel *cancel;
 	char *schema;
 	char *schema_ident;
@@ -164,14 +168,35 @@ static int liveness_params(const char **keys, const char **vals,
 	return n;
 }
 
-/* The first statements of a session: one message. */
+/*
+ * The first statements of a session, in one message; its answer is the
+ * lock_timeout the session starts with (a role's or database's), which
+ * migrations keep when cairn.yaml sets none (engine/lockwait.c).
+ */
 static int session_setup(cairn_db *db)
 {
+	PGresult *res = NULL;
+	int rc;
+
 	if (PQserverVersion(db->conn) >= 140000)
-		return cairn_db_exec(db, "SET standard_conforming_strings = on; "
-				     "SET client_connection_check_interval = '"
-				     CHECK_INTERVAL "'");
-	return cairn_db_exec(db, "SET standard_conforming_strings = on");
+		rc = cairn_db__query(db, &res,
+			"SET standard_conforming_strings = on; "
+			"SET client_connection_check_interval = '"
+			CHECK_INTERVAL "'; " LOCK_TIMEOUT_SQL, 0, NULL);
+	else
+		rc = cairn_db__query(db, &res,
+			"SET standard_conforming_strings = on; "
+			LOCK_TIMEOUT_SQL, 0, NULL);
+	if (rc == 0 && PQntuples(res) == 1)
+		db->server_lock_timeout_ms =
+			strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
+uint64_t cairn_db__server_lock_timeout_ms(const cairn_db *db)
+{
+	return db->server_lock_timeout_ms;
 }
 
 int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
@@ -455,7 +480,9 @@ static PGconn *monitor_connect(cairn_db *db)
 
 	if (!info)
 		return NULL;
-	snprintf(app, sizeof(app), "%.100s (monitor)", app0 ? app0 : "cairn");
+	/* says whose monitor it is; not "cairn ...", which names deployers */
+	snprintf(app, sizeof(app), "cairn-monitor: %.100s",
+		 app0 ? app0 : "cairn");
 	for (o = info; o->keyword && n < 62; o++) {
 		if (!o->val || !strcmp(o->keyword, "application_name"))
 			continue;

@@ -42,6 +42,10 @@ int cairn_db__literal(cairn_buf *b, const char *s);
 /* Appends a literal or NULL. */
 int cairn_db__literal_or_null(cairn_buf *b, const char *s);
 
+/* The lock_timeout (ms) the session started with: a role's, database's
+ * or the server's; 0 = none. */
+uint64_t cairn_db__server_lock_timeout_ms(const cairn_db *db);
+
 /*
  * Runs a read-only query on the monitor, a second connection to the same
  * database opened on first use (db.c); waits at most timeout_ms for the

@@ -5,7 +5,8 @@
  *
  * Timeouts.  Every migration statement runs with a lock_timeout (the
  * file's `-- cairn: lock-timeout=`, else the environment's
- * statement_lock_timeout, else 5 s) and, when one is set, a
+ * statement_lock_timeout, else the one a role or database sets, else
+ * 5 s) and, when one is set, a
  * statement_timeout (directive, else environment; none by default).  A
  * transactional migration gets them by SET LOCAL in the message that
  * opens its transaction, so they cost no round trip and end with it.
@@ -78,10 +79,13 @@ void run__timeouts(const run *r, const cairn_directives *d,
 
 	if (d && d->lock_timeout_ms)
 		lk = d->lock_timeout_ms;
-	else if (!lk)
-		lk = DEFAULT_LOCK_TIMEOUT_MS;
 	else if (lk == CAIRN_TIMEOUT_OFF)
 		lk = 0;
+	else if (!lk && r->o->db &&
+		 cairn_db__server_lock_timeout_ms(r->o->db))
+		lk = 0; /* a role's or database's lock_timeout stays */
+	else if (!lk)
+		lk = DEFAULT_LOCK_TIMEOUT_MS;
 	if (d && d->statement_timeout_ms)
 		st = d->statement_timeout_ms;
 	else if (st == CAIRN_TIMEOUT_OFF)
@@ -129,11 +133,14 @@ static uint64_t retry_delay(const run *r)
 	return DEFAULT_DELAY_MS;
 }
 
+/* The lock_timeout in force for m: cairn's, else the session's. */
 static uint64_t current_lock_timeout(const run *r, const cairn_migration *m)
 {
 	uint64_t lk, st;
 
 	run__timeouts(r, m ? run__directives(r, m) : NULL, &lk, &st);
+	if (!lk && r->o->db)
+		lk = cairn_db__server_lock_timeout_ms(r->o->db);
 	return lk;
 }
 
