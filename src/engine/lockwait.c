@@ -26,6 +26,11 @@
  * literal (strings, dollar-quoted strings, numbers) replaced by '?' and
  * comments dropped.
  *
+ * Silence.  When the monitor sees cairn's backend still waiting for a
+ * lock well past its lock_timeout (pg_locks.waitstart, PostgreSQL 14
+ * and later), the server's timers are not firing (a stopped backend): cairn closes the connection and the run fails with exit 3
+ * instead of hanging (server_silent).
+ *
  * Retries.  A lock timeout (SQLSTATE 55P03) rolls back a transactional
  * migration whole; the engine tries it again after a pause that starts
  * at lock_retry_delay (1 s), doubles each time up to 30 s and carries
@@ -41,6 +46,7 @@
  */
 #include <ctype.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,30 +309,47 @@ void run__blockers_dispose(run_blockers *b)
 	b->count = 0;
 }
 
-#define BLOCKERS_SQL                                                         \
+/* The last column: how long cairn's backend has waited for its lock
+ * (pg_locks.waitstart, PostgreSQL 14 and later), or -1. */
+#define BLOCKERS_SQL(mywait)                                                 \
 	"SELECT a.pid, coalesce(a.usename::text, ''), "                      \
 	"coalesce(a.application_name, ''), "                                 \
 	"coalesce(host(a.client_addr), ''), coalesce(a.state, ''), "         \
 	"coalesce((extract(epoch from clock_timestamp() - a.xact_start) "   \
-	"* 1000)::bigint, -1), coalesce(a.query, '') "                       \
+	"* 1000)::bigint, -1), coalesce(a.query, ''), " mywait " "           \
 	"FROM pg_stat_activity a "                                           \
 	"WHERE a.pid = ANY (pg_blocking_pids($1::int)) "                     \
 	"ORDER BY a.xact_start NULLS LAST, a.pid LIMIT 10"
+#define MY_WAIT_SQL                                                          \
+	"coalesce((SELECT (extract(epoch from clock_timestamp() - "          \
+	"min(l.waitstart)) * 1000)::bigint FROM pg_locks l "                 \
+	"WHERE l.pid = $1::int AND NOT l.granted), -1)"
 
-/* Asks who blocks cairn's backend; false when the monitor cannot say. */
-static bool query_blockers(run *r, run_blockers *out)
+/*
+ * Asks who blocks cairn's backend; false when the monitor cannot say.
+ * *my_wait: how long the backend has waited for its lock (ms, -1 when
+ * unknown).
+ */
+static bool query_blockers(run *r, run_blockers *out, int64_t *my_wait)
 {
+	PGconn *conn = cairn_db__conn(r->o->db);
 	char pid[24];
 	const char *params[1] = { pid };
 	PGresult *res;
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(pid, sizeof(pid), "%d", PQbackendPID(cairn_db__conn(r->o->db)));
-	if (cairn_db__monitor_query(r->o->db, &res, BLOCKERS_SQL, 1, params,
+	*my_wait = -1;
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(conn));
+	if (cairn_db__monitor_query(r->o->db, &res,
+				    PQserverVersion(conn) >= 140000 ?
+				    BLOCKERS_SQL(MY_WAIT_SQL) :
+				    BLOCKERS_SQL("-1::bigint"), 1, params,
 				    MONITOR_TIMEOUT_MS) < 0)
 		return false;
 	n = PQntuples(res);
+	if (n)
+		*my_wait = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
 	out->items = n ? calloc((size_t)n, sizeof(*out->items)) : NULL;
 	for (int i = 0; out->items && i < n && i < MAX_BLOCKERS; i++) {
 		cairn_blocker *b = &out->items[out->count++];
@@ -415,19 +438,47 @@ void run__lockwait_begin(run *r, const cairn_migration *m)
 		r->lw.t0 = cairn__now_ms();
 		r->lw.reported = false;
 	}
+	r->lw.silent = NULL;
 	r->lw.next_check = cairn__now_ms() + check_step(r, true);
+}
+
+/*
+ * A server that does not end a lock wait at its lock_timeout (a stopped
+ * backend: its timers never fire) is silent: cairn closes the
+ * connection, so the run fails (exit 3) instead of hanging, and the
+ * backend, if it ever runs again, finds its client gone and cannot
+ * commit.  The wait is measured by the server (pg_locks.waitstart);
+ * grace: the timeout again, at least 5 s.
+ */
+static bool server_silent(run *r, int64_t waited)
+{
+	uint64_t lk = current_lock_timeout(r, r->lw.m);
+
+	if (!lk || waited < 0 ||
+	    waited <= (int64_t)(lk + (lk > 5000 ? lk : 5000)))
+		return false;
+	r->lw.silent = "the server did not end the statement's wait for a lock at its lock_timeout (is the backend stopped?)";
+	r->lw.silent_ms = waited;
+	shutdown(PQsocket(cairn_db__conn(r->o->db)), SHUT_RDWR);
+	return true;
 }
 
 /* Asks who blocks; tells the caller the first time in a try. */
 static void check_wait(run *r)
 {
 	run_blockers now;
+	int64_t my_wait;
 
-	if (!query_blockers(r, &now)) {
+	if (!query_blockers(r, &now, &my_wait)) {
 		r->lw.next_check = 0; /* no monitor: stop asking */
 		return;
 	}
 	r->lw.next_check = cairn__now_ms() + check_step(r, false);
+	if (server_silent(r, my_wait)) {
+		run__blockers_dispose(&now);
+		r->lw.next_check = 0;
+		return;
+	}
 	if (!now.count)
 		return;
 	run__blockers_dispose(&r->lw.seen);
@@ -628,8 +679,15 @@ bool run__lock_retry(run *r, const cairn_migration *m, unsigned attempt,
 	free(bj);
 	report(r, CAIRN_LOCK_RETRYING, attempt, pause, NULL);
 	pause_for(r, pause);
-	if (run__cancelled(r))
-		return false; /* the caller reports the interruption */
+	if (run__cancelled(r)) {
+		char label[300];
+
+		run__label(label, sizeof(label), m);
+		cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
+			"interrupted while waiting to retry migration %s; its last try was rolled back",
+			label);
+		return false;
+	}
 	cairn_error_clear();
 	/* the next try starts afresh: its own wait, its own blockers */
 	run__blockers_dispose(&r->lw.seen);

@@ -659,8 +659,13 @@ static int batch_error(run *r, PGresult *res, const cairn_migration *m,
 		cairn_error__set(CAIRN_ERRCLASS_DB,
 			"the connection to the database was lost during migration %s",
 			label);
-		cairn_error__detail("%.*s The migration's transaction was not committed.",
-				    (int)len, cm);
+		if (r->lw.silent)
+			cairn_error__detail("cairn closed the connection: %s (waited %.1f s). The migration's transaction was not committed.",
+					    r->lw.silent,
+					    (double)r->lw.silent_ms / 1000.0);
+		else
+			cairn_error__detail("%.*s The migration's transaction was not committed.",
+					    (int)len, cm);
 		cairn_error__hint("check the server, then run 'cairn migrate' again");
 		return CAIRN_ERROR;
 	}

@@ -40,6 +40,10 @@ typedef struct {
 	int64_t next_check;       /* when to ask who blocks; 0: never */
 	run_blockers seen;        /* the last blockers seen in this try */
 	bool reported;            /* WAITING was told for this try */
+	/* the server stopped ending the wait: why cairn closed the
+	 * connection (static text), or NULL */
+	const char *silent;
+	int64_t silent_ms;        /* how long past the timeout */
 } run_lockwait;
 
 typedef struct run {

@@ -14,8 +14,10 @@
  * killed, and drop the INVALID index a timed-out CREATE INDEX
  * CONCURRENTLY leaves before retrying it.
  *
- * Timeouts are small (set through cairn.yaml) and every wait polls for a
- * condition (pg_stat_activity, the audit table), never a fixed sleep.
+ * Timeouts are small (set through cairn.yaml; 1 s where the test needs
+ * the blocker seen, which takes a second connection on a busy machine)
+ * and every wait polls for a condition (pg_stat_activity, the audit
+ * table), never a fixed sleep.
  */
 #include <check.h>
 #include <signal.h>
@@ -220,7 +222,7 @@ START_TEST(test_blocked_migration_gives_up_and_names_blocker)
 	int st, rpid;
 
 	project_init(&p,
-		     "    statement_lock_timeout: 300ms\n"
+		     "    statement_lock_timeout: 1s\n"
 		     "    lock_retries: 2\n"
 		     "    lock_retry_delay: 50ms\n", NULL);
 	tu_write(p.dir, "db/migrations/0001_add_c.up.sql",
@@ -474,7 +476,7 @@ START_TEST(test_on_error_hook_sees_blocker)
 	tu_result r;
 
 	project_init(&p,
-		     "    statement_lock_timeout: 200ms\n"
+		     "    statement_lock_timeout: 1s\n"
 		     "    lock_retries: 0\n",
 		     "  on_error:\n"
 		     "    - run: \"cat > on_error.json\"\n");
