@@ -30,6 +30,7 @@
 
 #include <libpq-fe.h>
 
+#include "engine/run.h"
 #include "testutil.h"
 
 typedef struct {
@@ -694,6 +695,84 @@ START_TEST(test_lock_timeout_key_deprecated)
 }
 END_TEST
 
+/* --- the pieces, without a server ---------------------------------------- */
+
+static char *redact(const char *sql, size_t max)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+
+	ck_assert_int_eq(run__redact_query(&b, sql, max), 0);
+	return cairn_buf_detach(&b);
+}
+
+/* Literals of every kind become '?'; comments go; identifiers stay. */
+START_TEST(test_redact_query)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "SELECT * FROM t WHERE a = 'x''y' AND b = 42",
+		  "SELECT * FROM t WHERE a = ? AND b = ?" },
+		{ "select E'it\\'s', $$body$$, $q$a$b$q$, 1.5e3, t2.c3",
+		  "select E?, ?, ?, ?, t2.c3" },
+		{ "UPDATE \"T 1\" SET x = -7 -- note 'secret'\n  WHERE id = $1",
+		  "UPDATE \"T 1\" SET x = -? WHERE id = $1" },
+		{ "SELECT /* 'hidden' */ 'open", "SELECT ?" },
+	};
+	char *r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = redact(cases[i].in, 200);
+		ck_assert_msg(!strcmp(r, cases[i].out), "%s -> %s", cases[i].in, r);
+		free(r);
+	}
+	/* at most max characters, never half a UTF-8 sequence */
+	r = redact("SELECT 'a', \xc3\xa9\xc3\xa9\xc3\xa9", 11);
+	ck_assert_str_eq(r, "SELECT ?, \xc3\xa9");
+	free(r);
+}
+END_TEST
+
+/* Which no-transaction statements may run again after a lock timeout. */
+START_TEST(test_no_tx_retry_plan)
+{
+	static const struct {
+		const char *sql;
+		bool safe;
+		const char *index, *table;
+	} cases[] = {
+		{ "ALTER TABLE t ADD COLUMN c int", true, NULL, NULL },
+		{ "CREATE INDEX CONCURRENTLY i1 ON public.t (a)", true, "i1", "public.t" },
+		{ "create unique index concurrently if not exists \"I 2\" on only \"T\" (a)",
+		  true, "I 2", "\"T\"" },
+		{ "CREATE INDEX CONCURRENTLY ON t (a)", false, NULL, NULL },
+		{ "DROP INDEX CONCURRENTLY i1", true, NULL, NULL },
+		{ "REINDEX INDEX CONCURRENTLY i1", false, NULL, NULL },
+		{ "ALTER TABLE p DETACH PARTITION c CONCURRENTLY", false, NULL, NULL },
+		{ "SELECT 'concurrently'", true, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool safe;
+		const char *why;
+		char *index, *table;
+
+		ck_assert_int_eq(run__no_tx_retry_plan(cases[i].sql,
+			strlen(cases[i].sql), &safe, &why, &index, &table), 0);
+		ck_assert_msg(safe == cases[i].safe, "%s", cases[i].sql);
+		ck_assert_msg(safe || why, "%s: no reason", cases[i].sql);
+		if (cases[i].index) {
+			ck_assert_str_eq(index, cases[i].index);
+			ck_assert_str_eq(table, cases[i].table);
+		} else {
+			ck_assert_ptr_null(index);
+		}
+		free(index);
+		free(table);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("locktimeout");
@@ -711,6 +790,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_kill9_while_waiting_tx);
 	tcase_add_test(tc, test_kill9_while_waiting_no_tx);
 	tcase_add_test(tc, test_lock_timeout_key_deprecated);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pieces");
+	tcase_add_test(tc, test_redact_query);
+	tcase_add_test(tc, test_no_tx_retry_plan);
 	suite_add_tcase(s, tc);
 	return s;
 }
