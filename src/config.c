@@ -243,14 +243,12 @@ static int read_deprecated_lock_timeout(struct parse *p,
 
 /* The keys of issue 11: deploy lock, statement lock wait, retries. */
 static int read_statement_bound(struct parse *p, cairn_environment *env,
-				const cairn_yaml_pair *e,
-				const cairn_yaml_node *v)
+				const cairn_yaml_pair *e)
 {
 	const cairn_cfg_ctx *c = &p->c;
 	const char *k = e->key->text;
-	unsigned n = 0;
+	unsigned n;
 
-	(void)v;
 	if (!strcmp(k, "deploy_lock_timeout"))
 		return cairn_cfg__duration(&env->lock_timeout_ms, c, e, true);
 	if (!strcmp(k, "statement_timeout"))
@@ -258,7 +256,7 @@ static int read_statement_bound(struct parse *p, cairn_environment *env,
 					   true);
 	if (!strcmp(k, "lock_retry_delay"))
 		return cairn_cfg__duration(&env->lock_retry_delay_ms, c, e,
-					   true);
+					   false);
 	if (!strcmp(k, "statement_lock_timeout")) {
 		uint64_t ms = UINT64_MAX; /* stays when the value is empty */
 
@@ -326,7 +324,7 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 					       &env->metadata_count, c, e);
 			break;
 		case 8: case 9: case 10: case 11: case 12:
-			rc = read_statement_bound(p, env, e, v);
+			rc = read_statement_bound(p, env, e);
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

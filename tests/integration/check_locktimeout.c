@@ -30,6 +30,7 @@
 
 #include <libpq-fe.h>
 
+#include "cairn/config.h"
 #include "engine/run.h"
 #include "testutil.h"
 
@@ -773,6 +774,60 @@ START_TEST(test_no_tx_retry_plan)
 }
 END_TEST
 
+static cairn_config *parse_ok(const char *yaml)
+{
+	cairn_config *cfg = NULL;
+
+	ck_assert_msg(cairn_config_parse(&cfg, "cairn.yaml", yaml, strlen(yaml),
+					 NULL) == 0,
+		      "%s", cairn_error_last() ? cairn_error_last()->message : "");
+	return cfg;
+}
+
+/* The keys of issue 11 as the library reads them. */
+START_TEST(test_config_keys)
+{
+	static const char *const bad[] = {
+		"environments:\n  p:\n    lock_retries: -1\n",
+		"environments:\n  p:\n    lock_retries: 101\n",
+		"environments:\n  p:\n    statement_lock_timeout: soon\n",
+		"environments:\n  p:\n    lock_retry_delay: 0\n",
+		"environments:\n  p:\n    lock_timeout: 1s\n    deploy_lock_timeout: 2s\n",
+	};
+	cairn_config *cfg;
+	const cairn_environment *e;
+
+	cfg = parse_ok("environments:\n  p:\n    deploy_lock_timeout: 2min\n"
+		       "    statement_lock_timeout: 3s\n    statement_timeout: 1h\n"
+		       "    lock_retries: 0\n    lock_retry_delay: 250ms\n"
+		       "  q:\n    statement_lock_timeout: 0\n"
+		       "  r:\n    lock_timeout: 10s\n");
+	e = cairn_config_environment(cfg, "p");
+	ck_assert_uint_eq(e->lock_timeout_ms, 120000);
+	ck_assert_uint_eq(e->statement_lock_timeout_ms, 3000);
+	ck_assert_uint_eq(e->statement_timeout_ms, 3600000);
+	ck_assert_uint_eq(e->lock_tries, 1);
+	ck_assert_uint_eq(e->lock_retry_delay_ms, 250);
+	e = cairn_config_environment(cfg, "q");
+	ck_assert(e->statement_lock_timeout_ms == CAIRN_CONFIG_TIMEOUT_OFF);
+	ck_assert_uint_eq(e->lock_tries, 0); /* the default */
+	e = cairn_config_environment(cfg, "r");
+	ck_assert_uint_eq(e->lock_timeout_ms, 10000);
+	ck_assert_uint_eq(cfg->warnings_count, 1);
+	ck_assert_msg(tu_contains(cfg->warnings[0], "cairn.yaml:11:5:") &&
+		      tu_contains(cfg->warnings[0], "deploy_lock_timeout"),
+		      "%s", cfg->warnings[0]);
+	cairn_config_free(cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg = NULL;
+		ck_assert_msg(cairn_config_parse(&cfg, "cairn.yaml", bad[i],
+						 strlen(bad[i]), NULL) < 0,
+			      "accepted: %s", bad[i]);
+		cairn_error_clear();
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("locktimeout");
@@ -794,6 +849,7 @@ static Suite *suite(void)
 	tc = tcase_create("pieces");
 	tcase_add_test(tc, test_redact_query);
 	tcase_add_test(tc, test_no_tx_retry_plan);
+	tcase_add_test(tc, test_config_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
