@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,11 @@ static const char *const audit_keys[] = {
 static const char *const env_keys[] = {
 	"database_url", "allowed_refs", "require_clean_tree", "confirm",
 	"allow_out_of_order", "require_down", "lock_timeout", "metadata",
-	"direct_database_url", NULL,
+	"direct_database_url",
+	/* two lock timeouts, retries, statement_timeout (README "Production") */
+	"deploy_lock_timeout", "statement_lock_timeout", "statement_timeout",
+	"lock_retries", "lock_retry_delay",
+	NULL,
 };
 
 static const char *const githook_keys[] = {
@@ -62,6 +67,7 @@ struct parse {
 	cairn_config *cfg;
 	size_t env_alloc;
 	size_t hooks_alloc;
+	size_t warnings_alloc;
 	const char **env_names; /* NULL-terminated, borrowed from cfg */
 };
 
@@ -97,6 +103,7 @@ void cairn_config_free(cairn_config *cfg)
 	free(cfg->post_checkout_environment);
 	free(cfg->audit_anchor_file);
 	free(cfg->audit_secret_env);
+	cairn_cfg__strv_free(cfg->warnings, cfg->warnings_count);
 	free(cfg);
 }
 
@@ -181,6 +188,96 @@ static bool valid_env_name(const char *s)
 	return true;
 }
 
+/* Keeps a "FILE:LINE:COL: text" warning for the program to show. */
+static int add_warning(struct parse *p, const cairn_yaml_node *at,
+		       const char *text)
+{
+	cairn_config *cfg = p->cfg;
+	char *w = NULL;
+
+	if (asprintf(&w, "%s:%u:%u: %s", p->c.file, at->line, at->column,
+		     text) < 0)
+		return cairn_error__oom();
+	if (cairn__grow_array((void **)&cfg->warnings, &p->warnings_alloc,
+			      cfg->warnings_count + 1,
+			      sizeof(*cfg->warnings)) < 0) {
+		free(w);
+		return CAIRN_ERROR;
+	}
+	cfg->warnings[cfg->warnings_count++] = w;
+	return 0;
+}
+
+/* The key of env's map called name, or NULL. */
+static const cairn_yaml_node *env_key(const cairn_yaml_node *v,
+				      const char *name)
+{
+	for (size_t i = 0; v->kind == CAIRN_YAML_MAPPING && i < v->count; i++)
+		if (!strcmp(v->pairs[i].key->text, name))
+			return v->pairs[i].key;
+	return NULL;
+}
+
+/*
+ * `lock_timeout:` is the deploy lock's wait, as before issue 11; it
+ * still works, with a warning, and may not be given with its new name.
+ */
+static int read_deprecated_lock_timeout(struct parse *p,
+					cairn_environment *env,
+					const cairn_yaml_pair *e,
+					const cairn_yaml_node *v)
+{
+	if (env_key(v, "deploy_lock_timeout")) {
+		cairn_cfg__error(&p->c, e->key, "give 'deploy_lock_timeout' or "
+				 "the deprecated 'lock_timeout', not both");
+		cairn_error__hint("remove 'lock_timeout' (it meant the deploy "
+				  "lock's wait; 'statement_lock_timeout' bounds "
+				  "each migration statement's lock wait)");
+		return CAIRN_ERROR;
+	}
+	if (cairn_cfg__duration(&env->lock_timeout_ms, &p->c, e, true) < 0)
+		return CAIRN_ERROR;
+	return add_warning(p, e->key,
+		"'lock_timeout' is deprecated: it is the wait for the deploy "
+		"lock; write 'deploy_lock_timeout' ('statement_lock_timeout' "
+		"bounds each migration statement's wait for a table lock)");
+}
+
+/* The keys of issue 11: deploy lock, statement lock wait, retries. */
+static int read_statement_bound(struct parse *p, cairn_environment *env,
+				const cairn_yaml_pair *e)
+{
+	const cairn_cfg_ctx *c = &p->c;
+	const char *k = e->key->text;
+	unsigned n;
+
+	if (!strcmp(k, "deploy_lock_timeout"))
+		return cairn_cfg__duration(&env->lock_timeout_ms, c, e, true);
+	if (!strcmp(k, "statement_timeout"))
+		return cairn_cfg__duration(&env->statement_timeout_ms, c, e,
+					   true);
+	if (!strcmp(k, "lock_retry_delay"))
+		return cairn_cfg__duration(&env->lock_retry_delay_ms, c, e,
+					   false);
+	if (!strcmp(k, "statement_lock_timeout")) {
+		uint64_t ms = UINT64_MAX; /* stays when the value is empty */
+
+		if (cairn_cfg__duration(&ms, c, e, true) < 0)
+			return CAIRN_ERROR;
+		/* 0 written: cairn leaves the server's setting alone */
+		if (ms != UINT64_MAX)
+			env->statement_lock_timeout_ms = ms ? ms :
+				CAIRN_CONFIG_TIMEOUT_OFF;
+		return 0;
+	}
+	n = UINT_MAX; /* stays when the value is empty */
+	if (cairn_cfg__uint(&n, c, e, 0, 100) < 0) /* lock_retries */
+		return CAIRN_ERROR;
+	if (n != UINT_MAX)
+		env->lock_tries = n + 1;
+	return 0;
+}
+
 static int read_environment_body(struct parse *p, cairn_environment *env,
 				 const cairn_yaml_pair *kv)
 {
@@ -222,8 +319,7 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 			rc = cairn_cfg__bool(&env->require_down, c, e);
 			break;
 		case 6:
-			rc = cairn_cfg__duration(&env->lock_timeout_ms, c, e,
-						 true);
+			rc = read_deprecated_lock_timeout(p, env, e, v);
 			break;
 		case 7:
 			rc = cairn_cfg__kv_map(&env->metadata,
@@ -232,6 +328,9 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 		case 8:
 			rc = cairn_cfg__string(&env->direct_database_url, c, e,
 					       0);
+			break;
+		case 9: case 10: case 11: case 12: case 13:
+			rc = read_statement_bound(p, env, e);
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

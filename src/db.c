@@ -18,6 +18,22 @@
  * then checks whether the pooler keeps a backend for the session
  * (engine/pooler.c).
  *
+ * Dead or silent peers: unless the connection string says
+ * otherwise (its keys come after cairn's in the parameter list, so they
+ * win), connections use TCP keepalives (idle 30 s, every 10 s, 3
+ * probes), tcp_user_timeout 60 s (data the peer never acknowledges ends
+ * the connection) and connect_timeout 10 s (or PGCONNECT_TIMEOUT).  On
+ * a server >= 14 the session sets client_connection_check_interval, in
+ * the message that sets standard_conforming_strings (no extra round
+ * trip), so a backend whose cairn died (kill -9) while a statement runs
+ * or waits for a lock notices within seconds and is ended instead of
+ * going on to commit.
+ *
+ * The monitor: a second connection, opened the first time a migration
+ * statement seems stuck, through which the engine asks who blocks it
+ * (engine/lockwait.c).  Its queries are bounded on the client side: a
+ * server that does not answer in time closes the monitor, not the run.
+ *
  * Errors never carry a password: descriptions are built from PQuser,
  * PQhost, PQport and PQdb, and libpq's messages, which quote a string
  * they cannot parse, go through cairn_secret__redact_message().
@@ -25,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 
 #include "db.h"
 #include "util/error.h"
@@ -32,8 +49,17 @@
 #include "util/util.h"
 #include "version_check.h"
 
+/* How often a backend checks that cairn is still there (server >= 14). */
+#define CHECK_INTERVAL "2s"
+/* lock_timeout in milliseconds, as the session starts */
+#define LOCK_TIMEOUT_SQL \
+	"SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"
+
 struct cairn_db {
 	PGconn *conn;
+	PGconn *monitor;     /* NULL until first needed */
+	bool monitor_failed; /* do not try again */
+	uint64_t server_lock_timeout_ms; /* the session's at connect */
 	PGcancel *cancel;
 	char *schema;
 	char *schema_ident;
@@ -127,30 +153,77 @@ int cairn_db_conninfo_with_dbname(char **out, const char *conninfo,
 }
 
 /*
- * Sets standard_conforming_strings and reads, in the same statement, the
- * backend's pid and whether the server accepts writes (see the top).
+ * The parameters cairn puts before the caller's connection string (which
+ * may override each): keepalives, tcp_user_timeout, connect_timeout.
  */
-static int read_session(cairn_db *db)
+static int liveness_params(const char **keys, const char **vals,
+			   char timeout[32], uint64_t ms, bool ms_given)
+{
+	static const char *const k[] = {
+		"keepalives", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "tcp_user_timeout",
+	};
+	static const char *const v[] = { "1", "30", "10", "3", "60000" };
+	int n = 0;
+
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(k); i++) {
+		keys[n] = k[i];
+		vals[n++] = v[i];
+	}
+	/* PGCONNECT_TIMEOUT is the user's; an explicit option wins */
+	if (ms_given || !getenv("PGCONNECT_TIMEOUT") ||
+	    !*getenv("PGCONNECT_TIMEOUT")) {
+		snprintf(timeout, 32, "%llu",
+			 (unsigned long long)((ms + 999) / 1000));
+		keys[n] = "connect_timeout";
+		vals[n++] = timeout;
+	}
+	return n;
+}
+
+/*
+ * The first statement of a session: sets standard_conforming_strings
+ * (and, on servers >= 14, client_connection_check_interval) and reads
+ * what a deploy must know before any hook fires (see the top): the
+ * backend's pid, whether the server accepts writes, and the lock_timeout
+ * the session starts with (a role's or database's), which migrations
+ * keep when cairn.yaml sets none (engine/lockwait.c).  One round trip.
+ */
+static int session_setup(cairn_db *db)
 {
 	PGresult *res = NULL;
+	bool check = PQserverVersion(db->conn) >= 140000;
+	int rc;
 
-	if (cairn_db__query(db, &res,
+	rc = cairn_db__query(db, &res, check ?
 		"SELECT set_config('standard_conforming_strings', 'on', false), "
-		"pg_backend_pid(), pg_is_in_recovery(), "
-		"current_setting('transaction_read_only')", 0, NULL) < 0)
-		return CAIRN_ERROR;
-	if (PQntuples(res) == 1) {
-		db->server_pid = (int)strtol(PQgetvalue(res, 0, 1), NULL, 10);
-		db->in_recovery = !strcmp(PQgetvalue(res, 0, 2), "t");
-		db->read_only = !strcmp(PQgetvalue(res, 0, 3), "on");
+		"set_config('client_connection_check_interval', '"
+		CHECK_INTERVAL "', false), pg_backend_pid(), "
+		"pg_is_in_recovery(), current_setting('transaction_read_only'), "
+		"(" LOCK_TIMEOUT_SQL ")" :
+		"SELECT set_config('standard_conforming_strings', 'on', false), "
+		"NULL, pg_backend_pid(), "
+		"pg_is_in_recovery(), current_setting('transaction_read_only'), "
+		"(" LOCK_TIMEOUT_SQL ")", 0, NULL);
+	if (rc == 0 && PQntuples(res) == 1 && PQnfields(res) == 6) {
+		db->server_pid = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		db->in_recovery = !strcmp(PQgetvalue(res, 0, 3), "t");
+		db->read_only = !strcmp(PQgetvalue(res, 0, 4), "on");
+		db->server_lock_timeout_ms =
+			strtoull(PQgetvalue(res, 0, 5), NULL, 10);
 	}
 	PQclear(res);
-	return 0;
+	return rc;
+}
+
+uint64_t cairn_db__server_lock_timeout_ms(const cairn_db *db)
+{
+	return db->server_lock_timeout_ms;
 }
 
 int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 {
-	const char *keys[5], *vals[5];
+	const char *keys[12], *vals[12];
 	char timeout[32];
 	cairn_db *db;
 	cairn_buf b = CAIRN_BUF_INIT;
@@ -164,10 +237,8 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
-	snprintf(timeout, sizeof(timeout), "%llu",
-		 (unsigned long long)((ms + 999) / 1000));
-	keys[n] = "connect_timeout";
-	vals[n++] = timeout;
+	n = liveness_params(keys, vals, timeout, ms,
+			    opts && opts->connect_timeout_ms);
 	keys[n] = "application_name";
 	vals[n++] = opts && opts->application_name ? opts->application_name
 						   : "cairn";
@@ -228,7 +299,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 		cairn_db_free(db);
 		return cairn_error__oom();
 	}
-	if (read_session(db) < 0) {
+	if (session_setup(db) < 0) {
 		cairn_db_free(db);
 		return CAIRN_ERROR;
 	}
@@ -242,6 +313,8 @@ void cairn_db_free(cairn_db *db)
 		return;
 	if (db->cancel)
 		PQfreeCancel(db->cancel);
+	if (db->monitor)
+		PQfinish(db->monitor);
 	if (db->conn)
 		PQfinish(db->conn);
 	free(db->schema);
@@ -426,4 +499,102 @@ int cairn_db__literal_or_null(cairn_buf *b, const char *s)
 	if (!s)
 		return cairn_buf_puts(b, "NULL");
 	return cairn_db__literal(b, s);
+}
+
+/* --- the monitor connection ---------------------------------------------- */
+
+/* Waits until conn's answer is in or deadline (ms clock) passes. */
+static bool wait_readable(PGconn *conn, int64_t deadline)
+{
+	struct pollfd p;
+
+	while (PQisBusy(conn)) {
+		int64_t left = deadline - cairn__now_ms();
+
+		if (left <= 0)
+			return false;
+		p.fd = PQsocket(conn);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (p.fd < 0 || poll(&p, 1, (int)left) < 0 ||
+		    (p.revents && !PQconsumeInput(conn)))
+			return false;
+	}
+	return true;
+}
+
+/* The same connection parameters, with its own application_name. */
+static PGconn *monitor_connect(cairn_db *db)
+{
+	PQconninfoOption *info = PQconninfo(db->conn), *o;
+	const char *keys[64], *vals[64];
+	const char *app0 = PQparameterStatus(db->conn, "application_name");
+	char app[128];
+	int n = 0;
+	PGconn *c;
+
+	if (!info)
+		return NULL;
+	/* says whose monitor it is; not "cairn ...", which names deployers */
+	snprintf(app, sizeof(app), "cairn-monitor: %.100s",
+		 app0 ? app0 : "cairn");
+	for (o = info; o->keyword && n < 62; o++) {
+		if (!o->val || !strcmp(o->keyword, "application_name"))
+			continue;
+		keys[n] = o->keyword;
+		vals[n++] = o->val;
+	}
+	keys[n] = "application_name";
+	vals[n++] = app;
+	keys[n] = NULL;
+	vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, 0);
+	PQconninfoFree(info);
+	if (c && PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = NULL;
+	}
+	if (c)
+		PQsetNoticeProcessor(c, notice_ignore, NULL);
+	return c;
+}
+
+int cairn_db__monitor_query(cairn_db *db, PGresult **out, const char *sql,
+			    int nparams, const char *const *params,
+			    uint64_t timeout_ms)
+{
+	PGresult *res, *last = NULL;
+	int64_t deadline = cairn__now_ms() + (int64_t)timeout_ms;
+
+	*out = NULL;
+	if (db->monitor_failed)
+		return CAIRN_ERROR;
+	if (!db->monitor && !(db->monitor = monitor_connect(db))) {
+		db->monitor_failed = true;
+		return CAIRN_ERROR;
+	}
+	if (!PQsendQueryParams(db->monitor, sql, nparams, NULL, params, NULL,
+			       NULL, 0))
+		goto broken;
+	while (wait_readable(db->monitor, deadline) &&
+	       (res = PQgetResult(db->monitor)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (PQisBusy(db->monitor) || PQstatus(db->monitor) != CONNECTION_OK) {
+		PQclear(last);
+		goto broken;
+	}
+	if (!last || PQresultStatus(last) != PGRES_TUPLES_OK) {
+		PQclear(last);
+		return CAIRN_ERROR;
+	}
+	*out = last;
+	return 0;
+broken:
+	/* a monitor that does not answer is closed, never waited for */
+	PQfinish(db->monitor);
+	db->monitor = NULL;
+	db->monitor_failed = true;
+	return CAIRN_ERROR;
 }

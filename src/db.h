@@ -50,4 +50,20 @@ int cairn_db__literal(cairn_buf *b, const char *s);
 /* Appends a literal or NULL. */
 int cairn_db__literal_or_null(cairn_buf *b, const char *s);
 
+/* The lock_timeout (ms) the session started with: a role's, database's
+ * or the server's; 0 = none. */
+uint64_t cairn_db__server_lock_timeout_ms(const cairn_db *db);
+
+/*
+ * Runs a read-only query on the monitor, a second connection to the same
+ * database opened on first use (db.c); waits at most timeout_ms for the
+ * answer.  Sets no error: CAIRN_ERROR means "no answer" (the monitor
+ * could not connect, the query failed, or the server was silent, which
+ * closes the monitor for good).  Caller PQclear()s *out.
+ */
+CAIRN_WARN_UNUSED int cairn_db__monitor_query(cairn_db *db, PGresult **out,
+					      const char *sql, int nparams,
+					      const char *const *params,
+					      uint64_t timeout_ms);
+
 #endif

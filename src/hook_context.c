@@ -14,7 +14,9 @@
  *    "error": {"message", "detail", "hint", "sqlstate", "class"} or null,
  *    "metadata": {key: value, ...},
  *    "deploy_rev", "deploy_ref", "actor", "database",
- *    "planned", "done", "failed", "dry_run"}
+ *    "planned", "done", "failed", "dry_run",
+ *    "blockers": [{"pid", "user", "application_name", "client_addr",
+ *                  "state", "xact_age_ms", "query"}, ...] or null}
  *
  *   COMMIT = {"commit", "author_name", "author_email", "authored_at"}
  *            or null when unknown; authored_at is ISO 8601 UTC
@@ -26,7 +28,8 @@
  * becomes the four characters \xNN.  A NULL string becomes null.
  *
  * The environment (cairn_hook__env) carries the same facts for programs
- * that would rather not parse JSON; values are passed as data, never
+ * that would rather not parse JSON (CAIRN_BLOCKERS holds the blockers'
+ * JSON array when there are any); values are passed as data, never
  * interpolated into a command line.  See hook_kinds.h.
  */
 #include <ctype.h>
@@ -200,6 +203,24 @@ static json_t *metadata_json(const cairn_hook_context *ctx, bool *ok)
 	return o;
 }
 
+/*
+ * The sessions that blocked a migration that gave up waiting for a lock
+ * (engine/blocker.c writes the array), or null.
+ */
+static json_t *blockers_json(const cairn_hook_context *ctx)
+{
+	json_t *a;
+
+	if (ctx->version < 2 || !ctx->blockers_json)
+		return json_null();
+	a = json_loads(ctx->blockers_json, 0, NULL);
+	if (!a || !json_is_array(a)) {
+		json_decref(a);
+		return json_null();
+	}
+	return a;
+}
+
 int cairn_hook_context_to_json(char **out, const cairn_hook_context *ctx)
 {
 	json_t *root;
@@ -227,6 +248,7 @@ int cairn_hook_context_to_json(char **out, const cairn_hook_context *ctx)
 	put(root, "done", json_integer((json_int_t)ctx->done), &ok);
 	put(root, "failed", json_integer((json_int_t)ctx->failed), &ok);
 	put(root, "dry_run", json_boolean(ctx->dry_run), &ok);
+	put(root, "blockers", blockers_json(ctx), &ok);
 	if (ok)
 		*out = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
@@ -288,6 +310,10 @@ int cairn_hook__env(cairn_strvec *out, const cairn_hook_context *ctx)
 	    env_put(out, "CAIRN_DEPLOY_REF", ctx->deploy_ref) < 0 ||
 	    env_put(out, "CAIRN_ACTOR", ctx->actor) < 0 ||
 	    env_put(out, "CAIRN_DRY_RUN", ctx->dry_run ? "1" : "0") < 0)
+		goto out;
+	/* the blockers' JSON array, as the context's "blockers" */
+	if (ctx->version >= 2 && ctx->blockers_json &&
+	    env_put(out, "CAIRN_BLOCKERS", ctx->blockers_json) < 0)
 		goto out;
 	snprintf(num, sizeof(num), "%lld", (long long)ctx->duration_ms);
 	if (env_put(out, "CAIRN_DURATION_MS", num) < 0)

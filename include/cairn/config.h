@@ -113,7 +113,9 @@ typedef struct cairn_environment {
 	bool confirm;
 	bool allow_out_of_order;
 	bool require_down;        /* every migration needs a down file */
-	uint64_t lock_timeout_ms; /* 0: the default (60s) */
+	uint64_t lock_timeout_ms; /* the deploy lock's wait
+				   * (`deploy_lock_timeout`, or the deprecated
+				   * `lock_timeout`); 0: the default (60s) */
 	cairn_kv *metadata;
 	size_t metadata_count;
 	unsigned line;
@@ -121,7 +123,17 @@ typedef struct cairn_environment {
 				    * audit anchor) when database_url goes
 				    * through a transaction-pooling pooler;
 				    * NULL: database_url */
+	/* Bounds on migration statements (README "Production"). */
+	uint64_t statement_lock_timeout_ms; /* 0: the default (5s);
+					     * CAIRN_CONFIG_TIMEOUT_OFF: `0`
+					     * written, the server's own */
+	uint64_t statement_timeout_ms;      /* 0: none (the server's) */
+	unsigned lock_tries;      /* `lock_retries` + 1; 0: the default (5) */
+	uint64_t lock_retry_delay_ms; /* 0: the default (1s) */
 } cairn_environment;
+
+/* statement_lock_timeout: 0 in cairn.yaml (= CAIRN_TIMEOUT_OFF). */
+#define CAIRN_CONFIG_TIMEOUT_OFF UINT64_MAX
 
 typedef struct cairn_config {
 	char *path;               /* the file read, NULL for defaults */
@@ -144,6 +156,11 @@ typedef struct cairn_config {
 	char *audit_anchor_file;    /* audit.anchor_file: also append anchors here */
 	char *audit_secret_env;     /* audit.secret_env: variable holding the
 				     * keyed chain's key (never stored) */
+	/* What the file says that still works but should change (a
+	 * deprecated key), one "FILE:LINE:COL: ..." line each, for the
+	 * program to show; the library never prints. */
+	char **warnings;
+	size_t warnings_count;
 } cairn_config;
 
 /* Returns the value of an environment variable, or NULL. */

@@ -114,6 +114,46 @@ typedef struct cairn_progress {
 	int64_t elapsed_ms;      /* since the run started */
 } cairn_progress;
 
+/* A timeout that is not set by cairn: the server's own setting stays. */
+#define CAIRN_TIMEOUT_OFF UINT64_MAX
+
+/*
+ * A session blocking a migration statement: from pg_blocking_pids() and
+ * pg_stat_activity.  Strings are never NULL ("" when unknown or hidden).
+ */
+typedef struct cairn_blocker {
+	int pid;
+	const char *user;
+	const char *application_name;
+	const char *client_addr;   /* "" for a unix socket */
+	const char *state;         /* "idle in transaction", "active", ... */
+	int64_t xact_age_ms;       /* how long its transaction has been
+				    * open; -1 when none */
+	const char *query;         /* its (last) query: at most 200
+				    * characters, literals replaced by '?' */
+} cairn_blocker;
+
+typedef enum {
+	CAIRN_LOCK_WAITING = 0,   /* a statement is seen waiting for a lock */
+	CAIRN_LOCK_RETRYING,      /* a try gave up (lock timeout); rolled
+				   * back, the next starts after retry_in_ms */
+	CAIRN_LOCK_GIVING_UP      /* the last try gave up (or the statement
+				   * cannot be retried safely) */
+} cairn_lock_phase;
+
+typedef struct cairn_lock_report {
+	cairn_lock_phase phase;
+	const cairn_migration *migration;
+	unsigned attempt;          /* 1-based */
+	unsigned attempts;         /* tries in all */
+	uint64_t lock_timeout_ms;  /* 0 when the server's setting is used */
+	int64_t waited_ms;         /* of this try so far */
+	int64_t retry_in_ms;       /* RETRYING: the pause before the next */
+	const cairn_blocker *blockers; /* may be empty: not seen in time */
+	size_t blocker_count;
+	const char *reason;        /* GIVING_UP: why (may be NULL) */
+} cairn_lock_report;
+
 typedef struct cairn_run_options {
 	unsigned int version;
 	cairn_repo *repo;
@@ -144,11 +184,33 @@ typedef struct cairn_run_options {
 	/* where the configuration came from ("cairn.yaml at v1 (1a2b3c)"),
 	 * recorded in audit rows as detail.config; may be NULL */
 	const char *config_origin;
+	/* since version 3: bounds on what a migration statement waits for
+	 * (README "Production") */
+	/* lock_timeout of each migration statement; 0: the default (5 s);
+	 * CAIRN_TIMEOUT_OFF: leave the server's setting.  A file's
+	 * `-- cairn: lock-timeout=` wins. */
+	uint64_t statement_lock_timeout_ms;
+	/* statement_timeout of each migration statement; 0: leave the
+	 * server's setting (the default).  `-- cairn: statement-timeout=`
+	 * wins. */
+	uint64_t statement_timeout_ms;
+	/* tries in all for a migration that gives up waiting for a lock
+	 * (SQLSTATE 55P03); 0: the default (5); 1: no retry */
+	unsigned lock_tries;
+	/* the pause before the second try; doubles for each further try
+	 * (at most 30 s), +/- 25% jitter; 0: the default (1 s) */
+	uint64_t lock_retry_delay_ms;
+	/* told while a migration statement waits for a lock, when a try
+	 * gives up, and when the migration gives up; may be NULL */
+	void (*lock_report)(const struct cairn_lock_report *report,
+			    void *payload);
 } cairn_run_options;
 
-/* 2: require_down, config_origin.  Callers built with version 1 keep
- * working: fields after version 1's end are read only from version 2. */
-#define CAIRN_RUN_OPTIONS_VERSION 2
+/* 2: require_down, config_origin.  3: statement_lock_timeout_ms,
+ * statement_timeout_ms, lock_tries, lock_retry_delay_ms, lock_report.
+ * Callers built with an older version keep working: fields after their
+ * version's end are never read (they get the defaults). */
+#define CAIRN_RUN_OPTIONS_VERSION 3
 #define CAIRN_RUN_OPTIONS_INIT { .version = CAIRN_RUN_OPTIONS_VERSION }
 
 typedef struct cairn_run_result {

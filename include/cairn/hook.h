@@ -64,7 +64,18 @@ typedef struct cairn_hook_context {
 	/* Where hooks send output lines (see cairn_hook_log); may be NULL. */
 	void (*log_fn)(const char *source, const char *text, void *payload);
 	void *log_payload;
+	/*
+	 * Since version 2.  The sessions that blocked the failing
+	 * migration when it gave up waiting for a lock, as a JSON array of
+	 * {"pid", "user", "application_name", "client_addr", "state",
+	 * "xact_age_ms", "query"} (the context's "blockers"); NULL when
+	 * the failure was not a lock wait.  Read it only when version >= 2.
+	 */
+	const char *blockers_json;
 } cairn_hook_context;
+
+/* 2: blockers_json. */
+#define CAIRN_HOOK_CONTEXT_VERSION 2
 
 typedef int (*cairn_hook_fn)(const cairn_hook_context *ctx, void *payload);
 

@@ -35,11 +35,13 @@ struct migrate_opts {
 	bool single;
 	bool yes;
 	uint64_t lock_timeout_ms;
+	bool no_retry;
 	cairn_kv meta[32];
 	size_t nmeta;
 };
 
-enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META };
+enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META,
+       OPT_NO_RETRY };
 
 static bool digits(const char *s)
 {
@@ -80,6 +82,9 @@ static int migrate_option(struct cli *cli, int c, const char *arg,
 		break;
 	case OPT_YES:
 		o->yes = true;
+		break;
+	case OPT_NO_RETRY:
+		o->no_retry = true;
 		break;
 	case OPT_LOCK:
 		if (cairn__parse_duration_ms(arg, &o->lock_timeout_ms) < 0 ||
@@ -143,6 +148,89 @@ static void on_lock_wait(const char *holder, void *payload)
 	struct cli *cli = payload;
 
 	cli_notef(cli, "waiting for the deploy lock, held by %s", holder);
+}
+
+static void fmt_ms(char *out, size_t len, int64_t ms)
+{
+	if (ms < 1000)
+		snprintf(out, len, "%lld ms", (long long)ms);
+	else
+		snprintf(out, len, "%.1f s", (double)ms / 1000.0);
+}
+
+/* The blockers, one indented line each (escaped: text from the server). */
+static void print_blockers(struct cli *cli, const cairn_lock_report *r)
+{
+	for (size_t i = 0; i < r->blocker_count; i++) {
+		const cairn_blocker *b = &r->blockers[i];
+		cli_quoted q = CLI_QUOTED_INIT;
+		char age[32] = "";
+
+		if (b->xact_age_ms >= 0)
+			fmt_ms(age, sizeof(age), b->xact_age_ms);
+		fprintf(stderr, "  pid %d  %s  user %s  %s  %s%s%s\n    %s\n",
+			b->pid,
+			*b->application_name ? cli_q(&q, b->application_name) :
+					       "(no application_name)",
+			cli_q(&q, b->user),
+			*b->client_addr ? cli_q(&q, b->client_addr) : "local",
+			cli_q(&q, b->state), *age ? ", transaction open " : "",
+			age, cli_q(&q, b->query));
+		cli_quoted_release(&q);
+	}
+	(void)cli;
+}
+
+/* A migration statement waits for a lock, or a try gave up (lockwait.c). */
+static void on_lock_report(const cairn_lock_report *r, void *payload)
+{
+	struct cli *cli = payload;
+	char label[300], lt[32] = "the server's lock_timeout", pause[32];
+
+	if (cli->verbosity < 0 || cli->format == CLI_FORMAT_JSON)
+		return;
+	if (cli->stderr_tty)
+		fputs("\r\033[K", stderr);
+	snprintf(label, sizeof(label), "%s_%s", r->migration->version_text,
+		 r->migration->name);
+	if (r->lock_timeout_ms)
+		fmt_ms(lt, sizeof(lt), (int64_t)r->lock_timeout_ms);
+	switch (r->phase) {
+	case CAIRN_LOCK_WAITING:
+		cli_notef(cli, "migration %s is waiting for a lock (try %u of %u, gives up after %s); blocked by:",
+			  label, r->attempt, r->attempts, lt);
+		print_blockers(cli, r);
+		break;
+	case CAIRN_LOCK_RETRYING:
+		fmt_ms(pause, sizeof(pause), r->retry_in_ms);
+		cli_notef(cli, "migration %s hit its lock timeout (%s) on try %u of %u; rolled back, retrying in %s",
+			  label, lt, r->attempt, r->attempts, pause);
+		break;
+	case CAIRN_LOCK_GIVING_UP:
+		if (r->reason)
+			cli_notef(cli, "migration %s hit its lock timeout (%s) and is not retried: %s",
+				  label, lt, r->reason);
+		else
+			cli_notef(cli, "migration %s gave up waiting for a lock after %u tr%s",
+				  label, r->attempt, r->attempt == 1 ? "y" : "ies");
+		break;
+	}
+}
+
+/*
+ * The environment's bounds on migration statements (README
+ * "Production"), and --no-retry.
+ */
+static void statement_bounds(cairn_run_options *ro,
+			     const cairn_environment *env, bool no_retry)
+{
+	ro->statement_lock_timeout_ms =
+		env->statement_lock_timeout_ms == CAIRN_CONFIG_TIMEOUT_OFF ?
+		CAIRN_TIMEOUT_OFF : env->statement_lock_timeout_ms;
+	ro->statement_timeout_ms = env->statement_timeout_ms;
+	ro->lock_tries = no_retry ? 1 : env->lock_tries;
+	ro->lock_retry_delay_ms = env->lock_retry_delay_ms;
+	ro->lock_report = on_lock_report;
 }
 
 /* Which guard refused the run, and why, for its audit row. */
@@ -359,6 +447,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK },
 		{ "meta", required_argument, NULL, OPT_META },
+		{ "no-retry", no_argument, NULL, OPT_NO_RETRY },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("migrate");
@@ -424,6 +513,9 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))
 		goto out_early;
+	/* deprecated keys still work; say what to write instead */
+	for (size_t i = 0; i < cfg->warnings_count; i++)
+		cli_warnf(cli, "%s", cfg->warnings[i]);
 	/* a keyed chain without its key would write rows verify rejects */
 	if (!mo.dry_run && (rc = cli_audit_key(cli, &key, &key_len)))
 		goto out_early;
@@ -464,6 +556,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		ro.lock_timeout_ms = mo.lock_timeout_ms;
 	ro.progress = on_progress;
 	ro.lock_wait = on_lock_wait;
+	statement_bounds(&ro, env, mo.no_retry);
 
 	/*
 	 * A dry run first when it is asked for, or when the environment

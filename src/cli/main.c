@@ -73,8 +73,8 @@ const struct cli_command cli_commands[] = {
 	  "            migration at --rev is shown (needs --locks)\n", 0 },
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
-	  "                 [--lock-timeout DURATION] [--meta K=V]...\n"
-	  "cairn migrate down [--steps N | --to V] [--dry-run] [--yes]\n"
+	  "                 [--lock-timeout DURATION] [--no-retry] [--meta K=V]...\n"
+	  "cairn migrate down [--steps N | --to V] [--dry-run] [--yes] [--no-retry]\n"
 	  "\n"
 	  "up applies the pending migrations at --rev in version order, each in\n"
 	  "its own transaction with its tracking and audit rows, firing the hook\n"
@@ -87,6 +87,8 @@ const struct cli_command cli_commands[] = {
 	  "  --single-transaction   apply all pending migrations in one transaction\n"
 	  "  --yes                  do not ask for confirmation\n"
 	  "  --lock-timeout D       wait at most D for the deploy lock (default 60s)\n"
+	  "  --no-retry             a migration that hits its lock timeout fails at\n"
+	  "                         once (default: lock_retries more tries)\n"
 	  "  --meta K=V             metadata passed to hooks and audit rows\n", 0 },
 	{ "repair", cmd_repair, "re-record a checksum or clear a failed row (audited)",
 	  "cairn repair --accept V | --resolve V [--yes]\n"

@@ -46,13 +46,25 @@ static int rollback_no_tx(run *r, cairn_migration *m)
 	cairn_buf b = CAIRN_BUF_INIT;
 	int64_t t0 = cairn__now_ms();
 	char extra[64];
+	size_t n = 0;
 	int rc;
 
+	/* the session's timeouts for the statements, reset after them */
+	(void)run__add_timeouts(r, &b, &m->down_directives, false, &n);
+	if (n && ((rc = cairn_buf_check(&b)) < 0 ||
+		  (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)) {
+		cairn_buf_dispose(&b);
+		return rc;
+	}
+	cairn_buf_clear(&b);
 	rc = run__fire(r, CAIRN_EVENT_PRE_ROLLBACK, m, CAIRN_FIRE_INSIDE_TX,
 		       "applied", 0, false);
 	if (rc == 0)
 		rc = run__exec_statements(r, m, m->down_path, m->down_sql,
 					  m->down_len);
+	if (n && cairn_db_is_ok(r->o->db))
+		PQclear(PQexec(cairn_db__conn(r->o->db),
+			       "RESET statement_timeout; RESET lock_timeout"));
 	if (rc == 0)
 		rc = run__check_tx(r, m, m->down_path, false);
 	if (rc == 0)
@@ -85,16 +97,8 @@ static int rollback_one(run *r, cairn_migration *m)
 	if (d->no_transaction)
 		return rollback_no_tx(r, m);
 	cairn_buf_puts(&b, RUN_BEGIN ";\n");
-	if (d->statement_timeout_ms) {
-		cairn_buf_printf(&b, "SET LOCAL statement_timeout = '%llums';\n",
-				 (unsigned long long)d->statement_timeout_ms);
-		prefix++;
-	}
-	if (d->lock_timeout_ms) {
-		cairn_buf_printf(&b, "SET LOCAL lock_timeout = '%llums';\n",
-				 (unsigned long long)d->lock_timeout_ms);
-		prefix++;
-	}
+	/* the file's timeouts, else the environment's, else the defaults */
+	(void)run__add_timeouts(r, &b, d, true, &prefix);
 	if (r->in_tx_hooks[CAIRN_EVENT_PRE_ROLLBACK]) {
 		if ((rc = run__send(r, &b, m, m->down_path, NULL, 0, 0,
 				    prefix)) < 0)

@@ -68,21 +68,12 @@ static void tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
 	cairn_buf_puts(b, ")");
 }
 
-static void add_timeouts(cairn_buf *b, const cairn_directives *d,
-			 bool local, size_t *count)
+/* The file's timeouts, else the environment's, else the defaults
+ * (lockwait.c); returns what it set. */
+static unsigned add_timeouts(run *r, cairn_buf *b, const cairn_directives *d,
+			     bool local, size_t *count)
 {
-	if (d->statement_timeout_ms) {
-		cairn_buf_printf(b, "SET %sstatement_timeout = '%llums';\n",
-				 local ? "LOCAL " : "",
-				 (unsigned long long)d->statement_timeout_ms);
-		(*count)++;
-	}
-	if (d->lock_timeout_ms) {
-		cairn_buf_printf(b, "SET %slock_timeout = '%llums';\n",
-				 local ? "LOCAL " : "",
-				 (unsigned long long)d->lock_timeout_ms);
-		(*count)++;
-	}
+	return run__add_timeouts(r, b, d, local, count);
 }
 
 static char *duration_json(int64_t ms)
@@ -128,7 +119,7 @@ static int apply_tx(run *r, cairn_migration *m)
 	int rc;
 
 	cairn_buf_puts(&b, RUN_BEGIN ";\n");
-	add_timeouts(&b, &m->up_directives, true, &prefix);
+	add_timeouts(r, &b, &m->up_directives, true, &prefix);
 	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
 		if ((rc = run__send(r, &b, m, m->up_path, NULL, 0, 0,
 				    prefix)) < 0)
@@ -216,7 +207,7 @@ static int apply_no_tx(run *r, cairn_migration *m)
 	    (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
 		goto out;
 	cairn_buf_clear(&b);
-	add_timeouts(&b, &m->up_directives, false, &n);
+	add_timeouts(r, &b, &m->up_directives, false, &n);
 	if (n && ((rc = cairn_buf_check(&b)) < 0 ||
 		  (rc = cairn_db_exec(r->o->db, b.ptr)) < 0))
 		goto failed;
@@ -264,17 +255,18 @@ out:
 static int single_one(run *r, cairn_buf *b, cairn_migration *m)
 {
 	size_t prefix = 1, sql_off;
+	unsigned set;
 	int rc;
 
 	cairn_buf_clear(b);
 	cairn_buf_puts(b, "SELECT set_config('cairn.t0', clock_timestamp()::text, true);\n");
-	add_timeouts(b, &m->up_directives, true, &prefix);
+	set = add_timeouts(r, b, &m->up_directives, true, &prefix);
 	sql_off = b->size;
 	cairn_buf_put(b, m->up_sql, m->up_len);
 	cairn_buf_puts(b, "\n;\n");
-	if (m->up_directives.statement_timeout_ms)
+	if (set & RUN_SET_STATEMENT_TIMEOUT)
 		cairn_buf_puts(b, "SET LOCAL statement_timeout = DEFAULT;\n");
-	if (m->up_directives.lock_timeout_ms)
+	if (set & RUN_SET_LOCK_TIMEOUT)
 		cairn_buf_puts(b, "SET LOCAL lock_timeout = DEFAULT;\n");
 	if ((rc = run__send(r, b, m, m->up_path, m->up_sql, m->up_len,
 			    sql_off, prefix)) < 0) {

@@ -156,7 +156,7 @@ int run__init(run *r, const cairn_run_options *o, cairn_run_result *res,
 	r->session.db = o->db;
 	r->session.repo_workdir = o->workdir;
 	r->session.cancel = o->cancel;
-	r->ctx.version = 1;
+	r->ctx.version = CAIRN_HOOK_CONTEXT_VERSION;
 	r->ctx.environment = o->environment ? o->environment : "development";
 	r->ctx.run_id = res->run_id;
 	r->ctx.direction = direction;
@@ -235,6 +235,8 @@ void run__dispose(run *r)
 	free(r->meta_json);
 	json_decref(r->actor_j);
 	json_decref(r->meta_j);
+	run__blockers_dispose(&r->lw.seen);
+	free(r->blockers_json);
 	cairn_error__saved_dispose(&r->failure);
 }
 
@@ -289,6 +291,8 @@ int run__fire(run *r, cairn_event ev, const cairn_migration *m,
 	c.done = r->r->done;
 	c.failed = r->r->failed;
 	c.in_transaction = in_tx;
+	/* who blocked a migration that gave up waiting for a lock */
+	c.blockers_json = r->failed ? r->blockers_json : NULL;
 	return cairn_pipeline_fire(r->o->pipeline, &c, phase, NULL);
 }
 
@@ -430,6 +434,8 @@ static char *failure_json(const run *r, const cairn_error *e, bool hook,
 			json_object_set_new(o, "hook", j);
 		json_object_set_new(o, "on_failure", json_string("abort"));
 	}
+	if (r->blockers_json && (j = json_loads(r->blockers_json, 0, NULL)))
+		json_object_set_new(o, "blockers", j);
 	if (refused_by) {
 		json_object_set_new(o, "refused_by", json_string(refused_by));
 		if (f && f->count)
@@ -659,8 +665,13 @@ static int batch_error(run *r, PGresult *res, const cairn_migration *m,
 		cairn_error__set(CAIRN_ERRCLASS_DB,
 			"the connection to the database was lost during migration %s",
 			label);
-		cairn_error__detail("%.*s The migration's transaction was not committed.",
-				    (int)len, cm);
+		if (r->lw.silent)
+			cairn_error__detail("cairn closed the connection: %s (waited %.1f s). The migration's transaction was not committed.",
+					    r->lw.silent,
+					    (double)r->lw.silent_ms / 1000.0);
+		else
+			cairn_error__detail("%.*s The migration's transaction was not committed.",
+					    (int)len, cm);
 		cairn_error__hint("check the server, then run 'cairn migrate' again");
 		return CAIRN_ERROR;
 	}
@@ -703,10 +714,12 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 	int rc = 0;
 
 	r->batch_ended_tx = false;
+	run__lockwait_begin(r, m);
 	if (!PQsendQuery(conn, batch)) {
 		return batch_error(r, NULL, m, file, NULL, NULL, 0, 0, 0);
 	}
-	while ((res = PQgetResult(conn)) != NULL) {
+	/* waits with an eye on lock waits (lockwait.c) */
+	while ((res = run__next_result(r)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
 
 		if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
@@ -741,6 +754,49 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 	return rc;
 }
 
+/*
+ * One statement of a no-transaction file, tried again after a lock
+ * timeout when that is safe (lockwait.c): it ran alone, so it rolled
+ * back alone, except the CONCURRENTLY forms; a CREATE INDEX
+ * CONCURRENTLY's INVALID index is dropped before the next try.
+ */
+static int exec_retrying(run *r, const cairn_migration *m, const char *file,
+			 const char *one, const char *sql, size_t len)
+{
+	char *index = NULL, *table = NULL;
+	const char *why = NULL;
+	bool safe = true, planned = false;
+	int rc;
+
+	for (unsigned attempt = 1;; attempt++) {
+		rc = 0;
+		if (attempt > 1 && index)
+			rc = run__drop_invalid_index(r, m, file, index, table);
+		if (rc == 0)
+			rc = run__exec_batch(r, one, m, file, sql, len, 0, 0);
+		if (rc == 0)
+			break;
+		if (!planned) {
+			cairn_error_saved s;
+
+			cairn_error__save(&s);
+			planned = true;
+			if (run__no_tx_retry_plan(one, strlen(one), &safe, &why,
+						  &index, &table) < 0) {
+				cairn_error__saved_dispose(&s);
+				rc = CAIRN_ERROR;
+				break;
+			}
+			cairn_error__restore(&s);
+		}
+		if (!run__lock_retry(r, m, attempt, safe, why))
+			break;
+	}
+	free(index);
+	free(table);
+	return rc;
+}
+
 int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 			 const char *sql, size_t len)
 {
@@ -757,7 +813,7 @@ int run__exec_statements(run *r, const cairn_migration *m, const char *file,
 			rc = CAIRN_ERROR;
 			break;
 		}
-		rc = run__exec_batch(r, one, m, file, sql, len, 0, 0);
+		rc = exec_retrying(r, m, file, one, sql, len);
 		if (rc < 0) {
 			/* name the statement's line, not line 1 of it */
 			const cairn_error *e = cairn_error_last();

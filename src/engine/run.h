@@ -26,6 +26,26 @@ typedef struct {
 	const char *policy;
 } run_hook_failure;
 
+/* Sessions blocking a migration statement (lockwait.c); owns its strings. */
+typedef struct {
+	cairn_blocker *items;
+	size_t count;
+} run_blockers;
+
+/* The lock wait of the batch being sent (lockwait.c). */
+typedef struct {
+	const cairn_migration *m;
+	unsigned attempt;         /* 1-based try of the migration */
+	int64_t t0;               /* the try began (ms clock) */
+	int64_t next_check;       /* when to ask who blocks; 0: never */
+	run_blockers seen;        /* the last blockers seen in this try */
+	bool reported;            /* WAITING was told for this try */
+	/* the server stopped ending the wait: why cairn closed the
+	 * connection (static text), or NULL */
+	const char *silent;
+	int64_t silent_ms;        /* how long past the timeout */
+} run_lockwait;
+
 typedef struct run {
 	const cairn_run_options *o;
 	cairn_run_result *r;
@@ -60,6 +80,10 @@ typedef struct run {
 	bool failed;
 	cairn_error_saved failure;
 	cairn_error failure_pub;
+	run_lockwait lw;
+	/* JSON array of the blockers of the migration that gave up waiting
+	 * for a lock: in the failure's audit row and on_error's context */
+	char *blockers_json;
 } run;
 
 /* Sets up ids, actor, metadata, the base context and the observer. */
@@ -201,6 +225,64 @@ CAIRN_WARN_UNUSED int run__drive(cairn_run_result *out, const cairn_run_options 
 	       int (*make_plan)(run *r, cairn_migration ***plan, size_t *n),
 	       int (*check)(run *r, cairn_migration **plan, size_t n),
 	       int (*whole)(run *r, cairn_migration **plan, size_t n));
+
+/* --- lock waits, timeouts and retries (lockwait.c) ---------------------- */
+
+/* The lock_timeout and statement_timeout a file of m runs with (ms; 0 =
+ * not set by cairn), from its directives, the run's options, defaults. */
+void run__timeouts(const run *r, const cairn_directives *d,
+		   uint64_t *lock_ms, uint64_t *statement_ms);
+/*
+ * Appends "SET [LOCAL] lock_timeout/statement_timeout = ...;" for d to b
+ * and adds the statements to *count.  Returns a mask of what it set:
+ * RUN_SET_STATEMENT_TIMEOUT, RUN_SET_LOCK_TIMEOUT.
+ */
+#define RUN_SET_STATEMENT_TIMEOUT 1u
+#define RUN_SET_LOCK_TIMEOUT 2u
+unsigned run__add_timeouts(const run *r, cairn_buf *b,
+			   const cairn_directives *d, bool local,
+			   size_t *count);
+/* Tries in all for a migration that gives up waiting for a lock. */
+unsigned run__lock_tries(const run *r);
+/* The directives of the file m runs in this direction. */
+const cairn_directives *run__directives(const run *r,
+					const cairn_migration *m);
+/*
+ * Before sending a batch of m: starts watching for a lock wait (who
+ * blocks it is asked on the monitor connection once the batch seems
+ * stuck, and told through lock_report).
+ */
+void run__lockwait_begin(run *r, const cairn_migration *m);
+/* PQgetResult() that watches the lock wait while the server is busy. */
+PGresult *run__next_result(run *r);
+/*
+ * After try `attempt` of m failed with the current error: when that is a
+ * lock timeout (SQLSTATE 55P03) whose work was rolled back, writes the
+ * lock_retry audit row with the blockers, then either pauses (backoff
+ * with jitter; cancellable) and returns true so the caller tries again,
+ * or (last try, !safe, interrupted) adds the blockers to the error and
+ * returns false.  why_unsafe says why a statement that is not safe to
+ * retry is not (shown in the error).  Returns false, untouched, for any
+ * other error.
+ */
+bool run__lock_retry(run *r, const cairn_migration *m, unsigned attempt,
+		     bool safe, const char *why_unsafe);
+/*
+ * A no-transaction file's statement, before it is run again after a lock
+ * timeout: *safe says whether it may be; for CREATE INDEX CONCURRENTLY,
+ * *index and *table (caller frees) name the INVALID index a timed-out
+ * try leaves, to drop first.  *why says why not, when not.
+ */
+int run__no_tx_retry_plan(const char *stmt, size_t len, bool *safe,
+			  const char **why, char **index, char **table);
+/* Drops the INVALID index a timed-out CREATE INDEX CONCURRENTLY left. */
+CAIRN_WARN_UNUSED int run__drop_invalid_index(run *r, const cairn_migration *m,
+					      const char *file,
+					      const char *index,
+					      const char *table);
+/* Redacts literals from a query and keeps its first max_chars. */
+int run__redact_query(cairn_buf *out, const char *sql, size_t max_chars);
+void run__blockers_dispose(run_blockers *b);
 
 bool run__cancelled(const run *r);
 /* Reports a progress step to the caller. */

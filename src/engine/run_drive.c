@@ -117,6 +117,25 @@ static int dry_run_plan(run *r, cairn_migration **plan, size_t n)
 	return 0;
 }
 
+/*
+ * d->one, tried again while it gives up waiting for a lock and the
+ * retries allow (lockwait.c): a transactional migration that hit its
+ * lock timeout was rolled back whole, so it runs again from BEGIN, its
+ * in-transaction hooks with it.  A no-transaction file retries its own
+ * statements (run__exec_statements).
+ */
+static int one_retrying(run *r, const run_direction *d, cairn_migration *m)
+{
+	bool no_tx = run__directives(r, m)->no_transaction;
+	int rc;
+
+	for (unsigned attempt = 1;; attempt++) {
+		rc = d->one(r, m);
+		if (rc == 0 || no_tx || !run__lock_retry(r, m, attempt, true, NULL))
+			return rc;
+	}
+}
+
 /* One migration between its pre and post events. */
 static int step(run *r, const run_direction *d, cairn_migration *m,
 		size_t i, size_t n)
@@ -141,7 +160,7 @@ static int step(run *r, const run_direction *d, cairn_migration *m,
 		return rc;
 	}
 	t0 = cairn__now_ms();
-	rc = d->one(r, m);
+	rc = one_retrying(r, d, m);
 	if (rc < 0) {
 		const cairn_error *e = cairn_error_last();
 		bool veto = e && e->klass == CAIRN_ERRCLASS_HOOK;
