@@ -52,7 +52,7 @@ static const char *const env_keys[] = {
 	"database_url", "allowed_refs", "require_clean_tree", "confirm",
 	"allow_out_of_order", "require_down", "lock_timeout", "metadata",
 	"direct_database_url",
-	/* two lock timeouts, retries, statement_timeout (README "Production") */
+	/* two lock timeouts, retries, statement_timeout: README, Production */
 	"deploy_lock_timeout", "statement_lock_timeout", "statement_timeout",
 	"lock_retries", "lock_retry_delay",
 	NULL,
