@@ -44,7 +44,9 @@ endif
 
 ALL_CFLAGS = $(CAIRN_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) -pthread $(LDFLAGS)
-LIBS_ALL = $(PKG_LIBS) -ldl -lm
+# libpg_query (Debian libpg-query-dev) ships no pkg-config file.
+PGQUERY_LIBS ?= -lpg_query
+LIBS_ALL = $(PKG_LIBS) $(PGQUERY_LIBS) -ldl -lm
 
 LIB_SRC = $(sort $(wildcard src/*.c) $(wildcard src/util/*.c) \
 	$(wildcard src/engine/*.c) $(wildcard hooks/*.c))
@@ -107,7 +109,7 @@ fuzz: deps
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
 		clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined -g -O1 \
 			-std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS) $$t \
-			$(LIB_SRC) -o $(BUILD)/fuzz/$$n $(PKG_LIBS) -ldl -lm -pthread && \
+			$(LIB_SRC) -o $(BUILD)/fuzz/$$n $(PKG_LIBS) $(PGQUERY_LIBS) -ldl -lm -pthread && \
 		mkdir -p $(BUILD)/fuzz/$$n.corpus && \
 		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/$$n.corpus || exit 1; \
 	done
@@ -165,7 +167,7 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/cairn/*.h
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< $(ALL_LDFLAGS)
 
 cairn.pc: Makefile
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: -ldl -lm\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: cairn\nDescription: git-integrated PostgreSQL migrations with hooks and audit\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lcairn\nLibs.private: -lpg_query -ldl -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(INCLUDEDIR)' '$(VERSION)' '$(PKGS)' > $@
 
 install: all cairn.pc

@@ -140,6 +140,15 @@ typedef struct cairn_config {
 	char *audit_anchor_file;    /* audit.anchor_file: also append anchors here */
 	char *audit_secret_env;     /* audit.secret_env: variable holding the
 				     * keyed chain's key (never stored) */
+	/* lint: (src/config_lint.c, include/cairn/lint.h) */
+	char **lint_disable;        /* rules off */
+	size_t lint_disable_count;
+	char **lint_enable;         /* style rules on */
+	size_t lint_enable_count;
+	cairn_kv *lint_allow;       /* version -> rule, one pair per rule */
+	size_t lint_allow_count;
+	cairn_kv *lint_severity;    /* rule -> error|warning|notice|off */
+	size_t lint_severity_count;
 } cairn_config;
 
 /* Returns the value of an environment variable, or NULL. */
