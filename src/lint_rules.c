@@ -660,7 +660,9 @@ static int check_enum(lint_file *lf)
 	json_t *s = lf->st->node;
 	char type[NAME_MAX_LEN];
 
-	if (!cairn_pg_str(s, "newVal") || !lf->transactional ||
+	/* ADD VALUE has a newVal; RENAME VALUE an oldVal too */
+	if (!cairn_pg_str(s, "newVal") || cairn_pg_str(s, "oldVal") ||
+	    !lf->transactional ||
 	    lf->index + 1 >= lf->count)
 		return 0;
 	cairn_pg_names_join(cairn_pg_get(s, "typeName"), type, sizeof(type));
