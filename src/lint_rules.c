@@ -269,6 +269,7 @@ static int check_truncate(lint_file *lf)
 
 typedef struct {
 	bool not_null, has_default, identity, generated, fk, check, unique;
+	bool primary;
 	json_t *default_expr;
 } column_facts;
 
@@ -296,8 +297,10 @@ static void column_constraints(json_t *col, column_facts *f)
 		else if (is(t, "CONSTR_CHECK"))
 			f->check = true;
 		else if (is(t, "CONSTR_UNIQUE") || is(t, "CONSTR_PRIMARY") ||
-			 is(t, "CONSTR_EXCLUSION"))
+			 is(t, "CONSTR_EXCLUSION")) {
 			f->unique = true;
+			f->primary |= is(t, "CONSTR_PRIMARY");
+		}
 	}
 }
 
@@ -379,13 +382,7 @@ static int style_column(lint_file *lf, json_t *col, bool key)
 	column_facts f;
 
 	column_constraints(col, &f);
-	if (f.unique && cairn_pg_len(col, "constraints"))
-		for (size_t i = 0; i < cairn_pg_len(col, "constraints"); i++)
-			if (is(cairn_pg_str(cairn_pg_node_is(
-					cairn_pg_at(col, "constraints", i),
-					"Constraint"), "contype"),
-			       "CONSTR_PRIMARY"))
-				key = true;
+	key = key || f.primary;
 	if (is(t, "serial") || is(t, "serial4") || is(t, "smallserial") ||
 	    is(t, "serial2") ||
 	    (key && (is(t, "int4") || is(t, "int2")))) {

@@ -373,6 +373,32 @@ START_TEST(test_config_options)
 }
 END_TEST
 
+START_TEST(test_style_rules)
+{
+	cairn_lint_options o = CAIRN_LINT_OPTIONS_INIT;
+	const char *on[] = { "prefer-bigint", "prefer-timestamptz",
+			     "lint/prefer-text" };
+	const char *sql =
+		"CREATE TABLE a (id int PRIMARY KEY, b serial, c bigint,\n"
+		"  at timestamp, at2 timestamptz, v varchar(10), w varchar,\n"
+		"  x char(2), y text, z integer);\n"
+		"CREATE TABLE d (id integer, n smallint, PRIMARY KEY (id));\n"
+		"ALTER TABLE a ADD COLUMN t2 timestamp;\n";
+
+	/* off by default */
+	ck_assert_uint_eq(lint(sql), 0);
+	o.enable = on;
+	o.enable_count = 3;
+	lint_opts(sql, &o);
+	ck_assert_uint_eq(count("lint/prefer-bigint"), 3);
+	ck_assert_uint_eq(count("lint/prefer-timestamptz"), 2);
+	ck_assert_uint_eq(count("lint/prefer-text"), 2);
+	ck_assert_uint_eq(out.count, 7);
+	for (size_t i = 0; i < out.count; i++)
+		ck_assert_int_eq(out.items[i].severity, CAIRN_SEVERITY_NOTICE);
+}
+END_TEST
+
 START_TEST(test_options_version_1)
 {
 	/* a caller built against the first header: version and disable */
@@ -528,6 +554,7 @@ static Suite *lint_rules_suite(void)
 	tcase_add_test(tc, test_history_earlier_migrations);
 	tcase_add_test(tc, test_statement_allow);
 	tcase_add_test(tc, test_config_options);
+	tcase_add_test(tc, test_style_rules);
 	tcase_add_test(tc, test_options_version_1);
 	tcase_add_test(tc, test_config_section);
 	suite_add_tcase(s, tc);
