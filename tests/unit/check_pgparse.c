@@ -139,6 +139,34 @@ START_TEST(test_syntax_errors)
 }
 END_TEST
 
+START_TEST(test_tree_too_deep_for_json)
+{
+	cairn_pg_file f = CAIRN_PG_FILE_INIT;
+	size_t n = 3000, cap = 16 + n * 5 + 64, used;
+	char *sql = malloc(cap);
+
+	/* a chain of 3,000 || is fine for the grammar, too deep for jansson */
+	ck_assert_ptr_nonnull(sql);
+	used = (size_t)snprintf(sql, cap, "SELECT 'a'");
+	for (size_t i = 1; i < n; i++)
+		used += (size_t)snprintf(sql + used, cap - used, "||'a'");
+	snprintf(sql + used, cap - used, ";\nCREATE INDEX i ON t (x);");
+	parse_ok(&f, sql);
+	ck_assert_uint_eq(f.count, 2);
+	ck_assert_str_eq(f.items[0].type, "");
+	ck_assert_ptr_null(f.items[0].node);
+	ck_assert_uint_eq(f.items[0].offset, 0);
+	ck_assert_str_eq(f.items[1].type, "IndexStmt");
+	ck_assert_uint_eq(f.items[1].line, 2);
+	ck_assert_str_eq(cairn_pg_str(cairn_pg_get(f.items[1].node,
+						   "relation"),
+				      "relname"),
+			 "t");
+	cairn_pg_file_dispose(&f);
+	free(sql);
+}
+END_TEST
+
 /* --- the parser against the hand-written splitter ------------------------ */
 
 static char *slurp(const char *path, size_t *len)
@@ -317,6 +345,7 @@ static Suite *pgparse_suite(void)
 	tcase_add_test(tc, test_statement_places);
 	tcase_add_test(tc, test_tree_accessors);
 	tcase_add_test(tc, test_syntax_errors);
+	tcase_add_test(tc, test_tree_too_deep_for_json);
 	tcase_add_test(tc, test_splitter_agrees_on_corpus);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tg, 60);
