@@ -112,7 +112,7 @@ fuzz: deps
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
 		clang -DCAIRN_LIBFUZZER -fsanitize=fuzzer,address,undefined -g -O1 \
 			-std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS) $$t \
-			$(LIB_SRC) -o $(BUILD)/fuzz/$$n $(PKG_LIBS) -ldl -lm -pthread && \
+			$(LIB_SRC) -o $(BUILD)/fuzz/$$n $(PKG_LIBS) $(PGQUERY_LIBS) -ldl -lm -pthread && \
 		mkdir -p $(BUILD)/fuzz/$$n.corpus && \
 		$(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/$$n.corpus || exit 1; \
 	done

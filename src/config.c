@@ -32,6 +32,7 @@
 #include "util/util.h"
 #include "version_check.h"
 #include "util/yaml_tree.h"
+#include "config_lint.h"
 
 #define CAIRN_CONFIG_MAX_SIZE ((size_t)1024 * 1024)
 #define DEFAULT_MIGRATIONS_DIR "db/migrations"
@@ -41,7 +42,7 @@
 
 static const char *const top_keys[] = {
 	"migrations_dir", "schema", "ignore", "environments", "hooks",
-	"githooks", "metadata", "shadow_database_url", "audit", NULL,
+	"githooks", "metadata", "shadow_database_url", "audit", "lint", NULL,
 };
 
 static const char *const audit_keys[] = {
@@ -104,6 +105,7 @@ void cairn_config_free(cairn_config *cfg)
 	free(cfg->audit_anchor_file);
 	free(cfg->audit_secret_env);
 	cairn_cfg__strv_free(cfg->warnings, cfg->warnings_count);
+	cairn_config__lint_dispose(cfg);
 	free(cfg);
 }
 
@@ -648,6 +650,8 @@ static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
 					 0);
 	case 8:
 		return read_audit(p, kv);
+	case 9:
+		return cairn_config__read_lint(&p->c, p->cfg, kv);
 	default:
 		return cairn_cfg__unknown_key(&p->c, kv->key,
 					      "at the top level", top_keys);

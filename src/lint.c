@@ -1,92 +1,326 @@
 /*
- * lint.c - lint rules for migration up files (include/cairn/lint.h).
+ * lint.c - lint rules for migration up files (include/cairn/lint.h):
+ * the rule table, the options, suppression, and the walk over files and
+ * sets.  The rules themselves are in lint_rules.c, the run's memory of
+ * created and emptied tables in lint_history.c.
  *
- * A file is split into statements (cairn_sql_split) and each statement
- * into tokens (cairn_sql_tokenize), so strings, dollar-quoted bodies and
- * comments can never look like SQL.  Each rule is a function that looks
- * at the tokens of one statement: keywords are matched on upper-cased
- * WORD tokens at fixed places ("CREATE [UNIQUE] INDEX [CONCURRENTLY]"),
- * names are read as qualified names (schema.table, "Quoted") and folded
- * the way PostgreSQL folds them.  The file's own history matters: tables
- * created by an earlier statement of the same file are remembered, and
- * indexing, dropping or adding NOT NULL columns to them is not reported,
- * since they are new and empty.  File-level rules (unterminated,
- * no-transaction-multiple) look at the split result.
+ * A file is parsed by PostgreSQL's grammar (pgparse.c).  A file the
+ * grammar rejects gives one finding (lint/unterminated when a string,
+ * identifier, dollar quote or comment is left open, else syntax-error)
+ * and no rule runs on it.  Otherwise the history of the run is prepared
+ * (the earlier pending migrations are parsed and recorded, without
+ * findings), and each statement goes through every rule and is then
+ * recorded, so a later statement knows the tables an earlier one
+ * created or emptied.
  *
- * A rule is skipped when the file says `-- cairn: allow <rule>` or the
- * caller disabled it.  Findings carry the rule's severity, the file, the
- * line of the statement, the migration's version, a message naming the
- * statement and a hint that says how to fix it or how to say it is
- * intended.
+ * Whether a finding is reported is decided in one place,
+ * cairn_lint__report(): the rule must be enabled (not disabled, not
+ * "off", a style rule only when enabled), not allowed by the file's
+ * directive, by the configuration for this version, or by a
+ * `-- cairn: allow RULE` comment on the lines right above the statement.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lint_internal.h"
 #include "util/buf.h"
-#include "cairn/lint.h"
-#include "cairn/sqlsplit.h"
 #include "util/error.h"
 #include "util/util.h"
 #include "version_check.h"
 
-enum {
-	R_DESTRUCTIVE = 0,
-	R_TX_CONTROL,
-	R_NEEDS_NO_TX,
-	R_NO_TX_MULTIPLE,
-	R_UNTERMINATED,
-	R_INDEX,
-	R_NOT_NULL,
-	R__COUNT
-};
+#define EXCL "ACCESS EXCLUSIVE on the table"
 
 static const cairn_lint_rule rules[R__COUNT] = {
 	{ "destructive", "lint/destructive", CAIRN_SEVERITY_ERROR,
 	  "DROP TABLE, DROP COLUMN, DROP SCHEMA, DROP DATABASE or TRUNCATE "
-	  "(loses data)" },
+	  "(loses data)",
+	  EXCL,
+	  "DROP TABLE, ALTER TABLE ... DROP COLUMN, DROP SCHEMA, DROP "
+	  "DATABASE and TRUNCATE delete data that no later migration can "
+	  "bring back, and the running application still reads the dropped "
+	  "objects until it is redeployed.  Each takes an ACCESS EXCLUSIVE "
+	  "lock on the table.  Tables created earlier in the same run are "
+	  "not reported.",
+	  "stop using the object in the application first, then drop it in "
+	  "a later release; add '-- cairn: allow destructive' above the "
+	  "statement if the data loss is intended",
+	  false },
 	{ "transaction-control", "lint/transaction-control",
 	  CAIRN_SEVERITY_ERROR,
 	  "BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... in a migration (cairn "
-	  "manages transactions)" },
+	  "manages transactions)",
+	  "",
+	  "cairn runs each migration in a transaction of its own and records "
+	  "it in the same transaction.  A COMMIT inside the file would end "
+	  "that transaction half way, so a later failure leaves the "
+	  "migration half applied and unrecorded; a BEGIN only warns, a "
+	  "ROLLBACK throws the work away.",
+	  "remove it: cairn runs each migration in a transaction of its own "
+	  "(or none, with '-- cairn: no-transaction')",
+	  false },
 	{ "needs-no-transaction", "lint/needs-no-transaction",
 	  CAIRN_SEVERITY_ERROR,
 	  "a statement that cannot run in a transaction block (CREATE INDEX "
-	  "CONCURRENTLY, VACUUM, ...) without '-- cairn: no-transaction'" },
+	  "CONCURRENTLY, VACUUM, ...) without '-- cairn: no-transaction'",
+	  "",
+	  "CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, "
+	  "CREATE/DROP DATABASE and TABLESPACE, ALTER SYSTEM and DETACH "
+	  "PARTITION CONCURRENTLY refuse to run inside a transaction block; "
+	  "the server rejects the migration when it runs.",
+	  "put the statement alone in a migration that starts with "
+	  "'-- cairn: no-transaction'",
+	  false },
 	{ "no-transaction-multiple", "lint/no-transaction-multiple",
 	  CAIRN_SEVERITY_ERROR,
-	  "a '-- cairn: no-transaction' file with more than one statement" },
+	  "a '-- cairn: no-transaction' file with more than one statement",
+	  "",
+	  "Each statement of a no-transaction migration commits on its own. "
+	  "When the second one fails, the first stays applied while the "
+	  "migration is not recorded, and running it again fails on the "
+	  "first statement.",
+	  "split it into one migration per statement: each statement of a "
+	  "no-transaction migration commits on its own, so a failure leaves "
+	  "the ones before it applied",
+	  false },
 	{ "unterminated", "lint/unterminated", CAIRN_SEVERITY_ERROR,
 	  "the file ends inside a string, quoted identifier, dollar quote or "
-	  "comment" },
+	  "comment",
+	  "",
+	  "Everything after an opening quote, dollar quote or /* is read as "
+	  "part of it up to the end of the file, so the statements after it "
+	  "are never run as SQL.",
+	  "close it: everything after the opening quote or comment is read as "
+	  "part of it",
+	  false },
 	{ "index-not-concurrent", "lint/index-not-concurrent",
 	  CAIRN_SEVERITY_WARNING,
 	  "CREATE INDEX without CONCURRENTLY on a table that existed before "
-	  "the migration" },
+	  "the migration",
+	  "SHARE on the table (blocks writes)",
+	  "CREATE INDEX takes a SHARE lock on the table for as long as the "
+	  "build takes: every INSERT, UPDATE and DELETE waits, minutes on a "
+	  "large table.  CREATE INDEX CONCURRENTLY takes SHARE UPDATE "
+	  "EXCLUSIVE, which lets writes go on.",
+	  "use CREATE INDEX CONCURRENTLY in a migration of its own with "
+	  "'-- cairn: no-transaction', or add '-- cairn: allow "
+	  "index-not-concurrent' if the table is small",
+	  false },
 	{ "not-null-without-default", "lint/not-null-without-default",
 	  CAIRN_SEVERITY_WARNING,
 	  "ADD COLUMN ... NOT NULL without DEFAULT on a table that existed "
-	  "before the migration" },
-};
-
-static const char *const hints[R__COUNT] = {
-	"add '-- cairn: allow destructive' at the top of the file if the "
-	"data loss is intended",
-	"remove it: cairn runs each migration in a transaction of its own "
-	"(or none, with '-- cairn: no-transaction')",
-	"put the statement alone in a migration that starts with "
-	"'-- cairn: no-transaction'",
-	"split it into one migration per statement: each statement of a "
-	"no-transaction migration commits on its own, so a failure leaves "
-	"the ones before it applied",
-	"close it: everything after the opening quote or comment is read as "
-	"part of it",
-	"use CREATE INDEX CONCURRENTLY in a migration of its own with "
-	"'-- cairn: no-transaction', or add '-- cairn: allow "
-	"index-not-concurrent' if the table is small",
-	"add a DEFAULT, or add the column as nullable, backfill it and then "
-	"SET NOT NULL; add '-- cairn: allow not-null-without-default' if the "
-	"table is always empty",
+	  "before the migration",
+	  EXCL,
+	  "A new column is NULL in every existing row, so NOT NULL without "
+	  "a DEFAULT fails as soon as the table has a row: the migration "
+	  "works on an empty development database and fails in production.",
+	  "add a DEFAULT, or add the column as nullable, backfill it and then "
+	  "SET NOT NULL; add '-- cairn: allow not-null-without-default' if the "
+	  "table is always empty",
+	  false },
+	{ "drop-index-not-concurrent", "lint/drop-index-not-concurrent",
+	  CAIRN_SEVERITY_WARNING,
+	  "DROP INDEX without CONCURRENTLY",
+	  EXCL,
+	  "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: "
+	  "while it waits for running queries, every new read and write of "
+	  "the table queues behind it.  DROP INDEX CONCURRENTLY waits "
+	  "without blocking them.",
+	  "use DROP INDEX CONCURRENTLY in a migration of its own with "
+	  "'-- cairn: no-transaction'",
+	  false },
+	{ "reindex-not-concurrent", "lint/reindex-not-concurrent",
+	  CAIRN_SEVERITY_WARNING,
+	  "REINDEX without CONCURRENTLY",
+	  "SHARE on the table, ACCESS EXCLUSIVE on the index",
+	  "REINDEX blocks writes to the table and every query that would use "
+	  "the index until the rebuild ends.  REINDEX CONCURRENTLY (PostgreSQL "
+	  "12 and later) builds a new index beside the old one without "
+	  "blocking them.",
+	  "use REINDEX ... CONCURRENTLY in a migration of its own with "
+	  "'-- cairn: no-transaction'",
+	  false },
+	{ "alter-column-type", "lint/alter-column-type",
+	  CAIRN_SEVERITY_WARNING,
+	  "ALTER COLUMN ... TYPE on a table that existed before the migration",
+	  EXCL ", rewrite",
+	  "Changing a column's type rewrites the whole table and rebuilds "
+	  "its indexes under an ACCESS EXCLUSIVE lock (unless the old type "
+	  "converts binary-compatibly, like varchar(n) to text): reads and "
+	  "writes stop for the duration, and the running application may "
+	  "not handle the new type.",
+	  "add a new column of the new type, write to both, backfill in "
+	  "batches, switch the readers, then drop the old column",
+	  false },
+	{ "rename-column", "lint/rename-column", CAIRN_SEVERITY_WARNING,
+	  "RENAME COLUMN on a table that existed before the migration",
+	  EXCL,
+	  "The application that is running while the migration runs still "
+	  "uses the old name: its queries fail from the moment the rename "
+	  "commits until the new version is deployed everywhere.",
+	  "add the new column, write to both, move readers, then drop the "
+	  "old one; or use a view with the old name during the switch",
+	  false },
+	{ "rename-table", "lint/rename-table", CAIRN_SEVERITY_WARNING,
+	  "ALTER TABLE ... RENAME TO on a table that existed before the "
+	  "migration",
+	  EXCL,
+	  "The application that is running while the migration runs still "
+	  "uses the old table name: its queries fail from the moment the "
+	  "rename commits until the new version is deployed everywhere.",
+	  "rename in steps: create a view with the new name, move the "
+	  "application, then rename and keep a view with the old name until "
+	  "nothing uses it",
+	  false },
+	{ "constraint-not-valid", "lint/constraint-not-valid",
+	  CAIRN_SEVERITY_WARNING,
+	  "ADD FOREIGN KEY or CHECK without NOT VALID on an existing table",
+	  "SHARE ROW EXCLUSIVE (foreign key, on both tables) or " EXCL,
+	  "Adding a foreign key or a CHECK constraint checks every existing "
+	  "row while holding a lock that blocks writes (a foreign key also "
+	  "locks the referenced table).  With NOT VALID only new rows are "
+	  "checked; a later VALIDATE CONSTRAINT checks the old ones under "
+	  "SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.",
+	  "add it with NOT VALID, then run ALTER TABLE ... VALIDATE "
+	  "CONSTRAINT in a later migration",
+	  false },
+	{ "validate-same-transaction", "lint/validate-same-transaction",
+	  CAIRN_SEVERITY_WARNING,
+	  "VALIDATE CONSTRAINT in the same transaction that added the "
+	  "constraint NOT VALID",
+	  EXCL " (held from the ADD)",
+	  "NOT VALID exists so that the lock of ADD CONSTRAINT is short.  "
+	  "Validating in the same transaction keeps that lock while every "
+	  "row is checked, which is what NOT VALID was meant to avoid.",
+	  "move the VALIDATE CONSTRAINT to a later migration",
+	  false },
+	{ "set-not-null", "lint/set-not-null", CAIRN_SEVERITY_WARNING,
+	  "ALTER COLUMN ... SET NOT NULL without a validated CHECK "
+	  "constraint",
+	  EXCL ", full scan",
+	  "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock "
+	  "to prove there is no NULL.  Since PostgreSQL 12 the scan is "
+	  "skipped when a validated CHECK (col IS NOT NULL) constraint "
+	  "already proves it.",
+	  "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in "
+	  "a later migration, then SET NOT NULL and drop the CHECK",
+	  false },
+	{ "unique-without-index", "lint/unique-without-index",
+	  CAIRN_SEVERITY_WARNING,
+	  "ADD UNIQUE, PRIMARY KEY or EXCLUDE on an existing table without "
+	  "USING INDEX",
+	  EXCL,
+	  "Adding a UNIQUE, PRIMARY KEY or EXCLUDE constraint builds its "
+	  "index while holding an ACCESS EXCLUSIVE lock: no reads, no "
+	  "writes for the whole build.  A PRIMARY KEY also sets its columns "
+	  "NOT NULL, scanning the table.",
+	  "CREATE UNIQUE INDEX CONCURRENTLY first (no-transaction "
+	  "migration), then ALTER TABLE ... ADD CONSTRAINT ... UNIQUE (or "
+	  "PRIMARY KEY) USING INDEX",
+	  false },
+	{ "volatile-default", "lint/volatile-default",
+	  CAIRN_SEVERITY_WARNING,
+	  "ADD COLUMN with a volatile DEFAULT (random(), gen_random_uuid(), "
+	  "clock_timestamp(), ...)",
+	  EXCL ", rewrite",
+	  "Since PostgreSQL 11 a new column with a constant or stable "
+	  "default (0, 'x', now()) is added without touching the rows.  A "
+	  "volatile default must be computed for each row, so the table is "
+	  "rewritten under an ACCESS EXCLUSIVE lock.",
+	  "add the column without the default (or with a constant one), set "
+	  "the default with ALTER COLUMN ... SET DEFAULT, and backfill the "
+	  "old rows in batches",
+	  false },
+	{ "add-column-rewrite", "lint/add-column-rewrite",
+	  CAIRN_SEVERITY_WARNING,
+	  "ADD COLUMN serial, identity or GENERATED ... STORED on an existing "
+	  "table",
+	  EXCL ", rewrite",
+	  "A serial or identity column takes a new value from a sequence for "
+	  "every existing row, and a stored generated column computes one: "
+	  "the table is rewritten under an ACCESS EXCLUSIVE lock.",
+	  "add a plain nullable column, attach the sequence as its default, "
+	  "backfill in batches, then add the constraints",
+	  false },
+	{ "enum-value-in-transaction", "lint/enum-value-in-transaction",
+	  CAIRN_SEVERITY_WARNING,
+	  "ALTER TYPE ... ADD VALUE followed by other statements in the same "
+	  "transaction",
+	  "",
+	  "A value added to an enum type inside a transaction block cannot "
+	  "be used until the transaction commits (\"unsafe use of new "
+	  "value\"): a statement after it in the same migration that uses "
+	  "the value fails.",
+	  "put ALTER TYPE ... ADD VALUE in a migration of its own",
+	  false },
+	{ "vacuum-full", "lint/vacuum-full", CAIRN_SEVERITY_WARNING,
+	  "VACUUM FULL", EXCL ", rewrite",
+	  "VACUUM FULL writes a new copy of the table under an ACCESS "
+	  "EXCLUSIVE lock: no reads, no writes until it ends, and it needs "
+	  "disk for a second copy.",
+	  "use plain VACUUM, or pg_repack / pg_squeeze to compact the table "
+	  "online",
+	  false },
+	{ "cluster", "lint/cluster", CAIRN_SEVERITY_WARNING,
+	  "CLUSTER", EXCL ", rewrite",
+	  "CLUSTER rewrites the table in index order under an ACCESS "
+	  "EXCLUSIVE lock: no reads, no writes until it ends.",
+	  "use pg_repack to reorder the table online, or run CLUSTER in a "
+	  "maintenance window outside the migrations",
+	  false },
+	{ "set-logged", "lint/set-logged", CAIRN_SEVERITY_WARNING,
+	  "ALTER TABLE ... SET LOGGED or SET UNLOGGED", EXCL ", rewrite",
+	  "SET LOGGED and SET UNLOGGED rewrite the table (and write it all "
+	  "to the WAL for LOGGED) under an ACCESS EXCLUSIVE lock.  An "
+	  "unlogged table is also emptied after a crash and is not "
+	  "replicated.",
+	  "create the table with the persistence it needs, or switch it in a "
+	  "maintenance window",
+	  false },
+	{ "lock-table", "lint/lock-table", CAIRN_SEVERITY_WARNING,
+	  "an explicit LOCK TABLE",
+	  "as written (ACCESS EXCLUSIVE by default), until the end of the "
+	  "migration",
+	  "LOCK TABLE holds its lock (ACCESS EXCLUSIVE unless a mode is "
+	  "given) until the migration's transaction ends, blocking every "
+	  "query of the table meanwhile; while it waits for the lock, new "
+	  "queries queue behind it.",
+	  "remove it and let each statement take the lock it needs; if the "
+	  "lock is really needed, keep the migration short and set a "
+	  "lock-timeout",
+	  false },
+	{ "unbatched-backfill", "lint/unbatched-backfill",
+	  CAIRN_SEVERITY_WARNING,
+	  "UPDATE or DELETE of a whole existing table in one statement",
+	  "ROW EXCLUSIVE, and a row lock on every row changed",
+	  "An UPDATE or DELETE without a restricting WHERE touches every row "
+	  "in one transaction: it locks all of them until commit, bloats the "
+	  "table and its indexes, and holds back vacuum and replicas.",
+	  "backfill in batches (WHERE id BETWEEN ... or a LIMIT subquery), "
+	  "each in its own transaction, outside the schema migration",
+	  false },
+	{ "prefer-bigint", "lint/prefer-bigint", CAIRN_SEVERITY_NOTICE,
+	  "an int, smallint or serial key column (style)", "",
+	  "A 32-bit key runs out at about 2.1 billion rows, and changing the "
+	  "type of a key column later rewrites the table and every table "
+	  "that references it.",
+	  "use bigint, with GENERATED ALWAYS AS IDENTITY instead of serial",
+	  true },
+	{ "prefer-timestamptz", "lint/prefer-timestamptz",
+	  CAIRN_SEVERITY_NOTICE,
+	  "a timestamp column without time zone (style)", "",
+	  "timestamp without time zone stores a wall-clock reading with no "
+	  "zone: the same instant reads differently depending on the "
+	  "session's setting, and daylight saving makes it ambiguous.",
+	  "use timestamptz (timestamp with time zone)", true },
+	{ "prefer-text", "lint/prefer-text", CAIRN_SEVERITY_NOTICE,
+	  "a varchar(n) or char(n) column (style)", "",
+	  "In PostgreSQL varchar(n) is not faster than text, char(n) pads "
+	  "with blanks, and raising n later takes an ACCESS EXCLUSIVE lock "
+	  "(a rewrite for char).",
+	  "use text, with a CHECK (length(col) <= n) constraint if a limit "
+	  "is needed",
+	  true },
 };
 
 const cairn_lint_rule *cairn_lint_rules(size_t *count)
@@ -112,615 +346,354 @@ const cairn_lint_rule *cairn_lint_rule_find(const char *name)
 	return NULL;
 }
 
-/* --- the state of one file ---------------------------------------------- */
+void cairn_lint_options_from_config(cairn_lint_options *opts,
+				    const cairn_config *cfg)
+{
+	if (!opts || !cfg)
+		return;
+	opts->disable = (const char *const *)cfg->lint_disable;
+	opts->disable_count = cfg->lint_disable_count;
+	opts->enable = (const char *const *)cfg->lint_enable;
+	opts->enable_count = cfg->lint_enable_count;
+	opts->allow = cfg->lint_allow;
+	opts->allow_count = cfg->lint_allow_count;
+	opts->severity = cfg->lint_severity;
+	opts->severity_count = cfg->lint_severity_count;
+}
 
-typedef struct {
-	char *schema; /* NULL when the name was not qualified */
-	char *name;
-} relname;
+/* --- options ------------------------------------------------------------ */
 
-typedef struct {
-	const cairn_migration *m;
-	const cairn_lint_options *opts;
-	cairn_findings *out;
-	bool enabled[R__COUNT];
-	const char *stmt;      /* the statement's text */
-	unsigned line;         /* its line */
-	cairn_sql_tokens tk;   /* its tokens */
-	relname *created;      /* tables created earlier in the file */
-	size_t created_count;
-	size_t created_alloc;
-} lint_file;
+/* A copy of opts as the current version (an older caller's is shorter). */
+static void options_current(cairn_lint_options *o,
+			    const cairn_lint_options *opts)
+{
+	cairn_lint_options init = CAIRN_LINT_OPTIONS_INIT;
 
-static int report(lint_file *lf, int rule, unsigned line, const char *fmt,
-		  ...) __attribute__((format(printf, 4, 5)));
+	*o = init;
+	if (!opts)
+		return;
+	o->disable = opts->disable;
+	o->disable_count = opts->disable_count;
+	if (opts->version >= 2)
+		*o = *opts;
+}
 
-static int report(lint_file *lf, int rule, unsigned line, const char *fmt,
-		  ...)
+static bool in_list(const char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] && !strcmp(bare(list[i]), name))
+			return true;
+	return false;
+}
+
+static bool version_matches(const cairn_migration *m, const char *v)
+{
+	const char *a = v, *b = m->version;
+
+	if (!strcmp(v, m->version) ||
+	    (m->version_text && !strcmp(v, m->version_text)))
+		return true;
+	/* "0042" and "42" name the same version */
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	return !strcmp(a, b);
+}
+
+static void configure(lint_file *lf, const cairn_lint_options *o)
+{
+	for (size_t i = 0; i < R__COUNT; i++) {
+		const char *name = rules[i].name;
+		bool on = !rules[i].style ||
+			  in_list(o->enable, o->enable_count, name);
+
+		lf->severity[i] = rules[i].severity;
+		if (in_list(o->disable, o->disable_count, name) ||
+		    cairn_directives_allows(&lf->m->up_directives, name))
+			on = false;
+		for (size_t k = 0; k < o->severity_count; k++) {
+			const cairn_kv *kv = &o->severity[k];
+
+			if (!kv->key || !kv->value ||
+			    strcmp(bare(kv->key), name))
+				continue;
+			if (!strcmp(kv->value, "off"))
+				on = false;
+			else if (!strcmp(kv->value, "error"))
+				lf->severity[i] = CAIRN_SEVERITY_ERROR;
+			else if (!strcmp(kv->value, "warning"))
+				lf->severity[i] = CAIRN_SEVERITY_WARNING;
+			else if (!strcmp(kv->value, "notice"))
+				lf->severity[i] = CAIRN_SEVERITY_NOTICE;
+		}
+		for (size_t k = 0; k < o->allow_count && lf->m->version; k++) {
+			const cairn_kv *kv = &o->allow[k];
+
+			if (kv->key && kv->value &&
+			    version_matches(lf->m, kv->key) &&
+			    (!strcmp(kv->value, "all") ||
+			     !strcmp(bare(kv->value), name)))
+				on = false;
+		}
+		lf->enabled[i] = on;
+	}
+}
+
+/* --- statement-level directives ----------------------------------------- */
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Whether "cairn: allow a, b" (the text after "--") allows rule. */
+static bool comment_allows(const char *p, const char *end, const char *rule)
+{
+	size_t rl = strlen(rule);
+
+	while (p < end && blank(*p))
+		p++;
+	if (end - p < 6 || strncmp(p, "cairn:", 6))
+		return false;
+	p += 6;
+	while (p < end && blank(*p))
+		p++;
+	if (end - p < 5 || strncmp(p, "allow", 5))
+		return false;
+	p += 5;
+	while (p < end) {
+		const char *w;
+
+		while (p < end && (blank(*p) || *p == ','))
+			p++;
+		w = p;
+		while (p < end && !blank(*p) && *p != ',')
+			p++;
+		if (p - w >= 5 && !strncmp(w, "lint/", 5))
+			w += 5;
+		if ((size_t)(p - w) == 3 && !strncmp(w, "all", 3))
+			return true;
+		if ((size_t)(p - w) == rl && !strncmp(w, rule, rl))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether one of the `--` comment lines right above the line where the
+ * statement starts says `cairn: allow RULE`.
+ */
+static bool statement_allows(const lint_file *lf, const char *rule)
+{
+	const char *s = lf->sql;
+	size_t line_start = lf->st->offset;
+
+	while (line_start > 0 && s[line_start - 1] != '\n')
+		line_start--;
+	while (line_start > 0) {
+		size_t prev = line_start - 1, a, e = prev;
+
+		while (prev > 0 && s[prev - 1] != '\n')
+			prev--;
+		a = prev;
+		while (a < e && blank(s[a]))
+			a++;
+		if (e - a < 2 || s[a] != '-' || s[a + 1] != '-')
+			return false;
+		if (comment_allows(s + a + 2, s + e, rule))
+			return true;
+		line_start = prev;
+	}
+	return false;
+}
+
+/* --- reporting ---------------------------------------------------------- */
+
+int cairn_lint__report(lint_file *lf, int rule, const char *fmt, ...)
 {
 	cairn_buf msg = CAIRN_BUF_INIT;
 	va_list ap;
 	int rc;
 
+	if (!lf->enabled[rule] || statement_allows(lf, rules[rule].name))
+		return 0;
 	va_start(ap, fmt);
 	rc = cairn_buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (rc == 0)
 		rc = cairn_findings_add(lf->out, rules[rule].code,
-					rules[rule].severity, lf->m->up_path,
-					line, lf->m->version, hints[rule],
-					NULL, "%s", msg.ptr);
+					lf->severity[rule], lf->m->up_path,
+					lf->st ? lf->st->line : 1,
+					lf->m->version, rules[rule].hint, NULL,
+					"%s", msg.ptr);
 	cairn_buf_dispose(&msg);
-	return rc;
+	return rc < 0 ? CAIRN_ERROR : 0;
 }
 
-/* --- token helpers ------------------------------------------------------ */
+/* --- syntax errors ------------------------------------------------------ */
 
-static bool kw(const lint_file *lf, size_t i, const char *word)
+static const char *unterminated_what(const char *msg)
 {
-	return cairn_sql_token_is(&lf->tk, i, word);
-}
-
-static bool op(const lint_file *lf, size_t i, const char *s)
-{
-	return i < lf->tk.count && lf->tk.items[i].kind == CAIRN_SQL_TOKEN_OP &&
-	       !strcmp(lf->tk.items[i].text, s);
-}
-
-static bool is_name(const lint_file *lf, size_t i)
-{
-	return i < lf->tk.count &&
-	       (lf->tk.items[i].kind == CAIRN_SQL_TOKEN_WORD ||
-		lf->tk.items[i].kind == CAIRN_SQL_TOKEN_IDENT);
-}
-
-/* Skips "IF EXISTS" or "IF NOT EXISTS" at i. */
-static size_t skip_if_exists(const lint_file *lf, size_t i)
-{
-	if (kw(lf, i, "IF") && kw(lf, i + 1, "EXISTS"))
-		return i + 2;
-	if (kw(lf, i, "IF") && kw(lf, i + 1, "NOT") && kw(lf, i + 2, "EXISTS"))
-		return i + 3;
-	return i;
-}
-
-/* Skips a parenthesized group starting at i (which is "("). */
-static size_t skip_parens(const lint_file *lf, size_t i)
-{
-	unsigned depth = 0;
-
-	for (; i < lf->tk.count; i++) {
-		if (op(lf, i, "(") || op(lf, i, "["))
-			depth++;
-		else if ((op(lf, i, ")") || op(lf, i, "]")) && depth &&
-			 --depth == 0)
-			return i + 1;
-	}
-	return i;
-}
-
-/*
- * A qualified name at i: name or schema.name (of a longer chain, the
- * last two parts).  Returns the index after it, i when there is none.
- * out (may be NULL) receives the folded parts: unquoted words in lower
- * case, quoted identifiers as written.
- */
-static size_t parse_name(const lint_file *lf, size_t i, relname *out)
-{
-	size_t j = i, last = i, prev = (size_t)-1;
-
-	if (!is_name(lf, i))
-		return i;
-	while (op(lf, j + 1, ".") && is_name(lf, j + 2)) {
-		prev = j;
-		j += 2;
-	}
-	last = j;
-	if (out) {
-		const cairn_sql_token *t[2] = {
-			prev == (size_t)-1 ? NULL : &lf->tk.items[prev],
-			&lf->tk.items[last],
-		};
-		char *parts[2] = { NULL, NULL };
-
-		for (int k = 0; k < 2; k++) {
-			if (!t[k])
-				continue;
-			parts[k] = cairn__strdup(t[k]->text);
-			if (parts[k] && t[k]->kind == CAIRN_SQL_TOKEN_WORD)
-				for (char *p = parts[k]; *p; p++)
-					if (*p >= 'A' && *p <= 'Z')
-						*p = (char)(*p - 'A' + 'a');
-		}
-		if (t[0] && !parts[0]) {
-			free(parts[1]); /* out of memory: no name at all */
-			parts[1] = NULL;
-		}
-		out->schema = parts[0];
-		out->name = parts[1];
-	}
-	return last + 1;
-}
-
-static void relname_dispose(relname *r)
-{
-	free(r->schema);
-	free(r->name);
-	r->schema = r->name = NULL;
-}
-
-/* Whether the file created the table named r before this statement. */
-static bool created_here(const lint_file *lf, const relname *r)
-{
-	if (!r->name)
-		return false;
-	for (size_t i = 0; i < lf->created_count; i++) {
-		const relname *c = &lf->created[i];
-
-		if (strcmp(c->name, r->name))
-			continue;
-		/* unqualified on either side: assume the search path agrees */
-		if (!c->schema || !r->schema || !strcmp(c->schema, r->schema))
-			return true;
-	}
-	return false;
-}
-
-/*
- * The source text of tokens [from, to) as written, for messages: at most
- * 200 bytes, cut at a character boundary.
- */
-static void source_of(const lint_file *lf, size_t from, size_t to,
-		      const char **text, int *len)
-{
-	size_t a, b;
-
-	*text = "";
-	*len = 0;
-	if (from >= to || to > lf->tk.count)
-		return;
-	a = lf->tk.items[from].offset;
-	b = lf->tk.items[to - 1].offset + lf->tk.items[to - 1].length;
-	if (b - a > 200) {
-		b = a + 200;
-		while (b > a && ((unsigned char)lf->stmt[b] & 0xC0) == 0x80)
-			b--;
-	}
-	*text = lf->stmt + a;
-	*len = (int)(b - a);
-}
-
-/*
- * Reads a comma-separated list of table names at i (DROP TABLE a, b).
- * *end receives the index after the list; *all_new whether every table
- * in it was created earlier in the file.
- */
-static int parse_name_list(const lint_file *lf, size_t i, size_t *end,
-			   bool *all_new, size_t *count)
-{
-	*all_new = true;
-	*count = 0;
-	for (;;) {
-		relname r = { NULL, NULL };
-		size_t j;
-
-		if (kw(lf, i, "ONLY"))
-			i++;
-		j = parse_name(lf, i, &r);
-		if (j == i) {
-			*all_new = false;
-			break;
-		}
-		if (!r.name) {
-			relname_dispose(&r);
-			return cairn_error__oom();
-		}
-		if (!created_here(lf, &r))
-			*all_new = false;
-		relname_dispose(&r);
-		(*count)++;
-		i = j;
-		if (op(lf, i, "*"))
-			i++;
-		if (!op(lf, i, ","))
-			break;
-		i++;
-	}
-	*end = i;
-	return 0;
-}
-
-/*
- * "ALTER TABLE [IF EXISTS] [ONLY] name [*]": returns the index of the
- * first action, 0 when the statement is not an ALTER TABLE.  *table
- * receives the name's range.
- */
-static size_t alter_table(const lint_file *lf, relname *table, size_t *name_at)
-{
-	size_t i, j;
-
-	if (!kw(lf, 0, "ALTER") || !kw(lf, 1, "TABLE"))
-		return 0;
-	i = skip_if_exists(lf, 2);
-	if (kw(lf, i, "ONLY"))
-		i++;
-	*name_at = i;
-	j = parse_name(lf, i, table);
-	if (j == i)
-		return 0;
-	if (op(lf, j, "*"))
-		j++;
-	return j;
-}
-
-/* The end of the ALTER TABLE action starting at i (its comma or the end). */
-static size_t action_end(const lint_file *lf, size_t i)
-{
-	while (i < lf->tk.count && !op(lf, i, ",")) {
-		if (op(lf, i, "(") || op(lf, i, "["))
-			i = skip_parens(lf, i);
-		else
-			i++;
-	}
-	return i;
-}
-
-/* --- rules on one statement --------------------------------------------- */
-
-static int check_transaction_control(lint_file *lf)
-{
-	const char *what = cairn_sql_transaction_control(&lf->tk);
-
-	if (!what)
-		return 0;
-	return report(lf, R_TX_CONTROL, lf->line,
-		      "%s controls the transaction, which cairn manages itself",
-		      what);
-}
-
-static int check_needs_no_transaction(lint_file *lf)
-{
-	const char *what = NULL;
-	size_t i, n = lf->tk.count;
-
-	if (lf->m->up_directives.no_transaction)
-		return 0;
-	if (kw(lf, 0, "CREATE")) {
-		i = kw(lf, 1, "UNIQUE") ? 2 : 1;
-		if (kw(lf, i, "INDEX") && kw(lf, i + 1, "CONCURRENTLY"))
-			what = "CREATE INDEX CONCURRENTLY";
-		else if (kw(lf, 1, "DATABASE"))
-			what = "CREATE DATABASE";
-		else if (kw(lf, 1, "TABLESPACE"))
-			what = "CREATE TABLESPACE";
-	} else if (kw(lf, 0, "DROP")) {
-		if (kw(lf, 1, "INDEX") && kw(lf, 2, "CONCURRENTLY"))
-			what = "DROP INDEX CONCURRENTLY";
-		else if (kw(lf, 1, "DATABASE"))
-			what = "DROP DATABASE";
-		else if (kw(lf, 1, "TABLESPACE"))
-			what = "DROP TABLESPACE";
-	} else if (kw(lf, 0, "REINDEX")) {
-		/* CONCURRENTLY after the target or in the option list */
-		for (i = 1; i < n && !what; i++)
-			if (kw(lf, i, "CONCURRENTLY"))
-				what = "REINDEX CONCURRENTLY";
-		i = op(lf, 1, "(") ? skip_parens(lf, 1) : 1;
-		if (!what && kw(lf, i, "SCHEMA"))
-			what = "REINDEX SCHEMA";
-		else if (!what && kw(lf, i, "DATABASE"))
-			what = "REINDEX DATABASE";
-		else if (!what && kw(lf, i, "SYSTEM"))
-			what = "REINDEX SYSTEM";
-	} else if (kw(lf, 0, "VACUUM")) {
-		what = "VACUUM";
-	} else if (kw(lf, 0, "ALTER") && kw(lf, 1, "SYSTEM")) {
-		what = "ALTER SYSTEM";
-	} else if (kw(lf, 0, "ALTER") && kw(lf, 1, "DATABASE")) {
-		for (i = 2; i + 1 < n && !what; i++)
-			if (kw(lf, i, "SET") && kw(lf, i + 1, "TABLESPACE"))
-				what = "ALTER DATABASE ... SET TABLESPACE";
-	} else if (kw(lf, 0, "ALTER") && kw(lf, 1, "TABLE")) {
-		bool detach = false;
-
-		for (i = 2; i < n && !what; i++) {
-			if (kw(lf, i, "DETACH") && kw(lf, i + 1, "PARTITION"))
-				detach = true;
-			else if (detach && kw(lf, i, "CONCURRENTLY"))
-				what = "ALTER TABLE ... DETACH PARTITION ... "
-				       "CONCURRENTLY";
-		}
-	} else if (kw(lf, 0, "CLUSTER")) {
-		i = 1;
-		if (op(lf, i, "("))
-			i = skip_parens(lf, i);
-		if (kw(lf, i, "VERBOSE"))
-			i++;
-		if (i >= n)
-			what = "CLUSTER without a table";
-	}
-	if (!what)
-		return 0;
-	return report(lf, R_NEEDS_NO_TX, lf->line,
-		      "%s cannot run inside a transaction block", what);
-}
-
-static int check_destructive(lint_file *lf)
-{
-	const char *src;
-	size_t i, end, name_at, count;
-	bool all_new;
-	int len, rc = 0;
-
-	if (kw(lf, 0, "DROP") && kw(lf, 1, "TABLE")) {
-		i = skip_if_exists(lf, 2);
-		if (parse_name_list(lf, i, &end, &all_new, &count) < 0)
-			return CAIRN_ERROR;
-		if (all_new)
-			return 0;
-		source_of(lf, i, end, &src, &len);
-		return report(lf, R_DESTRUCTIVE, lf->line,
-			      count > 1 ? "DROP TABLE %.*s deletes the tables "
-					  "and their data"
-					: "DROP TABLE %.*s deletes the table "
-					  "and its data",
-			      len, src);
-	}
-	if (kw(lf, 0, "DROP") &&
-	    (kw(lf, 1, "SCHEMA") || kw(lf, 1, "DATABASE"))) {
-		bool schema = kw(lf, 1, "SCHEMA");
-
-		i = skip_if_exists(lf, 2);
-		end = i;
-		while (end < lf->tk.count && !kw(lf, end, "CASCADE") &&
-		       !kw(lf, end, "RESTRICT") && !kw(lf, end, "WITH") &&
-		       !op(lf, end, "("))
-			end++;
-		source_of(lf, i, end, &src, &len);
-		return report(lf, R_DESTRUCTIVE, lf->line,
-			      schema ? "DROP SCHEMA %.*s deletes the schema "
-				       "and everything in it"
-				     : "DROP DATABASE %.*s deletes the whole "
-				       "database",
-			      len, src);
-	}
-	if (kw(lf, 0, "TRUNCATE")) {
-		i = kw(lf, 1, "TABLE") ? 2 : 1;
-		if (parse_name_list(lf, i, &end, &all_new, &count) < 0)
-			return CAIRN_ERROR;
-		if (all_new)
-			return 0;
-		source_of(lf, i, end, &src, &len);
-		return report(lf, R_DESTRUCTIVE, lf->line,
-			      "TRUNCATE %.*s deletes every row", len, src);
-	}
-	{
-		relname table = { NULL, NULL };
-		size_t a = alter_table(lf, &table, &name_at);
-		const char *tsrc;
-		int tlen;
-
-		if (!a) {
-			relname_dispose(&table);
-			return 0;
-		}
-		if (!table.name) {
-			relname_dispose(&table);
-			return cairn_error__oom();
-		}
-		if (created_here(lf, &table)) {
-			relname_dispose(&table);
-			return 0;
-		}
-		relname_dispose(&table);
-		source_of(lf, name_at, parse_name(lf, name_at, NULL), &tsrc,
-			  &tlen);
-		for (i = a; i < lf->tk.count && rc == 0; i++) {
-			size_t col;
-
-			end = action_end(lf, i);
-			/* DROP [COLUMN] [IF EXISTS] col; not DROP CONSTRAINT */
-			if (kw(lf, i, "DROP") && !kw(lf, i + 1, "CONSTRAINT")) {
-				col = i + 1;
-				if (kw(lf, col, "COLUMN"))
-					col++;
-				col = skip_if_exists(lf, col);
-				source_of(lf, col, col + 1, &src, &len);
-				rc = report(lf, R_DESTRUCTIVE, lf->line,
-					    "ALTER TABLE %.*s DROP COLUMN %.*s "
-					    "deletes the column and its data",
-					    tlen, tsrc, len, src);
-			}
-			i = end;
-		}
-	}
-	return rc;
-}
-
-static int check_index(lint_file *lf)
-{
-	relname table = { NULL, NULL };
-	const char *src;
-	size_t i, j;
-	int len, rc = 0;
-
-	if (!kw(lf, 0, "CREATE"))
-		return 0;
-	i = kw(lf, 1, "UNIQUE") ? 2 : 1;
-	if (!kw(lf, i, "INDEX") || kw(lf, i + 1, "CONCURRENTLY"))
-		return 0;
-	i = skip_if_exists(lf, i + 1);
-	if (!kw(lf, i, "ON"))
-		i = parse_name(lf, i, NULL); /* the index's name */
-	if (!kw(lf, i, "ON"))
-		return 0;
-	i++;
-	if (kw(lf, i, "ONLY"))
-		i++;
-	j = parse_name(lf, i, &table);
-	if (j == i)
-		return 0;
-	if (!table.name)
-		return cairn_error__oom();
-	if (!created_here(lf, &table)) {
-		source_of(lf, i, j, &src, &len);
-		rc = report(lf, R_INDEX, lf->line,
-			    "CREATE INDEX on %.*s without CONCURRENTLY blocks "
-			    "writes to the table while the index is built",
-			    len, src);
-	}
-	relname_dispose(&table);
-	return rc;
-}
-
-static bool serial_type(const lint_file *lf, size_t i)
-{
-	static const char *const serials[] = {
-		"SERIAL", "BIGSERIAL", "SMALLSERIAL",
-		"SERIAL2", "SERIAL4", "SERIAL8",
+	static const struct {
+		const char *prefix, *what;
+	} kinds[] = {
+		{ "unterminated quoted identifier", "quoted identifier" },
+		{ "unterminated dollar-quoted string", "dollar-quoted string" },
+		{ "unterminated /* comment", "comment" },
+		{ "unterminated", "string" },
 	};
 
-	for (size_t k = 0; k < CAIRN_ARRAY_SIZE(serials); k++)
-		if (kw(lf, i, serials[k]))
-			return true;
-	return false;
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(kinds); i++)
+		if (!strncmp(msg, kinds[i].prefix, strlen(kinds[i].prefix)))
+			return kinds[i].what;
+	return NULL;
 }
 
-static int check_not_null(lint_file *lf)
+/* The psql meta-command at off ("\set"), for the message. */
+static int meta_command(const char *sql, size_t len, size_t off)
 {
-	static const char *const constraints[] = {
-		"CONSTRAINT", "PRIMARY", "UNIQUE",
-		"FOREIGN", "CHECK", "EXCLUDE",
-	};
-	relname table = { NULL, NULL };
-	size_t a, i, name_at, end;
-	const char *tsrc;
-	int tlen, rc = 0;
+	size_t e = off + 1;
 
-	a = alter_table(lf, &table, &name_at);
-	if (!a || !table.name || created_here(lf, &table)) {
-		bool oom = a && !table.name;
-
-		relname_dispose(&table);
-		return oom ? cairn_error__oom() : 0;
-	}
-	relname_dispose(&table);
-	source_of(lf, name_at, parse_name(lf, name_at, NULL), &tsrc, &tlen);
-	for (i = a; i < lf->tk.count && rc == 0; i = end) {
-		bool not_null = false, has_default = false, skip = false;
-		size_t col, k;
-
-		end = action_end(lf, i);
-		if (end < lf->tk.count)
-			end++; /* past the comma */
-		if (!kw(lf, i, "ADD"))
-			continue;
-		col = i + 1;
-		for (k = 0; k < CAIRN_ARRAY_SIZE(constraints); k++)
-			if (kw(lf, col, constraints[k]))
-				skip = true;
-		if (skip)
-			continue;
-		if (kw(lf, col, "COLUMN"))
-			col++;
-		col = skip_if_exists(lf, col);
-		if (!is_name(lf, col))
-			continue;
-		if (serial_type(lf, col + 1))
-			continue;
-		for (k = col + 1; k < end; k++) {
-			if (op(lf, k, "(") || op(lf, k, "[")) {
-				k = skip_parens(lf, k) - 1;
-				continue;
-			}
-			if (kw(lf, k, "NOT") && kw(lf, k + 1, "NULL"))
-				not_null = true;
-			else if (kw(lf, k, "DEFAULT") || kw(lf, k, "GENERATED"))
-				has_default = true;
-		}
-		if (not_null && !has_default) {
-			const char *src;
-			int len;
-
-			source_of(lf, col, col + 1, &src, &len);
-			rc = report(lf, R_NOT_NULL, lf->line,
-				    "ALTER TABLE %.*s ADD COLUMN %.*s ... NOT "
-				    "NULL without a DEFAULT fails when the "
-				    "table has rows",
-				    tlen, tsrc, len, src);
-		}
-	}
-	return rc;
+	if (off >= len || sql[off] != '\\')
+		return 0;
+	while (e < len && e - off < 32 &&
+	       ((sql[e] >= 'a' && sql[e] <= 'z') ||
+		(sql[e] >= 'A' && sql[e] <= 'Z') || sql[e] == '!' ||
+		sql[e] == '?'))
+		e++;
+	return (int)(e - off);
 }
 
-/* Remembers the table a CREATE TABLE or CREATE MATERIALIZED VIEW makes. */
-static int record_created(lint_file *lf)
+static int syntax_finding(cairn_findings *out, const cairn_migration *m,
+			  const char *path, const char *sql, size_t len,
+			  const cairn_pg_file *pf)
 {
-	relname r = { NULL, NULL };
-	size_t i = 1;
+	int meta = meta_command(sql, len, pf->error_offset);
 
-	if (!kw(lf, 0, "CREATE"))
+	if (meta)
+		return cairn_findings_add(out, "syntax-error",
+			CAIRN_SEVERITY_ERROR, path, pf->error_line, m->version,
+			"cairn sends the file to the server, not to psql: write the SQL the meta-command stands for",
+			NULL,
+			"psql meta-command '%.*s' at line %u, column %u is not SQL",
+			meta, sql + pf->error_offset, pf->error_line,
+			pf->error_column);
+	return cairn_findings_add(out, "syntax-error", CAIRN_SEVERITY_ERROR,
+		path, pf->error_line, m->version,
+		"fix the statement; PostgreSQL's own parser rejects it",
+		NULL, "%s (line %u, column %u)", pf->error, pf->error_line,
+		pf->error_column);
+}
+
+static bool is_text(const char *sql, size_t len)
+{
+	size_t bad;
+
+	return sql && !memchr(sql, '\0', len) &&
+	       cairn__utf8_valid(sql, len, &bad);
+}
+
+int cairn_lint_syntax(cairn_findings *out, const cairn_migration *m)
+{
+	const char *texts[2], *paths[2];
+	size_t lens[2];
+
+	if (!m || !m->content_loaded)
 		return 0;
-	if (kw(lf, i, "GLOBAL") || kw(lf, i, "LOCAL"))
-		i++;
-	if (kw(lf, i, "TEMP") || kw(lf, i, "TEMPORARY") ||
-	    kw(lf, i, "UNLOGGED"))
-		i++;
-	if (kw(lf, i, "TABLE"))
-		i++;
-	else if (kw(lf, i, "MATERIALIZED") && kw(lf, i + 1, "VIEW"))
-		i += 2;
-	else
-		return 0;
-	/* IF NOT EXISTS: the table may be an old one, with rows */
-	if (skip_if_exists(lf, i) != i)
-		return 0;
-	if (parse_name(lf, i, &r) == i)
-		return 0;
-	if (!r.name ||
-	    cairn__grow_array((void **)&lf->created, &lf->created_alloc,
-			      lf->created_count + 1, sizeof(r)) < 0) {
-		relname_dispose(&r);
-		return cairn_error__oom();
+	texts[0] = m->up_sql;
+	lens[0] = m->up_len;
+	paths[0] = m->up_path;
+	texts[1] = m->down_sql;
+	lens[1] = m->down_len;
+	paths[1] = m->down_path;
+	for (int i = 0; i < 2; i++) {
+		cairn_pg_file pf = CAIRN_PG_FILE_INIT;
+		int rc;
+
+		if (!paths[i] || !is_text(texts[i], lens[i]))
+			continue;
+		if (cairn_pg_parse(&pf, texts[i], lens[i]) < 0)
+			return CAIRN_ERROR;
+		rc = pf.error ? syntax_finding(out, m, paths[i], texts[i],
+					       lens[i], &pf)
+			      : 0;
+		cairn_pg_file_dispose(&pf);
+		if (rc < 0)
+			return CAIRN_ERROR;
 	}
-	lf->created[lf->created_count++] = r;
 	return 0;
 }
 
 /* --- files and sets ----------------------------------------------------- */
 
-static bool disabled(const cairn_lint_options *opts, const char *name)
+/* The history of the earlier migrations of the run. */
+static int record_earlier(lint_history *h, const cairn_lint_options *o)
 {
-	if (!opts)
-		return false;
-	for (size_t i = 0; i < opts->disable_count; i++)
-		if (opts->disable[i] && !strcmp(bare(opts->disable[i]), name))
-			return true;
-	return false;
+	for (size_t i = 0; i < o->earlier_count; i++) {
+		const cairn_migration *e = o->earlier[i];
+		cairn_pg_file pf = CAIRN_PG_FILE_INIT;
+		int rc = 0;
+
+		if (!e || !e->content_loaded || !is_text(e->up_sql, e->up_len))
+			continue;
+		if (cairn_pg_parse(&pf, e->up_sql, e->up_len) < 0)
+			return CAIRN_ERROR;
+		for (size_t k = 0; k < pf.count && rc == 0; k++)
+			rc = cairn_lint__record(h, &pf.items[k]);
+		cairn_pg_file_dispose(&pf);
+		if (rc < 0)
+			return CAIRN_ERROR;
+	}
+	/* another migration's NOT VALID was committed before this one */
+	for (size_t i = 0; i < h->count; i++)
+		h->items[i].flags &= ~(unsigned)H_NOT_VALID;
+	return 0;
 }
 
-static int lint_statement(lint_file *lf)
+static int file_findings(lint_file *lf, const cairn_pg_file *pf,
+			 const cairn_lint_options *o)
 {
-	if (lf->enabled[R_TX_CONTROL] && check_transaction_control(lf) < 0)
-		return CAIRN_ERROR;
-	if (lf->enabled[R_NEEDS_NO_TX] && check_needs_no_transaction(lf) < 0)
-		return CAIRN_ERROR;
-	if (lf->enabled[R_DESTRUCTIVE] && check_destructive(lf) < 0)
-		return CAIRN_ERROR;
-	if (lf->enabled[R_INDEX] && check_index(lf) < 0)
-		return CAIRN_ERROR;
-	if (lf->enabled[R_NOT_NULL] && check_not_null(lf) < 0)
-		return CAIRN_ERROR;
-	return record_created(lf);
+	const char *what;
+
+	if (pf->error) {
+		what = unterminated_what(pf->error);
+		if (what) {
+			cairn_pg_stmt at = { NULL, NULL, pf->error_offset, 0,
+					     pf->error_line,
+					     pf->error_column };
+			int rc;
+
+			lf->st = &at;
+			rc = cairn_lint__report(lf, R_UNTERMINATED,
+				"the file ends inside a %s that starts on line %u",
+				what, pf->error_line);
+			lf->st = NULL;
+			return rc;
+		}
+		if (o->skip_syntax)
+			return 0;
+		return syntax_finding(lf->out, lf->m, lf->m->up_path, lf->sql,
+				      lf->len, pf);
+	}
+	if (!lf->transactional && pf->count > 1) {
+		lf->st = &pf->items[1];
+		if (cairn_lint__report(lf, R_NO_TX_MULTIPLE,
+			"the no-transaction migration has %zu statements; it may hold only one",
+			pf->count) < 0)
+			return CAIRN_ERROR;
+		lf->st = NULL;
+	}
+	return 0;
 }
 
 int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
 			 const cairn_lint_options *opts)
 {
-	cairn_sql_statements st = CAIRN_SQL_STATEMENTS_INIT;
-	const cairn_directives *d;
+	cairn_pg_file pf = CAIRN_PG_FILE_INIT;
+	cairn_lint_options o;
+	lint_history hist = { NULL, 0, 0 };
 	lint_file lf;
-	size_t i;
 	int rc = 0;
 
 	CAIRN__CHECK_VERSION(opts, CAIRN_LINT_OPTIONS_VERSION,
@@ -728,47 +701,32 @@ int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
 	if (!m || !m->content_loaded || !m->up_sql)
 		return 0;
 	/* not text: loading reported it, and its "statements" mean nothing */
-	if (memchr(m->up_sql, '\0', m->up_len) ||
-	    !cairn__utf8_valid(m->up_sql, m->up_len, &i))
+	if (!is_text(m->up_sql, m->up_len))
 		return 0;
+	options_current(&o, opts);
 	memset(&lf, 0, sizeof(lf));
 	lf.m = m;
-	lf.opts = opts;
 	lf.out = out;
-	d = &m->up_directives;
-	for (i = 0; i < R__COUNT; i++)
-		lf.enabled[i] = !cairn_directives_allows(d, rules[i].name) &&
-				!disabled(opts, rules[i].name);
-
-	if ((rc = cairn_sql_split(&st, m->up_sql, m->up_len)) < 0)
+	lf.sql = m->up_sql;
+	lf.len = m->up_len;
+	lf.hist = &hist;
+	lf.transactional = !m->up_directives.no_transaction;
+	configure(&lf, &o);
+	if ((rc = cairn_pg_parse(&pf, m->up_sql, m->up_len)) < 0)
 		goto out;
-	if (st.unterminated && lf.enabled[R_UNTERMINATED] &&
-	    (rc = report(&lf, R_UNTERMINATED, st.unterminated_line,
-			 "the file ends inside a %s that starts on line %u",
-			 st.unterminated_what, st.unterminated_line)) < 0)
+	if ((rc = file_findings(&lf, &pf, &o)) < 0 || pf.error)
 		goto out;
-	if (d->no_transaction && st.count > 1 &&
-	    lf.enabled[R_NO_TX_MULTIPLE] &&
-	    (rc = report(&lf, R_NO_TX_MULTIPLE, st.items[1].line,
-			 "the no-transaction migration has %zu statements; "
-			 "it may hold only one",
-			 st.count)) < 0)
+	if ((rc = record_earlier(&hist, &o)) < 0)
 		goto out;
-	for (i = 0; i < st.count; i++) {
-		const cairn_sql_statement *s = &st.items[i];
-
-		lf.stmt = m->up_sql + s->offset;
-		lf.line = s->line;
-		rc = cairn_sql_tokenize(&lf.tk, lf.stmt, s->length, s->line);
-		if (rc < 0 || (lf.tk.count && (rc = lint_statement(&lf)) < 0))
-			goto out;
+	lf.count = pf.count;
+	for (size_t i = 0; i < pf.count && rc == 0; i++) {
+		lf.st = &pf.items[i];
+		lf.index = i;
+		rc = cairn_lint__statement(&lf);
 	}
 out:
-	for (i = 0; i < lf.created_count; i++)
-		relname_dispose(&lf.created[i]);
-	free(lf.created);
-	cairn_sql_tokens_dispose(&lf.tk);
-	cairn_sql_statements_dispose(&st);
+	cairn_lint__history_dispose(&hist);
+	cairn_pg_file_dispose(&pf);
 	return rc < 0 ? CAIRN_ERROR : 0;
 }
 

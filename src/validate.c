@@ -3,12 +3,16 @@
  *
  * Content is read once per migration (cairn_migration_load_content adds
  * its findings to the set), then the set's findings are copied out, then
+ * every up and down file goes through PostgreSQL's parser
+ * (cairn_lint_syntax: a "syntax-error" finding with line and column for
+ * a file the grammar rejects), then
  * the checks that compare with the base revision run on blob ids alone:
  * an edit is a different up-file blob for the same version, so nothing is
  * inflated twice.
  */
 #include <string.h>
 
+#include "cairn/lint.h"
 #include "cairn/validate.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -105,6 +109,10 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0)
 		return CAIRN_ERROR;
 	n = cairn_migration_set_count(set);
+	/* PostgreSQL's grammar over every up and down file, no database */
+	for (i = 0; i < n; i++)
+		if (cairn_lint_syntax(out, cairn_migration_set_get(set, i)) < 0)
+			return CAIRN_ERROR;
 	for (i = 0; opts->require_down && i < n; i++) {
 		cairn_migration *m = cairn_migration_set_get(set, i);
 

@@ -161,6 +161,15 @@ typedef struct cairn_config {
 	 * program to show; the library never prints. */
 	char **warnings;
 	size_t warnings_count;
+	/* lint: (src/config_lint.c, include/cairn/lint.h) */
+	char **lint_disable;        /* rules off */
+	size_t lint_disable_count;
+	char **lint_enable;         /* style rules on */
+	size_t lint_enable_count;
+	cairn_kv *lint_allow;       /* version -> rule, one pair per rule */
+	size_t lint_allow_count;
+	cairn_kv *lint_severity;    /* rule -> error|warning|notice|off */
+	size_t lint_severity_count;
 } cairn_config;
 
 /* Returns the value of an environment variable, or NULL. */

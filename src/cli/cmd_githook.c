@@ -420,10 +420,18 @@ static int hook_pre_push(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		note_base(cli, u, &r, po.remote);
-		for (size_t k = 0; k < r.touched_count && rc == 0; k++)
+		for (size_t k = 0; k < r.touched_count && rc == 0; k++) {
+			/* the touched ones before k run first: their tables
+			 * are new to k (lint history across the push) */
+			cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
+
+			cairn_lint_options_from_config(&lo, cfg);
+			lo.earlier = (const cairn_migration *const *)r.touched;
+			lo.earlier_count = k;
 			if (cairn_lint_migration(&r.findings, r.touched[k],
-						 NULL) < 0)
+						 &lo) < 0)
 				rc = cli_report_error(cli);
+		}
 		if (rc == 0 && env)
 			rc = drift_check(cli, env, repo, &po, &db, &db_tried,
 					 &r);

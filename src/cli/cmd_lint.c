@@ -1,38 +1,72 @@
 /*
  * cmd_lint.c - `cairn lint`: the lint rules alone, on the migrations at
- * --rev (or the working tree with --worktree).
+ * --rev (or the working tree with --worktree), or on files.
  *
- *   cairn lint [--list-rules] [--format text|json]
+ *   cairn lint [--all] [--list-rules | --explain RULE] [--format ...]
+ *              [FILE...]
  *
- * Loads the set, lints every up file (cairn_lint_set) and prints the
- * findings the way validate does (cli_print_findings; junit, github and
- * gitlab work too).  Problems loading finds (bad names, binary files,
- * unknown directives) are validate's business and not shown here.
- * --list-rules prints each rule's name, severity and description, or a
- * JSON array of them.  Exit status: 0 when no lint error was found
- * (warnings allowed), 1 otherwise, 2 for usage or configuration errors,
- * 5 for git errors.
+ * Without FILE: loads the set, lints every up file (cairn_lint_set, the
+ * `lint:` section of cairn.yaml applied) and prints the findings the way
+ * validate does (cli_print_findings; junit, github and gitlab work too).
+ * --all says so explicitly: `cairn lint` checks every migration, where
+ * `migrate` (the lint hook) and `githook pre-push` lint only the pending
+ * and the changed ones.  Problems loading finds (bad names, binary
+ * files, unknown directives) are validate's business and not shown here.
+ *
+ * With FILE arguments: each file is linted on its own as the up file of
+ * a new migration (no repository needed; its directives apply), which
+ * is how the lint corpus and `make bench` drive it.
+ *
+ * --list-rules prints each rule's name, severity and description (JSON:
+ * also the lock, explanation and hint); --explain RULE prints one rule's
+ * explanation and safe rewrite.  Exit status: 0 when no lint error was
+ * found (warnings allowed), 1 otherwise, 2 for usage or configuration
+ * errors, 5 for git errors.
  */
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/lint.h"
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
+#include "util/buf.h"
+#include "util/fileio.h"
 
-enum { OPT_LIST_RULES = 1 };
+#define LINT_FILE_MAX ((size_t)64 * 1024 * 1024)
+
+enum { OPT_LIST_RULES = 1, OPT_EXPLAIN, OPT_ALL };
+
+struct lint_args {
+	bool list;
+	bool all;
+	const char *explain;
+};
 
 static int lint_option(struct cli *cli, int c, const char *arg, void *payload)
 {
-	bool *list = payload;
+	struct lint_args *a = payload;
 
 	(void)cli;
-	(void)arg;
 	if (c == OPT_LIST_RULES)
-		*list = true;
+		a->list = true;
+	else if (c == OPT_EXPLAIN)
+		a->explain = arg;
+	else if (c == OPT_ALL)
+		a->all = true;
 	return 0;
+}
+
+static json_t *rule_json(const cairn_lint_rule *r)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "rule",
+			 r->name, "code", r->code, "severity",
+			 cairn_severity_name(r->severity), "description",
+			 r->description, "lock", r->lock, "explanation",
+			 r->explanation, "hint", r->hint, "style", r->style);
 }
 
 static int list_rules(struct cli *cli)
@@ -46,61 +80,150 @@ static int list_rules(struct cli *cli)
 		int rc;
 
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack(
-				"{s:s, s:s, s:s, s:s}", "rule", r[i].name,
-				"code", r[i].code, "severity",
-				cairn_severity_name(r[i].severity),
-				"description", r[i].description));
+			json_array_append_new(arr, rule_json(&r[i]));
 		rc = cli_print_json(arr);
 		json_decref(arr);
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
-		printf("%-26s %-8s %s\n", r[i].name,
-		       cairn_severity_name(r[i].severity), r[i].description);
+		printf("%-26s %-8s %s%s\n", r[i].name,
+		       cairn_severity_name(r[i].severity), r[i].description,
+		       r[i].style ? " [off by default]" : "");
 	return CLI_EXIT_OK;
+}
+
+static int explain(struct cli *cli, const struct cli_command *cmd,
+		   const char *name)
+{
+	const cairn_lint_rule *r = cairn_lint_rule_find(name);
+
+	if (!r)
+		return cli_usage_error(cli, cmd,
+			"unknown rule '%s' (cairn lint --list-rules names them)",
+			name);
+	if (cli->format == CLI_FORMAT_JSON) {
+		json_t *o = rule_json(r);
+		int rc = cli_print_json(o);
+
+		json_decref(o);
+		return rc;
+	}
+	printf("%s (%s)%s\n\n%s\n\n", r->code, cairn_severity_name(r->severity),
+	       r->style ? ", a style rule, off unless enabled" : "",
+	       r->explanation);
+	if (r->lock[0])
+		printf("Lock: %s.\n", r->lock);
+	printf("Safe rewrite: %s.\n", r->hint);
+	return CLI_EXIT_OK;
+}
+
+/* Lints one file as the up file of a new migration. */
+static int lint_file(struct cli *cli, const char *path,
+		     const cairn_lint_options *lo, cairn_findings *out)
+{
+	cairn_buf text = CAIRN_BUF_INIT;
+	cairn_findings dirf = CAIRN_FINDINGS_INIT;
+	cairn_migration m;
+	int rc = CLI_EXIT_OK;
+
+	memset(&m, 0, sizeof(m));
+	if (cairn__file_read(AT_FDCWD, path, CAIRN_FILE_REGULAR, LINT_FILE_MAX,
+			     &text) < 0 ||
+	    cairn_buf_failed(&text)) {
+		cli_errorf(cli, "cannot read '%s'", path);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	m.version = (char *)path;
+	m.version_text = (char *)path;
+	m.name = (char *)path;
+	m.subdir = "";
+	m.up_path = (char *)path;
+	m.content_loaded = m.content_ok = true;
+	m.up_sql = text.ptr;
+	m.up_len = text.size;
+	if (cairn_directives_parse(&m.up_directives, text.ptr, text.size, path,
+				   &dirf) < 0 ||
+	    cairn_lint_migration(out, &m, lo) < 0)
+		rc = cli_report_error(cli);
+out:
+	cairn_directives_dispose(&m.up_directives);
+	cairn_findings_dispose(&dirf);
+	cairn_buf_dispose(&text);
+	return rc;
+}
+
+static int lint_files(struct cli *cli, char **files, int n,
+		      cairn_findings *out)
+{
+	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
+
+	for (int i = 0; i < n; i++) {
+		int rc = lint_file(cli, files[i], &lo, out);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int lint_repo(struct cli *cli, cairn_findings *findings,
+		     cairn_migration_set **set)
+{
+	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
+	const cairn_config *cfg = NULL;
+	int rc;
+
+	if ((rc = cli_load_set(cli, NULL, cli->worktree, set)))
+		return rc;
+	/* a misspelled migrations_dir is not "0 migrations, 0 errors" */
+	if (cairn_migration_set_check_dir(*set) < 0)
+		return cli_report_error(cli);
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	cairn_lint_options_from_config(&lo, cfg);
+	if (cairn_lint_set(findings, *set, &lo) < 0)
+		return cli_report_error(cli);
+	return 0;
 }
 
 int cmd_lint(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "list-rules", no_argument, NULL, OPT_LIST_RULES },
+		{ "explain", required_argument, NULL, OPT_EXPLAIN },
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("lint");
 	cairn_findings findings = CAIRN_FINDINGS_INIT;
 	cairn_migration_set *set = NULL;
-	bool list = false;
+	struct lint_args a = { false, false, NULL };
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", lint_option,
-			       &list, &first);
+			       &a, &first);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (first < argc)
-		return cli_usage_error(cli, cmd, "unexpected argument '%s'",
-				       argv[first]);
 	if (cli->format == CLI_FORMAT_MARKDOWN)
 		return cli_usage_error(cli, cmd,
 			"lint writes text, json, junit, github or gitlab");
-	if (list) {
+	if (a.list || a.explain) {
+		if (first < argc)
+			return cli_usage_error(cli, cmd,
+				"unexpected argument '%s'", argv[first]);
 		if (cli->format != CLI_FORMAT_TEXT &&
 		    cli->format != CLI_FORMAT_JSON)
 			return cli_usage_error(cli, cmd,
-				"--list-rules writes text or json");
-		return list_rules(cli);
+				"--list-rules and --explain write text or json");
+		return a.list ? list_rules(cli) : explain(cli, cmd, a.explain);
 	}
-	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))
+	if (first < argc)
+		rc = lint_files(cli, argv + first, argc - first, &findings);
+	else
+		rc = lint_repo(cli, &findings, &set);
+	if (rc)
 		goto out;
-	/* a misspelled migrations_dir is not "0 migrations, 0 errors" */
-	if (cairn_migration_set_check_dir(set) < 0) {
-		rc = cli_report_error(cli);
-		goto out;
-	}
-	if (cairn_lint_set(&findings, set, NULL) < 0) {
-		rc = cli_report_error(cli);
-		goto out;
-	}
 	cairn_findings_sort(&findings);
 	cli_print_findings(cli, "lint", &findings, set);
 	rc = cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR) ?

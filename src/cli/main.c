@@ -111,7 +111,8 @@ const struct cli_command cli_commands[] = {
 	  "chain's head as a commit on refs/cairn/audit/<environment> (and in\n"
 	  "audit.anchor_file).  See doc/audit.md.\n", 0 },
 	{ "lint", cmd_lint, "run the lint rules on the migrations at --rev",
-	  "cairn lint [--list-rules] [--format text|json]\n", 0 },
+	  "cairn lint [--all] [--format text|json|junit|github|gitlab] [FILE...]\n"
+	  "cairn lint --list-rules | --explain RULE [--format text|json]\n", 0 },
 	{ "hooks", cmd_hooks, "list the pipeline, or fire one event for a test",
 	  "cairn hooks list [--format text|json]\n"
 	  "cairn hooks run EVENT [--migration V]\n"

@@ -225,9 +225,16 @@ out:
 int cli_validate_extra(struct cli *cli, cairn_migration_set *set,
 		       cairn_findings *findings, bool use_db, bool shadow)
 {
+	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
+	const cairn_config *cfg = NULL;
 	int rc;
 
-	if (cairn_lint_set(findings, set, NULL) < 0)
+	/* cairn_validate_run reported the syntax errors already */
+	lo.skip_syntax = true;
+	if ((rc = cli_config(cli, &cfg)))
+		return rc;
+	cairn_lint_options_from_config(&lo, cfg);
+	if (cairn_lint_set(findings, set, &lo) < 0)
 		return cli_report_error(cli);
 	if (use_db && (rc = check_database(cli, set, findings)))
 		return rc;

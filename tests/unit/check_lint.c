@@ -128,6 +128,26 @@ START_TEST(test_rule_table)
 		{ "unterminated", CAIRN_SEVERITY_ERROR },
 		{ "index-not-concurrent", CAIRN_SEVERITY_WARNING },
 		{ "not-null-without-default", CAIRN_SEVERITY_WARNING },
+		{ "drop-index-not-concurrent", CAIRN_SEVERITY_WARNING },
+		{ "reindex-not-concurrent", CAIRN_SEVERITY_WARNING },
+		{ "alter-column-type", CAIRN_SEVERITY_WARNING },
+		{ "rename-column", CAIRN_SEVERITY_WARNING },
+		{ "rename-table", CAIRN_SEVERITY_WARNING },
+		{ "constraint-not-valid", CAIRN_SEVERITY_WARNING },
+		{ "validate-same-transaction", CAIRN_SEVERITY_WARNING },
+		{ "set-not-null", CAIRN_SEVERITY_WARNING },
+		{ "unique-without-index", CAIRN_SEVERITY_WARNING },
+		{ "volatile-default", CAIRN_SEVERITY_WARNING },
+		{ "add-column-rewrite", CAIRN_SEVERITY_WARNING },
+		{ "enum-value-in-transaction", CAIRN_SEVERITY_WARNING },
+		{ "vacuum-full", CAIRN_SEVERITY_WARNING },
+		{ "cluster", CAIRN_SEVERITY_WARNING },
+		{ "set-logged", CAIRN_SEVERITY_WARNING },
+		{ "lock-table", CAIRN_SEVERITY_WARNING },
+		{ "unbatched-backfill", CAIRN_SEVERITY_WARNING },
+		{ "prefer-bigint", CAIRN_SEVERITY_NOTICE },
+		{ "prefer-timestamptz", CAIRN_SEVERITY_NOTICE },
+		{ "prefer-text", CAIRN_SEVERITY_NOTICE },
 	};
 	size_t n = 0;
 	const cairn_lint_rule *r = cairn_lint_rules(&n);
@@ -141,6 +161,10 @@ START_TEST(test_rule_table)
 		ck_assert_str_eq(r[i].code, code);
 		ck_assert(r[i].description && *r[i].description);
 		ck_assert(!strchr(r[i].description, '\n'));
+		ck_assert(r[i].explanation && strlen(r[i].explanation) > 40);
+		ck_assert(r[i].hint && *r[i].hint);
+		ck_assert_ptr_nonnull(r[i].lock);
+		ck_assert(r[i].style == (r[i].severity == CAIRN_SEVERITY_NOTICE));
 		ck_assert_ptr_eq(cairn_lint_rule_find(want[i].name), &r[i]);
 		ck_assert_ptr_eq(cairn_lint_rule_find(code), &r[i]);
 	}
@@ -199,7 +223,7 @@ END_TEST
 
 START_TEST(test_destructive_negative)
 {
-	ck_assert_uint_eq(lint(
+	lint(
 		"ALTER TABLE users DROP CONSTRAINT users_email_key;\n"
 		"ALTER TABLE users ALTER COLUMN email DROP DEFAULT,\n"
 		"  ALTER COLUMN name DROP NOT NULL;\n"
@@ -210,15 +234,16 @@ START_TEST(test_destructive_negative)
 		"-- DROP TABLE users;\n"
 		"/* TRUNCATE users; */\n"
 		"COMMENT ON TABLE users IS 'DROP SCHEMA x';\n"
-		"CREATE TABLE \"drop\" (\"table\" int);\n"), 0);
+		"CREATE TABLE \"drop\" (\"table\" int);\n");
+	ck_assert_uint_eq(count("lint/destructive"), 0);
 	/* a table the file itself created holds no data yet */
 	ck_assert_uint_eq(lint("CREATE TABLE tmp_import (id int);\n"
 			       "ALTER TABLE tmp_import DROP COLUMN id;\n"
 			       "TRUNCATE tmp_import;\n"
 			       "DROP TABLE tmp_import;\n"), 0);
-	/* ... but not one it created only IF NOT EXISTS */
-	lint("CREATE TABLE IF NOT EXISTS t (id int);\nDROP TABLE t;");
-	expect_only("lint/destructive", 1);
+	/* ... with IF NOT EXISTS too (issue 12: a false positive before) */
+	ck_assert_uint_eq(lint("CREATE TABLE IF NOT EXISTS t (id int);\n"
+			       "DROP TABLE t;"), 0);
 	/* down files are not linted: only up_sql is read */
 	mig.down_sql = "DROP TABLE users;";
 	ck_assert_uint_eq(lint("CREATE TABLE users (id int);"), 0);
@@ -236,8 +261,12 @@ START_TEST(test_destructive_allowed)
 	/* allowing another rule does not allow this one */
 	lint("-- cairn: allow index-not-concurrent\nDROP TABLE users;");
 	expect_only("lint/destructive", 1);
-	/* a directive below the first SQL is only a comment */
-	lint("SELECT 1;\n-- cairn: allow destructive\nDROP TABLE users;");
+	/* below the first SQL it allows the statement right under it */
+	ck_assert_uint_eq(lint("SELECT 1;\n-- cairn: allow destructive\n"
+			       "DROP TABLE users;\nDROP TABLE orders;"), 1);
+	ck_assert_uint_eq(nth("lint/destructive", 0)->line, 4);
+	/* ... but not across a blank line */
+	lint("SELECT 1;\n-- cairn: allow destructive\n\nDROP TABLE users;");
 	expect_only("lint/destructive", 1);
 }
 END_TEST
@@ -341,13 +370,14 @@ START_TEST(test_needs_no_transaction_negative)
 			  0);
 	ck_assert_uint_eq(lint("-- cairn: no-transaction\nVACUUM ANALYZE t;"),
 			  0);
-	ck_assert_uint_eq(lint("REINDEX TABLE t;\n"
+	lint("REINDEX TABLE t;\n"
 			       "CLUSTER t USING t_pkey;\n"
 			       "ALTER DATABASE app SET work_mem = '1MB';\n"
 			       "ALTER TABLE m DETACH PARTITION m_2020;\n"
 			       "ALTER TYPE mood ADD VALUE 'meh';\n"
 			       "ANALYZE t;\n"
-			       "SELECT 'VACUUM';\n"), 0);
+			       "SELECT 'VACUUM';\n");
+	ck_assert_uint_eq(count("lint/needs-no-transaction"), 0);
 }
 END_TEST
 
@@ -511,7 +541,7 @@ START_TEST(test_not_null_positive)
 	lint("ALTER TABLE users ADD COLUMN a int,\n"
 	     "  ADD b numeric(10, 2) NOT NULL CHECK (b > 0),\n"
 	     "  ADD COLUMN IF NOT EXISTS c text COLLATE \"C\" NOT NULL;\n");
-	expect_only("lint/not-null-without-default", 2);
+	ck_assert_uint_eq(count("lint/not-null-without-default"), 2);
 	ck_assert(tu_contains(nth("lint/not-null-without-default", 0)->message,
 			      "ADD COLUMN b"));
 	ck_assert(tu_contains(nth("lint/not-null-without-default", 1)->message,
@@ -521,7 +551,7 @@ END_TEST
 
 START_TEST(test_not_null_negative)
 {
-	ck_assert_uint_eq(lint(
+	lint(
 		"ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;\n"
 		"ALTER TABLE users ADD COLUMN b bool DEFAULT false NOT NULL;\n"
 		"ALTER TABLE users ADD COLUMN id2 bigint GENERATED ALWAYS AS "
@@ -532,7 +562,8 @@ START_TEST(test_not_null_negative)
 		"ALTER TABLE users ADD CONSTRAINT c CHECK (a IS NOT NULL);\n"
 		"ALTER TABLE users ALTER COLUMN nick SET NOT NULL;\n"
 		"CREATE TABLE t (id int NOT NULL);\n"
-		"ALTER TABLE t ADD COLUMN y int NOT NULL;\n"), 0);
+		"ALTER TABLE t ADD COLUMN y int NOT NULL;\n");
+	ck_assert_uint_eq(count("lint/not-null-without-default"), 0);
 }
 END_TEST
 

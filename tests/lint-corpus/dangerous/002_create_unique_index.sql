@@ -1,0 +1,3 @@
+-- expect: index-not-concurrent
+-- CREATE UNIQUE INDEX without CONCURRENTLY blocks writes (SHARE).
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));

@@ -1,0 +1,3 @@
+-- expect: drop-index-not-concurrent
+-- DROP INDEX takes ACCESS EXCLUSIVE on the index's table.
+DROP INDEX orders_status_idx;

@@ -1,0 +1,3 @@
+-- expect: reindex-not-concurrent
+-- REINDEX INDEX takes ACCESS EXCLUSIVE on the index.
+REINDEX INDEX orders_pkey;

@@ -1,0 +1,5 @@
+-- expect: validate-same-transaction
+-- VALIDATE in the same transaction keeps the ADD's lock for the scan.
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id)
+  REFERENCES users (id) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;

@@ -1,0 +1,3 @@
+-- expect: destructive
+-- DROP TABLE deletes the data (ACCESS EXCLUSIVE).
+DROP TABLE invoices;

@@ -1,0 +1,3 @@
+-- expect: destructive
+-- TRUNCATE deletes every row (ACCESS EXCLUSIVE).
+TRUNCATE TABLE sessions;

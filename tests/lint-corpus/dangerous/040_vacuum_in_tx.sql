@@ -1,0 +1,3 @@
+-- expect: needs-no-transaction
+-- VACUUM cannot run in a transaction block.
+VACUUM ANALYZE orders;

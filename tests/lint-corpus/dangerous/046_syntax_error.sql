@@ -1,0 +1,3 @@
+-- expect: syntax-error
+-- The grammar rejects CREAT.
+CREAT TABLE widgets (id bigint);

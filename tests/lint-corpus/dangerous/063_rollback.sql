@@ -1,0 +1,4 @@
+-- expect: transaction-control
+-- ROLLBACK throws the migration away.
+ALTER TABLE users ADD COLUMN x int;
+ROLLBACK;

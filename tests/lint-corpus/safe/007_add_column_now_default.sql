@@ -1,0 +1,3 @@
+-- expect: none
+-- now() is stable: no rewrite.
+ALTER TABLE orders ADD COLUMN imported_at timestamptz DEFAULT now();

@@ -1,0 +1,3 @@
+-- expect: none
+-- NOT VALID skips the scan of existing rows.
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;

@@ -1,0 +1,3 @@
+-- expect: none
+-- VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE.
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;

@@ -1,0 +1,3 @@
+-- expect: none
+-- CREATE VIEW locks no table for long.
+CREATE VIEW active_users AS SELECT id, email FROM users WHERE deleted_at IS NULL;

@@ -1,0 +1,3 @@
+-- expect: none
+-- SET DEFAULT affects only future rows.
+ALTER TABLE users ALTER COLUMN locale SET DEFAULT 'en';

@@ -1,0 +1,3 @@
+-- expect: none
+-- A new sequence.
+CREATE SEQUENCE IF NOT EXISTS invoice_numbers START 1000;

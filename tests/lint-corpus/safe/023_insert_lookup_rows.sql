@@ -1,0 +1,3 @@
+-- expect: none
+-- Inserting a few rows.
+INSERT INTO countries (code, name) VALUES ('FR', 'France'), ('DE', 'Germany');

@@ -1,0 +1,3 @@
+-- expect: none
+-- GRANT is a catalog change.
+GRANT SELECT ON users TO reporting;

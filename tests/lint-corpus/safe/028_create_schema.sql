@@ -1,0 +1,3 @@
+-- expect: none
+-- A new schema.
+CREATE SCHEMA IF NOT EXISTS analytics;

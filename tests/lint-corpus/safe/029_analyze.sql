@@ -1,0 +1,3 @@
+-- expect: none
+-- ANALYZE takes SHARE UPDATE EXCLUSIVE and blocks no writes.
+ANALYZE orders;

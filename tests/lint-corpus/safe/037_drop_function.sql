@@ -1,0 +1,3 @@
+-- expect: none
+-- Dropping a function loses no data.
+DROP FUNCTION IF EXISTS touch();

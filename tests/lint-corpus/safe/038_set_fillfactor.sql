@@ -1,0 +1,3 @@
+-- expect: none
+-- SET (fillfactor) takes SHARE UPDATE EXCLUSIVE.
+ALTER TABLE orders SET (fillfactor = 90);

@@ -1,0 +1,3 @@
+-- expect: none
+-- A constant text default needs no rewrite.
+ALTER TABLE users ADD COLUMN theme text NOT NULL DEFAULT 'light';

@@ -1,0 +1,3 @@
+-- expect: none
+-- An extension.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
