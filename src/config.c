@@ -50,7 +50,7 @@ static const char *const audit_keys[] = {
 static const char *const env_keys[] = {
 	"database_url", "allowed_refs", "require_clean_tree", "confirm",
 	"allow_out_of_order", "require_down", "lock_timeout", "metadata",
-	NULL,
+	"baseline_on_migrate", NULL,
 };
 
 static const char *const githook_keys[] = {
@@ -69,6 +69,7 @@ static void environment_dispose(cairn_environment *env)
 {
 	free(env->name);
 	free(env->database_url);
+	free(env->baseline_on_migrate);
 	cairn_cfg__strv_free(env->allowed_refs, env->allowed_refs_count);
 	cairn_cfg__kv_free(env->metadata, env->metadata_count);
 }
@@ -227,6 +228,19 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 		case 7:
 			rc = cairn_cfg__kv_map(&env->metadata,
 					       &env->metadata_count, c, e);
+			break;
+		case 8:
+			rc = cairn_cfg__string(&env->baseline_on_migrate, c, e,
+					       0);
+			if (rc == 0 && (!*env->baseline_on_migrate ||
+					strlen(env->baseline_on_migrate) > 20 ||
+					strspn(env->baseline_on_migrate, "0123456789") !=
+					strlen(env->baseline_on_migrate))) {
+				cairn_cfg__error(c, e->value,
+						 "baseline_on_migrate needs a migration version, not '%.40s'",
+						 env->baseline_on_migrate);
+				rc = CAIRN_ERROR;
+			}
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

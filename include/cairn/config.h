@@ -117,6 +117,10 @@ typedef struct cairn_environment {
 	cairn_kv *metadata;
 	size_t metadata_count;
 	unsigned line;
+	/* baseline_on_migrate: the version a database that has tables but
+	 * no cairn tables is baselined to by its first `migrate up`; NULL:
+	 * off (Flyway's baselineOnMigrate + baselineVersion) */
+	char *baseline_on_migrate;
 } cairn_environment;
 
 typedef struct cairn_config {

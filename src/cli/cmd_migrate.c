@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adopt_report.h"
 #include "cairn/refs.h"
 #include "cli.h"
 #include "commands.h"
@@ -324,6 +325,40 @@ static void record_refusal(struct cli *cli, const cairn_run_options *ro,
 	cairn_error__restore(&saved);
 }
 
+/*
+ * baseline_on_migrate: before the first `migrate up` on a database that
+ * has tables but no cairn tables, record the migrations up to the
+ * configured version as applied (the engine decides under the lock, and
+ * does nothing on any other database).  0 or an exit code.
+ */
+static int baseline_first(struct cli *cli, const cairn_run_options *ro,
+			  const cairn_environment *env)
+{
+	cairn_adopt_options a = CAIRN_ADOPT_OPTIONS_INIT;
+	cairn_adopt_result res;
+	cairn_run_options o = *ro;
+	int rc;
+
+	o.dry_run = false;
+	o.pipeline = NULL;
+	a.target = env->baseline_on_migrate;
+	a.reason = "baseline_on_migrate";
+	a.on_migrate = true;
+	rc = cairn_baseline(&res, &o, &a);
+	if (rc < 0) {
+		if (res.findings.count > 1)
+			cli_print_findings(cli, "baseline", &res.findings, o.set);
+		rc = cli_report_error(cli);
+	} else if (!res.skipped) {
+		rc = cli_audit_after_run(cli, o.db, res.run_id, 0);
+		cli_notef(cli, "baselined %zu migration%s up to %s (baseline_on_migrate): the database had tables but no cairn tables",
+			  res.count, res.count == 1 ? "" : "s",
+			  env->baseline_on_migrate);
+	}
+	cairn_adopt_result_dispose(&res);
+	return rc;
+}
+
 static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 {
 	json_t *o = json_object(), *plan = json_array();
@@ -503,6 +538,9 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 				       NULL);
 		goto out;
 	}
+	if (!down && env->baseline_on_migrate &&
+	    (rc = baseline_first(cli, &ro, env)))
+		goto out;
 	cairn_run_result_dispose(&res);
 	ro.dry_run = false;
 	ro.cancel = cli_interrupt_install(db);

@@ -88,6 +88,28 @@ const struct cli_command cli_commands[] = {
 	  "                (after an intended edit of an applied migration)\n"
 	  "  --resolve V   clear the failed or running row of V, after you have\n"
 	  "                checked the database by hand\n", 0 },
+	{ "baseline", cmd_baseline, "record migrations up to a version as applied without running them",
+	  "cairn baseline VERSION [--reason TEXT] [--dry-run] [--yes]\n"
+	  "\n"
+	  "For a database that already has the schema of every migration up to\n"
+	  "VERSION: records them as applied without running them, with the\n"
+	  "commit and author that brought each, audited as `baselined`.\n"
+	  "Refused when cairn's tracking table already has rows.\n"
+	  "\n"
+	  "  --reason TEXT   why, recorded in the audit rows\n"
+	  "  --dry-run       list what would be recorded\n"
+	  "  --yes           do not ask for confirmation\n", 0 },
+	{ "import", cmd_import, "take over a database from another tool's history",
+	  "cairn import golang-migrate|dbmate|flyway|sqitch [--dry-run] [--yes]\n"
+	  "\n"
+	  "Reads the tool's history table (left untouched), matches it to the\n"
+	  "migrations at --rev and records them as applied, with the tool's own\n"
+	  "who and when, audited as `imported`.  Refused, listing them, when the\n"
+	  "history names migrations the revision lacks or skipped some below\n"
+	  "the last it applied, or when cairn's tracking table has rows.\n"
+	  "\n"
+	  "  --dry-run   show the mapping\n"
+	  "  --yes       do not ask for confirmation\n", 0 },
 	{ "audit", cmd_audit, "show, verify, export or anchor the audit trail",
 	  "cairn audit [log] [--since TIME] [--limit N] [--format text|json]\n"
 	  "cairn audit verify\n"
