@@ -74,6 +74,17 @@ static json_t *result_json(const cairn_adopt_result *res, int rc, bool dry_run)
 			"installed_on", cli_json_str_or_null(en->installed_on)));
 	}
 	json_object_set_new(o, "migrations", list);
+	list = json_array();
+	for (size_t i = 0; i < res->findings.count; i++) {
+		const cairn_finding *f = &res->findings.items[i];
+
+		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}",
+			"code", cli_json_str(f->code),
+			"message", cli_json_str(f->message),
+			"version", cli_json_str_or_null(f->version),
+			"hint", cli_json_str_or_null(f->hint)));
+	}
+	json_object_set_new(o, "reasons", list);
 	if (e)
 		json_object_set_new(o, "error", json_pack("{s:o, s:o, s:o}",
 			"message", cli_json_str(e->message),

@@ -29,6 +29,7 @@
 
 #include "adopt.h"
 #include "applied.h"
+#include "cairn/audit.h"
 #include "cairn/schema.h"
 #include "util/util.h"
 #include "version_check.h"
@@ -336,13 +337,33 @@ static void audit_refusal(run *r, const char *what,
 	free(extra);
 }
 
+/* Another deployer kept the lock: audited as refused (the error kept). */
+static void audit_lock_refusal(const cairn_run_options *o, const char *what)
+{
+	const cairn_error *e = cairn_error_last();
+	cairn_error_saved saved;
+	char reason[512];
+
+	if (!e || e->klass != CAIRN_ERRCLASS_LOCK)
+		return;
+	snprintf(reason, sizeof(reason), "%s", e->message);
+	cairn_error__save(&saved);
+	if (cairn_audit_refusal(NULL, o, what, "deploy_lock", reason, NULL) < 0)
+		cairn_error_clear();
+	cairn_error__restore(&saved);
+}
+
 static int refusal_error(const char *what, const cairn_adopt_result *out)
 {
 	const cairn_finding *f = &out->findings.items[0];
 
-	cairn_error__set(CAIRN_ERRCLASS_VALIDATION, "%s refused: %s", what,
-			 out->findings.count == 1 ? f->message :
-			 "see the reasons above");
+	if (out->findings.count == 1)
+		cairn_error__set(CAIRN_ERRCLASS_VALIDATION, "%s refused: %s",
+				 what, f->message);
+	else
+		cairn_error__set(CAIRN_ERRCLASS_VALIDATION,
+				 "%s refused for %zu reasons", what,
+				 out->findings.count);
 	if (out->findings.count == 1 && f->hint)
 		cairn_error__hint("%s", f->hint);
 	return CAIRN_ERROR;
@@ -373,8 +394,10 @@ int adopt__run(cairn_adopt_result *out, const cairn_run_options *o,
 	if (!o->dry_run) {
 		if ((rc = cairn_lock_acquire(o->db, o->lock_timeout_ms,
 					     o->lock_wait, o->payload,
-					     o->cancel)) < 0)
+					     o->cancel)) < 0) {
+			audit_lock_refusal(&quiet, what);
 			goto out;
+		}
 		r.locked = true;
 	}
 	if (a->on_migrate) {
