@@ -35,12 +35,14 @@ struct migrate_opts {
 	bool dry_run;
 	bool single;
 	bool yes;
+	bool as_far;
 	uint64_t lock_timeout_ms;
 	cairn_kv meta[32];
 	size_t nmeta;
 };
 
-enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META };
+enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META,
+       OPT_AS_FAR };
 
 static bool digits(const char *s)
 {
@@ -81,6 +83,9 @@ static int migrate_option(struct cli *cli, int c, const char *arg,
 		break;
 	case OPT_YES:
 		o->yes = true;
+		break;
+	case OPT_AS_FAR:
+		o->as_far = true;
 		break;
 	case OPT_LOCK:
 		if (cairn__parse_duration_ms(arg, &o->lock_timeout_ms) < 0 ||
@@ -359,6 +364,39 @@ static int baseline_first(struct cli *cli, const cairn_run_options *ro,
 	return rc;
 }
 
+/*
+ * --as-far-as-possible: a dry run finds the newest migration in range
+ * that cannot be rolled back (the engine's rollback-limit finding); the
+ * run then goes down to it (--to its version), and the engine checks
+ * that plan again under the lock.  When nothing stops the rollback, or
+ * nothing can be rolled back, the options are left as they are and the
+ * run reports it.
+ */
+static void as_far_as_possible(struct cli *cli, cairn_run_options *ro,
+			       char target[32])
+{
+	cairn_run_options o = *ro;
+	cairn_run_result res;
+	const cairn_finding *limit = NULL;
+
+	o.dry_run = true;
+	o.progress = NULL;
+	if (cairn_migrate_down(&res, &o) < 0) {
+		for (size_t i = 0; i < res.findings.count; i++)
+			if (!strcmp(res.findings.items[i].code, "rollback-limit"))
+				limit = &res.findings.items[i];
+	}
+	cairn_error_clear();
+	if (limit && limit->version && strlen(limit->version) < 32) {
+		snprintf(target, 32, "%s", limit->version);
+		ro->target = target;
+		ro->steps = 0;
+		cli_notef(cli, "rolling back as far as possible, down to version %s: %s",
+			  target, limit->message);
+	}
+	cairn_run_result_dispose(&res);
+}
+
 static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 {
 	json_t *o = json_object(), *plan = json_array();
@@ -394,6 +432,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK },
 		{ "meta", required_argument, NULL, OPT_META },
+		{ "as-far-as-possible", no_argument, NULL, OPT_AS_FAR },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("migrate");
@@ -410,6 +449,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	cairn_db *db = NULL;
 	cairn_kv *meta = NULL;
 	char deploy_rev[CAIRN_OID_HEXSZ] = "", *deploy_ref = NULL;
+	char as_far_target[32];
 	bool down;
 	int rc, audit_rc = 0, first;
 
@@ -451,6 +491,10 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (!down && mo.steps) {
 		rc = cli_usage_error(cli, cmd, "--steps applies to 'down' only");
+		goto out_early;
+	}
+	if (!down && mo.as_far) {
+		rc = cli_usage_error(cli, cmd, "--as-far-as-possible applies to 'down' only");
 		goto out_early;
 	}
 	if (down && mo.steps && mo.to) {
@@ -498,6 +542,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		ro.lock_timeout_ms = mo.lock_timeout_ms;
 	ro.progress = on_progress;
 	ro.lock_wait = on_lock_wait;
+	if (down && mo.as_far)
+		as_far_as_possible(cli, &ro, as_far_target);
 
 	/*
 	 * A dry run first when it is asked for, or when the environment

@@ -67,7 +67,7 @@ const struct cli_command cli_commands[] = {
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
 	  "                 [--lock-timeout DURATION] [--meta K=V]...\n"
-	  "cairn migrate down [--steps N | --to V] [--dry-run] [--yes]\n"
+	  "cairn migrate down [--steps N | --to V] [--as-far-as-possible] [--dry-run] [--yes]\n"
 	  "\n"
 	  "up applies the pending migrations at --rev in version order, each in\n"
 	  "its own transaction with its tracking and audit rows, firing the hook\n"
@@ -76,6 +76,8 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "  --to V                 stop after version V (up) or roll back to V (down)\n"
 	  "  --steps N              roll back N migrations (down)\n"
+	  "  --as-far-as-possible   roll back down to the first migration in range\n"
+	  "                         that has no down file (down)\n"
 	  "  --dry-run              print the plan and the hooks that would fire\n"
 	  "  --single-transaction   apply all pending migrations in one transaction\n"
 	  "  --yes                  do not ask for confirmation\n"
