@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cairn/validate.h"
+#include "migration_empty.h"
 #include "util/error.h"
 #include "util/util.h"
 #include "version_check.h"
@@ -102,7 +103,8 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 			     "cairn_validate_options");
 	if (cairn_migration_set_load_contents(set) < 0)
 		return CAIRN_ERROR;
-	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0)
+	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0 ||
+	    cairn_migration__empty_findings(out, set) < 0)
 		return CAIRN_ERROR;
 	n = cairn_migration_set_count(set);
 	for (i = 0; opts->require_down && i < n; i++) {

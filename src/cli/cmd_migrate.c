@@ -381,6 +381,7 @@ static void as_far_as_possible(struct cli *cli, cairn_run_options *ro,
 
 	o.dry_run = true;
 	o.progress = NULL;
+	o.log_fn = NULL; /* the run itself says what it has to say */
 	if (cairn_migrate_down(&res, &o) < 0) {
 		for (size_t i = 0; i < res.findings.count; i++)
 			if (!strcmp(res.findings.items[i].code, "rollback-limit"))

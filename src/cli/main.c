@@ -149,7 +149,9 @@ const struct cli_command cli_commands[] = {
 	  "reached through a unix socket only.\n",
 	  CLI_CONFIG_WORKTREE },
 	{ "help", cmd_help, "show help for a command",
-	  "cairn help [COMMAND]\n", 0 },
+	  "cairn help [COMMAND | --man]\n"
+	  "\n"
+	  "  --man   show the manual page (also from a build tree)\n", 0 },
 	{ "version", cmd_version, "print the version",
 	  "cairn version\n", 0 },
 	{ NULL, NULL, NULL, NULL, 0 }
@@ -200,11 +202,12 @@ int cmd_help(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_command *c;
 
-	(void)cli;
 	if (argc < 2) {
 		main_usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "--man"))
+		return cli_show_man(cli);
 	c = cli_find_command(argv[1]);
 	if (!c) {
 		cli_errorf(cli, "unknown command '%s'", argv[1]);

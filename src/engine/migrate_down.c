@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migration_empty.h"
 #include "run.h"
 #include "util/util.h"
 
@@ -141,6 +142,28 @@ out:
 }
 
 /*
+ * An empty down file rolls back nothing but the tracking row: said
+ * through the run's log (it is not a reason to refuse; `-- cairn: allow
+ * empty` in the down file silences it).
+ */
+static void warn_if_empty(run *r, const cairn_migration *m)
+{
+	bool empty = false;
+	char line[600];
+
+	if (cairn_migration__down_is_empty(&empty, m) < 0) {
+		cairn_error_clear();
+		return;
+	}
+	if (!empty || !r->o->log_fn)
+		return;
+	snprintf(line, sizeof(line),
+		 "warning: the down file of %s_%s has no SQL statement: rolling it back only removes its tracking row",
+		 m->version_text, m->name);
+	r->o->log_fn("cairn", line, r->o->payload);
+}
+
+/*
  * Why applied row a cannot be rolled back at this revision (a finding),
  * or 0 with *m set when it can.  1: blocked.
  */
@@ -179,6 +202,7 @@ static int check_rollbackable(run *r, const cairn_applied *a,
 			return CAIRN_ERROR;
 		return 1;
 	}
+	warn_if_empty(r, m);
 	*mp = m;
 	return 0;
 }
