@@ -54,8 +54,8 @@ typedef struct cairn_adopt_options {
 	const char *target; /* baseline: the version the schema is at */
 	const char *reason; /* baseline: why (audit detail), may be NULL */
 	/*
-	 * baseline_on_migrate: baseline only when cairn's tables do not
-	 * exist and the database has tables of its own; otherwise set
+	 * baseline_on_migrate: baseline only when cairn's tracking table
+	 * is empty and the database has tables of its own; otherwise set
 	 * `skipped` and change nothing.
 	 */
 	bool on_migrate;

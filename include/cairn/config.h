@@ -118,8 +118,8 @@ typedef struct cairn_environment {
 	size_t metadata_count;
 	unsigned line;
 	/* baseline_on_migrate: the version a database that has tables but
-	 * no cairn tables is baselined to by its first `migrate up`; NULL:
-	 * off (Flyway's baselineOnMigrate + baselineVersion) */
+	 * an empty tracking table is baselined to by its first `migrate
+	 * up`; NULL: off (Flyway's baselineOnMigrate + baselineVersion) */
 	char *baseline_on_migrate;
 } cairn_environment;
 

@@ -332,9 +332,9 @@ static void record_refusal(struct cli *cli, const cairn_run_options *ro,
 
 /*
  * baseline_on_migrate: before the first `migrate up` on a database that
- * has tables but no cairn tables, record the migrations up to the
- * configured version as applied (the engine decides under the lock, and
- * does nothing on any other database).  0 or an exit code.
+ * has tables but nothing in cairn's tracking table, record the migrations
+ * up to the configured version as applied (the engine decides under the
+ * lock, and does nothing on any other database).  0 or an exit code.
  */
 static int baseline_first(struct cli *cli, const cairn_run_options *ro,
 			  const cairn_environment *env)
@@ -356,7 +356,7 @@ static int baseline_first(struct cli *cli, const cairn_run_options *ro,
 		rc = cli_report_error(cli);
 	} else if (!res.skipped) {
 		rc = cli_audit_after_run(cli, o.db, res.run_id, 0);
-		cli_notef(cli, "baselined %zu migration%s up to %s (baseline_on_migrate): the database had tables but no cairn tables",
+		cli_notef(cli, "baselined %zu migration%s up to %s (baseline_on_migrate): the database had tables but cairn had recorded no migration",
 			  res.count, res.count == 1 ? "" : "s",
 			  env->baseline_on_migrate);
 	}

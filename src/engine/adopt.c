@@ -5,7 +5,7 @@
  * Under the deploy lock (none for a dry run, which only reads):
  *
  *   1. with on_migrate (baseline_on_migrate), go on only when cairn's
- *      tables do not exist yet and the database has tables of its own;
+ *      tracking table is empty and the database has tables of its own;
  *   2. refuse when the tracking table already has rows: adoption is the
  *      first thing cairn does to a database, never a way to rewrite it;
  *   3. the command's plan: which migrations, and what the other tool
@@ -107,17 +107,22 @@ static int has_user_tables(bool *out, cairn_db *db)
 	return 0;
 }
 
-/* Step 1: may baseline_on_migrate go on?  Sets out->skipped if not. */
-static int on_migrate_check(cairn_db *db, cairn_adopt_result *out)
+/*
+ * Step 1: may baseline_on_migrate go on?  Only while cairn has recorded
+ * nothing (as Flyway's baselineOnMigrate acts only without a history
+ * table: an empty tracking table is cairn's equivalent, so a first
+ * `migrate up` that failed on "relation already exists" does not stop
+ * it) and the database has tables of its own.  Sets out->skipped if not.
+ */
+static int on_migrate_check(cairn_db *db, const cairn_applied_list *applied,
+			    cairn_adopt_result *out)
 {
-	bool exists = false, tables = false;
+	bool tables = false;
 
-	if (cairn_schema_exists(&exists, db) < 0)
-		return CAIRN_ERROR;
-	if (exists) {
+	if (applied->count) {
 		out->skipped = true;
 		snprintf(out->skip_reason, sizeof(out->skip_reason),
-			 "cairn's tables exist already");
+			 "cairn's tracking table has rows");
 		return 0;
 	}
 	if (has_user_tables(&tables, db) < 0)
@@ -400,10 +405,6 @@ int adopt__run(cairn_adopt_result *out, const cairn_run_options *o,
 		}
 		r.locked = true;
 	}
-	if (a->on_migrate) {
-		if ((rc = on_migrate_check(o->db, out)) < 0 || out->skipped)
-			goto out;
-	}
 	if (!o->dry_run) {
 		if ((rc = cairn_schema_ensure(o->db)) < 0 ||
 		    (rc = cairn_applied__load_brief_known(&r.applied, o->db)) < 0)
@@ -411,6 +412,9 @@ int adopt__run(cairn_adopt_result *out, const cairn_run_options *o,
 	} else if ((rc = cairn_applied_load_brief(&r.applied, o->db)) < 0) {
 		goto out;
 	}
+	if (a->on_migrate &&
+	    ((rc = on_migrate_check(o->db, &r.applied, out)) < 0 || out->skipped))
+		goto out;
 	if (r.applied.count) {
 		rc = adopt__refuse(out, "not-empty", NULL,
 				   "baseline and import are for a database cairn has not managed yet; 'cairn status' shows what it holds",

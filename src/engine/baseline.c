@@ -8,8 +8,8 @@
  * VERSION must be a migration at the revision (a typo would otherwise
  * skip or run the wrong files).  With on_migrate (the environment's
  * baseline_on_migrate, as Flyway's baselineOnMigrate + baselineVersion)
- * it happens only on a database with no cairn tables and tables of its
- * own; adopt.c decides that under the lock.
+ * it happens only on a database whose tracking table is empty and that
+ * has tables of its own; adopt.c decides that under the lock.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -204,6 +204,43 @@ START_TEST(test_baseline_on_migrate)
 }
 END_TEST
 
+/*
+ * A first `migrate up` that failed on "relation already exists" made
+ * cairn's tables but recorded no migration: turning baseline_on_migrate
+ * on afterwards still baselines (the empty tracking table is what counts,
+ * as Flyway's missing history table).
+ */
+START_TEST(test_baseline_on_migrate_after_a_failed_first_run)
+{
+	project p;
+	tu_result r;
+	char yaml[4096];
+
+	project_init(&p, NULL, true);
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "already exists"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'"), 1);
+
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n"
+		 "    baseline_on_migrate: 2\n"
+		 "hooks: {}\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	free(tu_git_commit(p.dir, "Alice Adopter", "alice@example.com", 1700000100, "baseline on migrate"));
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "baselined 2 migrations"), "%s", r.err);
+	ck_assert_msg(tu_contains(r.out, "applied 1 migration"), "%s", r.out);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("baseline");
@@ -214,6 +251,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_refused_when_tracking_has_rows);
 	tcase_add_test(tc, test_unknown_version_and_dry_run);
 	tcase_add_test(tc, test_baseline_on_migrate);
+	tcase_add_test(tc, test_baseline_on_migrate_after_a_failed_first_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
