@@ -398,6 +398,26 @@ static void as_far_as_possible(struct cli *cli, cairn_run_options *ro,
 	cairn_run_result_dispose(&res);
 }
 
+/*
+ * A first migration failing because what it creates exists already is
+ * the usual sign of a database built before cairn: say how to adopt it.
+ */
+static void adoption_hint(const cairn_run_result *res, bool down)
+{
+	static const char *const duplicate[] = {
+		"42P07", "42P06", "42710", "42701", "42723", NULL,
+	};
+	const cairn_error *e = cairn_error_last();
+
+	if (down || res->done || !e || e->hint || !e->sqlstate)
+		return;
+	for (size_t i = 0; duplicate[i]; i++)
+		if (!strcmp(e->sqlstate, duplicate[i])) {
+			cairn_error_set_hint("if the database already has this schema, record it with 'cairn baseline VERSION', or take over another tool's history with 'cairn import golang-migrate|dbmate|flyway|sqitch'");
+			return;
+		}
+}
+
 static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 {
 	json_t *o = json_object(), *plan = json_array();
@@ -612,6 +632,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->stderr_tty && cli->verbosity >= 0)
 		fputs("\r\033[K", stderr);
+	if (rc < 0)
+		adoption_hint(&res, down);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_t *j = result_json(&res, rc, down);
 

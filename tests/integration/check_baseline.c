@@ -76,6 +76,9 @@ START_TEST(test_baseline_then_migrate)
 	tu_cairn(&r, p.dir, "migrate", "up", NULL);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_msg(tu_contains(r.err, "already exists"), "%s", r.err);
+	/* and says how to adopt such a database */
+	ck_assert_msg(tu_contains(r.err, "HINT:") && tu_contains(r.err, "cairn baseline VERSION") &&
+		      tu_contains(r.err, "cairn import"), "%s", r.err);
 	tu_result_dispose(&r);
 
 	tu_cairn(&r, p.dir, "baseline", "2", "--reason", "restored from the 2023 dump", NULL);
