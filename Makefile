@@ -7,7 +7,8 @@
 #   make demo       the guided tour on the built-in development database
 #   make bench      benchmarks against peers, as ratios
 #   make install    PREFIX=/usr/local DESTDIR= (binary, library, headers,
-#                   pkg-config file, man page)
+#                   pkg-config file, man page, bash and zsh completions)
+#   make man        the manual page from the source tree (man -l doc/cairn.1)
 #   make clean
 #
 # Project flags live in CAIRN_CFLAGS; the user's CFLAGS, CPPFLAGS and
@@ -19,6 +20,8 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
 
@@ -69,7 +72,7 @@ LIB = $(BUILD)/libcairn.a
 BIN = $(BUILD)/cairn
 
 .PHONY: all check check-run check-layering asan demo bench stress install \
-	uninstall clean deps tests fuzz format plugins
+	uninstall clean deps tests fuzz format plugins man
 
 all: $(LIB) $(BIN)
 
@@ -182,11 +185,18 @@ install: all cairn.pc
 	install -m 644 include/cairn/*.h $(DESTDIR)$(INCLUDEDIR)/cairn/
 	install -m 644 cairn.pc $(DESTDIR)$(PKGCONFIGDIR)/cairn.pc
 	if [ -f doc/cairn.1 ]; then install -m 644 doc/cairn.1 $(DESTDIR)$(MANDIR)/man1/cairn.1; fi
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 completions/cairn.bash $(DESTDIR)$(BASHCOMPDIR)/cairn
+	install -m 644 completions/_cairn $(DESTDIR)$(ZSHCOMPDIR)/_cairn
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cairn $(DESTDIR)$(LIBDIR)/libcairn.a \
-		$(DESTDIR)$(PKGCONFIGDIR)/cairn.pc $(DESTDIR)$(MANDIR)/man1/cairn.1
+		$(DESTDIR)$(PKGCONFIGDIR)/cairn.pc $(DESTDIR)$(MANDIR)/man1/cairn.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/cairn $(DESTDIR)$(ZSHCOMPDIR)/_cairn
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/cairn
+
+man:
+	man -l doc/cairn.1
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) src/*.h src/*/*.h include/cairn/*.h

@@ -56,6 +56,7 @@ static const char *const env_keys[] = {
 	/* two lock timeouts, retries, statement_timeout: README, Production */
 	"deploy_lock_timeout", "statement_lock_timeout", "statement_timeout",
 	"lock_retries", "lock_retry_delay",
+	"baseline_on_migrate",
 	NULL,
 };
 
@@ -77,6 +78,7 @@ static void environment_dispose(cairn_environment *env)
 	free(env->name);
 	free(env->database_url);
 	free(env->direct_database_url);
+	free(env->baseline_on_migrate);
 	cairn_cfg__strv_free(env->allowed_refs, env->allowed_refs_count);
 	cairn_cfg__kv_free(env->metadata, env->metadata_count);
 }
@@ -333,6 +335,19 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 			break;
 		case 9: case 10: case 11: case 12: case 13:
 			rc = read_statement_bound(p, env, e);
+			break;
+		case 14:
+			rc = cairn_cfg__string(&env->baseline_on_migrate, c, e,
+					       0);
+			if (rc == 0 && (!*env->baseline_on_migrate ||
+					strlen(env->baseline_on_migrate) > 20 ||
+					strspn(env->baseline_on_migrate, "0123456789") !=
+					strlen(env->baseline_on_migrate))) {
+				cairn_cfg__error(c, e->value,
+						 "baseline_on_migrate needs a migration version, not '%.40s'",
+						 env->baseline_on_migrate);
+				rc = CAIRN_ERROR;
+			}
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

@@ -14,6 +14,7 @@
 
 #include "cairn/lint.h"
 #include "cairn/validate.h"
+#include "migration_empty.h"
 #include "util/error.h"
 #include "util/util.h"
 #include "version_check.h"
@@ -106,7 +107,8 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 			     "cairn_validate_options");
 	if (cairn_migration_set_load_contents(set) < 0)
 		return CAIRN_ERROR;
-	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0)
+	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0 ||
+	    cairn_migration__empty_findings(out, set) < 0)
 		return CAIRN_ERROR;
 	n = cairn_migration_set_count(set);
 	/* PostgreSQL's grammar over every up and down file, no database */

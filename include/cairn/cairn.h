@@ -5,6 +5,7 @@
 #ifndef CAIRN_CAIRN_H
 #define CAIRN_CAIRN_H
 
+#include "adopt.h"
 #include "audit.h"
 #include "common.h"
 #include "config.h"

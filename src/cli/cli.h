@@ -201,6 +201,9 @@ int cli_fire_event(struct cli *cli, cairn_pipeline *p, cairn_event ev,
 		   cairn_db *db, size_t planned, cairn_hook_observer obs,
 		   void *obs_payload);
 
+/* `cairn help --man`: execs man on the page (man.c); returns on failure. */
+int cli_show_man(struct cli *cli);
+
 /* Formats a time (seconds since the epoch, offset in minutes). */
 void cli_format_time(char *out, size_t outlen, int64_t t, int offset_min);
 

@@ -97,11 +97,16 @@ static int audit_log(struct cli *cli, cairn_db *db, struct audit_opts *o,
 	} else {
 		if (!n && cli->verbosity >= 0)
 			printf("no audit rows yet\n");
+		else if (cli->verbosity >= 0)
+			printf("%5s %-19s %-12s %-13s %-6s %-24s %s\n", "id", "at",
+			       "outcome", "event", "version", "name",
+			       "by actor (commit by author)");
 		for (size_t i = 0; i < n; i++) {
 			const cairn_audit_entry *a = &e[i];
 			char at[20];
 			const char *color = !a->outcome ? "" :
-				!strcmp(a->outcome, "applied") || !strcmp(a->outcome, "rolled_back") ? "32" :
+				!strcmp(a->outcome, "applied") || !strcmp(a->outcome, "rolled_back") ||
+				!strcmp(a->outcome, "baselined") || !strcmp(a->outcome, "imported") ? "32" :
 				!strcmp(a->outcome, "repaired") || !strcmp(a->outcome, "hook_warned") ? "33" : "1;31";
 
 			snprintf(at, sizeof(at), "%.19s", a->at ? a->at : "");

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adopt_report.h"
 #include "cairn/refs.h"
 #include "cli.h"
 #include "commands.h"
@@ -34,6 +35,7 @@ struct migrate_opts {
 	bool dry_run;
 	bool single;
 	bool yes;
+	bool as_far;
 	uint64_t lock_timeout_ms;
 	bool no_retry;
 	cairn_kv meta[32];
@@ -41,7 +43,7 @@ struct migrate_opts {
 };
 
 enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META,
-       OPT_NO_RETRY };
+       OPT_NO_RETRY, OPT_AS_FAR };
 
 static bool digits(const char *s)
 {
@@ -85,6 +87,9 @@ static int migrate_option(struct cli *cli, int c, const char *arg,
 		break;
 	case OPT_NO_RETRY:
 		o->no_retry = true;
+		break;
+	case OPT_AS_FAR:
+		o->as_far = true;
 		break;
 	case OPT_LOCK:
 		if (cairn__parse_duration_ms(arg, &o->lock_timeout_ms) < 0 ||
@@ -412,6 +417,94 @@ static void record_refusal(struct cli *cli, const cairn_run_options *ro,
 	cairn_error__restore(&saved);
 }
 
+/*
+ * baseline_on_migrate: before the first `migrate up` on a database that
+ * has tables but nothing in cairn's tracking table, record the migrations
+ * up to the configured version as applied (the engine decides under the
+ * lock, and does nothing on any other database).  0 or an exit code.
+ */
+static int baseline_first(struct cli *cli, const cairn_run_options *ro,
+			  const cairn_environment *env)
+{
+	cairn_adopt_options a = CAIRN_ADOPT_OPTIONS_INIT;
+	cairn_adopt_result res;
+	cairn_run_options o = *ro;
+	int rc;
+
+	o.dry_run = false;
+	o.pipeline = NULL;
+	a.target = env->baseline_on_migrate;
+	a.reason = "baseline_on_migrate";
+	a.on_migrate = true;
+	rc = cairn_baseline(&res, &o, &a);
+	if (rc < 0) {
+		if (res.findings.count > 1)
+			cli_print_findings(cli, "baseline", &res.findings, o.set);
+		rc = cli_report_error(cli);
+	} else if (!res.skipped) {
+		rc = cli_audit_after_run(cli, o.db, res.run_id, 0);
+		cli_notef(cli, "baselined %zu migration%s up to %s (baseline_on_migrate): the database had tables but cairn had recorded no migration",
+			  res.count, res.count == 1 ? "" : "s",
+			  env->baseline_on_migrate);
+	}
+	cairn_adopt_result_dispose(&res);
+	return rc;
+}
+
+/*
+ * --as-far-as-possible: a dry run finds the newest migration in range
+ * that cannot be rolled back (the engine's rollback-limit finding); the
+ * run then goes down to it (--to its version), and the engine checks
+ * that plan again under the lock.  When nothing stops the rollback, or
+ * nothing can be rolled back, the options are left as they are and the
+ * run reports it.
+ */
+static void as_far_as_possible(struct cli *cli, cairn_run_options *ro,
+			       char target[32])
+{
+	cairn_run_options o = *ro;
+	cairn_run_result res;
+	const cairn_finding *limit = NULL;
+
+	o.dry_run = true;
+	o.progress = NULL;
+	o.log_fn = NULL; /* the run itself says what it has to say */
+	if (cairn_migrate_down(&res, &o) < 0) {
+		for (size_t i = 0; i < res.findings.count; i++)
+			if (!strcmp(res.findings.items[i].code, "rollback-limit"))
+				limit = &res.findings.items[i];
+	}
+	cairn_error_clear();
+	if (limit && limit->version && strlen(limit->version) < 32) {
+		snprintf(target, 32, "%s", limit->version);
+		ro->target = target;
+		ro->steps = 0;
+		cli_notef(cli, "rolling back as far as possible, down to version %s: %s",
+			  target, limit->message);
+	}
+	cairn_run_result_dispose(&res);
+}
+
+/*
+ * A first migration failing because what it creates exists already is
+ * the usual sign of a database built before cairn: say how to adopt it.
+ */
+static void adoption_hint(const cairn_run_result *res, bool down)
+{
+	static const char *const duplicate[] = {
+		"42P07", "42P06", "42710", "42701", "42723", NULL,
+	};
+	const cairn_error *e = cairn_error_last();
+
+	if (down || res->done || !e || e->hint || !e->sqlstate)
+		return;
+	for (size_t i = 0; duplicate[i]; i++)
+		if (!strcmp(e->sqlstate, duplicate[i])) {
+			cairn_error_set_hint("if the database already has this schema, record it with 'cairn baseline VERSION', or take over another tool's history with 'cairn import golang-migrate|dbmate|flyway|sqitch'");
+			return;
+		}
+}
+
 static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 {
 	json_t *o = json_object(), *plan = json_array();
@@ -448,6 +541,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK },
 		{ "meta", required_argument, NULL, OPT_META },
 		{ "no-retry", no_argument, NULL, OPT_NO_RETRY },
+		{ "as-far-as-possible", no_argument, NULL, OPT_AS_FAR },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("migrate");
@@ -464,6 +558,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	cairn_db *db = NULL;
 	cairn_kv *meta = NULL;
 	char deploy_rev[CAIRN_OID_HEXSZ] = "", *deploy_ref = NULL;
+	char as_far_target[32];
 	bool down;
 	int rc, audit_rc = 0, first;
 
@@ -505,6 +600,10 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (!down && mo.steps) {
 		rc = cli_usage_error(cli, cmd, "--steps applies to 'down' only");
+		goto out_early;
+	}
+	if (!down && mo.as_far) {
+		rc = cli_usage_error(cli, cmd, "--as-far-as-possible applies to 'down' only");
 		goto out_early;
 	}
 	if (down && mo.steps && mo.to) {
@@ -557,6 +656,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	ro.progress = on_progress;
 	ro.lock_wait = on_lock_wait;
 	statement_bounds(&ro, env, mo.no_retry);
+	if (down && mo.as_far)
+		as_far_as_possible(cli, &ro, as_far_target);
 
 	/*
 	 * A dry run first when it is asked for, or when the environment
@@ -597,6 +698,9 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 				       NULL);
 		goto out;
 	}
+	if (!down && env->baseline_on_migrate &&
+	    (rc = baseline_first(cli, &ro, env)))
+		goto out;
 	cairn_run_result_dispose(&res);
 	ro.dry_run = false;
 	ro.cancel = cli_interrupt_install(db);
@@ -621,6 +725,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->stderr_tty && cli->verbosity >= 0)
 		fputs("\r\033[K", stderr);
+	if (rc < 0)
+		adoption_hint(&res, down);
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_t *j = result_json(&res, rc, down);
 

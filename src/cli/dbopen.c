@@ -63,6 +63,31 @@ static bool pg_env_set(void)
 	return false;
 }
 
+/*
+ * Starts the built-in development database when it is not running, and
+ * then says so once (where it lives, how to stop it): a server the user
+ * did not start by hand should not run unannounced.
+ */
+static int start_devdb(struct cli *cli, char **url,
+		       const cairn_devdb_options *dopts)
+{
+	bool running = false;
+	char *dir = NULL;
+
+	if (cairn_devdb_status(&running, NULL, NULL, dopts) < 0)
+		cairn_error_clear(); /* the start below reports real problems */
+	if (cairn_devdb_start(url, dopts) < 0)
+		return CAIRN_ERROR;
+	if (running)
+		return 0;
+	if (cairn_devdb_status(&running, NULL, &dir, dopts) < 0)
+		cairn_error_clear();
+	cli_notef(cli, "started the built-in development database%s%s%s (a private PostgreSQL on a unix socket); it keeps running for the next commands: stop it with 'cairn dev-db stop'",
+		  dir ? " in '" : "", dir ? dir : "", dir ? "'" : "");
+	free(dir);
+	return 0;
+}
+
 static int open_db(struct cli *cli, cairn_db **out, bool deploy);
 
 int cli_open_db(struct cli *cli, cairn_db **out)
@@ -122,7 +147,7 @@ static int open_db(struct cli *cli, cairn_db **out, bool deploy)
 			cli_errorf(cli, "the development database needs a work tree");
 			return CLI_EXIT_USAGE;
 		}
-		if (cairn_devdb_start(&devurl, &dopts) < 0)
+		if (start_devdb(cli, &devurl, &dopts) < 0)
 			return cli_report_error(cli);
 		url = devurl;
 		cli_verbosef(cli, "using the built-in development database");

@@ -74,7 +74,8 @@ const struct cli_command cli_commands[] = {
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
 	  "                 [--lock-timeout DURATION] [--no-retry] [--meta K=V]...\n"
-	  "cairn migrate down [--steps N | --to V] [--dry-run] [--yes] [--no-retry]\n"
+	  "cairn migrate down [--steps N | --to V] [--as-far-as-possible] [--dry-run] [--yes]\n"
+	  "                   [--no-retry]\n"
 	  "\n"
 	  "up applies the pending migrations at --rev in version order, each in\n"
 	  "its own transaction with its tracking and audit rows, firing the hook\n"
@@ -83,6 +84,8 @@ const struct cli_command cli_commands[] = {
 	  "\n"
 	  "  --to V                 stop after version V (up) or roll back to V (down)\n"
 	  "  --steps N              roll back N migrations (down)\n"
+	  "  --as-far-as-possible   roll back down to the first migration in range\n"
+	  "                         that has no down file (down)\n"
 	  "  --dry-run              print the plan and the hooks that would fire\n"
 	  "  --single-transaction   apply all pending migrations in one transaction\n"
 	  "  --yes                  do not ask for confirmation\n"
@@ -97,6 +100,28 @@ const struct cli_command cli_commands[] = {
 	  "                (after an intended edit of an applied migration)\n"
 	  "  --resolve V   clear the failed or running row of V, after you have\n"
 	  "                checked the database by hand\n", 0 },
+	{ "baseline", cmd_baseline, "record migrations up to a version as applied without running them",
+	  "cairn baseline VERSION [--reason TEXT] [--dry-run] [--yes]\n"
+	  "\n"
+	  "For a database that already has the schema of every migration up to\n"
+	  "VERSION: records them as applied without running them, with the\n"
+	  "commit and author that brought each, audited as `baselined`.\n"
+	  "Refused when cairn's tracking table already has rows.\n"
+	  "\n"
+	  "  --reason TEXT   why, recorded in the audit rows\n"
+	  "  --dry-run       list what would be recorded\n"
+	  "  --yes           do not ask for confirmation\n", 0 },
+	{ "import", cmd_import, "take over a database from another tool's history",
+	  "cairn import golang-migrate|dbmate|flyway|sqitch [--dry-run] [--yes]\n"
+	  "\n"
+	  "Reads the tool's history table (left untouched), matches it to the\n"
+	  "migrations at --rev and records them as applied, with the tool's own\n"
+	  "who and when, audited as `imported`.  Refused, listing them, when the\n"
+	  "history names migrations the revision lacks or skipped some below\n"
+	  "the last it applied, or when cairn's tracking table has rows.\n"
+	  "\n"
+	  "  --dry-run   show the mapping\n"
+	  "  --yes       do not ask for confirmation\n", 0 },
 	{ "audit", cmd_audit, "show, verify, export or anchor the audit trail",
 	  "cairn audit [log] [--since TIME] [--limit N] [--format text|json]\n"
 	  "cairn audit verify\n"
@@ -135,7 +160,9 @@ const struct cli_command cli_commands[] = {
 	  "reached through a unix socket only.\n",
 	  CLI_CONFIG_WORKTREE },
 	{ "help", cmd_help, "show help for a command",
-	  "cairn help [COMMAND]\n", 0 },
+	  "cairn help [COMMAND | --man]\n"
+	  "\n"
+	  "  --man   show the manual page (also from a build tree)\n", 0 },
 	{ "version", cmd_version, "print the version",
 	  "cairn version\n", 0 },
 	{ NULL, NULL, NULL, NULL, 0 }
@@ -187,11 +214,12 @@ int cmd_help(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_command *c;
 
-	(void)cli;
 	if (argc < 2) {
 		main_usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "--man"))
+		return cli_show_man(cli);
 	c = cli_find_command(argv[1]);
 	if (!c) {
 		cli_errorf(cli, "unknown command '%s'", argv[1]);

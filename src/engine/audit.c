@@ -523,8 +523,8 @@ static int check_anchor(struct verify *v)
 
 /*
  * Applied tracking rows with no audit row saying so: for each, an audit
- * row of the same version with outcome applied or repaired must exist
- * after its latest rolled_back row (if any).
+ * row of the same version with outcome applied, repaired, baselined or
+ * imported must exist after its latest rolled_back row (if any).
  */
 static int check_tracking(cairn_audit_verify_result *r, cairn_db *db,
 			  int version)
@@ -542,7 +542,8 @@ static int check_tracking(cairn_audit_verify_result *r, cairn_db *db,
 		"SELECT m.version::text || '_' || m.name FROM %s.migrations AS m "
 		"WHERE m.status = 'applied' AND NOT EXISTS ("
 		"SELECT FROM %s.audit AS a WHERE a.version = m.version "
-		"AND a.outcome IN ('applied', 'repaired') AND a.id > coalesce(("
+		"AND a.outcome IN ('applied', 'repaired', 'baselined', 'imported') "
+		"AND a.id > coalesce(("
 		"SELECT max(b.id) FROM %s.audit AS b WHERE b.version = m.version "
 		"AND b.outcome = 'rolled_back'), 0)) ORDER BY m.version",
 		s, s, s) < 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migration_empty.h"
 #include "run.h"
 #include "util/util.h"
 
@@ -145,6 +146,28 @@ out:
 }
 
 /*
+ * An empty down file rolls back nothing but the tracking row: said
+ * through the run's log (it is not a reason to refuse; `-- cairn: allow
+ * empty` in the down file silences it).
+ */
+static void warn_if_empty(run *r, const cairn_migration *m)
+{
+	bool empty = false;
+	char line[600];
+
+	if (cairn_migration__down_is_empty(&empty, m) < 0) {
+		cairn_error_clear();
+		return;
+	}
+	if (!empty || !r->o->log_fn)
+		return;
+	snprintf(line, sizeof(line),
+		 "warning: the down file of %s_%s has no SQL statement: rolling it back only removes its tracking row",
+		 m->version_text, m->name);
+	r->o->log_fn("cairn", line, r->o->payload);
+}
+
+/*
  * Why applied row a cannot be rolled back at this revision (a finding),
  * or 0 with *m set when it can.  1: blocked.
  */
@@ -183,36 +206,42 @@ static int check_rollbackable(run *r, const cairn_applied *a,
 			return CAIRN_ERROR;
 		return 1;
 	}
+	warn_if_empty(r, m);
 	*mp = m;
 	return 0;
 }
 
 /*
- * When some migrations in range cannot be rolled back, says how far a
- * rollback can go: down to the newest blocked one (rolling back only
- * what is above it), that is --to <its version> or --steps <count>.
+ * When some migrations in range cannot be rolled back, says which (all of
+ * them, by name) and how far a rollback can go: down to the newest
+ * blocked one (rolling back only what is above it), that is --to <its
+ * version>, --steps <count>, or --as-far-as-possible, which the CLI turns
+ * into that --to (code rollback-limit; rollback-blocked when nothing can
+ * be rolled back at all).
  */
 static int how_far(run *r, const char *blocked, size_t nblocked,
-		   size_t reachable)
+		   size_t reachable, const cairn_buf *names)
 {
-	char hint[300];
+	char hint[400];
 
+	if (cairn_buf_check(names) < 0)
+		return CAIRN_ERROR;
 	if (!reachable) {
 		snprintf(hint, sizeof(hint),
 			 "the newest applied migration (%s) cannot be rolled back at this revision",
 			 blocked);
-		return cairn_findings_add(&r->r->findings, "rollback-limit",
+		return cairn_findings_add(&r->r->findings, "rollback-blocked",
 			CAIRN_SEVERITY_ERROR, NULL, 0, blocked, hint, NULL,
-			"nothing can be rolled back: %zu migration%s in range cannot be",
-			nblocked, nblocked == 1 ? "" : "s");
+			"nothing can be rolled back: %zu migration%s in range cannot be (%s)",
+			nblocked, nblocked == 1 ? "" : "s", names->ptr);
 	}
 	snprintf(hint, sizeof(hint),
-		 "'cairn migrate down --to %s' (or --steps %zu) rolls back what can be",
+		 "'cairn migrate down --to %s' (or --steps %zu) rolls back what can be; add --as-far-as-possible to the same command to do that",
 		 blocked, reachable);
 	return cairn_findings_add(&r->r->findings, "rollback-limit",
 		CAIRN_SEVERITY_ERROR, NULL, 0, blocked, hint, NULL,
-		"%zu migration%s in range cannot be rolled back; the lowest version a rollback can reach is %s",
-		nblocked, nblocked == 1 ? "" : "s", blocked);
+		"%zu migration%s in range cannot be rolled back (%s); the lowest version a rollback can reach is %s",
+		nblocked, nblocked == 1 ? "" : "s", names->ptr, blocked);
 }
 
 /*
@@ -228,6 +257,7 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 	size_t steps = r->o->steps ? r->o->steps : 1, n = 0, considered = 0;
 	size_t nblocked = 0, reachable = 0;
 	const char *blocked = NULL;
+	cairn_buf names = CAIRN_BUF_INIT;
 	char msg[600], hint[300];
 
 	*out = NULL;
@@ -269,16 +299,21 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 				blocked = a->version;
 				reachable = n;
 			}
+			m = cairn_migration_set_find(r->o->set, a->version);
+			cairn_buf_printf(&names, "%s%s_%s", names.size ? ", " : "",
+					 m ? m->version_text : a->version, a->name);
 			continue;
 		}
 		plan[n++] = m;
 	}
-	if (nblocked && how_far(r, blocked, nblocked, reachable) < 0)
+	if (nblocked && how_far(r, blocked, nblocked, reachable, &names) < 0)
 		goto fail;
+	cairn_buf_dispose(&names);
 	*out = plan;
 	*nout = n;
 	return 0;
 fail:
+	cairn_buf_dispose(&names);
 	free(plan);
 	return CAIRN_ERROR;
 }

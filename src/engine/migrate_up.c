@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cairn/validate.h"
+#include "migration_empty.h"
 #include "run.h"
 #include "util/util.h"
 
@@ -356,6 +357,27 @@ static int add_finding(cairn_run_result *res, const char *code,
 }
 
 /*
+ * An up file without a statement would record a migration that changed
+ * nothing: refused unless it says `-- cairn: allow empty`.
+ */
+static int refuse_if_empty(run *r, const cairn_migration *m)
+{
+	bool empty;
+	char msg[600];
+
+	if (cairn_migration__up_is_empty(&empty, m) < 0)
+		return CAIRN_ERROR;
+	if (!empty)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "migration %s_%s has no SQL statement (only comments)",
+		 m->version_text, m->name);
+	return add_finding(r->r, "empty-migration", m, NULL,
+			   "write the change in the up file, or add '-- cairn: allow empty' if it is meant to do nothing",
+			   msg);
+}
+
+/*
  * Decides what to apply, or why nothing may run (findings).
  */
 static int make_plan(run *r, cairn_migration ***out, size_t *nout)
@@ -429,7 +451,8 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 					    msg);
 				break;
 			}
-			if (cairn_migration_load_content(r->o->set, m) < 0)
+			if (cairn_migration_load_content(r->o->set, m) < 0 ||
+			    refuse_if_empty(r, m) < 0)
 				goto out;
 			plan[np++] = m;
 			break;
