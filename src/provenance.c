@@ -10,8 +10,9 @@
  *  - Commits are read raw and only their tree, parents and committer
  *    time are parsed.  The walk is a priority queue ordered by committer
  *    time (newest first; ties in discovery order), the order of `git
- *    log`.  Objects come through cairn_rawodb (src/rawodb.c), which builds
- *    each version of a delta-compressed tree once, from its neighbour.
+ *    log`.  Objects come through the git object layer (src/git/odb.h),
+ *    whose raw pack reader builds each version of a delta-compressed
+ *    tree once, from its neighbour.
  *
  *  - For each commit we need only the id of its migrations subtree.  It
  *    is found by descending from the root tree one path component at a
@@ -23,7 +24,8 @@
  *    that parent (for a merge, the branch that brought nothing is never
  *    walked at all).  Only the other commits are diffed.
  *
- *  - The diff is our own comparison of raw tree objects that descends
+ *  - The diff is the one tree diff of the git object layer
+ *    (src/git/diff.c): a comparison of raw tree objects that descends
  *    only into subtrees whose ids differ.  Within one tree the common
  *    head and tail of the two objects are skipped with memcmp and only
  *    the entries in between are compared; each tree keeps the offsets of
@@ -58,8 +60,9 @@
  *
  * This file holds the entry point, which tries the cache entries and
  * runs the walk.  The rest is split by job (src/provenance_walk.h lists
- * the files): the commits and the walks over them, raw trees, the tree
- * diff, the tracked paths and renames, and the answers.
+ * the files): the commits and the walks over them, the tracked paths and
+ * renames, and the answers; objects, trees, the diff and commit headers
+ * are the git object layer's (src/git/).
  */
 #include <stdlib.h>
 #include <string.h>

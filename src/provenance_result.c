@@ -28,7 +28,7 @@
 static int info_get(const cairn_commit_info **out, struct infos *in,
 		    struct walk *w, const git_oid *id)
 {
-	cairn_rawobj *c = NULL;
+	cairn_git_obj *c = NULL;
 	uint32_t i;
 	int rc;
 
@@ -36,14 +36,14 @@ static int info_get(const cairn_commit_info **out, struct infos *in,
 		*out = &in->items[i];
 		return 0;
 	}
-	rc = cairn_prov__read_object(&c, w, id, GIT_OBJECT_COMMIT);
+	rc = cairn_git__odb_read_type(&c, w->odb, id, GIT_OBJECT_COMMIT);
 	if (rc == 0)
 		rc = cairn__grow_array((void **)&in->items, &in->alloc,
 				       in->count + 1, sizeof(*in->items));
 	if (rc == 0)
 		rc = cairn_repo__commit_info_raw(&in->items[in->count], id,
 						 c->data, c->len);
-	cairn_repo__rawobj_free(c);
+	cairn_git__obj_free(c);
 	if (rc < 0)
 		return rc;
 	rc = cairn_oidmap__put(&in->index, id, (uint32_t)in->count);

@@ -56,17 +56,15 @@ int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id)
 /* Reads a commit's tree, parents and committer time. */
 static int parse_commit(struct walk *w, uint32_t idx)
 {
-	cairn_rawobj *obj = NULL;
-	cairn_rawcommit c;
-	cairn_rawsig sig;
+	cairn_git_obj *obj = NULL;
+	cairn_git_commit c;
 	uint32_t first = (uint32_t)w->npool;
 	size_t i;
 	int rc;
 
 	if (w->nodes[idx].flags & (F_PARSED | F_MISSING))
 		return 0;
-	rc = cairn_prov__read_object(&obj, w, &w->nodes[idx].oid,
-				     GIT_OBJECT_COMMIT);
+	rc = cairn_git__commit_read(&obj, &c, w->odb, &w->nodes[idx].oid);
 	if (rc == CAIRN_ENOTFOUND && w->shallow) {
 		/* the edge of a shallow clone: behaves as absent */
 		cairn_error_clear();
@@ -75,17 +73,11 @@ static int parse_commit(struct walk *w, uint32_t idx)
 	}
 	if (rc < 0)
 		return rc;
-	rc = cairn_repo__commit_parse(&c, obj->data, obj->len);
-	if (rc < 0) {
-		cairn_error__detail("The commit is %s.",
-				    git_oid_tostr_s(&w->nodes[idx].oid));
-		goto out;
-	}
 	for (i = 0; i < c.nparents; i++) {
 		git_oid parent;
 		uint32_t pi;
 
-		cairn_repo__commit_parent(&parent, &c, i);
+		cairn_git__commit_parent(&parent, &c, i);
 		rc = cairn_prov__node_get(&pi, w, &parent);
 		if (rc == 0)
 			rc = cairn__grow_array((void **)&w->pool, &w->apool,
@@ -94,19 +86,16 @@ static int parse_commit(struct walk *w, uint32_t idx)
 			goto out;
 		w->pool[w->npool++] = pi;
 	}
-	/* committer time: a line git cannot split orders as time 0 */
-	cairn_repo__signature_parse(&sig, c.committer ? c.committer : "",
-				    c.committer_len);
 	/* cairn_prov__node_get may have moved the array: index again */
 	w->nodes[idx].parents = first;
 	w->nodes[idx].nparents = (uint32_t)c.nparents;
-	w->nodes[idx].time = sig.time;
+	w->nodes[idx].time = cairn_git__commit_time(&c);
 	w->nodes[idx].flags |= F_PARSED;
 	/* keep the root tree in sub until cairn_prov__ensure_sub resolves it */
 	w->nodes[idx].sub = c.tree;
 	rc = 0;
 out:
-	cairn_repo__rawobj_free(obj);
+	cairn_git__obj_free(obj);
 	return rc;
 }
 
@@ -180,8 +169,13 @@ int cairn_prov__ensure_sub(struct walk *w, uint32_t idx)
 		if (cairn_oidmap__get(&w->level[i], &cur, &slot)) {
 			next = w->subs[slot];
 		} else {
-			rc = cairn_prov__tree_child(&next, w, &cur,
-						    w->comps.items[i]);
+			unsigned mode;
+
+			rc = cairn_git__tree_child(&next, &mode, &w->trees,
+						   &cur, w->comps.items[i],
+						   strlen(w->comps.items[i]));
+			if (rc == 0 && !cairn_git__mode_is_tree(mode))
+				memset(&next, 0, sizeof(next));
 			if (rc == 0)
 				rc = cairn__grow_array((void **)&w->subs,
 						       &w->asubs, w->nsubs + 1,
@@ -457,8 +451,10 @@ int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	w->git = cairn_repo__git(repo);
 	w->dir = dir;
 	w->shallow = git_repository_is_shallow(w->git) == 1;
-	if (cairn_repo__rawodb_new(&w->raw, repo, RAW_CACHE) < 0)
+	if (cairn_git__odb_new(&w->odb, repo, RAW_CACHE,
+			       CAIRN_GIT_ODB_FAST) < 0)
 		return CAIRN_ERROR;
+	cairn_git__trees_init(&w->trees, w->odb);
 	while (*p) {
 		const char *s = p;
 
@@ -475,9 +471,6 @@ int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	w->level = cairn__calloc(w->comps.count + 1, sizeof(*w->level));
 	if (!w->level)
 		return CAIRN_ERROR;
-	w->empty.is_static = true;
-	w->empty.offs = w->empty_offs;
-	w->empty.data = (const unsigned char *)"";
 	return 0;
 }
 
@@ -485,8 +478,7 @@ void cairn_prov__walk_dispose(struct walk *w)
 {
 	size_t i;
 
-	for (i = 0; i < LRU_SIZE; i++)
-		cairn_prov__ctree_put(w->lru[i]);
+	cairn_git__trees_dispose(&w->trees);
 	for (i = 0; i < w->ntracks; i++) {
 		free(w->tracks[i].path);
 		free(w->tracks[i].orig);
@@ -510,7 +502,7 @@ void cairn_prov__walk_dispose(struct walk *w)
 	}
 	cairn_strvec_dispose(&w->comps);
 	cairn_buf_dispose(&w->path);
-	cairn_repo__rawodb_free(w->raw);
+	cairn_git__odb_free(w->odb);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -518,46 +510,16 @@ void cairn_prov__walk_dispose(struct walk *w)
 int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path)
 {
-	git_oid cur;
-	const char *p = path;
+	unsigned mode;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = cairn_prov__ensure_sub(w, commit);
 	if (rc < 0 || (w->nodes[commit].flags & F_MISSING))
 		return rc;
-	cur = w->nodes[commit].sub;
-	while (!git_oid_is_zero(&cur)) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		struct rtree t;
-		cairn_tree_entry e;
-		git_oid next;
-
-		memset(&next, 0, sizeof(next));
-		rc = cairn_prov__rtree_open(&t, w, &cur);
-		while (rc == 0) {
-			int more = cairn_prov__rtree_next(&t, &e);
-
-			if (more <= 0) {
-				rc = more;
-				break;
-			}
-			if (e.len == n && !memcmp(e.name, p, n)) {
-				if (is_tree(e.mode) == (slash != NULL))
-					git_oid_fromraw(&next, e.id);
-				break;
-			}
-		}
-		cairn_prov__rtree_close(&t);
-		if (rc < 0)
-			return rc;
-		if (!slash) {
-			*out = next;
-			return 0;
-		}
-		cur = next;
-		p = slash + 1;
-	}
-	return 0;
+	rc = cairn_git__tree_bypath(out, &mode, &w->trees,
+				    &w->nodes[commit].sub, path);
+	if (rc == 0 && (!mode || cairn_git__mode_is_tree(mode)))
+		memset(out, 0, sizeof(*out));
+	return rc;
 }

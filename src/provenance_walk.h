@@ -5,9 +5,8 @@
  *
  *   provenance.c         the entry point: cache entries, then the walk
  *   provenance_walk.c    commits and the history walks (simplified, range)
- *   provenance_tree.c    raw trees: the LRU, sequential reading, lookups
- *   provenance_diff.c    comparing two trees, reporting changed paths
- *   provenance_track.c   the paths followed, what a commit did to them,
+ *   provenance_track.c   the paths followed, what a commit did to them
+ *                        (from the one tree diff, src/git/diff.c),
  *                        renames
  *   provenance_result.c  commit records and the answers: from the walk or
  *                        a cache entry, to the migrations and the cache
@@ -28,13 +27,9 @@
 #include "cairn/migration.h"
 #include "util/buf.h"
 #include "util/oidmap.h"
+#include "git/git.h"
 #include "provenance_internal.h"
-#include "rawodb.h"
 #include "util/util.h"
-
-#define RAWSZ GIT_OID_RAWSZ
-#define LRU_SIZE 16
-#define MODE_TREE 040000u
 
 /* node flags */
 #define F_PARSED 0x01
@@ -78,26 +73,10 @@ struct removed {
 	char *version;
 };
 
-/*
- * A raw tree object kept in the LRU, with the offsets of its entries once
- * something needed them (offs[n] is the length).  Counted references:
- * the LRU holds one and every user holds one.
- */
-struct ctree {
-	git_oid oid;
-	cairn_rawobj *obj;
-	const unsigned char *data;
-	size_t len;
-	uint32_t *offs;
-	size_t n;
-	unsigned refs;
-	bool is_static;
-	uint64_t used;
-};
-
 struct walk {
 	git_repository *git;
-	cairn_rawodb *raw;
+	cairn_git_odb *odb;
+	cairn_git_trees trees; /* the trees read, with their entry offsets */
 	bool shallow;
 	const char *dir;
 	cairn_strvec comps;   /* dir split at '/' */
@@ -118,11 +97,6 @@ struct walk {
 	size_t nheap, aheap;
 	size_t interesting;   /* F_COUNTED nodes in the heap */
 
-	struct ctree *lru[LRU_SIZE];
-	uint64_t lru_clock;
-	struct ctree empty;   /* the empty tree (a zero id) */
-	uint32_t empty_offs[1];
-
 	struct track *tracks;
 	size_t ntracks, atracks;
 	int32_t *buckets;
@@ -141,34 +115,12 @@ struct walk {
 	size_t nboundary, aboundary;
 };
 
-/* Sequential reading of a tree, for lookups and listing. */
-struct rtree {
-	const unsigned char *p;
-	const unsigned char *end;
-	struct ctree *t;
-};
-
 /* The commit records of one computation, each looked up once. */
 struct infos {
 	struct cairn_oidmap index;
 	cairn_commit_info *items;
 	size_t count, alloc;
 };
-
-enum change { ADDED, MODIFIED, REMOVED };
-
-static inline bool is_tree(unsigned mode)
-{
-	return (mode & 0170000u) == MODE_TREE;
-}
-
-static inline int parse_entry(const unsigned char *p,
-			      const unsigned char *end, cairn_tree_entry *e,
-			      const unsigned char **next)
-{
-	*next = p;
-	return cairn_repo__tree_entry(e, next, end);
-}
 
 /* ---- provenance_walk.c ---- */
 
@@ -199,34 +151,6 @@ CAIRN_WARN_UNUSED int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_
 CAIRN_WARN_UNUSED int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path);
 
-/* ---- provenance_tree.c ---- */
-
-/* Reads an object that must be of type want. */
-CAIRN_WARN_UNUSED int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
-			    const git_oid *id, git_object_t want);
-/* A tree from the LRU (or read); *out is a new reference. */
-CAIRN_WARN_UNUSED int cairn_prov__tree_get(struct ctree **out, struct walk *w,
-			 const git_oid *id);
-/* Drops a reference to a tree (NULL is fine). */
-void cairn_prov__ctree_put(struct ctree *t);
-CAIRN_WARN_UNUSED int cairn_prov__rtree_open(struct rtree *t, struct walk *w,
-			   const git_oid *id);
-void cairn_prov__rtree_close(struct rtree *t);
-/* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
-CAIRN_WARN_UNUSED int cairn_prov__rtree_next(struct rtree *t, cairn_tree_entry *e);
-/* Finds the child `name` of a raw tree; zero when absent or no tree. */
-CAIRN_WARN_UNUSED int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
-			   const char *name);
-
-/* ---- provenance_diff.c ---- */
-
-/*
- * Compares two trees (zero ids are empty trees) below w->path, calling
- * cairn_prov__on_change() for every file added, modified or removed.
- */
-CAIRN_WARN_UNUSED int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
-			   const git_oid *b);
-
 /* ---- provenance_track.c ---- */
 
 /* Starts following path (an up file) whose blob at the start is blob. */
@@ -238,8 +162,6 @@ CAIRN_WARN_UNUSED int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 CAIRN_WARN_UNUSED int cairn_prov__index_tracks(struct walk *w);
 /* Starts a track over from its original path (for a full re-walk). */
 CAIRN_WARN_UNUSED int cairn_prov__reset_track(struct track *t);
-/* Records that the file at w->path changed against the current parent. */
-CAIRN_WARN_UNUSED int cairn_prov__on_change(struct walk *w, enum change what);
 void cairn_prov__clear_removed(struct walk *w);
 /*
  * Diffs commit x against each parent (a root commit against the empty

@@ -1,34 +1,41 @@
 /*
- * provenance_diff.c - comparing two versions of the migrations tree for
- * the provenance walk; see src/provenance_walk.h.
+ * git/diff.c - the one tree diff (git/diff.h).
  *
- * The diff is our own comparison of raw tree objects that descends only
- * into subtrees whose ids differ, and reports every file added, modified
- * or removed to cairn_prov__on_change() (src/provenance_track.c) with its
- * path in w->path.  Within one tree the common head and tail of the two
- * objects are skipped with memcmp (when one was built from a delta
- * against the other, the delta already says how much of them agrees),
- * and only the entries in between are compared.  Each tree keeps the
- * offsets of its entries, carried over from the neighbour it was compared
- * with, so a commit that adds one file to a directory of 10,000 compares
- * a handful of entries.
+ * Two trees are compared by a merge of their entries in git's tree
+ * order that descends only into subtrees whose ids differ.  Within one
+ * tree the common head and tail of the two raw objects are skipped with
+ * memcmp (when one was built from a delta against the other, the delta
+ * already says how much of them agrees), and only the entries in between
+ * are compared.  Each tree keeps the offsets of its entries (in the tree
+ * cache, git/tree_cache.c), carried over from the neighbour it was
+ * compared with, so a commit that adds one file to a directory of 10,000
+ * compares a handful of entries.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "git/diff.h"
 #include "util/error.h"
-#include "provenance_walk.h"
 #include "util/util.h"
 
-/* Entry i of an indexed tree (validated when the index was built). */
-static void entry_at(const struct ctree *t, size_t i, cairn_tree_entry *e)
-{
-	const unsigned char *next;
+struct diff {
+	cairn_git_trees *c;
+	cairn_buf *path;
+	cairn_git_diff_fn fn;
+	void *ctx;
+};
 
-	parse_entry(t->data + t->offs[i], t->data + t->len, e, &next);
+/* Entry i of an indexed tree (validated when the index was built). */
+static void entry_at(const cairn_git_tree *t, size_t i, cairn_git_entry *e)
+{
+	const unsigned char *p = t->data + t->offs[i];
+
+	if (cairn_git__entry_parse(e, &p, t->data + t->len) < 0)
+		memset(e, 0, sizeof(*e)); /* not reached: validated */
+	e->mode = cairn_git__mode_normalize(e->mode);
 }
 
-static int offs_push(struct ctree *t, size_t *alloc, size_t off)
+static int offs_push(cairn_git_tree *t, size_t *alloc, size_t off)
 {
 	if (cairn__grow_array((void **)&t->offs, alloc, t->n + 2,
 			      sizeof(*t->offs)) < 0)
@@ -38,11 +45,11 @@ static int offs_push(struct ctree *t, size_t *alloc, size_t off)
 }
 
 /* Indexes t by parsing it whole. */
-static int index_full(struct ctree *t)
+static int index_full(cairn_git_tree *t)
 {
 	const unsigned char *p = t->data, *end = t->data + t->len;
 	size_t alloc = 0;
-	cairn_tree_entry e;
+	cairn_git_entry e;
 
 	if (t->len > UINT32_MAX)
 		return cairn_error__set(CAIRN_ERRCLASS_GIT,
@@ -51,7 +58,7 @@ static int index_full(struct ctree *t)
 	t->n = 0;
 	while (p < end) {
 		if (offs_push(t, &alloc, (size_t)(p - t->data)) < 0 ||
-		    parse_entry(p, end, &e, &p) < 0)
+		    cairn_git__entry_parse(&e, &p, end) < 0)
 			goto fail;
 	}
 	if (offs_push(t, &alloc, t->len) < 0)
@@ -66,7 +73,7 @@ fail:
 }
 
 /* The largest i <= n with offs[i] <= x (offs[0] == 0). */
-static size_t index_floor(const struct ctree *t, size_t x)
+static size_t index_floor(const cairn_git_tree *t, size_t x)
 {
 	size_t lo = 0, hi = t->n + 1;
 
@@ -82,7 +89,7 @@ static size_t index_floor(const struct ctree *t, size_t x)
 }
 
 /* Whether x is the start of an entry (or the end) of t, at or after i. */
-static bool index_find(const struct ctree *t, size_t from, size_t x,
+static bool index_find(const cairn_git_tree *t, size_t from, size_t x,
 		       size_t *out)
 {
 	size_t i = index_floor(t, x);
@@ -99,13 +106,13 @@ static bool index_find(const struct ctree *t, size_t from, size_t x,
  * middle is parsed, and as soon as the parse reaches an entry start in
  * the shared tail that is also one in h, the rest is h's offsets shifted.
  */
-static int index_sync(struct ctree *t, const struct ctree *h, size_t pre,
+static int index_sync(cairn_git_tree *t, const cairn_git_tree *h, size_t pre,
 		      size_t suf)
 {
 	const unsigned char *end = t->data + t->len;
 	size_t i0 = index_floor(h, pre), alloc = 0, p, j;
 	int64_t shift = (int64_t)t->len - (int64_t)h->len;
-	cairn_tree_entry e;
+	cairn_git_entry e;
 
 	if (t->len > UINT32_MAX)
 		return index_full(t);
@@ -133,9 +140,9 @@ static int index_sync(struct ctree *t, const struct ctree *h, size_t pre,
 		if (offs_push(t, &alloc, p) < 0)
 			goto fail;
 		{
-			const unsigned char *next;
+			const unsigned char *next = t->data + p;
 
-			if (parse_entry(t->data + p, end, &e, &next) < 0)
+			if (cairn_git__entry_parse(&e, &next, end) < 0)
 				goto fail;
 			p = (size_t)(next - t->data);
 		}
@@ -184,85 +191,125 @@ static size_t common_suffix(const unsigned char *a, size_t la,
 	return i;
 }
 
-/* git's tree order: a directory sorts as if its name ended in '/'. */
-static int entry_cmp(const cairn_tree_entry *a, const cairn_tree_entry *b)
+static int diff_trees(struct diff *d, const git_oid *a, const git_oid *b);
+
+/* An entry present on one side only (a whole subtree when a tree). */
+static int diff_side(struct diff *d, const cairn_git_entry *e,
+		     cairn_git_change what)
 {
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->name, b->name, n);
-	unsigned ca, cb;
-
-	if (c)
-		return c;
-	ca = a->len > n ? (unsigned char)a->name[n] :
-			  (is_tree(a->mode) ? '/' : 0);
-	cb = b->len > n ? (unsigned char)b->name[n] :
-			  (is_tree(b->mode) ? '/' : 0);
-	return ca < cb ? -1 : ca > cb;
-}
-
-static int diff_side(struct walk *w, const cairn_tree_entry *e,
-		     enum change what);
-
-/* The change between entry ea of a and entry eb of b (same name). */
-static int diff_pair(struct walk *w, const cairn_tree_entry *ea,
-		     const cairn_tree_entry *eb)
-{
-	size_t len = w->path.size;
+	size_t len = d->path->size;
 	int rc;
 
-	if (ea->mode == eb->mode && !memcmp(ea->id, eb->id, RAWSZ))
+	rc = cairn_buf_put(d->path, e->name, e->len);
+	if (rc == 0 && e->mode == GIT_FILEMODE_TREE) {
+		git_oid id, zero;
+
+		memset(&zero, 0, sizeof(zero));
+		git_oid_fromraw(&id, e->id);
+		rc = cairn_buf_putc(d->path, '/');
+		if (rc == 0)
+			rc = what == CAIRN_GIT_ADDED
+				     ? diff_trees(d, &zero, &id)
+				     : diff_trees(d, &id, &zero);
+	} else if (rc == 0) {
+		rc = d->fn(d->ctx, d->path, what,
+			   what == CAIRN_GIT_ADDED ? NULL : e,
+			   what == CAIRN_GIT_ADDED ? e : NULL);
+	}
+	cairn_buf_truncate(d->path, len);
+	return rc;
+}
+
+/* The change between entry ea of a and entry eb of b (same name). */
+static int diff_pair(struct diff *d, const cairn_git_entry *ea,
+		     const cairn_git_entry *eb)
+{
+	size_t len = d->path->size;
+	int rc;
+
+	if (ea->mode == eb->mode && !memcmp(ea->id, eb->id, GIT_OID_RAWSZ))
 		return 0;
-	rc = cairn_buf_put(&w->path, ea->name, ea->len);
-	if (rc == 0 && is_tree(ea->mode)) {
+	rc = cairn_buf_put(d->path, ea->name, ea->len);
+	if (rc == 0 && ea->mode == GIT_FILEMODE_TREE) {
 		git_oid oa, ob;
 
 		git_oid_fromraw(&oa, ea->id);
 		git_oid_fromraw(&ob, eb->id);
-		rc = cairn_buf_putc(&w->path, '/');
+		rc = cairn_buf_putc(d->path, '/');
 		if (rc == 0)
-			rc = cairn_prov__diff_trees(w, &oa, &ob);
+			rc = diff_trees(d, &oa, &ob);
 	} else if (rc == 0) {
-		rc = cairn_prov__on_change(w, MODIFIED);
+		rc = d->fn(d->ctx, d->path, CAIRN_GIT_MODIFIED, ea, eb);
 	}
-	cairn_buf_truncate(&w->path, len);
+	cairn_buf_truncate(d->path, len);
 	return rc;
 }
 
 /*
- * Compares two trees (zero ids are empty trees) below w->path.  Only the
- * entries between the longest common head and tail of the two raw
- * objects are compared: a commit that adds one file to a directory of
- * 10,000 compares a handful of entries.
+ * How much of the heads and tails of two trees agree at least, when one
+ * was built from a delta against the other.
  */
-int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
-			   const git_oid *b)
+static void delta_hint(const cairn_git_tree *ta, const cairn_git_tree *tb,
+		       size_t *head, size_t *tail)
 {
-	struct ctree *ta = NULL, *tb = NULL;
-	size_t pre, suf, i0, ia, ib, ja, jb, head, tail, n;
+	*head = *tail = 0;
+	if (!ta->obj || !tb->obj || !tb->obj->key || !ta->obj->key)
+		return;
+	if (tb->obj->base_key == ta->obj->key) {
+		*head = tb->obj->same_head;
+		*tail = tb->obj->same_tail;
+	} else if (ta->obj->base_key == tb->obj->key) {
+		*head = ta->obj->same_head;
+		*tail = ta->obj->same_tail;
+	}
+}
+
+/* Compares the entries [ia, ja) of ta with [ib, jb) of tb. */
+static int merge_entries(struct diff *d, const cairn_git_tree *ta,
+			 size_t ia, size_t ja, const cairn_git_tree *tb,
+			 size_t ib, size_t jb)
+{
+	int rc = 0;
+
+	while (rc == 0 && (ia < ja || ib < jb)) {
+		cairn_git_entry ea, eb;
+		int c;
+
+		if (ia < ja)
+			entry_at(ta, ia, &ea);
+		if (ib < jb)
+			entry_at(tb, ib, &eb);
+		c = ia >= ja ? 1 : ib >= jb ? -1 : cairn_git__entry_cmp(&ea, &eb);
+		if (c < 0) {
+			rc = diff_side(d, &ea, CAIRN_GIT_DELETED);
+			ia++;
+		} else if (c > 0) {
+			rc = diff_side(d, &eb, CAIRN_GIT_ADDED);
+			ib++;
+		} else {
+			rc = diff_pair(d, &ea, &eb);
+			ia++;
+			ib++;
+		}
+	}
+	return rc;
+}
+
+static int diff_trees(struct diff *d, const git_oid *a, const git_oid *b)
+{
+	cairn_git_tree *ta = NULL, *tb = NULL;
+	size_t pre, suf, i0, ja, jb, head, tail, n;
 	int64_t shift;
 	int rc;
 
 	if (git_oid_equal(a, b))
 		return 0;
-	rc = cairn_prov__tree_get(&ta, w, a);
+	rc = cairn_git__trees_get(&ta, d->c, a);
 	if (rc == 0)
-		rc = cairn_prov__tree_get(&tb, w, b);
+		rc = cairn_git__trees_get(&tb, d->c, b);
 	if (rc < 0)
 		goto out;
-	/*
-	 * When one side was built from a delta against the other, the delta
-	 * already says how much of their heads and tails agree.
-	 */
-	head = tail = 0;
-	if (ta->obj && tb->obj && tb->obj->key && ta->obj->key) {
-		if (tb->obj->base_key == ta->obj->key) {
-			head = tb->obj->same_head;
-			tail = tb->obj->same_tail;
-		} else if (ta->obj->base_key == tb->obj->key) {
-			head = ta->obj->same_head;
-			tail = ta->obj->same_tail;
-		}
-	}
+	delta_hint(ta, tb, &head, &tail);
 	n = ta->len < tb->len ? ta->len : tb->len;
 	pre = common_prefix(ta->data, tb->data, n, head < n ? head : n);
 	suf = common_suffix(ta->data + pre, ta->len - pre, tb->data + pre,
@@ -298,58 +345,21 @@ int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
 		ja = ta->n;
 		jb = tb->n;
 	}
-
-	ia = ib = i0;
-	while (ia < ja || ib < jb) {
-		cairn_tree_entry ea, eb;
-		int c;
-
-		if (ia < ja)
-			entry_at(ta, ia, &ea);
-		if (ib < jb)
-			entry_at(tb, ib, &eb);
-		c = ia >= ja ? 1 : ib >= jb ? -1 : entry_cmp(&ea, &eb);
-		if (c < 0) {
-			rc = diff_side(w, &ea, REMOVED);
-			ia++;
-		} else if (c > 0) {
-			rc = diff_side(w, &eb, ADDED);
-			ib++;
-		} else {
-			rc = diff_pair(w, &ea, &eb);
-			ia++;
-			ib++;
-		}
-		if (rc < 0)
-			goto out;
-	}
+	rc = merge_entries(d, ta, i0, ja, tb, i0, jb);
 out:
-	cairn_prov__ctree_put(ta);
-	cairn_prov__ctree_put(tb);
+	cairn_git__tree_put(ta);
+	cairn_git__tree_put(tb);
 	return rc;
 }
 
-/* An entry present on one side only (a whole subtree when a tree). */
-static int diff_side(struct walk *w, const cairn_tree_entry *e,
-		     enum change what)
+int cairn_git__diff_trees(cairn_git_trees *c, cairn_buf *path,
+			  const git_oid *a, const git_oid *b,
+			  cairn_git_diff_fn fn, void *ctx)
 {
-	size_t len = w->path.size;
-	int rc;
+	struct diff d = { c, path, fn, ctx };
+	size_t len = path->size;
+	int rc = diff_trees(&d, a, b);
 
-	rc = cairn_buf_put(&w->path, e->name, e->len);
-	if (rc == 0 && is_tree(e->mode)) {
-		git_oid id, zero;
-
-		memset(&zero, 0, sizeof(zero));
-		git_oid_fromraw(&id, e->id);
-		rc = cairn_buf_putc(&w->path, '/');
-		if (rc == 0)
-			rc = what == ADDED
-				     ? cairn_prov__diff_trees(w, &zero, &id)
-				     : cairn_prov__diff_trees(w, &id, &zero);
-	} else if (rc == 0) {
-		rc = cairn_prov__on_change(w, what);
-	}
-	cairn_buf_truncate(&w->path, len);
+	cairn_buf_truncate(path, len);
 	return rc;
 }
