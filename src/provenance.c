@@ -103,11 +103,11 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 		if (git_oid_fromstr(&id, cands.items[i]) < 0 ||
 		    git_oid_equal(&id, start))
 			continue;
-		rc = cairn_prov__node_get(&si, w, start);
+		rc = cairn_git__graph_node(&si, &w->g, start);
 		if (rc == 0)
-			rc = cairn_prov__node_get(&ai, w, &id);
+			rc = cairn_git__graph_node(&ai, &w->g, &id);
 		if (rc == 0)
-			rc = cairn_prov__is_ancestor(&yes, w, si, ai);
+			rc = cairn_git__graph_is_ancestor(&yes, &w->g, si, ai);
 		if (rc == CAIRN_ENOTFOUND) {
 			/* an entry for a commit we do not have */
 			cairn_error_clear();
@@ -208,7 +208,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		if (rc < 0 || complete)
 			goto out;
 	}
-	rc = cairn_prov__node_get(&sidx, &w, &start);
+	rc = cairn_git__graph_node(&sidx, &w.g, &start);
 	if (rc == 0)
 		rc = cairn_prov__ensure_sub(&w, sidx);
 	if (rc < 0)
@@ -221,7 +221,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	/* what to follow: every up file, or only those asked for */
 	if (all || use_anc || set->worktree) {
 		cairn_buf_clear(&w.path);
-		rc = cairn_prov__enumerate(&w, &w.nodes[sidx].sub);
+		rc = cairn_prov__enumerate(&w, &w.g.nodes[sidx].tree);
 	} else {
 		for (i = 0; i < nwant && rc == 0; i++) {
 			git_oid blob;
@@ -242,7 +242,8 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	if (use_anc) {
 		bool refill;
 
-		rc = cairn_prov__compute_range(&w, sidx, hidden);
+		rc = cairn_git__graph_range(&w.g, sidx, &hidden, 1, NULL,
+					    NULL);
 		if (rc == 0)
 			rc = cairn_prov__walk_history(&w, sidx, true);
 		if (rc == 0)

@@ -99,7 +99,7 @@ static int verify_claim(bool *ok, struct walk *w, const char *intro_path,
 
 		if (k == 1 && git_oid_equal(intro, changed))
 			break;
-		rc = cairn_prov__node_get(&c, w, claim[k]);
+		rc = cairn_git__graph_node(&c, &w->g, claim[k]);
 		if (rc == 0)
 			rc = cairn_prov__blob_at(&blob, w, c, at[k]);
 		if (rc == CAIRN_ENOTFOUND) {
@@ -111,9 +111,9 @@ static int verify_claim(bool *ok, struct walk *w, const char *intro_path,
 			return rc;
 		if (git_oid_is_zero(&blob))
 			return 0;
-		n = w->nodes[c].nparents;
+		n = w->g.nodes[c].nparents;
 		for (i = 0; i < n; i++) {
-			uint32_t p = w->pool[w->nodes[c].parents + i];
+			uint32_t p = w->g.pool[w->g.nodes[c].parents + i];
 
 			rc = cairn_prov__blob_at(&pblob, w, p, at[k]);
 			if (rc < 0)

@@ -279,9 +279,9 @@ static int retrack(struct walk *w, int32_t ti, const char *path)
  */
 int cairn_prov__process(struct walk *w, uint32_t x)
 {
-	const struct node *n = &w->nodes[x];
+	const cairn_git_node *n = &w->g.nodes[x];
 	uint32_t np = n->nparents, i;
-	git_oid zero, xsub = n->sub;
+	git_oid zero, xsub = n->tree;
 	size_t k;
 	int rc = 0;
 
@@ -293,11 +293,11 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 		const git_oid *psub = &zero;
 
 		if (np) {
-			const struct node *p =
-				&w->nodes[w->pool[w->nodes[x].parents + i]];
+			const cairn_git_node *p =
+				&w->g.nodes[w->g.pool[w->g.nodes[x].parents + i]];
 
-			if (!(p->flags & F_MISSING))
-				psub = &p->sub;
+			if (!(p->flags & CAIRN_GIT_MISSING))
+				psub = &p->tree;
 		}
 		w->cur_parent = i;
 		cairn_buf_clear(&w->path);
@@ -317,7 +317,7 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 		if (t->stamp != w->stamp || t->hits != np || t->has_intro)
 			continue;
 		if (!t->has_changed) {
-			t->changed = w->nodes[x].oid;
+			t->changed = w->g.nodes[x].oid;
 			t->has_changed = true;
 		}
 		if (t->adds != np)
@@ -332,7 +332,7 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 				return rc;
 			continue;
 		}
-		t->intro = w->nodes[x].oid;
+		t->intro = w->g.nodes[x].oid;
 		t->has_intro = true;
 		bucket_unlink(w, ti);
 		w->unresolved--;

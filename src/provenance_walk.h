@@ -4,7 +4,8 @@
  * the comment at the top of src/provenance.c.
  *
  *   provenance.c         the entry point: cache entries, then the walk
- *   provenance_walk.c    commits and the history walks (simplified, range)
+ *   provenance_walk.c    the simplified history walk over the commit graph
+ *                        (src/git/walk.c), migrations subtrees
  *   provenance_track.c   the paths followed, what a commit did to them
  *                        (from the one tree diff, src/git/diff.c),
  *                        renames
@@ -31,26 +32,13 @@
 #include "provenance_internal.h"
 #include "util/util.h"
 
-/* node flags */
-#define F_PARSED 0x01
-#define F_SUB 0x02        /* sub is known */
-#define F_QUEUED 0x04     /* pushed by the simplified walk */
-#define F_SEEN 0x08       /* pushed by the range computation */
-#define F_UNINT 0x10      /* reachable from the hidden commit */
-#define F_COUNTED 0x20    /* queued and counted as interesting */
-#define F_RANGE 0x40      /* in REV but not in the hidden commit's history */
-#define F_MISSING 0x80    /* absent from a shallow clone */
-#define F_ANC 0x100       /* seen by cairn_prov__is_ancestor */
-
-struct node {
-	git_oid oid;
-	git_oid sub;      /* migrations subtree; zero when absent */
-	int64_t time;
-	uint32_t parents; /* index into walk.pool */
-	uint32_t nparents;
-	uint32_t seq;
-	uint32_t flags;
-};
+/*
+ * Node flags of the provenance walk's own, beside the commit graph's
+ * (src/git/walk.h).  Once F_SUB is set, a node's `tree` holds its
+ * migrations subtree (zero when absent) instead of its root tree.
+ */
+#define F_SUB CAIRN_GIT_USER             /* the subtree is known */
+#define F_QUEUED (CAIRN_GIT_USER << 1)   /* pushed by the simplified walk */
 
 struct track {
 	char *path;       /* current path below the directory */
@@ -77,25 +65,14 @@ struct walk {
 	git_repository *git;
 	cairn_git_odb *odb;
 	cairn_git_trees trees; /* the trees read, with their entry offsets */
-	bool shallow;
+	cairn_git_graph g;     /* the commits read */
 	const char *dir;
 	cairn_strvec comps;   /* dir split at '/' */
-
-	struct node *nodes;
-	size_t nnodes, anodes;
-	struct cairn_oidmap node_index;
-	uint32_t *pool;
-	size_t npool, apool;
-	uint32_t seq;
 
 	/* per dir component: tree -> index in subs */
 	struct cairn_oidmap *level;
 	git_oid *subs;
 	size_t nsubs, asubs;
-
-	uint32_t *heap;
-	size_t nheap, aheap;
-	size_t interesting;   /* F_COUNTED nodes in the heap */
 
 	struct track *tracks;
 	size_t ntracks, atracks;
@@ -126,8 +103,6 @@ struct infos {
 
 CAIRN_WARN_UNUSED int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir);
 void cairn_prov__walk_dispose(struct walk *w);
-/* The node of commit id, added (unparsed) when new. */
-CAIRN_WARN_UNUSED int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id);
 /* Resolves a node's migrations subtree id (parsing it first). */
 CAIRN_WARN_UNUSED int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
 /*
@@ -135,18 +110,6 @@ CAIRN_WARN_UNUSED int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
  * is resolved.  limited: stay inside the F_RANGE commits.
  */
 CAIRN_WARN_UNUSED int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
-/* Marks the commits of start not in hidden's history with F_RANGE. */
-CAIRN_WARN_UNUSED int cairn_prov__compute_range(struct walk *w, uint32_t start,
-			      uint32_t hidden);
-/*
- * Whether commit anc is start or one of its ancestors, by a walk over
- * parents read raw (libgit2's graph functions parse whole commits, and
- * refuse those with a malformed author line).  Commits older than anc
- * by more than a day of clock skew are not followed, as git's own walks
- * stop on dates.
- */
-CAIRN_WARN_UNUSED int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
-			    uint32_t anc);
 /* Looks up path below a commit's migrations tree: its blob, or zero. */
 CAIRN_WARN_UNUSED int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path);

@@ -2,13 +2,12 @@
  * range.c - which commits of a range changed which migration files; see
  * include/cairn/range.h.
  *
- * The walk is libgit2's revwalk (topological, newest first) with the tip
- * pushed and every hidden revision hidden, so it visits exactly the
- * commits of `git rev-list TIP ^HIDE...` and stops where the hidden
- * history begins.  Everything else goes through the git object layer
- * (src/git/): commits are read raw (their tree and parents only), so a
- * commit whose author line libgit2 cannot parse is walked as git log
- * walks it; the migrations subtree of each commit is looked up by path;
+ * Everything goes through the git object layer (src/git/).  The walk is
+ * its history walk (src/git/walk.c) over the commits of `git rev-list
+ * TIP ^HIDE...`, in topological order, newest first; commits are read
+ * raw (their tree and parents only), so a commit whose author line
+ * libgit2 cannot parse is walked as git log walks it.  The migrations
+ * subtree of each commit is looked up by path;
  * and when its id equals a parent's, the commit changed nothing below
  * the directory (TREESAME, as git log says) and is skipped; otherwise
  * the two subtrees are compared by the one tree diff (src/git/diff.c).
@@ -61,6 +60,7 @@ struct walk {
 	size_t nothers;
 	cairn_git_odb *odb;
 	cairn_git_trees trees;
+	cairn_git_graph g;       /* the commits of the range */
 };
 
 static uint32_t str_hash(const char *s)
@@ -205,43 +205,6 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b)
 	return rc;
 }
 
-/*
- * A commit's tree and parents (parents may be NULL), read raw: libgit2
- * refuses a commit whose author line it cannot split, git does not.
- * CAIRN_ENOTFOUND when the commit is absent (the edge of a shallow
- * clone).  Caller frees *parents.
- */
-static int read_commit(git_oid *tree, git_oid **parents, size_t *np,
-		       struct walk *w, const git_oid *id)
-{
-	cairn_git_obj *obj = NULL;
-	cairn_git_commit c;
-	size_t i;
-	int rc;
-
-	if (parents) {
-		*parents = NULL;
-		*np = 0;
-	}
-	rc = cairn_git__commit_read(&obj, &c, w->odb, id);
-	if (rc < 0)
-		return rc;
-	*tree = c.tree;
-	if (parents && c.nparents) {
-		*parents = cairn__calloc(c.nparents, sizeof(**parents));
-		if (!*parents) {
-			rc = CAIRN_ERROR;
-			goto out;
-		}
-		for (i = 0; i < c.nparents; i++)
-			cairn_git__commit_parent(&(*parents)[i], &c, i);
-		*np = c.nparents;
-	}
-out:
-	cairn_git__obj_free(obj);
-	return rc;
-}
-
 /* The migrations subtree id of a commit; zero when it has none. */
 static int subtree_of(git_oid *out, struct walk *w, const git_oid *commit,
 		      const git_oid *tree)
@@ -258,55 +221,51 @@ static int subtree_of(git_oid *out, struct walk *w, const git_oid *commit,
 	return rc;
 }
 
-/* The subtree of parent p; zero at the edge of a shallow clone. */
-static int parent_subtree(git_oid *out, struct walk *w, const git_oid *p)
+/* The subtree of node p; zero at the edge of a shallow clone. */
+static int parent_subtree(git_oid *out, struct walk *w, uint32_t p)
 {
-	git_oid tree;
-	int rc = read_commit(&tree, NULL, NULL, w, p);
+	int rc = cairn_git__graph_parse(&w->g, p);
 
+	memset(out, 0, sizeof(*out));
 	if (rc == CAIRN_ENOTFOUND) {
 		cairn_error_clear();
 		git_error_clear();
-		memset(out, 0, sizeof(*out));
 		return 0;
 	}
-	return rc < 0 ? rc : subtree_of(out, w, p, &tree);
+	if (rc < 0 || (w->g.nodes[p].flags & CAIRN_GIT_MISSING))
+		return rc;
+	return subtree_of(out, w, &w->g.nodes[p].oid, &w->g.nodes[p].tree);
 }
 
-/* Records what one commit of the range changed. */
-static int visit(struct walk *w, const git_oid *id)
+/* Records what one commit of the range (a parsed node) changed. */
+static int visit(struct walk *w, uint32_t x)
 {
-	git_oid tree, sub, psub, first, *parents = NULL;
-	size_t np, i;
+	uint32_t np = w->g.nodes[x].nparents, i;
+	git_oid sub, psub, first, id = w->g.nodes[x].oid;
 	int rc;
 
-	rc = read_commit(&tree, &parents, &np, w, id);
+	rc = subtree_of(&sub, w, &id, &w->g.nodes[x].tree);
 	if (rc < 0)
 		return rc;
-	rc = subtree_of(&sub, w, id, &tree);
-	if (rc < 0)
-		goto out;
 	memset(&first, 0, sizeof(first));
 	for (i = 0; i < np; i++) {
-		rc = parent_subtree(&psub, w, &parents[i]);
+		rc = parent_subtree(&psub, w, cairn_git__graph_parent(&w->g, x, i));
 		if (rc < 0)
-			goto out;
+			return rc;
 		if (git_oid_equal(&psub, &sub))
-			goto out; /* TREESAME */
+			return 0; /* TREESAME */
 		if (i == 0)
 			first = psub;
 	}
 	w->out->diffed++;
-	w->commit = id;
+	w->commit = &id;
 	if (np > 1) {
 		w->others = cairn__calloc(np - 1, sizeof(*w->others));
-		if (!w->others) {
-			rc = CAIRN_ERROR;
-			goto out;
-		}
+		if (!w->others)
+			return CAIRN_ERROR;
 		for (i = 1; i < np; i++) {
 			rc = parent_subtree(&w->others[w->nothers++], w,
-					    &parents[i]);
+					    cairn_git__graph_parent(&w->g, x, i));
 			if (rc < 0)
 				goto out;
 		}
@@ -316,7 +275,7 @@ out:
 	free(w->others);
 	w->others = NULL;
 	w->nothers = 0;
-	free(parents);
+	w->commit = NULL;
 	return rc;
 }
 
@@ -350,6 +309,8 @@ static int walk_init(struct walk *w, cairn_range *out, cairn_repo *repo,
 	if (cairn_git__odb_new(&w->odb, repo, RAW_BUDGET, mode) < 0)
 		return CAIRN_ERROR;
 	cairn_git__trees_init(&w->trees, w->odb);
+	cairn_git__graph_init(&w->g, w->odb,
+			      git_repository_is_shallow(w->git) == 1);
 	return 0;
 }
 
@@ -359,6 +320,7 @@ static int walk_done(struct walk *w, int rc)
 	if (rc == 0 && w->out->count)
 		qsort(w->out->files, w->out->count, sizeof(*w->out->files),
 		      file_cmp);
+	cairn_git__graph_dispose(&w->g);
 	cairn_git__trees_dispose(&w->trees);
 	cairn_git__odb_free(w->odb);
 	free(w->index);
@@ -370,64 +332,72 @@ static int walk_done(struct walk *w, int rc)
 	return rc;
 }
 
-/* Pushes tip and hides every hidden revision. */
-static int walk_start(git_revwalk **rw, struct walk *w, cairn_repo *repo,
-		      const char *tip, const cairn_range_options *opts)
+/* The node of revision rev. */
+static int node_of(uint32_t *out, struct walk *w, cairn_repo *repo,
+		   const char *rev)
 {
 	git_oid id;
+	int rc = resolve(&id, repo, rev);
+
+	return rc < 0 ? rc : cairn_git__graph_node(out, &w->g, &id);
+}
+
+/*
+ * The commits of `git rev-list TIP ^HIDE...`, newest first and in
+ * topological order (the one history walk, src/git/walk.c); *list is
+ * the caller's to free.
+ */
+static int range_commits(uint32_t **list, size_t *n, struct walk *w,
+			 cairn_repo *repo, const char *tip,
+			 const cairn_range_options *opts)
+{
+	uint32_t start, *hidden = NULL;
 	size_t i;
 	int rc;
 
-	if (git_revwalk_new(rw, w->git) < 0)
-		return cairn_repo__error("cannot walk the history");
-	git_revwalk_sorting(*rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-	if ((rc = resolve(&id, repo, tip)) < 0)
+	*list = NULL;
+	*n = 0;
+	if ((rc = node_of(&start, w, repo, tip)) < 0)
 		return rc;
-	if (git_revwalk_push(*rw, &id) < 0)
-		return cairn_repo__error("cannot walk from '%s'", tip);
-	for (i = 0; i < opts->hide_count; i++) {
-		if ((rc = resolve(&id, repo, opts->hide[i])) < 0)
-			return rc;
-		if (git_revwalk_hide(*rw, &id) < 0)
-			return cairn_repo__error("cannot hide '%s'",
-						 opts->hide[i]);
+	if (opts->hide_count) {
+		hidden = cairn__calloc(opts->hide_count, sizeof(*hidden));
+		if (!hidden)
+			return CAIRN_ERROR;
 	}
-	return 0;
+	for (i = 0; i < opts->hide_count && rc == 0; i++)
+		rc = node_of(&hidden[i], w, repo, opts->hide[i]);
+	if (rc == 0)
+		rc = cairn_git__graph_range(&w->g, start, hidden,
+					    opts->hide_count, list, n);
+	if (rc < 0 && rc != CAIRN_ENOTFOUND)
+		cairn_error__detail("Walking the history of '%s'.", tip);
+	free(hidden);
+	return rc;
 }
 
 static int changes(cairn_range *out, cairn_repo *repo, const char *tip,
 		   const cairn_range_options *opts, cairn_git_odb_mode mode)
 {
-	git_revwalk *rw = NULL;
+	uint32_t *list = NULL;
 	struct walk w;
-	git_oid id;
+	size_t n = 0, i;
 	int rc;
 
 	if ((rc = walk_init(&w, out, repo, opts, mode)) < 0 ||
-	    (rc = walk_start(&rw, &w, repo, tip, opts)) < 0)
+	    (rc = range_commits(&list, &n, &w, repo, tip, opts)) < 0)
 		goto out;
-	for (;;) {
-		rc = git_revwalk_next(&id, rw);
-		if (rc == GIT_ITEROVER) {
-			rc = 0;
-			git_error_clear();
-			break;
-		}
-		if (rc < 0) {
-			rc = cairn_repo__error("cannot walk the history of "
-					       "'%s'", tip);
-			goto out;
-		}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (w.g.nodes[list[i]].flags & CAIRN_GIT_MISSING)
+			continue; /* beyond the edge of a shallow clone */
 		if (opts->max_commits && out->commits >= opts->max_commits) {
 			out->truncated = true;
 			break;
 		}
 		out->commits++;
-		if ((rc = visit(&w, &id)) < 0)
-			goto out;
+		rc = visit(&w, list[i]);
 	}
 out:
-	git_revwalk_free(rw);
+	free(list);
 	return walk_done(&w, rc);
 }
 

@@ -19,6 +19,7 @@
  *                  order, one iterator, path lookups, a small tree cache
  *   git/diff.h     the one tree diff (git/diff.c)
  *   git/commit.h   the one commit-header and signature parser
+ *   git/walk.h     the commit graph and its history walks
  *
  * Files under src/git/ include util headers, the public headers and
  * each other, and repo_internal.h for the libgit2 handle of a repo.
@@ -30,5 +31,6 @@
 #include "git/diff.h"
 #include "git/odb.h"
 #include "git/tree.h"
+#include "git/walk.h"
 
 #endif

@@ -13,6 +13,8 @@
  * through libgit2, for loose and packed objects; and a repository whose
  * configuration says its object format is sha256 must make the pack
  * reader step aside with a clear error instead of reading it as sha1.
+ * The history walk must visit what `git rev-list --date-order` visits,
+ * in the same order, with and without hidden revisions.
  */
 #include <check.h>
 #include <stdio.h>
@@ -529,6 +531,132 @@ START_TEST(test_tree_bypath)
 }
 END_TEST
 
+/* ---- the history walk against git rev-list ---- */
+
+/* Our range as lines of ids, in our order. */
+static char *our_range(cairn_git_graph *g, const char *dir, const char *tip,
+		       const char *const *hide, size_t nhide)
+{
+	uint32_t start, hidden[8], *list = NULL;
+	cairn_buf out = CAIRN_BUF_INIT;
+	size_t n = 0, i;
+	git_oid id;
+	char *s;
+
+	id = oid_of(dir, tip);
+	ck_assert_int_eq(cairn_git__graph_node(&start, g, &id), 0);
+	for (i = 0; i < nhide; i++) {
+		id = oid_of(dir, hide[i]);
+		ck_assert_int_eq(cairn_git__graph_node(&hidden[i], g, &id), 0);
+	}
+	ck_assert_int_eq(cairn_git__graph_range(g, start, hidden, nhide,
+						&list, &n), 0);
+	for (i = 0; i < n; i++) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		ck_assert(g->nodes[list[i]].flags & CAIRN_GIT_RANGE);
+		git_oid_tostr(hex, sizeof(hex), &g->nodes[list[i]].oid);
+		ck_assert_int_eq(cairn_buf_printf(&out, "%s\n", hex), 0);
+	}
+	free(list);
+	s = strdup(out.size ? out.ptr : "");
+	cairn_buf_dispose(&out);
+	return s;
+}
+
+static void range_as_git(const char *dir, const char *tip,
+			 const char *const *hide, size_t nhide)
+{
+	cairn_repo *repo = open_repo(dir);
+	cairn_git_odb *db = NULL;
+	cairn_git_graph g;
+	cairn_buf args = CAIRN_BUF_INIT;
+	char *ours, *git;
+	size_t i;
+
+	for (i = 0; i < nhide; i++)
+		ck_assert_int_eq(cairn_buf_printf(&args, " ^%s", hide[i]), 0);
+	git = tu_sh_out(dir, "git rev-list --date-order %s%s", tip,
+			args.size ? args.ptr : "");
+	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+			 0);
+	/* a fresh graph: a range walk leaves its flags on the nodes */
+	cairn_git__graph_init(&g, db, false);
+	ours = our_range(&g, dir, tip, hide, nhide);
+	/* tu_sh_out() drops the last newline */
+	if (*ours)
+		ours[strlen(ours) - 1] = '\0';
+	ck_assert_msg(strcmp(ours, git) == 0, "%s%s\nours:\n%sgit:\n%s", tip,
+		      args.size ? args.ptr : "", ours, git);
+	free(ours);
+	cairn_git__graph_dispose(&g);
+	cairn_git__odb_free(db);
+	cairn_repo_free(repo);
+	cairn_buf_dispose(&args);
+	free(git);
+}
+
+START_TEST(test_walk_matches_rev_list)
+{
+	char *dir = tu_git_repo();
+	static const char *const two[] = { "c2" };
+	static const char *const side[] = { "side" };
+	static const char *const both[] = { "c3", "s1" };
+	static const char *const head[] = { "HEAD" };
+	cairn_repo *repo;
+	cairn_git_odb *db = NULL;
+	cairn_git_graph g;
+	uint32_t a, b;
+	git_oid id;
+	bool yes;
+
+	tu_write(dir, "f", "1\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000001, "c1"));
+	tu_write(dir, "f", "2\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000002, "c2"));
+	ck_assert_int_eq(tu_sh(dir, "git tag c2 && git checkout -q -b side"),
+			 0);
+	tu_write(dir, "s", "1\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000003, "s1"));
+	ck_assert_int_eq(tu_sh(dir, "git tag s1"), 0);
+	tu_write(dir, "s", "2\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000005, "s2"));
+	ck_assert_int_eq(tu_sh(dir, "git checkout -q main"), 0);
+	tu_write(dir, "f", "3\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000004, "c3"));
+	ck_assert_int_eq(tu_sh(dir, "git tag c3 && "
+				    "GIT_AUTHOR_DATE=@1600000006 "
+				    "GIT_COMMITTER_DATE=@1600000006 "
+				    "git merge -q --no-ff side -m merge"), 0);
+	tu_write(dir, "f", "4\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000007, "c4"));
+	range_as_git(dir, "HEAD", NULL, 0);
+	range_as_git(dir, "HEAD", two, 1);
+	range_as_git(dir, "HEAD", side, 1);
+	range_as_git(dir, "HEAD", both, 2);
+	range_as_git(dir, "c2", head, 1);
+	range_as_git(dir, "side", two, 1);
+	/* ancestry */
+	repo = open_repo(dir);
+	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+			 0);
+	cairn_git__graph_init(&g, db, false);
+	id = oid_of(dir, "HEAD");
+	ck_assert_int_eq(cairn_git__graph_node(&a, &g, &id), 0);
+	id = oid_of(dir, "s1");
+	ck_assert_int_eq(cairn_git__graph_node(&b, &g, &id), 0);
+	ck_assert_int_eq(cairn_git__graph_is_ancestor(&yes, &g, a, b), 0);
+	ck_assert(yes);
+	ck_assert_int_eq(cairn_git__graph_is_ancestor(&yes, &g, b, a), 0);
+	ck_assert(!yes);
+	cairn_git__graph_dispose(&g);
+	cairn_git__odb_free(db);
+	cairn_repo_free(repo);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *gitlayer_suite(void)
 {
 	Suite *s = suite_create("gitlayer");
@@ -543,6 +671,7 @@ static Suite *gitlayer_suite(void)
 	tcase_add_test(tc, test_real_sha256_repository);
 	tcase_add_test(tc, test_commit_header_lenient);
 	tcase_add_test(tc, test_tree_bypath);
+	tcase_add_test(tc, test_walk_matches_rev_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
