@@ -44,6 +44,24 @@ static int offs_push(cairn_git_tree *t, size_t *alloc, size_t off)
 	return 0;
 }
 
+/* Forgets a partial index; returns CAIRN_ERROR. */
+static int index_drop(cairn_git_tree *t)
+{
+	free(t->offs);
+	t->offs = NULL;
+	t->n = 0;
+	return CAIRN_ERROR;
+}
+
+/* Ends an index with the length (offs[n] == len). */
+static int index_end(cairn_git_tree *t, size_t *alloc)
+{
+	if (offs_push(t, alloc, t->len) < 0)
+		return index_drop(t);
+	t->n--;
+	return 0;
+}
+
 /* Indexes t by parsing it whole. */
 static int index_full(cairn_git_tree *t)
 {
@@ -59,17 +77,9 @@ static int index_full(cairn_git_tree *t)
 	while (p < end) {
 		if (offs_push(t, &alloc, (size_t)(p - t->data)) < 0 ||
 		    cairn_git__entry_parse(&e, &p, end) < 0)
-			goto fail;
+			return index_drop(t);
 	}
-	if (offs_push(t, &alloc, t->len) < 0)
-		goto fail;
-	t->n--;
-	return 0;
-fail:
-	free(t->offs);
-	t->offs = NULL;
-	t->n = 0;
-	return CAIRN_ERROR;
+	return index_end(t, &alloc);
 }
 
 /* The largest i <= n with offs[i] <= x (offs[0] == 0). */
@@ -130,7 +140,7 @@ static int index_sync(cairn_git_tree *t, const cairn_git_tree *h, size_t pre,
 			if (cairn__grow_array((void **)&t->offs, &alloc,
 					      t->n + rest + 2,
 					      sizeof(*t->offs)) < 0)
-				goto fail;
+				return index_drop(t);
 			for (k = 0; k < rest; k++)
 				t->offs[t->n + k] = (uint32_t)(
 					(int64_t)h->offs[j + k] + shift);
@@ -138,24 +148,16 @@ static int index_sync(cairn_git_tree *t, const cairn_git_tree *h, size_t pre,
 			break;
 		}
 		if (offs_push(t, &alloc, p) < 0)
-			goto fail;
+			return index_drop(t);
 		{
 			const unsigned char *next = t->data + p;
 
 			if (cairn_git__entry_parse(&e, &next, end) < 0)
-				goto fail;
+				return index_drop(t);
 			p = (size_t)(next - t->data);
 		}
 	}
-	if (offs_push(t, &alloc, t->len) < 0)
-		goto fail;
-	t->n--;
-	return 0;
-fail:
-	free(t->offs);
-	t->offs = NULL;
-	t->n = 0;
-	return CAIRN_ERROR;
+	return index_end(t, &alloc);
 }
 
 /* Length of the common head of a and b (n bytes at most), from i on. */
