@@ -657,6 +657,111 @@ START_TEST(test_walk_matches_rev_list)
 }
 END_TEST
 
+/* ---- range over the one walk: merges and shallow clones ---- */
+
+/* dir + "/s" into out (strlen(dir) + 3 bytes). */
+static void join_s(char *out, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	memcpy(out, dir, n);
+	memcpy(out + n, "/s", 3);
+}
+
+static size_t rev_count(const char *dir, const char *args)
+{
+	char *out = tu_sh_out(dir, "git rev-list --count %s", args);
+	size_t n = strtoul(out, NULL, 10);
+
+	free(out);
+	return n;
+}
+
+static char *hex_of(const char *dir, const char *rev)
+{
+	git_oid id = oid_of(dir, rev);
+	char *hex = malloc(GIT_OID_HEXSZ + 1);
+
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &id);
+	return hex;
+}
+
+START_TEST(test_range_merge_and_shallow)
+{
+	char *dir = tu_git_repo(), *shallow = tu_mkdtemp(), *h;
+	cairn_range_options opts = CAIRN_RANGE_OPTIONS_INIT;
+	const char *hide[] = { "c2" };
+	cairn_range r = CAIRN_RANGE_INIT;
+	const cairn_range_file *f;
+	cairn_repo *repo;
+
+	tu_write(dir, "db/migrations/0001_a.up.sql", "1\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000001, "c1"));
+	tu_write(dir, "db/migrations/0002_b.up.sql", "2\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000002, "c2"));
+	ck_assert_int_eq(tu_sh(dir, "git tag c2 && git checkout -q -b side"),
+			 0);
+	tu_write(dir, "db/migrations/0001_a.up.sql", "1 edited\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000003, "s1"));
+	ck_assert_int_eq(tu_sh(dir, "git tag s1 && git checkout -q main"), 0);
+	tu_write(dir, "db/migrations/0003_c.up.sql", "3\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000004, "c3"));
+	ck_assert_int_eq(tu_sh(dir, "git tag c3 && "
+				    "GIT_AUTHOR_DATE=@1600000005 "
+				    "GIT_COMMITTER_DATE=@1600000005 "
+				    "git merge -q --no-ff side -m merge"), 0);
+	tu_write(dir, "db/migrations/0002_b.up.sql", "2 edited\n");
+	free(tu_git_commit(dir, "A", "a@example.com", 1600000006, "c4"));
+	repo = open_repo(dir);
+	opts.hide = hide;
+	opts.hide_count = 1;
+	ck_assert_int_eq(cairn_range_changes(&r, repo, "HEAD", &opts), 0);
+	ck_assert_uint_eq(r.commits, rev_count(dir, "HEAD ^c2"));
+	ck_assert_uint_eq(r.count, 3);
+	/* the merge brought s1's edit: attributed to s1, not the merge */
+	f = cairn_range_find(&r, "db/migrations/0001_a.up.sql");
+	ck_assert_ptr_nonnull(f);
+	h = hex_of(dir, "s1");
+	ck_assert_str_eq(f->first, h);
+	ck_assert_str_eq(f->last, h);
+	ck_assert_uint_eq(f->commits, 1);
+	free(h);
+	f = cairn_range_find(&r, "db/migrations/0003_c.up.sql");
+	h = hex_of(dir, "c3");
+	ck_assert_str_eq(f->first, h);
+	ck_assert_int_eq(f->first_kind, CAIRN_RANGE_ADDED);
+	free(h);
+	f = cairn_range_find(&r, "db/migrations/0002_b.up.sql");
+	h = hex_of(dir, "HEAD");
+	ck_assert_str_eq(f->last, h);
+	ck_assert_int_eq(f->last_kind, CAIRN_RANGE_MODIFIED);
+	free(h);
+	cairn_range_dispose(&r);
+	cairn_repo_free(repo);
+	/* a shallow clone: the walk stops at its edge, as git's does */
+	ck_assert_int_eq(tu_sh(shallow, "git clone -q --depth 2 file://%s s",
+			       dir), 0);
+	h = malloc(strlen(shallow) + 3);
+	join_s(h, shallow);
+	repo = open_repo(h);
+	ck_assert_int_eq(cairn_range_changes(&r, repo, "HEAD", NULL), 0);
+	ck_assert_uint_eq(r.commits, rev_count(h, "HEAD"));
+	ck_assert_uint_eq(r.commits, 2);
+	/* the merge at the edge has no parents here: it added everything */
+	ck_assert_uint_eq(r.count, 3);
+	f = cairn_range_find(&r, "db/migrations/0003_c.up.sql");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->first_kind, CAIRN_RANGE_ADDED);
+	cairn_range_dispose(&r);
+	cairn_repo_free(repo);
+	free(h);
+	tu_rmrf(shallow);
+	free(shallow);
+	tu_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *gitlayer_suite(void)
 {
 	Suite *s = suite_create("gitlayer");
@@ -672,6 +777,7 @@ static Suite *gitlayer_suite(void)
 	tcase_add_test(tc, test_commit_header_lenient);
 	tcase_add_test(tc, test_tree_bypath);
 	tcase_add_test(tc, test_walk_matches_rev_list);
+	tcase_add_test(tc, test_range_merge_and_shallow);
 	suite_add_tcase(s, tc);
 	return s;
 }
