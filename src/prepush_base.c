@@ -160,7 +160,7 @@ static int walk_new(struct oids *walked, cairn_git_graph *g,
 			rc = oids_add(walked, &g->nodes[list[i]].oid);
 	if (rc < 0)
 		cairn_error__detail("Walking from %s.", u->local_sha);
-	else
+	else if (walked->count)
 		qsort(walked->items, walked->count, sizeof(*walked->items),
 		      oid_cmp);
 	free(hidden);
