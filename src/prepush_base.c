@@ -6,9 +6,10 @@
  * The walk starts from the pushed commit with every remote-tracking ref
  * of the remote hidden (the one history walk of the git object layer,
  * src/git/walk.c, stops where their histories begin); the parents of
- * walked commits that were not walked themselves are the boundary, the newest commits the remote is known to have.  Of
- * several boundaries the one holding the most migrations (counted from
- * tree entries, src/prepush_scan.c) wins, then the newest.  The hidden
+ * walked commits that were not walked themselves are the boundary, the
+ * newest commits the remote is known to have.  Of several boundaries
+ * the one holding the most migrations (counted from tree entries,
+ * src/prepush_scan.c) wins, then the newest.  The hidden
  * tips are kept in the result, so blame walks no further than the push.
  */
 #include <stdio.h>
@@ -246,7 +247,8 @@ int cairn_prepush__tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 		uint32_t b;
 
 		git_oid_tostr(hex, sizeof(hex), &boundary.items[i]);
-		if ((rc = cairn_git__graph_node(&b, &g, &boundary.items[i])) < 0)
+		rc = cairn_git__graph_node(&b, &g, &boundary.items[i]);
+		if (rc < 0)
 			goto out;
 		rc = cairn_git__graph_parse(&g, b);
 		if (rc == CAIRN_ENOTFOUND ||

@@ -293,8 +293,8 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 		const git_oid *psub = &zero;
 
 		if (np) {
-			const cairn_git_node *p =
-				&w->g.nodes[w->g.pool[w->g.nodes[x].parents + i]];
+			const cairn_git_node *p = &w->g.nodes[
+				cairn_git__graph_parent(&w->g, x, i)];
 
 			if (!(p->flags & CAIRN_GIT_MISSING))
 				psub = &p->tree;

@@ -127,8 +127,8 @@ int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited)
 		if (rc < 0)
 			break;
 		for (i = 0; i < np; i++) {
-			const cairn_git_node *p =
-				&w->g.nodes[w->g.pool[w->g.nodes[x].parents + i]];
+			const cairn_git_node *p = &w->g.nodes[
+				cairn_git__graph_parent(&w->g, x, i)];
 
 			if (!(p->flags & CAIRN_GIT_MISSING) &&
 			    git_oid_equal(&p->tree, &w->g.nodes[x].tree)) {

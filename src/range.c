@@ -249,7 +249,8 @@ static int visit(struct walk *w, uint32_t x)
 		return rc;
 	memset(&first, 0, sizeof(first));
 	for (i = 0; i < np; i++) {
-		rc = parent_subtree(&psub, w, cairn_git__graph_parent(&w->g, x, i));
+		rc = parent_subtree(&psub, w,
+				    cairn_git__graph_parent(&w->g, x, i));
 		if (rc < 0)
 			return rc;
 		if (git_oid_equal(&psub, &sub))
@@ -264,8 +265,9 @@ static int visit(struct walk *w, uint32_t x)
 		if (!w->others)
 			return CAIRN_ERROR;
 		for (i = 1; i < np; i++) {
-			rc = parent_subtree(&w->others[w->nothers++], w,
-					    cairn_git__graph_parent(&w->g, x, i));
+			uint32_t p = cairn_git__graph_parent(&w->g, x, i);
+
+			rc = parent_subtree(&w->others[w->nothers++], w, p);
 			if (rc < 0)
 				goto out;
 		}

@@ -281,7 +281,9 @@ static int merge_entries(struct diff *d, const cairn_git_tree *ta,
 			entry_at(ta, ia, &ea);
 		if (ib < jb)
 			entry_at(tb, ib, &eb);
-		c = ia >= ja ? 1 : ib >= jb ? -1 : cairn_git__entry_cmp(&ea, &eb);
+		c = ia >= ja   ? 1
+		    : ib >= jb ? -1
+			       : cairn_git__entry_cmp(&ea, &eb);
 		if (c < 0) {
 			rc = diff_side(d, &ea, CAIRN_GIT_DELETED);
 			ia++;

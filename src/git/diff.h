@@ -44,10 +44,8 @@ typedef int (*cairn_git_diff_fn)(void *ctx, const cairn_buf *path,
  * prefix of the reported paths (empty, or ending in '/'); it is left as
  * it was.
  */
-CAIRN_WARN_UNUSED int cairn_git__diff_trees(cairn_git_trees *c,
-					    cairn_buf *path,
-					    const git_oid *a,
-					    const git_oid *b,
+CAIRN_WARN_UNUSED int cairn_git__diff_trees(cairn_git_trees *c, cairn_buf *path,
+					    const git_oid *a, const git_oid *b,
 					    cairn_git_diff_fn fn, void *ctx);
 
 #endif

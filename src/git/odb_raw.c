@@ -287,7 +287,8 @@ int cairn_git__object_format(char *out, size_t n, const char *commondir)
 		version = 0;
 	/* extensions mean something from format version 1 on, as in git */
 	if (version >= 1 &&
-	    git_config_get_string_buf(&fmt, cfg, "extensions.objectformat") == 0)
+	    git_config_get_string_buf(&fmt, cfg,
+				      "extensions.objectformat") == 0)
 		snprintf(out, n, "%s", fmt.ptr);
 	git_error_clear();
 out:

@@ -28,8 +28,8 @@ int cairn_git__entry_parse(cairn_git_entry *e, const unsigned char **pp,
 	 * and refuses them on checkout; a crafted tree could otherwise name
 	 * a path outside the directory it is listed in.
 	 */
-	if (memchr(p, '/', (size_t)(nul - p)) || !strcmp((const char *)p, ".") ||
-	    !strcmp((const char *)p, ".."))
+	if (memchr(p, '/', (size_t)(nul - p)) ||
+	    !strcmp((const char *)p, ".") || !strcmp((const char *)p, ".."))
 		return cairn_error__set(CAIRN_ERRCLASS_GIT,
 					"cannot read a tree object with an "
 					"entry named '%s'", (const char *)p);
