@@ -55,7 +55,7 @@ ALL_LDFLAGS = $(SAN_LDFLAGS) -pthread $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -ldl -lm
 
 LIB_SRC = $(sort $(wildcard src/*.c) $(wildcard src/util/*.c) \
-	$(wildcard src/engine/*.c) $(wildcard hooks/*.c))
+	$(wildcard src/engine/*.c) $(wildcard src/git/*.c) $(wildcard hooks/*.c))
 CLI_SRC = $(sort $(wildcard src/cli/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/check_*.c))
 INTEG_SRC = $(sort $(wildcard tests/integration/check_*.c))

@@ -3,7 +3,7 @@
  * (or in the working tree): cairn_migration_set_load().
  *
  * Loading walks the migrations directory recursively, from the commit's
- * tree (raw tree objects through cairn_rawodb, src/rawodb.c) or from the
+ * tree (through the git object layer, src/git/) or from the
  * working tree with lstat(2), and sorts every entry into one of three
  * piles:
  *
@@ -26,7 +26,7 @@
  * O_NOFOLLOW|O_DIRECTORY relative to its parent's descriptor, so a
  * symbolic link on the way to or inside the directory cannot make cairn
  * read migrations from outside the repository; tree entries whose names
- * hold '/' are refused by the tree parser (src/rawodb.c).
+ * hold '/' are refused by the tree parser (src/git/tree.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -227,42 +227,24 @@ static enum kind kind_of(unsigned mode)
 	return K_OTHER;
 }
 
-static int read_tree(cairn_rawobj **out, struct loader *ld, const git_oid *id)
-{
-	int rc = cairn_repo__rawodb_read(out, ld->raw, id);
-
-	if (rc < 0)
-		return rc;
-	if ((*out)->type == GIT_OBJECT_TREE)
-		return 0;
-	cairn_repo__rawobj_free(*out);
-	*out = NULL;
-	return cairn_error__set(CAIRN_ERRCLASS_GIT, "cannot read tree %s: "
-				"not a tree", git_oid_tostr_s(id));
-}
-
-/* Lists a tree read raw from the object database, recursively. */
+/* Lists a tree read from the object database, recursively. */
 static int scan_tree(struct loader *ld, const git_oid *id, const char *subdir,
 		     unsigned depth)
 {
-	cairn_rawobj *obj = NULL;
-	const unsigned char *p, *end;
-	int rc;
+	cairn_git_treeiter it;
+	cairn_git_entry e;
+	int rc, more;
 
-	rc = read_tree(&obj, ld, id);
-	if (rc < 0)
-		return rc;
-	p = obj->data;
-	end = p + obj->len;
-	while (p < end && rc == 0) {
-		cairn_tree_entry e;
+	rc = cairn_git__tree_open(&it, &ld->trees, id);
+	while (rc == 0 && (more = cairn_git__tree_next(&it, &e)) != 0) {
 		char blob[CAIRN_OID_HEXSZ];
 		git_oid oid;
 		bool descend;
 
-		rc = cairn_repo__tree_entry(&e, &p, end);
-		if (rc < 0)
+		if (more < 0) {
+			rc = more;
 			break;
+		}
 		git_oid_fromraw(&oid, e.id);
 		git_oid_tostr(blob, sizeof(blob), &oid);
 		rc = entry(ld, subdir, e.name, kind_of(e.mode), blob, depth,
@@ -275,7 +257,7 @@ static int scan_tree(struct loader *ld, const git_oid *id, const char *subdir,
 			free(rel);
 		}
 	}
-	cairn_repo__rawobj_free(obj);
+	cairn_git__tree_close(&it);
 	return rc;
 }
 
@@ -294,40 +276,27 @@ static int find_dir(git_oid *out, bool *found, struct loader *ld,
 	while (*comp) {
 		const char *slash = strchr(comp, '/');
 		size_t n = slash ? (size_t)(slash - comp) : strlen(comp);
-		cairn_rawobj *obj = NULL;
-		const unsigned char *p, *end;
-		bool hit = false;
+		git_oid child;
+		unsigned mode;
+		bool hit;
 		int rc;
 
-		rc = read_tree(&obj, ld, out);
+		rc = cairn_git__tree_child(&child, &mode, &ld->trees, out, comp,
+					   n);
 		if (rc < 0)
 			return rc;
-		p = obj->data;
-		end = p + obj->len;
-		while (p < end) {
-			cairn_tree_entry e;
-
-			rc = cairn_repo__tree_entry(&e, &p, end);
-			if (rc < 0)
-				break;
-			if (e.len != n || memcmp(e.name, comp, n) != 0)
-				continue;
-			hit = true;
-			if (kind_of(e.mode) != K_DIR) {
-				rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
-					"cannot read migrations from '%s' at "
-					"'%s': not a directory", dir, rev);
-				cairn_error__hint("set migrations_dir in "
-						  "cairn.yaml to the directory "
-						  "that holds the migrations");
-			} else {
-				git_oid_fromraw(out, e.id);
-			}
-			break;
+		hit = mode != 0;
+		if (hit && kind_of(mode) != K_DIR) {
+			rc = cairn_error__set(CAIRN_ERRCLASS_GIT,
+				"cannot read migrations from '%s' at "
+				"'%s': not a directory", dir, rev);
+			cairn_error__hint("set migrations_dir in cairn.yaml to "
+					  "the directory that holds the "
+					  "migrations");
+			return rc;
 		}
-		cairn_repo__rawobj_free(obj);
-		if (rc < 0)
-			return rc;
+		if (hit)
+			*out = child;
 		if (!hit) {
 			/* *out is the deepest tree that exists */
 			*found = false;
@@ -506,21 +475,19 @@ static int open_worktree_dir(int *fd, struct loader *ld, const char *wd)
 /* Appends the names of up to five directories in a raw tree, quoted. */
 static int list_subdirs(cairn_buf *out, struct loader *ld, const git_oid *id)
 {
-	cairn_rawobj *obj = NULL;
-	const unsigned char *p, *end;
+	cairn_git_treeiter it;
+	cairn_git_entry e;
 	size_t n = 0;
-	int rc;
+	int rc, more;
 
-	rc = read_tree(&obj, ld, id);
-	if (rc < 0)
-		return rc;
-	p = obj->data;
-	end = p + obj->len;
-	while (p < end && rc == 0 && n < 5) {
-		cairn_tree_entry e;
-
-		rc = cairn_repo__tree_entry(&e, &p, end);
-		if (rc < 0 || kind_of(e.mode) != K_DIR || e.name[0] == '.')
+	rc = cairn_git__tree_open(&it, &ld->trees, id);
+	while (rc == 0 && n < 5 &&
+	       (more = cairn_git__tree_next(&it, &e)) != 0) {
+		if (more < 0) {
+			rc = more;
+			break;
+		}
+		if (kind_of(e.mode) != K_DIR || e.name[0] == '.')
 			continue;
 		rc = cairn_buf_puts(out, n++ ? ", '" : "'");
 		if (rc == 0)
@@ -528,7 +495,7 @@ static int list_subdirs(cairn_buf *out, struct loader *ld, const git_oid *id)
 		if (rc == 0)
 			rc = cairn_buf_putc(out, '\'');
 	}
-	cairn_repo__rawobj_free(obj);
+	cairn_git__tree_close(&it);
 	return rc;
 }
 
@@ -588,7 +555,9 @@ static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 	if (rc < 0)
 		return rc;
 	git_oid_tostr(set->commit, sizeof(set->commit), &id);
-	rc = cairn_repo__rawodb_new(&ld->raw, repo, 0);
+	rc = cairn_git__odb_new(&ld->odb, repo, 0, CAIRN_GIT_ODB_FAST);
+	if (rc == 0)
+		cairn_git__trees_init(&ld->trees, ld->odb);
 	if (rc == 0)
 		rc = find_dir(&tree, &found, ld, &root, set->dir, rev);
 	if (rc == 0 && found) {
@@ -597,8 +566,9 @@ static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 	} else if (rc == 0) {
 		rc = missing_dir(ld, rev, &tree);
 	}
-	cairn_repo__rawodb_free(ld->raw);
-	ld->raw = NULL;
+	cairn_git__trees_dispose(&ld->trees);
+	cairn_git__odb_free(ld->odb);
+	ld->odb = NULL;
 	return rc;
 }
 

@@ -15,7 +15,7 @@
 #include <git2.h>
 
 #include "cairn/migration.h"
-#include "rawodb.h"
+#include "git/git.h"
 
 /* One migration file found by the listing. */
 struct file {
@@ -35,7 +35,8 @@ struct loader {
 	cairn_migration_set *set;
 	const cairn_load_options *opts;
 	git_repository *git;
-	cairn_rawodb *raw;
+	cairn_git_odb *odb;
+	cairn_git_trees trees;  /* the trees read (src/git/) */
 	struct file *files;
 	size_t nfiles;
 	size_t afiles;

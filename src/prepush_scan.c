@@ -5,14 +5,14 @@
  * (src/prepush_fast.c); finding the base weighs several boundaries by
  * how many migrations each holds (src/prepush_base.c).
  *
- * No blob is read and nothing is allocated per entry: the migrations
- * subtree is found through libgit2, then its tree objects are read raw
- * (src/rawodb.c) and only the names are looked at, skipping what loading
- * skips (hidden names, the ignore globs; see ignored() in
- * src/migration.c).  scan_raw() keeps aside the names with the highest
- * leading digits and checks them closely only at the end of a tree.
- * When the raw reading trips on anything, the same scan runs again
- * through libgit2's trees (scan_versions()).
+ * No blob is read and nothing is allocated per entry: tree objects are
+ * read through the git object layer (src/git/, raw from the packs where
+ * it can) and only the names are looked at, skipping what loading skips
+ * (hidden names, the ignore globs; see ignored() in src/migration.c).
+ * scan_tree() keeps aside the names with the highest leading digits and
+ * checks them closely only at the end of a tree.  When the reading trips
+ * on anything, the same scan runs again with libgit2 alone reading the
+ * objects.
  */
 #include <fnmatch.h>
 #include <string.h>
@@ -72,60 +72,6 @@ static void take_version(struct vmax *v, const char *rel, const char *base,
 	v->count++;
 	if (!v->max[0] || cairn__version_cmp(ver, v->max) > 0)
 		memcpy(v->max, ver, sizeof(v->max));
-}
-
-/*
- * The slow way, through libgit2's trees: what the raw scan below falls
- * back to when it cannot read the trees itself.
- */
-static int scan_versions(struct vmax *v, git_repository *git,
-			 const git_tree *tree, cairn_buf *rel,
-			 const cairn_prepush_options *opts, unsigned depth)
-{
-	size_t i, n = git_tree_entrycount(tree), keep = rel->size;
-	int rc = 0;
-
-	for (i = 0; i < n && rc == 0; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		const char *base = git_tree_entry_name(e);
-		git_filemode_t mode = git_tree_entry_filemode(e);
-
-		cairn_buf_truncate(rel, keep);
-		if ((keep && cairn_buf_putc(rel, '/') < 0) ||
-		    cairn_buf_puts(rel, base) < 0)
-			return CAIRN_ERROR;
-		if (mode == GIT_FILEMODE_TREE && depth < MAX_DEPTH) {
-			git_tree *sub = NULL;
-
-			if (cairn_prepush__skipped(opts, rel->ptr, base))
-				continue;
-			if (git_tree_lookup(&sub, git, git_tree_entry_id(e)) < 0)
-				return cairn_repo__error("cannot read tree "
-							 "'%s'", rel->ptr);
-			rc = scan_versions(v, git, sub, rel, opts, depth + 1);
-			git_tree_free(sub);
-			continue;
-		}
-		if (mode == GIT_FILEMODE_BLOB ||
-		    mode == GIT_FILEMODE_BLOB_EXECUTABLE)
-			take_version(v, rel->ptr, base, opts);
-	}
-	cairn_buf_truncate(rel, keep);
-	return rc;
-}
-
-/* What git_tree_entry_filemode() makes of a raw mode (libgit2's tree.c). */
-static unsigned normalize_mode(unsigned mode)
-{
-	if ((mode & 0170000u) == GIT_FILEMODE_TREE)
-		return GIT_FILEMODE_TREE;
-	if (mode & 0111u)
-		return GIT_FILEMODE_BLOB_EXECUTABLE;
-	if ((mode & 0170000u) == GIT_FILEMODE_COMMIT)
-		return GIT_FILEMODE_COMMIT;
-	if ((mode & 0170000u) == GIT_FILEMODE_LINK)
-		return GIT_FILEMODE_LINK;
-	return GIT_FILEMODE_BLOB;
 }
 
 /* The leading digits of a name, without leading zeros: 0 when none or
@@ -191,7 +137,7 @@ static bool below(const struct vmax *v, const char *d, size_t dl)
 }
 
 /*
- * scan_versions() on raw tree objects.  Checking a name closely (ignore
+ * The highest version below one tree.  Checking a name closely (ignore
  * globs, the whole name) costs more than reading it, and in a tree
  * sorted by name nearly every name raises the highest version so far; so
  * the names with the highest leading digits are kept aside, checked once
@@ -199,36 +145,32 @@ static bool below(const struct vmax *v, const char *d, size_t dl)
  * loading keeps is the tree read again checking every name that could
  * raise the answer.  When counting, every name is checked.
  */
-static int scan_raw(struct vmax *v, cairn_rawodb *raw, const git_oid *id,
-		    cairn_buf *rel, const cairn_prepush_options *opts,
-		    unsigned depth)
+static int scan_tree(struct vmax *v, cairn_git_trees *trees,
+		     const git_oid *id, cairn_buf *rel,
+		     const cairn_prepush_options *opts, unsigned depth)
 {
-	cairn_rawobj *obj = NULL;
-	const unsigned char *p, *end;
+	cairn_git_treeiter it;
 	size_t keep = rel->size, i;
 	struct pending pd;
-	cairn_tree_entry e;
+	cairn_git_entry e;
 	bool again = false;
-	int rc;
+	int rc, more;
 
 	memset(&pd, 0, sizeof(pd));
-	if ((rc = cairn_repo__rawodb_read(&obj, raw, id)) < 0)
+	if ((rc = cairn_git__tree_open(&it, trees, id)) < 0)
 		return rc;
-	if (obj->type != GIT_OBJECT_TREE) {
-		cairn_repo__rawobj_free(obj);
-		return cairn_error__set(CAIRN_ERRCLASS_GIT, "not a tree");
-	}
-	end = obj->data + obj->len;
 scan:
-	p = obj->data;
-	while (rc == 0 && p < end) {
+	cairn_git__tree_rewind(&it);
+	while (rc == 0 && (more = cairn_git__tree_next(&it, &e)) != 0) {
 		const char *d;
 		size_t dl;
 		unsigned mode;
 
-		if ((rc = cairn_repo__tree_entry(&e, &p, end)) < 0)
+		if (more < 0) {
+			rc = more;
 			break;
-		mode = normalize_mode(e.mode);
+		}
+		mode = cairn_git__mode_normalize(e.mode);
 		if (mode == GIT_FILEMODE_TREE) {
 			if (again || depth >= MAX_DEPTH)
 				continue;
@@ -253,7 +195,7 @@ scan:
 			if (cairn_prepush__skipped(opts, rel->ptr, e.name))
 				continue;
 			git_oid_fromraw(&sub, e.id);
-			rc = scan_raw(v, raw, &sub, rel, opts, depth + 1);
+			rc = scan_tree(v, trees, &sub, rel, opts, depth + 1);
 		} else {
 			take_version(v, rel->ptr, e.name, opts);
 		}
@@ -273,123 +215,71 @@ scan:
 		}
 	}
 	cairn_buf_truncate(rel, keep);
-	cairn_repo__rawobj_free(obj);
-	return rc;
-}
-
-/* The migrations subtree of a commit (NULL when it has none). */
-static int subtree_at(git_tree **out, cairn_repo *repo, const char *commit,
-		      const char *dir)
-{
-	git_commit *c = NULL;
-	git_tree *root = NULL;
-	git_tree_entry *e = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = cairn_repo__lookup_commit(&c, repo, commit)) < 0)
-		return rc;
-	if (git_commit_tree(&root, c) < 0) {
-		rc = cairn_repo__error("cannot read the tree of %s", commit);
-		goto out;
-	}
-	if (!*dir) {
-		*out = root;
-		root = NULL;
-		goto out;
-	}
-	rc = git_tree_entry_bypath(&e, root, dir);
-	if (rc == GIT_ENOTFOUND) {
-		git_error_clear();
-		rc = 0;
-		goto out;
-	}
-	if (rc < 0) {
-		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
-		goto out;
-	}
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(out, cairn_repo__git(repo),
-			    git_tree_entry_id(e)) < 0)
-		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
-out:
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	git_commit_free(c);
+	cairn_git__tree_close(&it);
 	return rc;
 }
 
 /* The id of the migrations subtree of a commit; zero when it has none. */
-static int subtree_id_at(git_oid *out, cairn_repo *repo, const char *commit,
-			 const char *dir)
+static int subtree_id_at(git_oid *out, cairn_git_trees *trees,
+			 cairn_repo *repo, const char *commit, const char *dir)
 {
-	git_commit *c = NULL;
-	git_tree *root = NULL;
-	git_tree_entry *e = NULL;
+	git_oid id, root;
+	unsigned mode;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = cairn_repo__lookup_commit(&c, repo, commit)) < 0)
+	if ((rc = cairn_repo__resolve_commit(&id, &root, repo, commit)) < 0)
 		return rc;
-	if (git_commit_tree(&root, c) < 0) {
-		rc = cairn_repo__error("cannot read the tree of %s", commit);
-		goto out;
-	}
-	if (!*dir) {
-		git_oid_cpy(out, git_tree_id(root));
-		goto out;
-	}
-	rc = git_tree_entry_bypath(&e, root, dir);
-	if (rc == GIT_ENOTFOUND) {
-		git_error_clear();
-		rc = 0;
-	} else if (rc < 0) {
-		rc = cairn_repo__error("cannot read '%s' at %s", dir, commit);
-	} else if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		git_oid_cpy(out, git_tree_entry_id(e));
-	}
-out:
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	git_commit_free(c);
+	rc = cairn_git__tree_bypath(out, &mode, trees, &root, dir);
+	if (rc < 0)
+		cairn_error__detail("Reading '%s' at %s.", dir, commit);
+	else if (!cairn_git__mode_is_tree(mode))
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* The scan of one commit with a reader of its own (see odb.h's modes). */
+static int versions_with(struct vmax *v, cairn_repo *repo, const char *commit,
+			 const char *dir, const cairn_prepush_options *opts,
+			 cairn_git_odb_mode mode)
+{
+	cairn_buf rel = CAIRN_BUF_INIT;
+	cairn_git_odb *odb = NULL;
+	cairn_git_trees trees;
+	bool counting = v->counting;
+	git_oid id;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->counting = counting;
+	if ((rc = cairn_git__odb_new(&odb, repo, 0, mode)) < 0)
+		return rc;
+	cairn_git__trees_init(&trees, odb);
+	rc = subtree_id_at(&id, &trees, repo, commit, dir);
+	if (rc == 0 && !git_oid_is_zero(&id))
+		rc = scan_tree(v, &trees, &id, &rel, opts, 0);
+	cairn_git__trees_dispose(&trees);
+	cairn_git__odb_free(odb);
+	cairn_buf_dispose(&rel);
 	return rc;
 }
 
 /*
  * The highest version of the up files at a commit, skipping what loading
  * skips.  Reads raw tree entries (no blob, no allocation per entry);
- * libgit2's trees when the raw reading trips on anything.
+ * when that trips on anything, the same scan again with libgit2 alone
+ * reading the objects, which reports what is wrong.
  */
 int cairn_prepush__versions_at(struct vmax *v, cairn_repo *repo,
 			       const char *commit, const char *dir,
 			       const cairn_prepush_options *opts)
 {
-	cairn_buf rel = CAIRN_BUF_INIT;
-	cairn_rawodb *raw = NULL;
-	git_tree *tree = NULL;
-	git_oid id;
-	bool counting = v->counting;
-	int rc;
+	int rc = versions_with(v, repo, commit, dir, opts, CAIRN_GIT_ODB_FAST);
 
-	memset(v, 0, sizeof(*v));
-	v->counting = counting;
-	if ((rc = subtree_id_at(&id, repo, commit, dir)) < 0 ||
-	    git_oid_is_zero(&id))
-		return rc;
-	rc = cairn_repo__rawodb_new(&raw, repo, 0);
-	if (rc == 0)
-		rc = scan_raw(v, raw, &id, &rel, opts, 0);
-	cairn_repo__rawodb_free(raw);
-	if (rc < 0) {
+	if (rc < 0 && rc != CAIRN_ENOTFOUND) {
 		cairn_error_clear();
-		memset(v, 0, sizeof(*v));
-		v->counting = counting;
-		cairn_buf_clear(&rel);
-		if ((rc = subtree_at(&tree, repo, commit, dir)) == 0 && tree)
-			rc = scan_versions(v, cairn_repo__git(repo), tree,
-					   &rel, opts, 0);
-		git_tree_free(tree);
+		rc = versions_with(v, repo, commit, dir, opts,
+				   CAIRN_GIT_ODB_LIBGIT2);
 	}
-	cairn_buf_dispose(&rel);
 	return rc;
 }

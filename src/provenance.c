@@ -10,8 +10,9 @@
  *  - Commits are read raw and only their tree, parents and committer
  *    time are parsed.  The walk is a priority queue ordered by committer
  *    time (newest first; ties in discovery order), the order of `git
- *    log`.  Objects come through cairn_rawodb (src/rawodb.c), which builds
- *    each version of a delta-compressed tree once, from its neighbour.
+ *    log`.  Objects come through the git object layer (src/git/odb.h),
+ *    whose raw pack reader builds each version of a delta-compressed
+ *    tree once, from its neighbour.
  *
  *  - For each commit we need only the id of its migrations subtree.  It
  *    is found by descending from the root tree one path component at a
@@ -23,7 +24,8 @@
  *    that parent (for a merge, the branch that brought nothing is never
  *    walked at all).  Only the other commits are diffed.
  *
- *  - The diff is our own comparison of raw tree objects that descends
+ *  - The diff is the one tree diff of the git object layer
+ *    (src/git/diff.c): a comparison of raw tree objects that descends
  *    only into subtrees whose ids differ.  Within one tree the common
  *    head and tail of the two objects are skipped with memcmp and only
  *    the entries in between are compared; each tree keeps the offsets of
@@ -58,8 +60,9 @@
  *
  * This file holds the entry point, which tries the cache entries and
  * runs the walk.  The rest is split by job (src/provenance_walk.h lists
- * the files): the commits and the walks over them, raw trees, the tree
- * diff, the tracked paths and renames, and the answers.
+ * the files): the commits and the walks over them, the tracked paths and
+ * renames, and the answers; objects, trees, the diff and commit headers
+ * are the git object layer's (src/git/).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +103,11 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 		if (git_oid_fromstr(&id, cands.items[i]) < 0 ||
 		    git_oid_equal(&id, start))
 			continue;
-		rc = cairn_prov__node_get(&si, w, start);
+		rc = cairn_git__graph_node(&si, &w->g, start);
 		if (rc == 0)
-			rc = cairn_prov__node_get(&ai, w, &id);
+			rc = cairn_git__graph_node(&ai, &w->g, &id);
 		if (rc == 0)
-			rc = cairn_prov__is_ancestor(&yes, w, si, ai);
+			rc = cairn_git__graph_is_ancestor(&yes, &w->g, si, ai);
 		if (rc == CAIRN_ENOTFOUND) {
 			/* an entry for a commit we do not have */
 			cairn_error_clear();
@@ -205,7 +208,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		if (rc < 0 || complete)
 			goto out;
 	}
-	rc = cairn_prov__node_get(&sidx, &w, &start);
+	rc = cairn_git__graph_node(&sidx, &w.g, &start);
 	if (rc == 0)
 		rc = cairn_prov__ensure_sub(&w, sidx);
 	if (rc < 0)
@@ -218,7 +221,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	/* what to follow: every up file, or only those asked for */
 	if (all || use_anc || set->worktree) {
 		cairn_buf_clear(&w.path);
-		rc = cairn_prov__enumerate(&w, &w.nodes[sidx].sub);
+		rc = cairn_prov__enumerate(&w, &w.g.nodes[sidx].tree);
 	} else {
 		for (i = 0; i < nwant && rc == 0; i++) {
 			git_oid blob;
@@ -239,7 +242,8 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	if (use_anc) {
 		bool refill;
 
-		rc = cairn_prov__compute_range(&w, sidx, hidden);
+		rc = cairn_git__graph_range(&w.g, sidx, &hidden, 1, NULL,
+					    NULL);
 		if (rc == 0)
 			rc = cairn_prov__walk_history(&w, sidx, true);
 		if (rc == 0)

@@ -28,7 +28,7 @@
 static int info_get(const cairn_commit_info **out, struct infos *in,
 		    struct walk *w, const git_oid *id)
 {
-	cairn_rawobj *c = NULL;
+	cairn_git_obj *c = NULL;
 	uint32_t i;
 	int rc;
 
@@ -36,14 +36,14 @@ static int info_get(const cairn_commit_info **out, struct infos *in,
 		*out = &in->items[i];
 		return 0;
 	}
-	rc = cairn_prov__read_object(&c, w, id, GIT_OBJECT_COMMIT);
+	rc = cairn_git__odb_read_type(&c, w->odb, id, GIT_OBJECT_COMMIT);
 	if (rc == 0)
 		rc = cairn__grow_array((void **)&in->items, &in->alloc,
 				       in->count + 1, sizeof(*in->items));
 	if (rc == 0)
 		rc = cairn_repo__commit_info_raw(&in->items[in->count], id,
 						 c->data, c->len);
-	cairn_repo__rawobj_free(c);
+	cairn_git__obj_free(c);
 	if (rc < 0)
 		return rc;
 	rc = cairn_oidmap__put(&in->index, id, (uint32_t)in->count);
@@ -99,7 +99,7 @@ static int verify_claim(bool *ok, struct walk *w, const char *intro_path,
 
 		if (k == 1 && git_oid_equal(intro, changed))
 			break;
-		rc = cairn_prov__node_get(&c, w, claim[k]);
+		rc = cairn_git__graph_node(&c, &w->g, claim[k]);
 		if (rc == 0)
 			rc = cairn_prov__blob_at(&blob, w, c, at[k]);
 		if (rc == CAIRN_ENOTFOUND) {
@@ -111,9 +111,9 @@ static int verify_claim(bool *ok, struct walk *w, const char *intro_path,
 			return rc;
 		if (git_oid_is_zero(&blob))
 			return 0;
-		n = w->nodes[c].nparents;
+		n = w->g.nodes[c].nparents;
 		for (i = 0; i < n; i++) {
-			uint32_t p = w->pool[w->nodes[c].parents + i];
+			uint32_t p = w->g.pool[w->g.nodes[c].parents + i];
 
 			rc = cairn_prov__blob_at(&pblob, w, p, at[k]);
 			if (rc < 0)

@@ -5,8 +5,8 @@
  * A track is one up file of the start commit: the path it is followed
  * by (which changes at a rename), its original path, its version, and
  * the commits found to have introduced and last changed it.  Unresolved
- * tracks sit in a hash index by path, so each change the diff reports is
- * matched to its track at once.
+ * tracks sit in a hash index by path, so each change the one tree diff
+ * (src/git/diff.c) reports is matched to its track at once.
  *
  * A commit introduces path f when f exists in it and in none of its
  * parents (a root commit introduces everything), and changes f when f's
@@ -144,14 +144,14 @@ int cairn_prov__reset_track(struct track *t)
 /* Every up file below the start commit's migrations tree. */
 int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 {
-	struct rtree t;
-	cairn_tree_entry e;
+	cairn_git_treeiter t;
+	cairn_git_entry e;
 	size_t len = w->path.size;
 	int rc;
 
-	rc = cairn_prov__rtree_open(&t, w, tree);
+	rc = cairn_git__tree_open(&t, &w->trees, tree);
 	while (rc == 0) {
-		int more = cairn_prov__rtree_next(&t, &e);
+		int more = cairn_git__tree_next(&t, &e);
 
 		if (more <= 0) {
 			rc = more;
@@ -162,14 +162,14 @@ int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 		rc = cairn_buf_put(&w->path, e.name, e.len);
 		if (rc < 0)
 			break;
-		if (is_tree(e.mode)) {
+		if (cairn_git__mode_is_tree(e.mode)) {
 			git_oid sub;
 
 			git_oid_fromraw(&sub, e.id);
 			rc = cairn_buf_putc(&w->path, '/');
 			if (rc == 0)
 				rc = cairn_prov__enumerate(w, &sub);
-		} else if ((e.mode & 0170000u) == 0100000u) {
+		} else if (cairn_git__mode_is_file(e.mode)) {
 			git_oid blob;
 
 			git_oid_fromraw(&blob, e.id);
@@ -177,16 +177,25 @@ int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 		}
 		cairn_buf_truncate(&w->path, len);
 	}
-	cairn_prov__rtree_close(&t);
+	cairn_git__tree_close(&t);
 	return rc;
 }
 
-int cairn_prov__on_change(struct walk *w, enum change what)
+/*
+ * What the diff reports (src/git/diff.c): the file at w->path changed
+ * against the current parent.
+ */
+static int on_change(void *ctx, const cairn_buf *changed,
+		     cairn_git_change what, const cairn_git_entry *old,
+		     const cairn_git_entry *new_)
 {
-	const char *path = w->path.ptr;
-	size_t len = w->path.size;
+	struct walk *w = ctx;
+	const char *path = changed->ptr;
+	size_t len = changed->size;
 
-	if (what == REMOVED) {
+	(void)old;
+	(void)new_;
+	if (what == CAIRN_GIT_DELETED) {
 		const char *base = memrchr(path, '/', len);
 		size_t vlen;
 		bool is_down;
@@ -228,11 +237,11 @@ int cairn_prov__on_change(struct walk *w, enum change what)
 				w->touched[w->ntouched++] = (uint32_t)ti;
 				t->stamp = w->stamp;
 				t->hits = 1;
-				t->adds = what == ADDED;
+				t->adds = what == CAIRN_GIT_ADDED;
 			} else if (t->stamp == w->stamp &&
 				   t->hits == w->cur_parent) {
 				t->hits++;
-				t->adds += what == ADDED;
+				t->adds += what == CAIRN_GIT_ADDED;
 			}
 		}
 	}
@@ -270,9 +279,9 @@ static int retrack(struct walk *w, int32_t ti, const char *path)
  */
 int cairn_prov__process(struct walk *w, uint32_t x)
 {
-	const struct node *n = &w->nodes[x];
+	const cairn_git_node *n = &w->g.nodes[x];
 	uint32_t np = n->nparents, i;
-	git_oid zero, xsub = n->sub;
+	git_oid zero, xsub = n->tree;
 	size_t k;
 	int rc = 0;
 
@@ -284,15 +293,16 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 		const git_oid *psub = &zero;
 
 		if (np) {
-			const struct node *p =
-				&w->nodes[w->pool[w->nodes[x].parents + i]];
+			const cairn_git_node *p = &w->g.nodes[
+				cairn_git__graph_parent(&w->g, x, i)];
 
-			if (!(p->flags & F_MISSING))
-				psub = &p->sub;
+			if (!(p->flags & CAIRN_GIT_MISSING))
+				psub = &p->tree;
 		}
 		w->cur_parent = i;
 		cairn_buf_clear(&w->path);
-		rc = cairn_prov__diff_trees(w, psub, &xsub);
+		rc = cairn_git__diff_trees(&w->trees, &w->path, psub, &xsub,
+					   on_change, w);
 		if (rc < 0)
 			return rc;
 	}
@@ -307,7 +317,7 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 		if (t->stamp != w->stamp || t->hits != np || t->has_intro)
 			continue;
 		if (!t->has_changed) {
-			t->changed = w->nodes[x].oid;
+			t->changed = w->g.nodes[x].oid;
 			t->has_changed = true;
 		}
 		if (t->adds != np)
@@ -322,7 +332,7 @@ int cairn_prov__process(struct walk *w, uint32_t x)
 				return rc;
 			continue;
 		}
-		t->intro = w->nodes[x].oid;
+		t->intro = w->g.nodes[x].oid;
 		t->has_intro = true;
 		bucket_unlink(w, ti);
 		w->unresolved--;

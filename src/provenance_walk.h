@@ -4,10 +4,10 @@
  * the comment at the top of src/provenance.c.
  *
  *   provenance.c         the entry point: cache entries, then the walk
- *   provenance_walk.c    commits and the history walks (simplified, range)
- *   provenance_tree.c    raw trees: the LRU, sequential reading, lookups
- *   provenance_diff.c    comparing two trees, reporting changed paths
- *   provenance_track.c   the paths followed, what a commit did to them,
+ *   provenance_walk.c    the simplified history walk over the commit graph
+ *                        (src/git/walk.c), migrations subtrees
+ *   provenance_track.c   the paths followed, what a commit did to them
+ *                        (from the one tree diff, src/git/diff.c),
  *                        renames
  *   provenance_result.c  commit records and the answers: from the walk or
  *                        a cache entry, to the migrations and the cache
@@ -28,34 +28,17 @@
 #include "cairn/migration.h"
 #include "util/buf.h"
 #include "util/oidmap.h"
+#include "git/git.h"
 #include "provenance_internal.h"
-#include "rawodb.h"
 #include "util/util.h"
 
-#define RAWSZ GIT_OID_RAWSZ
-#define LRU_SIZE 16
-#define MODE_TREE 040000u
-
-/* node flags */
-#define F_PARSED 0x01
-#define F_SUB 0x02        /* sub is known */
-#define F_QUEUED 0x04     /* pushed by the simplified walk */
-#define F_SEEN 0x08       /* pushed by the range computation */
-#define F_UNINT 0x10      /* reachable from the hidden commit */
-#define F_COUNTED 0x20    /* queued and counted as interesting */
-#define F_RANGE 0x40      /* in REV but not in the hidden commit's history */
-#define F_MISSING 0x80    /* absent from a shallow clone */
-#define F_ANC 0x100       /* seen by cairn_prov__is_ancestor */
-
-struct node {
-	git_oid oid;
-	git_oid sub;      /* migrations subtree; zero when absent */
-	int64_t time;
-	uint32_t parents; /* index into walk.pool */
-	uint32_t nparents;
-	uint32_t seq;
-	uint32_t flags;
-};
+/*
+ * Node flags of the provenance walk's own, beside the commit graph's
+ * (src/git/walk.h).  Once F_SUB is set, a node's `tree` holds its
+ * migrations subtree (zero when absent) instead of its root tree.
+ */
+#define F_SUB CAIRN_GIT_USER             /* the subtree is known */
+#define F_QUEUED (CAIRN_GIT_USER << 1)   /* pushed by the simplified walk */
 
 struct track {
 	char *path;       /* current path below the directory */
@@ -78,50 +61,18 @@ struct removed {
 	char *version;
 };
 
-/*
- * A raw tree object kept in the LRU, with the offsets of its entries once
- * something needed them (offs[n] is the length).  Counted references:
- * the LRU holds one and every user holds one.
- */
-struct ctree {
-	git_oid oid;
-	cairn_rawobj *obj;
-	const unsigned char *data;
-	size_t len;
-	uint32_t *offs;
-	size_t n;
-	unsigned refs;
-	bool is_static;
-	uint64_t used;
-};
-
 struct walk {
 	git_repository *git;
-	cairn_rawodb *raw;
-	bool shallow;
+	cairn_git_odb *odb;
+	cairn_git_trees trees; /* the trees read, with their entry offsets */
+	cairn_git_graph g;     /* the commits read */
 	const char *dir;
 	cairn_strvec comps;   /* dir split at '/' */
-
-	struct node *nodes;
-	size_t nnodes, anodes;
-	struct cairn_oidmap node_index;
-	uint32_t *pool;
-	size_t npool, apool;
-	uint32_t seq;
 
 	/* per dir component: tree -> index in subs */
 	struct cairn_oidmap *level;
 	git_oid *subs;
 	size_t nsubs, asubs;
-
-	uint32_t *heap;
-	size_t nheap, aheap;
-	size_t interesting;   /* F_COUNTED nodes in the heap */
-
-	struct ctree *lru[LRU_SIZE];
-	uint64_t lru_clock;
-	struct ctree empty;   /* the empty tree (a zero id) */
-	uint32_t empty_offs[1];
 
 	struct track *tracks;
 	size_t ntracks, atracks;
@@ -141,13 +92,6 @@ struct walk {
 	size_t nboundary, aboundary;
 };
 
-/* Sequential reading of a tree, for lookups and listing. */
-struct rtree {
-	const unsigned char *p;
-	const unsigned char *end;
-	struct ctree *t;
-};
-
 /* The commit records of one computation, each looked up once. */
 struct infos {
 	struct cairn_oidmap index;
@@ -155,27 +99,10 @@ struct infos {
 	size_t count, alloc;
 };
 
-enum change { ADDED, MODIFIED, REMOVED };
-
-static inline bool is_tree(unsigned mode)
-{
-	return (mode & 0170000u) == MODE_TREE;
-}
-
-static inline int parse_entry(const unsigned char *p,
-			      const unsigned char *end, cairn_tree_entry *e,
-			      const unsigned char **next)
-{
-	*next = p;
-	return cairn_repo__tree_entry(e, next, end);
-}
-
 /* ---- provenance_walk.c ---- */
 
 CAIRN_WARN_UNUSED int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir);
 void cairn_prov__walk_dispose(struct walk *w);
-/* The node of commit id, added (unparsed) when new. */
-CAIRN_WARN_UNUSED int cairn_prov__node_get(uint32_t *out, struct walk *w, const git_oid *id);
 /* Resolves a node's migrations subtree id (parsing it first). */
 CAIRN_WARN_UNUSED int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
 /*
@@ -183,49 +110,9 @@ CAIRN_WARN_UNUSED int cairn_prov__ensure_sub(struct walk *w, uint32_t idx);
  * is resolved.  limited: stay inside the F_RANGE commits.
  */
 CAIRN_WARN_UNUSED int cairn_prov__walk_history(struct walk *w, uint32_t start, bool limited);
-/* Marks the commits of start not in hidden's history with F_RANGE. */
-CAIRN_WARN_UNUSED int cairn_prov__compute_range(struct walk *w, uint32_t start,
-			      uint32_t hidden);
-/*
- * Whether commit anc is start or one of its ancestors, by a walk over
- * parents read raw (libgit2's graph functions parse whole commits, and
- * refuse those with a malformed author line).  Commits older than anc
- * by more than a day of clock skew are not followed, as git's own walks
- * stop on dates.
- */
-CAIRN_WARN_UNUSED int cairn_prov__is_ancestor(bool *out, struct walk *w, uint32_t start,
-			    uint32_t anc);
 /* Looks up path below a commit's migrations tree: its blob, or zero. */
 CAIRN_WARN_UNUSED int cairn_prov__blob_at(git_oid *out, struct walk *w, uint32_t commit,
 			const char *path);
-
-/* ---- provenance_tree.c ---- */
-
-/* Reads an object that must be of type want. */
-CAIRN_WARN_UNUSED int cairn_prov__read_object(cairn_rawobj **out, struct walk *w,
-			    const git_oid *id, git_object_t want);
-/* A tree from the LRU (or read); *out is a new reference. */
-CAIRN_WARN_UNUSED int cairn_prov__tree_get(struct ctree **out, struct walk *w,
-			 const git_oid *id);
-/* Drops a reference to a tree (NULL is fine). */
-void cairn_prov__ctree_put(struct ctree *t);
-CAIRN_WARN_UNUSED int cairn_prov__rtree_open(struct rtree *t, struct walk *w,
-			   const git_oid *id);
-void cairn_prov__rtree_close(struct rtree *t);
-/* 1: an entry, 0: the end, CAIRN_ERROR: a corrupt tree. */
-CAIRN_WARN_UNUSED int cairn_prov__rtree_next(struct rtree *t, cairn_tree_entry *e);
-/* Finds the child `name` of a raw tree; zero when absent or no tree. */
-CAIRN_WARN_UNUSED int cairn_prov__tree_child(git_oid *out, struct walk *w, const git_oid *tree,
-			   const char *name);
-
-/* ---- provenance_diff.c ---- */
-
-/*
- * Compares two trees (zero ids are empty trees) below w->path, calling
- * cairn_prov__on_change() for every file added, modified or removed.
- */
-CAIRN_WARN_UNUSED int cairn_prov__diff_trees(struct walk *w, const git_oid *a,
-			   const git_oid *b);
 
 /* ---- provenance_track.c ---- */
 
@@ -238,8 +125,6 @@ CAIRN_WARN_UNUSED int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 CAIRN_WARN_UNUSED int cairn_prov__index_tracks(struct walk *w);
 /* Starts a track over from its original path (for a full re-walk). */
 CAIRN_WARN_UNUSED int cairn_prov__reset_track(struct track *t);
-/* Records that the file at w->path changed against the current parent. */
-CAIRN_WARN_UNUSED int cairn_prov__on_change(struct walk *w, enum change what);
 void cairn_prov__clear_removed(struct walk *w);
 /*
  * Diffs commit x against each parent (a root commit against the empty

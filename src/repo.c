@@ -12,8 +12,8 @@
  * is ours ("cannot resolve revision 'v9'"), libgit2's own message goes
  * into the detail, and a hint says what to do where we know it.
  *
- * The reader of raw objects from pack files used by long history walks
- * is src/rawodb.c.
+ * Objects, trees and commit headers are read by the git object layer
+ * (src/git/); this file builds commit records on its parser.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -214,14 +214,14 @@ static int raw_commit_tree(git_oid *tree, git_repository *git,
 {
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
-	cairn_rawcommit c;
+	cairn_git_commit c;
 	int rc = CAIRN_ENOTFOUND;
 
 	if (git_repository_odb(&odb, git) == 0 &&
 	    git_odb_read(&obj, odb, id) == 0 &&
 	    git_odb_object_type(obj) == GIT_OBJECT_COMMIT &&
-	    cairn_repo__commit_parse(&c, git_odb_object_data(obj),
-				     git_odb_object_size(obj)) == 0) {
+	    cairn_git__commit_parse(&c, git_odb_object_data(obj),
+				    git_odb_object_size(obj)) == 0) {
 		*tree = c.tree;
 		rc = 0;
 	}
@@ -493,18 +493,18 @@ static void summary_span(const char **out, size_t *n, const char *m,
 int cairn_repo__commit_info_raw(cairn_commit_info *out, const git_oid *id,
 				const unsigned char *data, size_t len)
 {
-	cairn_rawcommit c;
-	cairn_rawsig sig;
+	cairn_git_commit c;
+	cairn_git_sig sig;
 	cairn_buf join = CAIRN_BUF_INIT;
 	const char *sum;
 	size_t sumlen;
 
 	memset(out, 0, sizeof(*out));
-	if (cairn_repo__commit_parse(&c, data, len) < 0)
+	if (cairn_git__commit_parse(&c, data, len) < 0)
 		return CAIRN_ERROR;
 	git_oid_tostr(out->sha, sizeof(out->sha), id);
-	cairn_repo__signature_parse(&sig, c.author ? c.author : "",
-				    c.author_len);
+	cairn_git__signature_parse(&sig, c.author ? c.author : "",
+				   c.author_len);
 	out->author_name = cairn_repo__to_utf8(sig.name, sig.name_len,
 					       c.encoding, c.encoding_len);
 	out->author_email = cairn_repo__to_utf8(sig.email, sig.email_len,

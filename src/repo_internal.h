@@ -3,10 +3,10 @@
  * cairn_repo: the libgit2 handle inside it and a few helpers that turn
  * libgit2 results into cairn errors and commit records.
  *
- * Included by the library's git-reading code (repo, rawodb, refs, range,
- * prepush, the migration and provenance files); the public interface is
- * include/cairn/repo.h.  It brings in src/rawodb.h, the raw object
- * reader that several of them share.
+ * Included by the library's git-reading code (repo, refs, range,
+ * prepush, the migration and provenance files, and the git object layer
+ * under src/git/); the public interface is include/cairn/repo.h.  It
+ * brings in src/git/git.h, the object layer they share.
  */
 #ifndef CAIRN_SRC_REPO_INTERNAL_H
 #define CAIRN_SRC_REPO_INTERNAL_H
@@ -16,7 +16,7 @@
 #include <git2.h>
 
 #include "cairn/repo.h"
-#include "rawodb.h"
+#include "git/git.h"
 
 struct cairn_repo {
 	git_repository *git;

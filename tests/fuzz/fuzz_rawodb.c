@@ -1,8 +1,9 @@
 /*
- * fuzz_rawodb.c - fuzz target for the raw object parsers in
- * src/rawodb.c and the commit records built on them in src/repo.c:
- * cairn_repo__tree_entry() (raw tree entries), cairn_repo__commit_parse()
- * and cairn_repo__signature_parse() (raw commit headers and author
+ * fuzz_rawodb.c - fuzz target for the raw object parsers of the git
+ * object layer (src/git/tree.c, src/git/commit.c) and the commit records
+ * built on them in src/repo.c: cairn_git__entry_parse() (raw tree
+ * entries), cairn_git__commit_parse() and cairn_git__signature_parse()
+ * (raw commit headers and author
  * lines), cairn_repo__to_utf8() and cairn_repo__commit_info_raw().
  *
  * The first byte chooses the parser; the rest is the object.  What each
@@ -20,7 +21,7 @@
 #include <string.h>
 
 #include "util/error.h"
-#include "rawodb.h"
+#include "git/git.h"
 #include "repo_internal.h"
 #include "util/util.h"
 
@@ -43,10 +44,10 @@ static void trees(const uint8_t *data, size_t size)
 	const unsigned char *p = data, *end = data + size;
 
 	while (p < end) {
-		cairn_tree_entry e;
+		cairn_git_entry e;
 		const unsigned char *before = p;
 
-		if (cairn_repo__tree_entry(&e, &p, end) < 0)
+		if (cairn_git__entry_parse(&e, &p, end) < 0)
 			break;
 		if (p <= before || p > end || !e.len ||
 		    memchr(e.name, '/', e.len) || e.name[e.len] != '\0')
@@ -58,14 +59,14 @@ static void trees(const uint8_t *data, size_t size)
 
 static void commits(const uint8_t *data, size_t size)
 {
-	cairn_rawcommit c;
-	cairn_rawsig sig;
+	cairn_git_commit c;
+	cairn_git_sig sig;
 	cairn_commit_info info;
 	git_oid id;
 	size_t i;
 
 	memset(&id, 0x5a, sizeof(id));
-	if (cairn_repo__commit_parse(&c, data, size) == 0) {
+	if (cairn_git__commit_parse(&c, data, size) == 0) {
 		inside(c.parents, c.nparents * 48, data, size);
 		inside(c.author, c.author_len, data, size);
 		inside(c.committer, c.committer_len, data, size);
@@ -74,10 +75,10 @@ static void commits(const uint8_t *data, size_t size)
 		for (i = 0; i < c.nparents; i++) {
 			git_oid p;
 
-			cairn_repo__commit_parent(&p, &c, i);
+			cairn_git__commit_parent(&p, &c, i);
 		}
 		if (c.author) {
-			cairn_repo__signature_parse(&sig, c.author,
+			cairn_git__signature_parse(&sig, c.author,
 						    c.author_len);
 			inside(sig.name, sig.name_len, data, size);
 			inside(sig.email, sig.email_len, data, size);

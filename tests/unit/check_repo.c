@@ -6,7 +6,7 @@
  * temporary directory (several authors, tags, branches) and checks what
  * libcairn reads from it: discovery, revision forms, ref names, commit
  * records, the dirty state and ancestry, and the errors for things that
- * are not there.  The raw object reader (src/rawodb.c) is checked against
+ * are not there.  The raw object reader (src/git/odb_raw.c) is checked against
  * the object ids themselves: every object of packed repositories, with
  * delta chains running either way, must hash to its id.
  */
@@ -395,26 +395,27 @@ static char *fast_import_repo(int commits)
 static void check_all_objects(const char *dir, bool expect_packed)
 {
 	cairn_repo *repo = open_repo(dir);
-	cairn_rawodb *db;
+	cairn_git_odb *db;
 	char *list = tu_sh_out(dir, "git cat-file --batch-all-objects "
 				    "--batch-check='%%(objectname)'");
 	char *line, *cur = list;
 	size_t n = 0, packed, fallback;
 
-	ck_assert_int_eq(cairn_repo__rawodb_new(&db, repo, 1 << 20), 0);
+	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+					    CAIRN_GIT_ODB_FAST), 0);
 	while ((line = next_line(&cur)) != NULL) {
 		static const char *const types[] = { "", "commit", "tree",
 						     "blob", "tag" };
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int mdlen = 0;
-		cairn_rawobj *o = NULL;
+		cairn_git_obj *o = NULL;
 		char hdr[64], hex[41];
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		git_oid id, got;
 		int hl;
 
 		ck_assert_int_eq(git_oid_fromstr(&id, line), 0);
-		ck_assert_int_eq(cairn_repo__rawodb_read(&o, db, &id), 0);
+		ck_assert_int_eq(cairn_git__odb_read(&o, db, &id), 0);
 		ck_assert(o->type >= 1 && o->type <= 4);
 		ck_assert_int_eq(o->data[o->len], '\0');
 		hl = snprintf(hdr, sizeof(hdr), "%s %zu", types[o->type],
@@ -427,16 +428,16 @@ static void check_all_objects(const char *dir, bool expect_packed)
 		git_oid_fromraw(&got, md);
 		git_oid_tostr(hex, sizeof(hex), &got);
 		ck_assert_str_eq(hex, line);
-		cairn_repo__rawobj_free(o);
+		cairn_git__obj_free(o);
 		n++;
 	}
-	cairn_repo__rawodb_stats(db, &packed, &fallback);
+	cairn_git__odb_stats(db, &packed, &fallback);
 	ck_assert_uint_eq(packed + fallback, n);
 	if (expect_packed)
 		ck_assert_uint_eq(fallback, 0);
 	else
 		ck_assert_uint_eq(packed, 0);
-	cairn_repo__rawodb_free(db);
+	cairn_git__odb_free(db);
 	cairn_repo_free(repo);
 	free(list);
 }
@@ -468,7 +469,7 @@ START_TEST(test_raw_reader_corrupt_pack)
 {
 	char *dir = fast_import_repo(30), *list, *line, *cur;
 	cairn_repo *repo;
-	cairn_rawodb *db;
+	cairn_git_odb *db;
 
 	/* damage the middle of the pack; reads fail or succeed, never crash */
 	ck_assert_int_eq(tu_sh(dir, "p=$(ls .git/objects/pack/*.pack) && "
@@ -479,19 +480,20 @@ START_TEST(test_raw_reader_corrupt_pack)
 	list = tu_sh_out(dir, "git show-index < $(ls .git/objects/pack/*.idx) "
 			      "| cut -d' ' -f2");
 	repo = open_repo(dir);
-	ck_assert_int_eq(cairn_repo__rawodb_new(&db, repo, 1 << 20), 0);
+	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+					    CAIRN_GIT_ODB_FAST), 0);
 	cur = list;
 	while ((line = next_line(&cur)) != NULL) {
-		cairn_rawobj *o = NULL;
+		cairn_git_obj *o = NULL;
 		git_oid id;
 
 		ck_assert_int_eq(git_oid_fromstr(&id, line), 0);
-		if (cairn_repo__rawodb_read(&o, db, &id) == 0)
-			cairn_repo__rawobj_free(o);
+		if (cairn_git__odb_read(&o, db, &id) == 0)
+			cairn_git__obj_free(o);
 		else
 			ck_assert_ptr_nonnull(cairn_error_last());
 	}
-	cairn_repo__rawodb_free(db);
+	cairn_git__odb_free(db);
 	cairn_repo_free(repo);
 	free(list);
 	tu_rmrf(dir);

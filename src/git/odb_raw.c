@@ -1,33 +1,35 @@
 /*
- * rawodb.c - cairn_rawodb, a reader of raw git objects straight from the
- * repository's pack files, and the parser of raw tree entries; see
- * src/rawodb.h.
+ * git/odb_raw.c - reading objects (git/odb.h): libgit2, with a reader of
+ * raw objects straight from the repository's pack files in front of it.
  *
- * Why it exists.  The provenance walk (src/provenance_*.c) reads one
- * version of the migrations tree per commit that touched it: 10,000
- * versions of a tree that grows to 10,000 entries.  Such trees are stored
- * as chains of deltas, and libgit2 1.5 keeps at most 16 MB of delta bases
- * and drops all of them when that fills, so walking history against the
- * direction of the chains re-applies whole chains again and again (git
- * fast-import writes chains that run forward in time; `git gc` writes
- * them backward).  On such fast-import-style packs the cache thrashes:
- * cold provenance on a 100,000-commit repository took 2.1-3.8 s through
- * libgit2 and about 1.2 s with this reader.  Here every object produced
- * while resolving a chain is kept in an LRU (of a size the caller picks)
- * keyed by its place in the pack, so each version is built once, from
- * its neighbour, whichever way the chains run.  Listing a migrations
- * tree (src/migration_load.c) uses the same reader with no cache.
+ * Why the raw reader exists.  The provenance walk (src/provenance_*.c)
+ * reads one version of the migrations tree per commit that touched it:
+ * 10,000 versions of a tree that grows to 10,000 entries.  Such trees
+ * are stored as chains of deltas, and libgit2 1.5 keeps at most 16 MB of
+ * delta bases and drops all of them when that fills, so walking history
+ * against the direction of the chains re-applies whole chains again and
+ * again (git fast-import writes chains that run forward in time; `git
+ * gc` writes them backward).  On such fast-import-style packs the cache
+ * thrashes: cold provenance on a 100,000-commit repository took 2.1-3.8 s
+ * through libgit2 and about 1.2 s with this reader.  Here every object
+ * produced while resolving a chain is kept in an LRU (of a size the
+ * caller picks) keyed by its place in the pack, so each version is built
+ * once, from its neighbour, whichever way the chains run.
  *
  * How it stays correct.  It never changes an answer, only how fast it
  * comes: anything it does not handle goes to libgit2 (loose objects,
- * alternates, packs it cannot use, any doubt at all).  Pack files are
- * mapped read-only; every offset, size and delta instruction is checked
- * against the mapping before it is used, and a malformed or unsupported
- * pack sends the read to libgit2, which reports it properly.  Objects
- * are not re-hashed on reading, as git itself does not.  Objects are
- * inflated with zlib, linked directly (see README, Dependencies).
+ * alternates, packs it cannot use, any doubt at all).  It reads sha1
+ * repositories only: the object format is checked when the reader is
+ * opened, and for any other the packs are left alone (see git/odb.h).
+ * Pack files are mapped read-only; every offset, size and delta
+ * instruction is checked against the mapping before it is used, and a
+ * malformed or unsupported pack sends the read to libgit2, which reports
+ * it properly.  Objects are not re-hashed on reading, as git itself does
+ * not.  Objects are inflated with zlib, linked directly (see README,
+ * Dependencies).
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +38,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "git/odb.h"
+#include "repo_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
-#include "rawodb.h"
-#include "repo_internal.h"
 #include "util/util.h"
 
 #define RAW_BUCKETS 4096
@@ -66,15 +68,15 @@ struct rawstep {
 	size_t size;
 };
 
-struct cairn_rawodb {
+struct cairn_git_odb {
 	git_odb *odb;
 	struct pack *packs;
 	size_t npacks, apacks;
 
 	z_stream z; /* one inflate stream, reset for every object */
 
-	cairn_rawobj *buckets[RAW_BUCKETS];
-	cairn_rawobj *head, *tail; /* most recently used first */
+	cairn_git_obj *buckets[RAW_BUCKETS];
+	cairn_git_obj *head, *tail; /* most recently used first */
 	size_t cached, budget;
 
 	struct rawstep *steps;
@@ -225,7 +227,7 @@ static bool pack_find(const struct pack *p, const unsigned char *raw,
 	return false;
 }
 
-static void load_packs(cairn_rawodb *db, const char *commondir)
+static void load_packs(cairn_git_odb *db, const char *commondir)
 {
 	cairn_buf dir = CAIRN_BUF_INIT, path = CAIRN_BUF_INIT;
 	struct dirent *de;
@@ -262,12 +264,92 @@ out:
 	cairn_buf_dispose(&path);
 }
 
-int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
-			   size_t cache_budget)
+int cairn_git__object_format(char *out, size_t n, const char *commondir)
 {
-	cairn_rawodb *db;
+	cairn_buf path = CAIRN_BUF_INIT;
+	git_config *cfg = NULL;
+	git_buf fmt = { NULL, 0, 0 };
+	int32_t version = 0;
+	int rc = 0;
+
+	snprintf(out, n, "sha1");
+	if (cairn_buf_printf(&path, "%sconfig", commondir) < 0)
+		return CAIRN_ERROR;
+	if (access(path.ptr, F_OK) != 0)
+		goto out; /* no configuration: git's defaults */
+	if (git_config_open_ondisk(&cfg, path.ptr) < 0) {
+		rc = cairn_repo__error("cannot read the configuration '%s'",
+				       path.ptr);
+		goto out;
+	}
+	if (git_config_get_int32(&version, cfg,
+				 "core.repositoryformatversion") < 0)
+		version = 0;
+	/* extensions mean something from format version 1 on, as in git */
+	if (version >= 1 &&
+	    git_config_get_string_buf(&fmt, cfg,
+				      "extensions.objectformat") == 0)
+		snprintf(out, n, "%s", fmt.ptr);
+	git_error_clear();
+out:
+	git_buf_dispose(&fmt);
+	git_config_free(cfg);
+	cairn_buf_dispose(&path);
+	return rc;
+}
+
+/*
+ * Whether this libgit2 reads repositories of another object format than
+ * sha1 (libgit2 1.5 does not; later ones may, built for it).
+ */
+static bool libgit2_reads_other_formats(void)
+{
+#ifdef GIT_OID_SHA256
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * The raw reader reads sha1 only: for any other object format it steps
+ * aside, and libgit2 answers if it can.  Returns whether the packs may
+ * be read raw, or CAIRN_ERROR when nothing here can read the objects.
+ */
+static int check_format(bool *raw_ok, cairn_repo *repo)
+{
+	char fmt[32];
+
+	*raw_ok = false;
+	if (cairn_git__object_format(fmt, sizeof(fmt), repo->commondir) < 0)
+		return CAIRN_ERROR;
+	if (!strcmp(fmt, "sha1")) {
+		*raw_ok = true;
+		return 0;
+	}
+	if (libgit2_reads_other_formats())
+		return 0;
+	cairn_error__set(CAIRN_ERRCLASS_GIT,
+			 "cannot read the objects of '%s': its object format "
+			 "is '%s', and cairn reads sha1 repositories only",
+			 repo->path, fmt);
+	cairn_error__detail("extensions.objectformat is '%s' in %sconfig.",
+			    fmt, repo->commondir);
+	cairn_error__hint("use a sha1 repository (git init "
+			  "--object-format=sha1), or a libgit2 built with "
+			  "sha256 support");
+	return CAIRN_ERROR;
+}
+
+int cairn_git__odb_new(cairn_git_odb **out, cairn_repo *repo,
+		       size_t cache_budget, cairn_git_odb_mode mode)
+{
+	cairn_git_odb *db;
+	bool raw_ok;
 
 	*out = NULL;
+	if (check_format(&raw_ok, repo) < 0)
+		return CAIRN_ERROR;
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
@@ -282,13 +364,33 @@ int cairn_repo__rawodb_new(cairn_rawodb **out, cairn_repo *repo,
 	 * every read goes to libgit2; inflateEnd() accepts the failed
 	 * stream, which zlib leaves with no state.
 	 */
-	if (inflateInit2(&db->z, 15) == Z_OK)
+	if (inflateInit2(&db->z, 15) == Z_OK && raw_ok &&
+	    mode == CAIRN_GIT_ODB_FAST)
 		load_packs(db, repo->commondir);
 	*out = db;
 	return 0;
 }
 
-static void raw_release(cairn_rawobj *o)
+int cairn_git__odb_read_type(cairn_git_obj **out, cairn_git_odb *db,
+			     const git_oid *id, git_object_t want)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	rc = cairn_git__odb_read(out, db, id);
+	if (rc < 0)
+		return rc;
+	if ((*out)->type == want)
+		return 0;
+	cairn_git__obj_free(*out);
+	*out = NULL;
+	git_oid_tostr(hex, sizeof(hex), id);
+	return cairn_error__set(CAIRN_ERRCLASS_GIT,
+				"cannot read object %s: not a %s", hex,
+				git_object_type2string(want));
+}
+
+static void raw_release(cairn_git_obj *o)
 {
 	if (!o || --o->refs)
 		return;
@@ -297,14 +399,14 @@ static void raw_release(cairn_rawobj *o)
 	free(o);
 }
 
-void cairn_repo__rawobj_free(cairn_rawobj *obj)
+void cairn_git__obj_free(cairn_git_obj *obj)
 {
 	raw_release(obj);
 }
 
-void cairn_repo__rawodb_free(cairn_rawodb *db)
+void cairn_git__odb_free(cairn_git_odb *db)
 {
-	cairn_rawobj *o, *next;
+	cairn_git_obj *o, *next;
 	size_t i;
 
 	if (!db)
@@ -325,7 +427,7 @@ void cairn_repo__rawodb_free(cairn_rawodb *db)
 	free(db);
 }
 
-void cairn_repo__rawodb_stats(const cairn_rawodb *db, size_t *packed,
+void cairn_git__odb_stats(const cairn_git_odb *db, size_t *packed,
 			      size_t *fallback)
 {
 	*packed = db->stat_packed;
@@ -345,7 +447,7 @@ static size_t bucket_of(uint64_t key)
 	       (RAW_BUCKETS - 1);
 }
 
-static void lru_unlink(cairn_rawodb *db, cairn_rawobj *o)
+static void lru_unlink(cairn_git_odb *db, cairn_git_obj *o)
 {
 	if (o->prev)
 		o->prev->next = o->next;
@@ -358,7 +460,7 @@ static void lru_unlink(cairn_rawodb *db, cairn_rawobj *o)
 	o->prev = o->next = NULL;
 }
 
-static void lru_front(cairn_rawodb *db, cairn_rawobj *o)
+static void lru_front(cairn_git_odb *db, cairn_git_obj *o)
 {
 	o->next = db->head;
 	o->prev = NULL;
@@ -369,9 +471,9 @@ static void lru_front(cairn_rawodb *db, cairn_rawobj *o)
 		db->tail = o;
 }
 
-static cairn_rawobj *cache_get(cairn_rawodb *db, uint64_t key)
+static cairn_git_obj *cache_get(cairn_git_odb *db, uint64_t key)
 {
-	cairn_rawobj *o = db->buckets[bucket_of(key)];
+	cairn_git_obj *o = db->buckets[bucket_of(key)];
 
 	while (o && o->key != key)
 		o = o->hnext;
@@ -383,9 +485,9 @@ static cairn_rawobj *cache_get(cairn_rawodb *db, uint64_t key)
 	return o;
 }
 
-static void cache_evict(cairn_rawodb *db, cairn_rawobj *o)
+static void cache_evict(cairn_git_odb *db, cairn_git_obj *o)
 {
-	cairn_rawobj **pp = &db->buckets[bucket_of(o->key)];
+	cairn_git_obj **pp = &db->buckets[bucket_of(o->key)];
 
 	while (*pp && *pp != o)
 		pp = &(*pp)->hnext;
@@ -397,7 +499,7 @@ static void cache_evict(cairn_rawodb *db, cairn_rawobj *o)
 	raw_release(o);
 }
 
-static void cache_put(cairn_rawodb *db, cairn_rawobj *o, uint64_t key)
+static void cache_put(cairn_git_odb *db, cairn_git_obj *o, uint64_t key)
 {
 	size_t b = bucket_of(key);
 
@@ -416,10 +518,10 @@ static void cache_put(cairn_rawodb *db, cairn_rawobj *o, uint64_t key)
 
 /* ---- reading packs ---- */
 
-static cairn_rawobj *raw_new(git_object_t type, unsigned char *buf,
+static cairn_git_obj *raw_new(git_object_t type, unsigned char *buf,
 			     size_t len)
 {
-	cairn_rawobj *o = calloc(1, sizeof(*o));
+	cairn_git_obj *o = calloc(1, sizeof(*o));
 
 	if (!o)
 		return NULL;
@@ -485,7 +587,7 @@ static bool obj_header(const struct pack *p, uint64_t off, int *type,
 }
 
 /* Inflates exactly size bytes at data_off into out (size + 1 bytes). */
-static bool inflate_at(cairn_rawodb *db, const struct pack *p,
+static bool inflate_at(cairn_git_odb *db, const struct pack *p,
 		       uint64_t data_off, size_t size, unsigned char *out)
 {
 	uint64_t avail = p->len - RAW_OIDSZ - data_off;
@@ -527,7 +629,7 @@ static bool delta_varint(const unsigned char **p, const unsigned char *end,
  * and *tail receive how many leading and trailing bytes the result copies
  * unchanged from the same place in the base (a lower bound).
  */
-static unsigned char *apply_delta(const cairn_rawobj *base,
+static unsigned char *apply_delta(const cairn_git_obj *base,
 				  const unsigned char *d, size_t dlen,
 				  size_t *outlen, size_t *head, size_t *tail)
 {
@@ -600,7 +702,7 @@ bad:
 	return NULL;
 }
 
-static bool find_packed(const cairn_rawodb *db, const unsigned char *raw,
+static bool find_packed(const cairn_git_odb *db, const unsigned char *raw,
 			size_t *pack, uint64_t *off)
 {
 	size_t i;
@@ -619,9 +721,9 @@ static bool find_packed(const cairn_rawodb *db, const unsigned char *raw,
  * every result.  Returns NULL when anything looks wrong (the caller then
  * asks libgit2).
  */
-static cairn_rawobj *read_packed(cairn_rawodb *db, size_t pack, uint64_t off)
+static cairn_git_obj *read_packed(cairn_git_odb *db, size_t pack, uint64_t off)
 {
-	cairn_rawobj *base = NULL;
+	cairn_git_obj *base = NULL;
 	size_t nsteps = 0;
 
 	for (;;) {
@@ -679,7 +781,7 @@ static cairn_rawobj *read_packed(cairn_rawodb *db, size_t pack, uint64_t off)
 	}
 	while (nsteps) {
 		const struct rawstep *s = &db->steps[--nsteps];
-		cairn_rawobj *obj;
+		cairn_git_obj *obj;
 		unsigned char *buf;
 		size_t len, head, tail;
 
@@ -717,11 +819,11 @@ fail:
 	return NULL;
 }
 
-int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
+int cairn_git__odb_read(cairn_git_obj **out, cairn_git_odb *db,
 			    const git_oid *id)
 {
 	git_odb_object *gobj = NULL;
-	cairn_rawobj *o;
+	cairn_git_obj *o;
 	uint64_t off;
 	size_t pack;
 	int rc;
@@ -758,184 +860,3 @@ int cairn_repo__rawodb_read(cairn_rawobj **out, cairn_rawodb *db,
 	return 0;
 }
 
-/* ---- raw trees ---- */
-
-int cairn_repo__tree_entry(cairn_tree_entry *e, const unsigned char **pp,
-			   const unsigned char *end)
-{
-	const unsigned char *p = *pp, *nul;
-	unsigned mode = 0;
-
-	while (p < end && *p >= '0' && *p <= '7' && mode < 01000000)
-		mode = mode * 8 + (unsigned)(*p++ - '0');
-	if (p >= end || *p != ' ' || p == *pp)
-		goto corrupt;
-	p++;
-	nul = memchr(p, '\0', (size_t)(end - p));
-	if (!nul || nul == p || (size_t)(end - nul) < GIT_OID_RAWSZ + 1)
-		goto corrupt;
-	/*
-	 * A name is one path component: git never writes '/', "." or ".."
-	 * and refuses them on checkout; a crafted tree could otherwise name
-	 * a path outside the directory it is listed in.
-	 */
-	if (memchr(p, '/', (size_t)(nul - p)) || !strcmp((const char *)p, ".") ||
-	    !strcmp((const char *)p, ".."))
-		return cairn_error__set(CAIRN_ERRCLASS_GIT,
-					"cannot read a tree object with an "
-					"entry named '%s'", (const char *)p);
-	e->name = (const char *)p;
-	e->len = (size_t)(nul - p);
-	e->mode = mode;
-	e->id = nul + 1;
-	*pp = nul + 1 + GIT_OID_RAWSZ;
-	return 0;
-corrupt:
-	return cairn_error__set(CAIRN_ERRCLASS_GIT,
-				"cannot read a corrupt tree object");
-}
-
-/* ---- raw commits ---- */
-
-#define PARENT_LINE (7 + GIT_OID_HEXSZ + 1)
-
-static bool hex_line(git_oid *out, const char *p, const char *end)
-{
-	return end - p > GIT_OID_HEXSZ && p[GIT_OID_HEXSZ] == '\n' &&
-	       git_oid_fromstrn(out, p, GIT_OID_HEXSZ) == 0;
-}
-
-/* The value of header line `key ...` at p (before end), if it is one. */
-static bool header_value(const char **val, size_t *vlen, const char *p,
-			 const char *le, const char *key)
-{
-	size_t n = strlen(key);
-
-	if ((size_t)(le - p) <= n || memcmp(p, key, n) != 0 || p[n] != ' ')
-		return false;
-	*val = p + n + 1;
-	*vlen = (size_t)(le - *val);
-	return true;
-}
-
-int cairn_repo__commit_parse(cairn_rawcommit *out, const unsigned char *data,
-			     size_t len)
-{
-	const char *p = (const char *)data, *end = p + len;
-	git_oid parent;
-
-	memset(out, 0, sizeof(*out));
-	if (end - p < 5 || memcmp(p, "tree ", 5) != 0 ||
-	    !hex_line(&out->tree, p + 5, end))
-		goto corrupt;
-	p += 5 + GIT_OID_HEXSZ + 1;
-	while (end - p >= PARENT_LINE && !memcmp(p, "parent ", 7)) {
-		if (!hex_line(&parent, p + 7, end))
-			goto corrupt;
-		if (!out->parents)
-			out->parents = p;
-		out->nparents++;
-		p += PARENT_LINE;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-
-		if (le == p) {
-			out->message = p + 1;
-			out->message_len = (size_t)(end - p - 1);
-			break;
-		}
-		/* the first of each wins, as in git */
-		if (!out->author &&
-		    header_value(&out->author, &out->author_len, p, le,
-				 "author"))
-			;
-		else if (!out->committer &&
-			 header_value(&out->committer, &out->committer_len, p,
-				      le, "committer"))
-			;
-		else if (!out->encoding)
-			header_value(&out->encoding, &out->encoding_len, p, le,
-				     "encoding");
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
-corrupt:
-	memset(out, 0, sizeof(*out));
-	return cairn_error__set(CAIRN_ERRCLASS_GIT,
-				"cannot parse a corrupt commit object");
-}
-
-void cairn_repo__commit_parent(git_oid *out, const cairn_rawcommit *c,
-			       size_t i)
-{
-	git_oid_fromstrn(out, c->parents + i * PARENT_LINE + 7,
-			 GIT_OID_HEXSZ);
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The time and zone after the last '>' of a signature (0 when absent). */
-static void signature_date(cairn_rawsig *out, const char *p, const char *end)
-{
-	uint64_t t = 0;
-	int sign, hhmm = 0, digits = 0;
-
-	while (p < end && is_space(*p))
-		p++;
-	if (p >= end || *p < '0' || *p > '9')
-		return;
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (t > ((uint64_t)INT64_MAX - 9) / 10)
-			return;
-		t = t * 10 + (uint64_t)(*p++ - '0');
-	}
-	out->time = (int64_t)t;
-	while (p < end && is_space(*p))
-		p++;
-	if (p >= end || (*p != '+' && *p != '-'))
-		return;
-	sign = *p++ == '-' ? -1 : 1;
-	while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
-		hhmm = hhmm * 10 + (*p++ - '0');
-		digits++;
-	}
-	if (digits == 4)
-		out->offset = sign * ((hhmm / 100) * 60 + hhmm % 100);
-}
-
-void cairn_repo__signature_parse(cairn_rawsig *out, const char *s, size_t len)
-{
-	const char *end = s + len, *lt, *gt, *last_gt = NULL, *q;
-
-	memset(out, 0, sizeof(*out));
-	lt = memchr(s, '<', len);
-	gt = lt ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
-	if (!lt || !gt) {
-		/* git cannot split it either: keep it whole, as written */
-		while (s < end && is_space(*s))
-			s++;
-		while (end > s && is_space(end[-1]))
-			end--;
-		out->name = s;
-		out->name_len = (size_t)(end - s);
-		out->email = s + out->name_len;
-		out->malformed = true;
-		return;
-	}
-	q = lt;
-	while (q > s && is_space(q[-1]))
-		q--;
-	out->name = s;
-	out->name_len = (size_t)(q - s);
-	out->email = lt + 1;
-	out->email_len = (size_t)(gt - lt - 1);
-	for (q = gt; q < end; q++)
-		if (*q == '>')
-			last_gt = q;
-	signature_date(out, last_gt + 1, end);
-}
