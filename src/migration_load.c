@@ -555,7 +555,7 @@ static int load_git(struct loader *ld, cairn_repo *repo, const char *rev)
 	if (rc < 0)
 		return rc;
 	git_oid_tostr(set->commit, sizeof(set->commit), &id);
-	rc = cairn_git__odb_new(&ld->odb, repo, 0, CAIRN_GIT_ODB_FAST);
+	rc = cairn_git__odb_new(&ld->odb, repo->git, repo->path, 0, CAIRN_GIT_ODB_FAST);
 	if (rc == 0)
 		cairn_git__trees_init(&ld->trees, ld->odb);
 	if (rc == 0)

@@ -222,7 +222,7 @@ int cairn_prepush__tracking_base(cairn_prepush_result *r, cairn_repo *repo,
 	if ((rc = tracking_tips(&tips, repo, opts->remote)) < 0 || !tips.count)
 		goto out;
 	if ((rc = set_hidden(r, &tips)) < 0 ||
-	    (rc = cairn_git__odb_new(&odb, repo, 0, CAIRN_GIT_ODB_FAST)) < 0)
+	    (rc = cairn_git__odb_new(&odb, repo->git, repo->path, 0, CAIRN_GIT_ODB_FAST)) < 0)
 		goto out;
 	cairn_git__graph_init(&g, odb,
 			      git_repository_is_shallow(

@@ -252,7 +252,7 @@ static int versions_with(struct vmax *v, cairn_repo *repo, const char *commit,
 
 	memset(v, 0, sizeof(*v));
 	v->counting = counting;
-	if ((rc = cairn_git__odb_new(&odb, repo, 0, mode)) < 0)
+	if ((rc = cairn_git__odb_new(&odb, repo->git, repo->path, 0, mode)) < 0)
 		return rc;
 	cairn_git__trees_init(&trees, odb);
 	rc = subtree_id_at(&id, &trees, repo, commit, dir);

@@ -158,7 +158,7 @@ int cairn_prov__walk_init(struct walk *w, cairn_repo *repo, const char *dir)
 	cairn_buf_init(&w->path, 0);
 	w->git = cairn_repo__git(repo);
 	w->dir = dir;
-	if (cairn_git__odb_new(&w->odb, repo, RAW_CACHE,
+	if (cairn_git__odb_new(&w->odb, repo->git, repo->path, RAW_CACHE,
 			       CAIRN_GIT_ODB_FAST) < 0)
 		return CAIRN_ERROR;
 	cairn_git__trees_init(&w->trees, w->odb);

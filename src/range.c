@@ -308,7 +308,7 @@ static int walk_init(struct walk *w, cairn_range *out, cairn_repo *repo,
 						opts->dir : "db/migrations");
 	if (!w->dir)
 		return CAIRN_ERROR;
-	if (cairn_git__odb_new(&w->odb, repo, RAW_BUDGET, mode) < 0)
+	if (cairn_git__odb_new(&w->odb, repo->git, repo->path, RAW_BUDGET, mode) < 0)
 		return CAIRN_ERROR;
 	cairn_git__trees_init(&w->trees, w->odb);
 	cairn_git__graph_init(&w->g, w->odb,

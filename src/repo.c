@@ -32,25 +32,6 @@ git_repository *cairn_repo__git(cairn_repo *repo)
 	return repo->git;
 }
 
-int cairn_repo__error(const char *fmt, ...)
-{
-	const git_error *ge = git_error_last();
-	cairn_buf msg = CAIRN_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = cairn_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return CAIRN_ERROR;
-	cairn_error__set(CAIRN_ERRCLASS_GIT, "%s", msg.ptr);
-	if (ge && ge->message && *ge->message)
-		cairn_error__detail("libgit2: %s.", ge->message);
-	cairn_buf_dispose(&msg);
-	return CAIRN_ERROR;
-}
-
 static char *dup_dir(const char *s)
 {
 	return s ? cairn__strdup(s) : NULL;

@@ -29,12 +29,8 @@ struct cairn_repo {
 /* The libgit2 repository of repo (borrowed). */
 git_repository *cairn_repo__git(cairn_repo *repo);
 
-/*
- * Sets a CAIRN_ERRCLASS_GIT error with the printf-style message and
- * libgit2's last error (if any) as the detail.  Returns CAIRN_ERROR.
- */
-int cairn_repo__error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+/* A git error with libgit2's last message: cairn_git__error (git/git.h). */
+#define cairn_repo__error cairn_git__error
 
 /*
  * Resolves rev to a commit.  Unknown revisions set a CAIRN_ERRCLASS_GIT

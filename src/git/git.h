@@ -21,8 +21,10 @@
  *   git/commit.h   the one commit-header and signature parser
  *   git/walk.h     the commit graph and its history walks
  *
- * Files under src/git/ include util headers, the public headers and
- * each other, and repo_internal.h for the libgit2 handle of a repo.
+ * Files under src/git/ include only util headers, the public headers
+ * and each other (make check-layering): they take libgit2's repository
+ * handle, never a cairn_repo, so the layer sits below everything that
+ * knows what a migration is.
  */
 #ifndef CAIRN_SRC_GIT_GIT_H
 #define CAIRN_SRC_GIT_GIT_H
@@ -32,5 +34,12 @@
 #include "git/odb.h"
 #include "git/tree.h"
 #include "git/walk.h"
+
+/*
+ * Sets a CAIRN_ERRCLASS_GIT error with the printf-style message and
+ * libgit2's last error (if any) as the detail.  Returns CAIRN_ERROR.
+ */
+int cairn_git__error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 #endif

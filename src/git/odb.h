@@ -60,12 +60,15 @@ typedef enum cairn_git_odb_mode {
 } cairn_git_odb_mode;
 
 /*
+ * git: the repository's libgit2 handle; shown: its path, for messages.
  * cache_budget: bytes of built objects to keep for later reads (0 for a
  * reader that reads a few unrelated objects).  Fails (CAIRN_ERRCLASS_GIT)
  * when the object database cannot be opened or its object format is one
  * neither reader can read.
  */
-CAIRN_WARN_UNUSED int cairn_git__odb_new(cairn_git_odb **out, cairn_repo *repo,
+CAIRN_WARN_UNUSED int cairn_git__odb_new(cairn_git_odb **out,
+					 git_repository *git,
+					 const char *shown,
 					 size_t cache_budget,
 					 cairn_git_odb_mode mode);
 void cairn_git__odb_free(cairn_git_odb *db);

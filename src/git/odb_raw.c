@@ -38,8 +38,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "git/git.h"
 #include "git/odb.h"
-#include "repo_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -278,7 +278,7 @@ int cairn_git__object_format(char *out, size_t n, const char *commondir)
 	if (access(path.ptr, F_OK) != 0)
 		goto out; /* no configuration: git's defaults */
 	if (git_config_open_ondisk(&cfg, path.ptr) < 0) {
-		rc = cairn_repo__error("cannot read the configuration '%s'",
+		rc = cairn_git__error("cannot read the configuration '%s'",
 				       path.ptr);
 		goto out;
 	}
@@ -316,12 +316,13 @@ static bool libgit2_reads_other_formats(void)
  * aside, and libgit2 answers if it can.  Returns whether the packs may
  * be read raw, or CAIRN_ERROR when nothing here can read the objects.
  */
-static int check_format(bool *raw_ok, cairn_repo *repo)
+static int check_format(bool *raw_ok, const char *commondir,
+			const char *shown)
 {
 	char fmt[32];
 
 	*raw_ok = false;
-	if (cairn_git__object_format(fmt, sizeof(fmt), repo->commondir) < 0)
+	if (cairn_git__object_format(fmt, sizeof(fmt), commondir) < 0)
 		return CAIRN_ERROR;
 	if (!strcmp(fmt, "sha1")) {
 		*raw_ok = true;
@@ -332,31 +333,33 @@ static int check_format(bool *raw_ok, cairn_repo *repo)
 	cairn_error__set(CAIRN_ERRCLASS_GIT,
 			 "cannot read the objects of '%s': its object format "
 			 "is '%s', and cairn reads sha1 repositories only",
-			 repo->path, fmt);
+			 shown, fmt);
 	cairn_error__detail("extensions.objectformat is '%s' in %sconfig.",
-			    fmt, repo->commondir);
+			    fmt, commondir);
 	cairn_error__hint("use a sha1 repository (git init "
 			  "--object-format=sha1), or a libgit2 built with "
 			  "sha256 support");
 	return CAIRN_ERROR;
 }
 
-int cairn_git__odb_new(cairn_git_odb **out, cairn_repo *repo,
-		       size_t cache_budget, cairn_git_odb_mode mode)
+int cairn_git__odb_new(cairn_git_odb **out, git_repository *git,
+		       const char *shown, size_t cache_budget,
+		       cairn_git_odb_mode mode)
 {
+	const char *commondir = git_repository_commondir(git);
 	cairn_git_odb *db;
 	bool raw_ok;
 
 	*out = NULL;
-	if (check_format(&raw_ok, repo) < 0)
+	if (check_format(&raw_ok, commondir, shown) < 0)
 		return CAIRN_ERROR;
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
-	if (git_repository_odb(&db->odb, repo->git) < 0) {
+	if (git_repository_odb(&db->odb, git) < 0) {
 		free(db);
-		return cairn_repo__error("cannot open the object database of "
-					 "'%s'", repo->path);
+		return cairn_git__error("cannot open the object database of "
+					"'%s'", shown);
 	}
 	db->budget = cache_budget;
 	/*
@@ -366,7 +369,7 @@ int cairn_git__odb_new(cairn_git_odb **out, cairn_repo *repo,
 	 */
 	if (inflateInit2(&db->z, 15) == Z_OK && raw_ok &&
 	    mode == CAIRN_GIT_ODB_FAST)
-		load_packs(db, repo->commondir);
+		load_packs(db, commondir);
 	*out = db;
 	return 0;
 }
@@ -843,7 +846,7 @@ int cairn_git__odb_read(cairn_git_obj **out, cairn_git_odb *db,
 		char hex[GIT_OID_HEXSZ + 1];
 
 		git_oid_tostr(hex, sizeof(hex), id);
-		cairn_repo__error("cannot read object %s", hex);
+		cairn_git__error("cannot read object %s", hex);
 		return rc == GIT_ENOTFOUND ? CAIRN_ENOTFOUND : CAIRN_ERROR;
 	}
 	o = calloc(1, sizeof(*o));

@@ -136,7 +136,7 @@ static char *our_diff(const char *dir, const char *a, const char *b,
 	snprintf(rb, sizeof(rb), "%s^{tree}", b);
 	ta = oid_of(dir, ra);
 	tb = oid_of(dir, rb);
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20, mode), 0);
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 1 << 20, mode), 0);
 	cairn_git__trees_init(&trees, db);
 	ck_assert_int_eq(cairn_git__diff_trees(&trees, &path, &ta, &tb,
 					       collect, &out), 0);
@@ -309,9 +309,9 @@ static void same_objects(const char *dir, bool packed)
 	char *line = list, *nl;
 	size_t n = 0, p, f;
 
-	ck_assert_int_eq(cairn_git__odb_new(&fast, repo, 1 << 20,
+	ck_assert_int_eq(cairn_git__odb_new(&fast, cairn_repo__git(repo), "repo", 1 << 20,
 					    CAIRN_GIT_ODB_FAST), 0);
-	ck_assert_int_eq(cairn_git__odb_new(&lg2, repo, 0,
+	ck_assert_int_eq(cairn_git__odb_new(&lg2, cairn_repo__git(repo), "repo", 0,
 					    CAIRN_GIT_ODB_LIBGIT2), 0);
 	for (; line && *line; line = nl ? nl + 1 : NULL) {
 		cairn_git_obj *a = NULL, *b = NULL;
@@ -401,7 +401,7 @@ START_TEST(test_sha256_config_steps_aside)
 						  cairn_repo_commondir(repo)),
 			 0);
 	ck_assert_str_eq(fmt, "sha256");
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 1 << 20,
 					    CAIRN_GIT_ODB_FAST), CAIRN_ERROR);
 	ck_assert_ptr_null(db);
 	err = cairn_error_last();
@@ -418,7 +418,7 @@ START_TEST(test_sha256_config_steps_aside)
 	ck_assert_ptr_nonnull(cairn_error_last());
 	/* format version 0 ignores extensions, as git does */
 	set_format(dir, 0, "sha256");
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 1 << 20,
 					    CAIRN_GIT_ODB_FAST), 0);
 	cairn_git__odb_free(db);
 	/* an explicit sha1 keeps the pack reader */
@@ -484,7 +484,7 @@ START_TEST(test_commit_header_lenient)
 	hex[strcspn(hex, "\n")] = '\0';
 	ck_assert_int_eq(git_oid_fromstr(&id, hex), 0);
 	repo = open_repo(dir);
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 0, CAIRN_GIT_ODB_FAST),
 			 0);
 	ck_assert_int_eq(cairn_git__commit_read(&obj, &c, db, &id), 0);
 	ck_assert_uint_eq(c.nparents, 1);
@@ -525,7 +525,7 @@ START_TEST(test_tree_bypath)
 	free(tu_git_commit(dir, "A", "a@example.com", 1600000000, "a"));
 	root = oid_of(dir, "HEAD^{tree}");
 	repo = open_repo(dir);
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 0, CAIRN_GIT_ODB_FAST),
 			 0);
 	cairn_git__trees_init(&trees, db);
 	ck_assert_int_eq(cairn_git__tree_bypath(&id, &mode, &trees, &root,
@@ -603,7 +603,7 @@ static void range_as_git(const char *dir, const char *tip,
 		ck_assert_int_eq(cairn_buf_printf(&args, " ^%s", hide[i]), 0);
 	git = tu_sh_out(dir, "git rev-list --date-order %s%s", tip,
 			args.size ? args.ptr : "");
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 0, CAIRN_GIT_ODB_FAST),
 			 0);
 	/* a fresh graph: a range walk leaves its flags on the nodes */
 	cairn_git__graph_init(&g, db, false);
@@ -663,7 +663,7 @@ START_TEST(test_walk_matches_rev_list)
 	range_as_git(dir, "side", two, 1);
 	/* ancestry */
 	repo = open_repo(dir);
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 0, CAIRN_GIT_ODB_FAST),
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 0, CAIRN_GIT_ODB_FAST),
 			 0);
 	cairn_git__graph_init(&g, db, false);
 	id = oid_of(dir, "HEAD");

@@ -401,7 +401,7 @@ static void check_all_objects(const char *dir, bool expect_packed)
 	char *line, *cur = list;
 	size_t n = 0, packed, fallback;
 
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 1 << 20,
 					    CAIRN_GIT_ODB_FAST), 0);
 	while ((line = next_line(&cur)) != NULL) {
 		static const char *const types[] = { "", "commit", "tree",
@@ -480,7 +480,7 @@ START_TEST(test_raw_reader_corrupt_pack)
 	list = tu_sh_out(dir, "git show-index < $(ls .git/objects/pack/*.idx) "
 			      "| cut -d' ' -f2");
 	repo = open_repo(dir);
-	ck_assert_int_eq(cairn_git__odb_new(&db, repo, 1 << 20,
+	ck_assert_int_eq(cairn_git__odb_new(&db, cairn_repo__git(repo), "repo", 1 << 20,
 					    CAIRN_GIT_ODB_FAST), 0);
 	cur = list;
 	while ((line = next_line(&cur)) != NULL) {
