@@ -33,7 +33,8 @@ typedef struct {
 	"CREATE TABLE customers (id bigint PRIMARY KEY);\n" \
 	"CREATE TABLE scratch (id int);\n" \
 	"CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint,\n" \
-	"                     total int, note varchar(20));\n" \
+	"                     total int, note varchar(20))\n" \
+	"  WITH (autovacuum_enabled = off); -- sizes compared exactly\n" \
 	"INSERT INTO orders SELECT g, g, g, 'n' FROM generate_series(1, 5000) g;\n" \
 	"CREATE INDEX orders_total ON orders (total);\n" \
 	"CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql\n" \
