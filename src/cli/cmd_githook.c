@@ -60,6 +60,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
+#include "util/buf.h"
+#include "util/fileio.h"
 #include "util/spawn.h"
 
 #define MAX_STDIN ((size_t)16 * 1024 * 1024)
@@ -70,51 +72,31 @@
 /* Reads standard input whole (at most MAX_STDIN bytes). */
 static int read_stdin(struct cli *cli, char **out, size_t *len)
 {
-	size_t alloc = 4096, n = 0;
-	char *buf = malloc(alloc);
+	cairn_buf b = CAIRN_BUF_INIT;
+	int rc = 0;
 
 	*out = NULL;
 	*len = 0;
-	if (!buf) {
+	cairn_buf_init(&b, MAX_STDIN);
+	if (cairn__fd_read_all(0, MAX_STDIN, &b) < 0) {
+		if (errno == EFBIG) {
+			cli_errorf(cli, "the hook's input is larger than %zu bytes",
+				   MAX_STDIN);
+			rc = CLI_EXIT_USAGE;
+		} else {
+			cli_errorf(cli, "cannot read the hook's input: %s",
+				   strerror(errno));
+			rc = CLI_EXIT_FAIL;
+		}
+		cairn_buf_dispose(&b);
+		return rc;
+	}
+	*len = b.size;
+	*out = cairn_buf_detach(&b);
+	if (!*out) {
 		cli_errorf(cli, "out of memory");
 		return CLI_EXIT_FAIL;
 	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == alloc) {
-			char *p;
-
-			if (alloc >= MAX_STDIN) {
-				cli_errorf(cli, "the hook's input is larger than %zu bytes",
-					   MAX_STDIN);
-				free(buf);
-				return CLI_EXIT_USAGE;
-			}
-			alloc *= 2;
-			p = realloc(buf, alloc);
-			if (!p) {
-				free(buf);
-				cli_errorf(cli, "out of memory");
-				return CLI_EXIT_FAIL;
-			}
-			buf = p;
-		}
-		r = read(0, buf + n, alloc - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			cli_errorf(cli, "cannot read the hook's input: %s",
-				   strerror(errno));
-			free(buf);
-			return CLI_EXIT_FAIL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
 	return 0;
 }
 

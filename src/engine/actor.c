@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,16 +107,13 @@ int cairn_actor_describe(char **actor, char **detail_json, cairn_repo *repo)
 void cairn_run_id_new(char out[40])
 {
 	unsigned char r[16];
-	FILE *f = fopen("/dev/urandom", "rb");
 
-	if (!f || fread(r, 1, sizeof(r), f) != sizeof(r)) {
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		int64_t t = cairn__now_us() ^ (int64_t)getpid() << 20;
 
 		for (size_t i = 0; i < sizeof(r); i++)
 			r[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)(i * 37);
 	}
-	if (f)
-		fclose(f);
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
 	snprintf(out, 40,
