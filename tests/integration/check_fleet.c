@@ -132,6 +132,249 @@ START_TEST(test_targets_file_and_command)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* migrate up --all-targets                                            */
+
+#define NT 12
+
+typedef struct {
+	char *dir;
+	char *urls[NT];
+	size_t n;
+} fleet;
+
+static long count_in(const char *url, const char *sql)
+{
+	char *v = tu_db_value(url, sql);
+	long n = v ? strtol(v, NULL, 10) : -1;
+
+	free(v);
+	return n;
+}
+
+/*
+ * n databases, a repository with three migrations and an environment
+ * `prod` listing the databases as targets t01..tNN; `bad` (1-based, 0:
+ * none) gets a table that makes migration 2 fail there.
+ */
+static void fleet_init(fleet *f, size_t n, size_t bad)
+{
+	char yaml[8192], line[512];
+
+	memset(f, 0, sizeof(*f));
+	f->n = n;
+	f->dir = tu_git_repo();
+	snprintf(yaml, sizeof(yaml), "environments:\n  prod:\n    targets:\n");
+	for (size_t i = 0; i < n; i++) {
+		f->urls[i] = tu_db_create("fleet");
+		snprintf(line, sizeof(line), "      - { name: t%02zu, database_url: \"%s\" }\n",
+			 i + 1, f->urls[i]);
+		strncat(yaml, line, sizeof(yaml) - strlen(yaml) - 1);
+	}
+	if (bad)
+		ck_assert_int_eq(tu_db_exec(f->urls[bad - 1], "CREATE TABLE orders (x int)"), 0);
+	tu_write(f->dir, "cairn.yaml", yaml);
+	tu_write(f->dir, "db/migrations/0001_users.up.sql", "CREATE TABLE users (id int);\n");
+	tu_write(f->dir, "db/migrations/0002_orders.up.sql", "CREATE TABLE orders (id int);\n");
+	tu_write(f->dir, "db/migrations/0003_items.up.sql", "CREATE TABLE items (id int);\n");
+	free(tu_git_commit(f->dir, "Ann", "ann@example.com", 1700000000, "three"));
+}
+
+static void fleet_dispose(fleet *f)
+{
+	tu_rmrf(f->dir);
+	free(f->dir);
+	for (size_t i = 0; i < f->n; i++)
+		free(f->urls[i]);
+}
+
+static long applied_in(const fleet *f, size_t i)
+{
+	return count_in(f->urls[i], "SELECT count(*) FROM cairn.migrations WHERE status = 'applied'");
+}
+
+/* The run id of a JSON summary ("run_id": "...") into out. */
+static void run_id_of(const char *json, char out[64])
+{
+	const char *p = strstr(json, "\"run_id\"");
+
+	ck_assert_ptr_nonnull(p);
+	p = strchr(p + 8, '"');
+	ck_assert_ptr_nonnull(p);
+	snprintf(out, 64, "%.*s", (int)strcspn(p + 1, "\""), p + 1);
+}
+
+START_TEST(test_all_targets_apply_each_once_with_run_id)
+{
+	fleet f;
+	tu_result r;
+	char id[64], sql[256];
+
+	fleet_init(&f, NT, 0);
+	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "migrate", "up",
+		 "--all-targets", "--parallel", "4", NULL);
+	ck_assert_msg(r.status == 0, "exit %d\n%s\n%s", r.status, r.out, r.err);
+	run_id_of(r.out, id);
+	ck_assert(tu_contains(r.out, "\"failed_targets\": []"));
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied' AND detail->'metadata'->>'fleet_run' = '%s'",
+		 id);
+	for (size_t i = 0; i < f.n; i++) {
+		char want[160];
+
+		ck_assert_int_eq(applied_in(&f, i), 3);
+		ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM pg_tables WHERE tablename IN ('users','orders','items')"), 3);
+		/* every applied row of this target carries the fleet's id */
+		ck_assert_int_eq(count_in(f.urls[i], sql), 3);
+		snprintf(want, sizeof(want),
+			 "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied' AND detail->'metadata'->>'fleet_target' = 't%02zu'",
+			 i + 1);
+		ck_assert_int_eq(count_in(f.urls[i], want), 3);
+	}
+	/* no URL (and so no password) on a child's command line: the
+	 * children are gone, so check what the parent passes instead */
+	ck_assert(!tu_contains(r.err, "postgres"));
+	tu_result_dispose(&r);
+	/* a second run has nothing to do, and applies nothing twice */
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--all-targets", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert(tu_contains(r.out, "t12"));
+	ck_assert(tu_contains(r.out, "status"));
+	tu_result_dispose(&r);
+	for (size_t i = 0; i < f.n; i++)
+		ck_assert_int_eq(applied_in(&f, i), 3);
+	fleet_dispose(&f);
+}
+END_TEST
+
+/* Outcome of a JSON summary for target name: "ok", "failed", "not_started". */
+static bool target_is(const char *json, const char *name, const char *status)
+{
+	char want[128];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\"target\": \"%s\"", name);
+	p = strstr(json, want);
+	ck_assert_msg(p != NULL, "no %s in %s", name, json);
+	snprintf(want, sizeof(want), "\"status\": \"%s\"", status);
+	p = strstr(p, "\"status\"");
+	return p && !strncmp(p, want, strlen(want));
+}
+
+START_TEST(test_failure_stops_new_targets)
+{
+	fleet f;
+	tu_result r;
+
+	fleet_init(&f, 6, 3);
+	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "migrate", "up",
+		 "--all-targets", "--parallel", "1", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(target_is(r.out, "t02", "ok"), "%s", r.out);
+	ck_assert(target_is(r.out, "t03", "failed"));
+	ck_assert(target_is(r.out, "t04", "not_started"));
+	ck_assert(target_is(r.out, "t06", "not_started"));
+	ck_assert_msg(tu_contains(r.err, "1 of 6 targets failed: t03"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(applied_in(&f, 0), 3);
+	ck_assert_int_eq(applied_in(&f, 2), 1);  /* 0001 only: 0002 failed */
+	ck_assert_int_eq(count_in(f.urls[3], "SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'"), 0);
+
+	/* --keep-going finishes the rest; the failed one stays failed */
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--all-targets",
+		 "--parallel", "3", "--keep-going", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "targets failed: t03"), "%s", r.err);
+	tu_result_dispose(&r);
+	for (size_t i = 0; i < f.n; i++)
+		ck_assert_int_eq(applied_in(&f, i), i == 2 ? 1 : 3);
+	fleet_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_failed_canary_stops_the_rest)
+{
+	fleet f;
+	tu_result r;
+
+	fleet_init(&f, 6, 2);
+	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "migrate", "up",
+		 "--all-targets", "--canary", "2", "--keep-going", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(target_is(r.out, "t01", "ok"), "%s", r.out);
+	ck_assert(target_is(r.out, "t02", "failed"));
+	for (size_t i = 2; i < f.n; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "t%02zu", i + 1);
+		ck_assert(target_is(r.out, name, "not_started"));
+		ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'"), 0);
+	}
+	tu_result_dispose(&r);
+	/* canaries that pass let the rest go */
+	fleet_dispose(&f);
+	fleet_init(&f, 5, 0);
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--all-targets",
+		 "--canary", "2", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	tu_result_dispose(&r);
+	for (size_t i = 0; i < f.n; i++)
+		ck_assert_int_eq(applied_in(&f, i), 3);
+	fleet_dispose(&f);
+}
+END_TEST
+
+START_TEST(test_schema_per_tenant)
+{
+	char *url = tu_db_create("tenant"), *dir = tu_git_repo(), yaml[2048];
+	tu_result r;
+
+	snprintf(yaml, sizeof(yaml), "environments:\n  prod:\n    targets:\n"
+		 "      - { name: acme, database_url: \"%s\", schema: tenant_acme }\n"
+		 "      - { name: globex, database_url: \"%s\", schema: tenant_globex }\n",
+		 url, url);
+	tu_write(dir, "cairn.yaml", yaml);
+	tu_write(dir, "db/migrations/0001_users.up.sql", "CREATE TABLE users (id int);\n");
+	tu_write(dir, "db/migrations/0002_orders.up.sql", "CREATE TABLE orders (id int);\n");
+	free(tu_git_commit(dir, "Ann", "ann@example.com", 1700000000, "two"));
+	tu_cairn(&r, dir, "--env", "prod", "migrate", "up", "--all-targets", NULL);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	tu_result_dispose(&r);
+	/* each tenant: cairn's tables and the migrations' tables in its schema */
+	ck_assert_int_eq(count_in(url, "SELECT count(*) FROM tenant_acme.migrations WHERE status = 'applied'"), 2);
+	ck_assert_int_eq(count_in(url, "SELECT count(*) FROM tenant_globex.migrations WHERE status = 'applied'"), 2);
+	ck_assert_int_eq(count_in(url, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('tenant_acme','tenant_globex') AND tablename IN ('users','orders')"), 4);
+	ck_assert_int_eq(count_in(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 0);
+	ck_assert_int_eq(count_in(url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'"), 0);
+	tu_rmrf(dir);
+	free(dir);
+	free(url);
+}
+END_TEST
+
+START_TEST(test_fleet_usage_errors)
+{
+	fleet f;
+	tu_result r;
+
+	fleet_init(&f, 1, 0);
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "down", "--all-targets", NULL);
+	ck_assert_int_eq(r.status, 2);
+	tu_result_dispose(&r);
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--parallel", "2", NULL);
+	ck_assert_int_eq(r.status, 2);
+	tu_result_dispose(&r);
+	/* a child without its URL in the environment refuses */
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--fleet-target", "t01", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert(tu_contains(r.err, "CAIRN_FLEET_DATABASE_URL"));
+	tu_result_dispose(&r);
+	ck_assert_int_eq(applied_in(&f, 0), -1);
+	fleet_dispose(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -141,6 +384,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_config_targets_list);
 	tcase_add_test(tc, test_config_targets_errors);
 	tcase_add_test(tc, test_targets_file_and_command);
+	tcase_add_test(tc, test_all_targets_apply_each_once_with_run_id);
+	tcase_add_test(tc, test_failure_stops_new_targets);
+	tcase_add_test(tc, test_failed_canary_stops_the_rest);
+	tcase_add_test(tc, test_schema_per_tenant);
+	tcase_add_test(tc, test_fleet_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
