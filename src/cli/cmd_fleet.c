@@ -11,6 +11,10 @@
  * children's argv, reads their JSON results and prints the summary.
  * Every child's audit rows carry the fleet's run id as metadata
  * (fleet_run) and the target's name (fleet_target).
+ *
+ * `status --all-targets` runs a child `cairn status` per target the same
+ * way and shows the highest applied version and how many migrations of
+ * the revision each target lacks.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -34,6 +38,7 @@ struct job {
 	bool ran;
 	bool have_json;
 	long applied, pending, failed;
+	char highest[32];         /* status: the highest applied version */
 	int64_t ms;
 	char *error;
 	char *child_run_id;
@@ -41,6 +46,7 @@ struct job {
 
 struct fleet {
 	struct cli *cli;
+	bool status;
 	const cairn_environment *env;
 	cairn_target *targets;
 	size_t count;
@@ -118,12 +124,16 @@ static int build_argv(struct fleet *f, const struct cli_fleet_args *a)
 	push(f, "--no-color");
 	push(f, "--format");
 	push(f, "json");
-	push(f, "migrate");
-	push(f, "up");
-	for (size_t i = 0; i < a->npass; i++)
-		push(f, a->pass[i]);
-	push(f, "--meta");
-	push(f, f->meta_run);
+	if (f->status) {
+		push(f, "status");
+	} else {
+		push(f, "migrate");
+		push(f, "up");
+		for (size_t i = 0; i < a->npass; i++)
+			push(f, a->pass[i]);
+		push(f, "--meta");
+		push(f, f->meta_run);
+	}
 	if (f->argc >= MAX_ARGS - 4) {
 		cli_errorf(cli, "too many options for --all-targets");
 		return CLI_EXIT_USAGE;
@@ -152,13 +162,38 @@ static char *first_line(const cairn_buf *b)
 	return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
 }
 
-static void read_result(struct job *j, const cairn_spawn_result *r)
+/* `status --format json`: counts and the highest applied version. */
+static void read_status(struct job *j, json_t *o)
+{
+	json_t *sum = json_object_get(o, "summary"), *m;
+	size_t i;
+
+	j->have_json = true;
+	j->applied = jint(sum, "applied");
+	j->pending = jint(sum, "pending");
+	j->failed = jint(sum, "failed");
+	json_array_foreach(json_object_get(o, "migrations"), i, m) {
+		const char *v = json_string_value(json_object_get(m, "version"));
+		const char *st = json_string_value(json_object_get(m, "state"));
+
+		/* versions are digits: longer is higher, then by text */
+		if (v && st && !strcmp(st, "applied") && strlen(v) < sizeof(j->highest) &&
+		    (strlen(v) > strlen(j->highest) ||
+		     (strlen(v) == strlen(j->highest) && strcmp(v, j->highest) > 0)))
+			snprintf(j->highest, sizeof(j->highest), "%s", v);
+	}
+}
+
+static void read_result(struct job *j, const cairn_spawn_result *r,
+			bool status)
 {
 	json_t *o = NULL, *err;
 
 	if (r->out.size && !cairn_buf_failed(&r->out))
 		o = json_loadb(r->out.ptr, r->out.size, 0, NULL);
-	if (json_is_object(o)) {
+	if (status && json_is_object(o)) {
+		read_status(j, o);
+	} else if (json_is_object(o)) {
 		j->have_json = true;
 		j->applied = jint(o, "applied");
 		j->pending = jint(o, "planned") - j->applied;
@@ -188,7 +223,9 @@ static void live_line(struct fleet *f, size_t idx, bool ok)
 	if (cli->verbosity >= 0 && cli->format != CLI_FORMAT_JSON) {
 		fprintf(stderr, "cairn: [%zu/%zu] %s: ", f->finished, f->count,
 			cli_q(&q, f->targets[idx].name));
-		if (ok)
+		if (ok && f->status)
+			fprintf(stderr, "%ld behind\n", j->pending);
+		else if (ok)
 			fprintf(stderr, "applied %ld (%lld ms)\n", j->applied,
 				(long long)j->ms);
 		else
@@ -229,8 +266,10 @@ static int run_target(size_t idx, void *payload)
 		f->jobs[idx].error = strdup("out of memory");
 		goto out;
 	}
-	argv[n++] = "--meta";
-	argv[n++] = meta;
+	if (!f->status) {
+		argv[n++] = "--meta";
+		argv[n++] = meta;
+	}
 	argv[n++] = "--fleet-target";
 	argv[n++] = t->name;
 	argv[n] = NULL;
@@ -253,7 +292,7 @@ static int run_target(size_t idx, void *payload)
 	cairn_error_clear();
 	f->jobs[idx].ran = true;
 	f->jobs[idx].ms = r.duration_ms;
-	read_result(&f->jobs[idx], &r);
+	read_result(&f->jobs[idx], &r, f->status);
 	rc = r.status == 0 ? 0 : 1;
 	cairn_spawn_result_dispose(&r);
 out:
@@ -278,7 +317,8 @@ static void print_json(struct fleet *f, const cairn_fleet_outcome *out,
 	       *skipped = json_array();
 
 	json_object_set_new(o, "ok", json_boolean(ok));
-	json_object_set_new(o, "run_id", json_string(f->run_id));
+	if (!f->status)
+		json_object_set_new(o, "run_id", json_string(f->run_id));
 	json_object_set_new(o, "environment", cli_json_str(f->env->name));
 	for (size_t i = 0; i < f->count; i++) {
 		const struct job *j = &f->jobs[i];
@@ -290,6 +330,10 @@ static void print_json(struct fleet *f, const cairn_fleet_outcome *out,
 		json_object_set_new(t, "schema", cli_json_str_or_null(f->targets[i].schema));
 		json_object_set_new(t, "applied", json_integer(j->applied));
 		json_object_set_new(t, "pending", j->have_json ? json_integer(j->pending) : json_null());
+		if (f->status) {
+			json_object_set_new(t, "highest_applied", *j->highest ? json_string(j->highest) : json_null());
+			json_object_set_new(t, "behind", j->have_json ? json_integer(j->pending) : json_null());
+		}
 		json_object_set_new(t, "failed", json_integer(j->failed));
 		json_object_set_new(t, "duration_ms", json_integer(j->ms));
 		json_object_set_new(t, "target_run_id", cli_json_str_or_null(j->child_run_id));
@@ -307,6 +351,25 @@ static void print_json(struct fleet *f, const cairn_fleet_outcome *out,
 	json_decref(o);
 }
 
+static void print_status_table(struct fleet *f, const cairn_fleet_outcome *out, int w)
+{
+	printf("%-*s  %-11s  %-20s  %7s  %s\n", w, "target", "status",
+	       "highest applied", "behind", "error");
+	for (size_t i = 0; i < f->count; i++) {
+		const struct job *j = &f->jobs[i];
+		cli_quoted q = CLI_QUOTED_INIT;
+		char behind[24] = "-";
+
+		if (j->have_json)
+			snprintf(behind, sizeof(behind), "%ld", j->pending);
+		printf("%-*s  %-11s  %-20s  %7s  %s\n", w,
+		       cli_q(&q, f->targets[i].name), status_name(out[i]),
+		       *j->highest ? j->highest : "-", behind,
+		       j->error ? cli_q(&q, j->error) : "");
+		cli_quoted_release(&q);
+	}
+}
+
 static void print_table(struct fleet *f, const cairn_fleet_outcome *out)
 {
 	int w = 6;
@@ -314,6 +377,10 @@ static void print_table(struct fleet *f, const cairn_fleet_outcome *out)
 	for (size_t i = 0; i < f->count; i++)
 		if ((int)strlen(f->targets[i].name) > w)
 			w = (int)strlen(f->targets[i].name);
+	if (f->status) {
+		print_status_table(f, out, w);
+		return;
+	}
 	printf("%-*s  %-11s  %7s  %7s  %6s  %9s  %s\n", w, "target", "status",
 	       "applied", "pending", "failed", "duration", "error");
 	for (size_t i = 0; i < f->count; i++) {
@@ -382,9 +449,10 @@ int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a)
 
 	memset(&f, 0, sizeof(f));
 	f.cli = cli;
+	f.status = a->status;
 	if ((rc = cli_env(cli, &f.env)))
 		return rc;
-	if (f.env->confirm && !a->yes) {
+	if (!f.status && f.env->confirm && !a->yes) {
 		cli_errorf(cli, "environment '%s' needs confirmation; a fleet run does not ask once per target",
 			   f.env->name);
 		cli_hintf(cli, "pass --yes");
@@ -415,7 +483,7 @@ int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a)
 	fo.count = f.count;
 	fo.parallel = a->parallel;
 	fo.canary = a->canary;
-	fo.keep_going = a->keep_going;
+	fo.keep_going = a->keep_going || f.status; /* reading stops nothing */
 	fo.cancel = f.cancel;
 	fo.fn = run_target;
 	fo.payload = &f;

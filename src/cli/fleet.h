@@ -17,6 +17,7 @@
 #define CLI_FLEET_SCHEMA_VAR "CAIRN_FLEET_SCHEMA"
 
 struct cli_fleet_args {
+	bool status;              /* `status --all-targets`, else migrate up */
 	unsigned parallel;        /* 0: 4 */
 	size_t canary;
 	bool keep_going;
@@ -25,7 +26,7 @@ struct cli_fleet_args {
 	size_t npass;
 };
 
-/* `migrate up --all-targets`: returns an exit code. */
+/* `migrate up --all-targets`, `status --all-targets`: an exit code. */
 int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a);
 
 /*

@@ -40,10 +40,15 @@ const struct cli_command cli_commands[] = {
 	  CLI_CONFIG_WORKTREE },
 	{ "status", cmd_status, "applied, pending, drifted, missing and failed migrations",
 	  "cairn status [--format text|json]\n"
+	  "cairn status --all-targets [--parallel N] [--format text|json]\n"
 	  "\n"
 	  "Compares the migrations at --rev (default HEAD) with the tracking\n"
 	  "table of the environment's database, and shows each migration with\n"
-	  "the commit and author that brought it.\n", 0 },
+	  "the commit and author that brought it.\n"
+	  "\n"
+	  "  --all-targets   per target of the environment: the highest applied\n"
+	  "                  version and how many migrations it is behind\n"
+	  "  --parallel N    targets at a time (default 4)\n", 0 },
 	{ "validate", cmd_validate, "check migrations (CI gate)",
 	  "cairn validate [--base REV] [--shadow] [--no-db]\n"
 	  "               [--format text|json|junit|github|gitlab]\n"

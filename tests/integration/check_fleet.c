@@ -375,6 +375,45 @@ START_TEST(test_fleet_usage_errors)
 }
 END_TEST
 
+START_TEST(test_status_all_targets)
+{
+	fleet f;
+	tu_result r;
+
+	fleet_init(&f, 4, 3);
+	tu_cairn(&r, f.dir, "--env", "prod", "migrate", "up", "--all-targets",
+		 "--keep-going", NULL);
+	ck_assert_int_eq(r.status, 1);
+	tu_result_dispose(&r);
+	/* a fourth migration: every target is one more behind */
+	tu_write(f.dir, "db/migrations/0004_more.up.sql", "CREATE TABLE more (id int);\n");
+	free(tu_git_commit(f.dir, "Ann", "ann@example.com", 1700000100, "four"));
+	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "status",
+		 "--all-targets", "--parallel", "2", NULL);
+	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "\"target\": \"t01\""), "%s", r.out);
+	ck_assert(tu_contains(r.out, "\"highest_applied\": \"3\"") ||
+		  tu_contains(r.out, "\"highest_applied\": \"0003\""));
+	ck_assert(tu_contains(r.out, "\"behind\": 1"));
+	/* t03 failed at 0002: 0001 applied, 0002 failed, 0003 and 0004 pending */
+	ck_assert_msg(target_is(r.out, "t03", "ok"), "%s", r.out);
+	tu_result_dispose(&r);
+	tu_cairn(&r, f.dir, "--env", "prod", "status", "--all-targets", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(tu_contains(r.out, "highest applied"), "%s", r.out);
+	ck_assert(tu_contains(r.out, "t04"));
+	tu_result_dispose(&r);
+	/* a target that cannot be reached fails; the others are shown */
+	tu_write(f.dir, "cairn.yaml", "environments:\n  prod:\n    targets:\n"
+		 "      - { name: gone, database_url: \"postgresql:///no_such_db_fleet?host=/nonexistent\" }\n");
+	tu_cairn(&r, f.dir, "--worktree", "--env", "prod", "status", "--all-targets", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(tu_contains(r.err, "targets failed: gone"), "%s", r.err);
+	tu_result_dispose(&r);
+	fleet_dispose(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -389,6 +428,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_failed_canary_stops_the_rest);
 	tcase_add_test(tc, test_schema_per_tenant);
 	tcase_add_test(tc, test_fleet_usage_errors);
+	tcase_add_test(tc, test_status_all_targets);
 	suite_add_tcase(s, tc);
 	return s;
 }
