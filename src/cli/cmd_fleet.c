@@ -61,6 +61,15 @@ struct fleet {
 	size_t finished;
 };
 
+/* The child's copy of its URL (cli->db_url points at it) until exit. */
+static char *child_url;
+
+static void free_child_url(void)
+{
+	free(child_url);
+	child_url = NULL;
+}
+
 int cli_fleet_child(struct cli *cli, const char *name)
 {
 	const char *url = getenv(CLI_FLEET_URL_VAR);
@@ -76,12 +85,18 @@ int cli_fleet_child(struct cli *cli, const char *name)
 	}
 	if ((rc = cli_config(cli, &cfg)))
 		return rc;
-	cli->db_url = strdup(url);
+	if (!child_url && atexit(free_child_url) != 0)
+		return CLI_EXIT_FAIL;
+	free(child_url);
+	child_url = strdup(url);
+	cli->db_url = child_url;
 	if (schema && *schema) {
 		char *s = strdup(schema);
 
-		if (!s || !cli->db_url)
+		if (!s || !child_url) {
+			free(s);
 			return CLI_EXIT_FAIL;
+		}
 		free(cli->cfg->schema);
 		cli->cfg->schema = s;
 	}
@@ -155,10 +170,12 @@ static char *first_line(const cairn_buf *b)
 
 	if (!b->size || cairn_buf_failed(b))
 		return NULL;
-	p = b->ptr;
+	p = b->ptr + strspn(b->ptr, "\n");
 	if (!strncmp(p, "cairn: ", 7))
 		p += 7;
 	nl = strchr(p, '\n');
+	if (!*p || p == nl)
+		return NULL;
 	return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
 }
 

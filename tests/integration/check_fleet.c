@@ -305,7 +305,7 @@ START_TEST(test_failed_canary_stops_the_rest)
 	ck_assert_msg(target_is(r.out, "t01", "ok"), "%s", r.out);
 	ck_assert(target_is(r.out, "t02", "failed"));
 	for (size_t i = 2; i < f.n; i++) {
-		char name[8];
+		char name[32];
 
 		snprintf(name, sizeof(name), "t%02zu", i + 1);
 		ck_assert(target_is(r.out, name, "not_started"));
