@@ -8,9 +8,13 @@
  */
 
 #include <check.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cairn/config.h"
 #include "cairn/error.h"
@@ -414,6 +418,92 @@ START_TEST(test_status_all_targets)
 }
 END_TEST
 
+/* Whether some process's command line holds needle (/proc/PID/cmdline). */
+static bool any_cmdline_has(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	ck_assert_ptr_nonnull(d);
+	while (!found && (e = readdir(d))) {
+		char path[300], buf[8192];
+		FILE *fp;
+		size_t n;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if (!(fp = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		for (size_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[n] = '\0';
+		found = strstr(buf, needle) != NULL;
+	}
+	closedir(d);
+	return found;
+}
+
+START_TEST(test_interrupt_leaves_no_target_locked)
+{
+	fleet f;
+	pid_t pid;
+	int st;
+	char out[512], dbname[256];
+	const char *slash;
+
+	fleet_init(&f, 4, 0);
+	tu_write(f.dir, "db/migrations/0001_users.up.sql",
+		 "CREATE TABLE users (id int);\nSELECT pg_sleep(60);\n");
+	free(tu_git_commit(f.dir, "Ann", "ann@example.com", 1700000100, "slow"));
+	snprintf(out, sizeof(out), "%s/run.out", f.dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (chdir(f.dir) < 0 || !freopen(out, "w", stdout))
+			_exit(126);
+		dup2(1, 2);
+		execl(tu_cairn_bin(), tu_cairn_bin(), "--env", "prod", "migrate", "up",
+		      "--all-targets", "--parallel", "2", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_msg(tu_db_wait(f.urls[0],
+		"SELECT count(*) = 2 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+		60000), "the two first targets never started");
+	/* the children run: no command line holds a target's URL (the
+	 * server's backends show the database name, not the URL) */
+	slash = strrchr(f.urls[0], '/');
+	snprintf(dbname, sizeof(dbname), "postgresql:///%.*s",
+		 (int)strcspn(slash + 1, "?"), slash + 1);
+	ck_assert(!any_cmdline_has(dbname));
+	ck_assert(!any_cmdline_has(f.urls[1]));
+	kill(pid, SIGINT);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 130) {
+		char *o = tu_read(f.dir, "run.out");
+
+		ck_abort_msg("status %d: %s", st, o ? o : "");
+	}
+	ck_assert(tu_db_wait(f.urls[0],
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+		30000));
+	for (size_t i = 0; i < f.n; i++) {
+		/* nothing half-applied, no lock left, the others never started */
+		ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), 0);
+		ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), 0);
+		if (i < 2)
+			ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM cairn.migrations"), 0);
+		else
+			ck_assert_int_eq(count_in(f.urls[i], "SELECT count(*) FROM pg_namespace WHERE nspname = 'cairn'"), 0);
+	}
+	fleet_dispose(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -429,6 +519,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_schema_per_tenant);
 	tcase_add_test(tc, test_fleet_usage_errors);
 	tcase_add_test(tc, test_status_all_targets);
+	tcase_add_test(tc, test_interrupt_leaves_no_target_locked);
 	suite_add_tcase(s, tc);
 	return s;
 }
