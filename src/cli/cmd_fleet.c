@@ -298,6 +298,9 @@ static int run_target(size_t idx, void *payload)
 	so.argv = argv;
 	so.env_add = env;
 	so.cancel = f->cancel;
+	/* on Ctrl-C a child rolls back and writes its audit row: give it
+	 * time before SIGKILL */
+	so.kill_grace_ms = 30000;
 	if (cairn_spawn_run(&r, &so) < 0 && !r.cancelled) {
 		const cairn_error *e = cairn_error_last();
 
