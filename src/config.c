@@ -28,6 +28,7 @@
 #include "cairn/config.h"
 #include "hook_spec.h"
 #include "config_read.h"
+#include "fleet_config.h"
 #include "util/error.h"
 #include "util/util.h"
 #include "version_check.h"
@@ -57,6 +58,8 @@ static const char *const env_keys[] = {
 	"deploy_lock_timeout", "statement_lock_timeout", "statement_timeout",
 	"lock_retries", "lock_retry_delay",
 	"baseline_on_migrate",
+	/* fleets: src/fleet_config.c */
+	"targets", "targets_file", "targets_command",
 	NULL,
 };
 
@@ -81,6 +84,7 @@ static void environment_dispose(cairn_environment *env)
 	free(env->baseline_on_migrate);
 	cairn_cfg__strv_free(env->allowed_refs, env->allowed_refs_count);
 	cairn_cfg__kv_free(env->metadata, env->metadata_count);
+	cairn_cfg__fleet_dispose(env);
 }
 
 void cairn_config_free(cairn_config *cfg)
@@ -348,6 +352,10 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 						 env->baseline_on_migrate);
 				rc = CAIRN_ERROR;
 			}
+			break;
+		case 15: case 16: case 17: /* targets* */
+			rc = cairn_cfg__fleet_key(env, c, e,
+				cairn_cfg__lookup(env_keys, e->key->text) - 15);
 			break;
 		default:
 			cairn_cfg__unknown_key(c, e->key, "in environment",

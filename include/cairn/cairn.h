@@ -15,6 +15,7 @@
 #include "error.h"
 #include "event.h"
 #include "finding.h"
+#include "fleet.h"
 #include "hook.h"
 #include "hooks_config.h"
 #include "lint.h"

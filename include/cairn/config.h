@@ -102,6 +102,19 @@ typedef struct cairn_hook_spec {
 	unsigned column;
 } cairn_hook_spec;
 
+/*
+ * One database of a fleet (README "Fleets"): a name for the summary and
+ * the audit rows, its URL, and for schema-per-tenant the schema holding
+ * cairn's tables (and first on the search_path); NULL: the config's.
+ */
+typedef struct cairn_target {
+	char *name;
+	char *database_url;
+	char *schema;
+	unsigned line;            /* where it was written; 0: from a file or
+				   * command */
+} cairn_target;
+
 typedef struct cairn_environment {
 	char *name;
 	char *database_url;       /* NULL: DATABASE_URL, libpq defaults, dev db;
@@ -134,6 +147,15 @@ typedef struct cairn_environment {
 	 * an empty tracking table is baselined to by its first `migrate
 	 * up`; NULL: off (Flyway's baselineOnMigrate + baselineVersion) */
 	char *baseline_on_migrate;
+	/* Fleets (README "Fleets"): at most one of the three sources. */
+	cairn_target *targets;    /* `targets:` list */
+	size_t targets_count;
+	char *targets_file;       /* `targets_file:` one "name url [schema]"
+				   * per line */
+	char **targets_command;   /* `targets_command:` argv, NULL-terminated;
+				   * prints what a targets_file holds */
+	size_t targets_command_count;
+	unsigned targets_line;    /* where the source was written */
 } cairn_environment;
 
 /* statement_lock_timeout: 0 in cairn.yaml (= CAIRN_TIMEOUT_OFF). */

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
+#include "fleet.h"
 #include "audit_run.h"
 #include "cairn/audit.h"
 #include "report.h"
@@ -40,10 +41,16 @@ struct migrate_opts {
 	bool no_retry;
 	cairn_kv meta[32];
 	size_t nmeta;
+	/* fleets (cmd_fleet.c): the options each target's child gets */
+	bool all_targets;
+	const char *fleet_target;
+	struct cli_fleet_args fleet;
+	const char *pass[80];
 };
 
 enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META,
-       OPT_NO_RETRY, OPT_AS_FAR };
+       OPT_NO_RETRY, OPT_AS_FAR, OPT_ALL_TARGETS, OPT_PARALLEL, OPT_CANARY,
+       OPT_KEEP_GOING, OPT_FLEET_TARGET };
 
 static bool digits(const char *s)
 {
@@ -55,12 +62,84 @@ static bool digits(const char *s)
 	return true;
 }
 
+/* A positive count for --parallel and --canary. */
+static int fleet_count(struct cli *cli, const char *opt, const char *arg,
+		       unsigned long *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end || !*arg || v == 0 || v > 100000)
+		return cli_usage_error(cli, cli_find_command("migrate"),
+				       "%s needs a positive number, not '%s'", opt, arg);
+	*out = v;
+	return 0;
+}
+
+/* The fleet's options, and the options a fleet passes on to each child. */
+static int fleet_option(struct cli *cli, struct migrate_opts *o, int c,
+			const char *arg, const char *name)
+{
+	unsigned long v;
+	int rc;
+
+	switch (c) {
+	case OPT_ALL_TARGETS:
+		o->all_targets = true;
+		return 0;
+	case OPT_PARALLEL:
+		if ((rc = fleet_count(cli, "--parallel", arg, &v)))
+			return rc;
+		o->fleet.parallel = v > 256 ? 256 : (unsigned)v;
+		return 0;
+	case OPT_CANARY:
+		if ((rc = fleet_count(cli, "--canary", arg, &v)))
+			return rc;
+		o->fleet.canary = v;
+		return 0;
+	case OPT_KEEP_GOING:
+		o->fleet.keep_going = true;
+		return 0;
+	case OPT_FLEET_TARGET:
+		o->fleet_target = arg;
+		return 0;
+	}
+	if (o->fleet.npass + 2 > sizeof(o->pass) / sizeof(o->pass[0]))
+		return cli_usage_error(cli, cli_find_command("migrate"), "too many options");
+	o->pass[o->fleet.npass++] = name;
+	if (arg)
+		o->pass[o->fleet.npass++] = arg;
+	o->fleet.pass = o->pass;
+	return 0;
+}
+
+static const char *pass_name(int c)
+{
+	switch (c) {
+	case OPT_TO: return "--to";
+	case OPT_DRY: return "--dry-run";
+	case OPT_SINGLE: return "--single-transaction";
+	case OPT_YES: return "--yes";
+	case OPT_LOCK: return "--lock-timeout";
+	case OPT_META: return "--meta";
+	case OPT_NO_RETRY: return "--no-retry";
+	}
+	return NULL;
+}
+
 static int migrate_option(struct cli *cli, int c, const char *arg,
 			  void *payload)
 {
 	struct migrate_opts *o = payload;
 	const struct cli_command *cmd = cli_find_command("migrate");
+	int rc;
 
+	if (c >= OPT_ALL_TARGETS || pass_name(c)) {
+		if ((rc = fleet_option(cli, o, c, arg, pass_name(c))))
+			return rc;
+		if (c >= OPT_ALL_TARGETS)
+			return 0;
+	}
 	switch (c) {
 	case OPT_TO:
 		if (!digits(arg))
@@ -530,6 +609,28 @@ static json_t *result_json(const cairn_run_result *res, int rc, bool down)
 	return o;
 }
 
+/*
+ * The fleet options' rules; in a fleet's child (--fleet-target), takes
+ * the target from the environment.  0 or an exit code.
+ */
+static int fleet_dispatch(struct cli *cli, struct migrate_opts *mo, bool down)
+{
+	const struct cli_command *cmd = cli_find_command("migrate");
+
+	if (!mo->all_targets) {
+		if (mo->fleet.parallel || mo->fleet.canary || mo->fleet.keep_going)
+			return cli_usage_error(cli, cmd, "--parallel, --canary and --keep-going go with --all-targets");
+		return mo->fleet_target ? cli_fleet_child(cli, mo->fleet_target) : 0;
+	}
+	if (down)
+		return cli_usage_error(cli, cmd, "--all-targets applies to 'up' only");
+	if (mo->fleet_target)
+		return cli_usage_error(cli, cmd, "give --all-targets or --fleet-target, not both");
+	if (cli->db_url)
+		return cli_usage_error(cli, cmd, "--db names one database; --all-targets runs the environment's targets");
+	return 0;
+}
+
 int cmd_migrate(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -542,6 +643,11 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "meta", required_argument, NULL, OPT_META },
 		{ "no-retry", no_argument, NULL, OPT_NO_RETRY },
 		{ "as-far-as-possible", no_argument, NULL, OPT_AS_FAR },
+		{ "all-targets", no_argument, NULL, OPT_ALL_TARGETS },
+		{ "parallel", required_argument, NULL, OPT_PARALLEL },
+		{ "canary", required_argument, NULL, OPT_CANARY },
+		{ "keep-going", no_argument, NULL, OPT_KEEP_GOING },
+		{ "fleet-target", required_argument, NULL, OPT_FLEET_TARGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("migrate");
@@ -608,6 +714,13 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (down && mo.steps && mo.to) {
 		rc = cli_usage_error(cli, cmd, "give --steps or --to, not both");
+		goto out_early;
+	}
+	if ((rc = fleet_dispatch(cli, &mo, down)))
+		goto out_early;
+	if (mo.all_targets) {
+		mo.fleet.yes = mo.yes;
+		rc = cli_fleet_migrate(cli, &mo.fleet);
 		goto out_early;
 	}
 	if ((rc = cli_env(cli, &env)) || (rc = cli_config(cli, &cfg)))

@@ -14,7 +14,60 @@
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
+#include "fleet.h"
 #include "report.h"
+
+/* --all-targets (cmd_fleet.c), and --fleet-target in its children */
+enum { OPT_ALL_TARGETS = 1, OPT_PARALLEL, OPT_FLEET_TARGET };
+
+struct status_opts {
+	bool all_targets;
+	const char *fleet_target;
+	struct cli_fleet_args fleet;
+};
+
+static int status_option(struct cli *cli, int c, const char *arg,
+			 void *payload)
+{
+	struct status_opts *o = payload;
+	char *end;
+	unsigned long v;
+
+	switch (c) {
+	case OPT_ALL_TARGETS:
+		o->all_targets = true;
+		return 0;
+	case OPT_PARALLEL:
+		v = strtoul(arg, &end, 10);
+		if (*end || !*arg || v == 0 || v > 100000)
+			return cli_usage_error(cli, cli_find_command("status"),
+					       "--parallel needs a positive number, not '%s'", arg);
+		o->fleet.parallel = v > 256 ? 256 : (unsigned)v;
+		return 0;
+	case OPT_FLEET_TARGET:
+		o->fleet_target = arg;
+		return 0;
+	}
+	return CLI_EXIT_USAGE;
+}
+
+/* --all-targets runs the fleet; --fleet-target takes the child's target. */
+static int status_fleet(struct cli *cli, struct status_opts *so, bool *done)
+{
+	const struct cli_command *cmd = cli_find_command("status");
+
+	*done = false;
+	if (!so->all_targets) {
+		if (so->fleet.parallel)
+			return cli_usage_error(cli, cmd, "--parallel goes with --all-targets");
+		return so->fleet_target ? cli_fleet_child(cli, so->fleet_target) : 0;
+	}
+	if (so->fleet_target || cli->db_url)
+		return cli_usage_error(cli, cmd, "--all-targets shows the environment's targets: no --db or --fleet-target");
+	*done = true;
+	so->fleet.status = true;
+	return cli_fleet_migrate(cli, &so->fleet);
+}
 
 static const char *state_color(cairn_state s)
 {
@@ -39,15 +92,26 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	size_t n = 0, np = 0, counts[6] = { 0 }, invalid = 0;
 	cairn_repo *repo;
 	cairn_db *db = NULL;
+	static const struct option opts[] = {
+		{ "all-targets", no_argument, NULL, OPT_ALL_TARGETS },
+		{ "parallel", required_argument, NULL, OPT_PARALLEL },
+		{ "fleet-target", required_argument, NULL, OPT_FLEET_TARGET },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status_opts so;
+	bool fleet_done;
 	int rc, first;
 
-	rc = cli_parse_options(cli, cmd, argc, argv, NULL, "", NULL, NULL,
-			       &first);
+	memset(&so, 0, sizeof(so));
+	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", status_option,
+			       &so, &first);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (first < argc)
 		return cli_usage_error(cli, cmd, "unexpected argument '%s'",
 				       argv[first]);
+	if ((rc = status_fleet(cli, &so, &fleet_done)) || fleet_done)
+		return rc;
 	if ((rc = cli_env(cli, &env)) || (rc = cli_repo(cli, &repo)))
 		return rc;
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, &set)))

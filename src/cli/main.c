@@ -40,10 +40,15 @@ const struct cli_command cli_commands[] = {
 	  CLI_CONFIG_WORKTREE },
 	{ "status", cmd_status, "applied, pending, drifted, missing and failed migrations",
 	  "cairn status [--format text|json]\n"
+	  "cairn status --all-targets [--parallel N] [--format text|json]\n"
 	  "\n"
 	  "Compares the migrations at --rev (default HEAD) with the tracking\n"
 	  "table of the environment's database, and shows each migration with\n"
-	  "the commit and author that brought it.\n", 0 },
+	  "the commit and author that brought it.\n"
+	  "\n"
+	  "  --all-targets   per target of the environment: the highest applied\n"
+	  "                  version and how many migrations it is behind\n"
+	  "  --parallel N    targets at a time (default 4)\n", 0 },
 	{ "validate", cmd_validate, "check migrations (CI gate)",
 	  "cairn validate [--base REV] [--shadow] [--no-db]\n"
 	  "               [--format text|json|junit|github|gitlab]\n"
@@ -74,6 +79,7 @@ const struct cli_command cli_commands[] = {
 	{ "migrate", cmd_migrate, "apply or roll back migrations through the pipeline",
 	  "cairn migrate up [--to V] [--dry-run] [--single-transaction] [--yes]\n"
 	  "                 [--lock-timeout DURATION] [--no-retry] [--meta K=V]...\n"
+	  "cairn migrate up --all-targets [--parallel N] [--canary K] [--keep-going] ...\n"
 	  "cairn migrate down [--steps N | --to V] [--as-far-as-possible] [--dry-run] [--yes]\n"
 	  "                   [--no-retry]\n"
 	  "\n"
@@ -92,7 +98,12 @@ const struct cli_command cli_commands[] = {
 	  "  --lock-timeout D       wait at most D for the deploy lock (default 60s)\n"
 	  "  --no-retry             a migration that hits its lock timeout fails at\n"
 	  "                         once (default: lock_retries more tries)\n"
-	  "  --meta K=V             metadata passed to hooks and audit rows\n", 0 },
+	  "  --meta K=V             metadata passed to hooks and audit rows\n"
+	  "  --all-targets          run on every target of the environment (fleets)\n"
+	  "  --parallel N           targets at a time (default 4)\n"
+	  "  --canary K             the first K targets first; the rest only if\n"
+	  "                         they all succeed\n"
+	  "  --keep-going           start the other targets after a failure\n", 0 },
 	{ "repair", cmd_repair, "re-record a checksum or clear a failed row (audited)",
 	  "cairn repair --accept V | --resolve V [--yes]\n"
 	  "\n"
