@@ -35,6 +35,7 @@
 #include "common.h"
 #include "config.h"
 #include "finding.h"
+#include "lockplan.h"
 #include "migration.h"
 
 #ifdef __cplusplus
@@ -106,6 +107,20 @@ CAIRN_EXTERN(const cairn_lint_rule *) cairn_lint_rule_find(const char *name);
 CAIRN_EXTERN(int) cairn_lint_migration(cairn_findings *out,
 				       const cairn_migration *m,
 				       const cairn_lint_options *opts);
+
+/*
+ * cairn_lint_migration() that also gives the lock analysis of the same
+ * up file (cairn/lockplan.h), from the same parse: each statement's lock
+ * mode, tables and whether it rewrites them.  locks must be initialized
+ * (CAIRN_LOCK_PLAN_INIT) and may be NULL; what it held is replaced.  A
+ * syntax error is locks->error; content not loaded or not text gives an
+ * empty plan whose error says so.  The caller disposes of locks.  Fails
+ * only when out of memory.
+ */
+CAIRN_EXTERN(int) cairn_lint_migration_locks(cairn_findings *out,
+					     const cairn_migration *m,
+					     const cairn_lint_options *opts,
+					     cairn_lock_plan *locks);
 
 /*
  * Loads the content of every migration of the set (problems loading

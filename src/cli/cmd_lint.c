@@ -13,6 +13,11 @@
  * and the changed ones.  Problems loading finds (bad names, binary
  * files, unknown directives) are validate's business and not shown here.
  *
+ * JSON output adds "locks": for each linted up file its version, file
+ * and the lock analysis of the same parse (cli_locks_json, as in `plan
+ * --locks`): per statement its line, kind, strongest lock, rewrite and
+ * tables.
+ *
  * With FILE arguments: each file is linted on its own as the up file of
  * a new migration (no repository needed; its directives apply), which
  * is how the lint corpus and `make bench` drive it.
@@ -32,6 +37,7 @@
 #include "cairn/lint.h"
 #include "cli.h"
 #include "commands.h"
+#include "plan.h"
 #include "report.h"
 #include "util/buf.h"
 #include "util/fileio.h"
@@ -117,9 +123,32 @@ static int explain(struct cli *cli, const struct cli_command *cmd,
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Lints m; with locks (JSON), appends the lock analysis of its up file
+ * from the same parse: {"version", "file", "statements", "error"}.
+ */
+static int lint_one(const cairn_migration *m, const cairn_lint_options *lo,
+		    cairn_findings *out, json_t *locks)
+{
+	cairn_lock_plan plan = CAIRN_LOCK_PLAN_INIT;
+	int rc = cairn_lint_migration_locks(out, m, lo, locks ? &plan : NULL);
+
+	if (rc == 0 && locks) {
+		json_t *o = cli_locks_json(&plan, false);
+
+		json_object_set_new(o, "version",
+				    cli_json_str_or_null(m->version));
+		json_object_set_new(o, "file", cli_json_str_or_null(m->up_path));
+		json_array_append_new(locks, o);
+	}
+	cairn_lock_plan_dispose(&plan);
+	return rc;
+}
+
 /* Lints one file as the up file of a new migration. */
 static int lint_file(struct cli *cli, const char *path,
-		     const cairn_lint_options *lo, cairn_findings *out)
+		     const cairn_lint_options *lo, cairn_findings *out,
+		     json_t *locks)
 {
 	cairn_buf text = CAIRN_BUF_INIT;
 	cairn_findings dirf = CAIRN_FINDINGS_INIT;
@@ -144,7 +173,7 @@ static int lint_file(struct cli *cli, const char *path,
 	m.up_len = text.size;
 	if (cairn_directives_parse(&m.up_directives, text.ptr, text.size, path,
 				   &dirf) < 0 ||
-	    cairn_lint_migration(out, &m, lo) < 0)
+	    lint_one(&m, lo, out, locks) < 0)
 		rc = cli_report_error(cli);
 out:
 	cairn_directives_dispose(&m.up_directives);
@@ -154,12 +183,12 @@ out:
 }
 
 static int lint_files(struct cli *cli, char **files, int n,
-		      cairn_findings *out)
+		      cairn_findings *out, json_t *locks)
 {
 	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
 
 	for (int i = 0; i < n; i++) {
-		int rc = lint_file(cli, files[i], &lo, out);
+		int rc = lint_file(cli, files[i], &lo, out, locks);
 
 		if (rc)
 			return rc;
@@ -168,7 +197,7 @@ static int lint_files(struct cli *cli, char **files, int n,
 }
 
 static int lint_repo(struct cli *cli, cairn_findings *findings,
-		     cairn_migration_set **set)
+		     cairn_migration_set **set, json_t *locks)
 {
 	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
 	const cairn_config *cfg = NULL;
@@ -182,9 +211,24 @@ static int lint_repo(struct cli *cli, cairn_findings *findings,
 	if ((rc = cli_config(cli, &cfg)))
 		return rc;
 	cairn_lint_options_from_config(&lo, cfg);
-	if (cairn_lint_set(findings, *set, &lo) < 0)
+	if (cairn_migration_set_load_contents(*set) < 0)
 		return cli_report_error(cli);
+	for (size_t i = 0; i < cairn_migration_set_count(*set); i++)
+		if (lint_one(cairn_migration_set_get(*set, i), &lo, findings,
+			     locks) < 0)
+			return cli_report_error(cli);
 	return 0;
+}
+
+/* The findings document with "locks": per linted file, its statements. */
+static void print_json(const cairn_findings *findings,
+		       const cairn_migration_set *set, json_t *locks)
+{
+	json_t *root = cli_findings_json(findings, set);
+
+	json_object_set(root, "locks", locks);
+	cli_print_json(root);
+	json_decref(root);
 }
 
 int cmd_lint(struct cli *cli, int argc, char **argv)
@@ -199,6 +243,7 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 	cairn_findings findings = CAIRN_FINDINGS_INIT;
 	cairn_migration_set *set = NULL;
 	struct lint_args a = { false, false, NULL };
+	json_t *locks = NULL;
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", lint_option,
@@ -218,17 +263,26 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 				"--list-rules and --explain write text or json");
 		return a.list ? list_rules(cli) : explain(cli, cmd, a.explain);
 	}
+	if (cli->format == CLI_FORMAT_JSON && !(locks = json_array())) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
 	if (first < argc)
-		rc = lint_files(cli, argv + first, argc - first, &findings);
+		rc = lint_files(cli, argv + first, argc - first, &findings,
+				locks);
 	else
-		rc = lint_repo(cli, &findings, &set);
+		rc = lint_repo(cli, &findings, &set, locks);
 	if (rc)
 		goto out;
 	cairn_findings_sort(&findings);
-	cli_print_findings(cli, "lint", &findings, set);
+	if (locks)
+		print_json(&findings, set, locks);
+	else
+		cli_print_findings(cli, "lint", &findings, set);
 	rc = cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR) ?
 		     CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
+	json_decref(locks);
 	cairn_findings_dispose(&findings);
 	cairn_migration_set_free(set);
 	return rc;
