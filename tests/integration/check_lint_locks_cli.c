@@ -190,6 +190,103 @@ START_TEST(test_lint_json_carries_locks)
 }
 END_TEST
 
+/* The versions the "locks" list of a lint JSON names, "1,3". */
+static char *linted(json_t *j)
+{
+	char buf[256] = "";
+	size_t i, used = 0;
+	json_t *m;
+
+	json_array_foreach(json_object_get(j, "locks"), i, m)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+					 used ? "," : "", jstr(m, "version"));
+	return strdup(buf);
+}
+
+static bool finding_for(json_t *j, const char *version)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(json_object_get(j, "findings"), i, f)
+		if (json_is_string(json_object_get(f, "version")) &&
+		    !strcmp(jstr(f, "version"), version))
+			return true;
+	return false;
+}
+
+static void expect_linted(project *p, const char *const *args,
+			  const char *versions, const char *stderr_has)
+{
+	char *err = NULL, *got;
+	json_t *j = run_json(p, args, 0, &err);
+
+	got = linted(j);
+	ck_assert_msg(!strcmp(got, versions), "linted %s, expected %s", got,
+		      versions);
+	/* findings only for what was linted: 2 and 3 hold an index each */
+	ck_assert(finding_for(j, "2") == (strstr(versions, "2") != NULL));
+	ck_assert(finding_for(j, "3") == (strstr(versions, "3") != NULL));
+	if (stderr_has)
+		ck_assert_msg(tu_contains(err, stderr_has), "stderr: %s", err);
+	else
+		ck_assert_msg(!tu_contains(err, "no database"), "stderr: %s", err);
+	free(got);
+	free(err);
+	json_decref(j);
+}
+
+/* 1 and 2 applied, 3 pending. */
+static void project_applied(project *p, const char *extra)
+{
+	tu_result r;
+
+	project_init(p, NULL, extra);
+	tu_write(p->dir, "db/migrations/0002_index.up.sql",
+		 "CREATE INDEX orders_total ON orders (total);\n");
+	free(tu_git_commit(p->dir, "Bob", "bob@example.com", 1700000100, "index"));
+	tu_cairn(&r, p->dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_write(p->dir, "db/migrations/0003_index.up.sql",
+		 "CREATE INDEX orders_customer ON orders (customer_id);\n");
+	free(tu_git_commit(p->dir, "Bob", "bob@example.com", 1700000200, "index 2"));
+}
+
+START_TEST(test_default_lints_pending_and_changed)
+{
+	static const char *const lint[] = { "lint", "--format", "json", NULL };
+	static const char *const all[] = { "lint", "--all", "--format", "json", NULL };
+	project p;
+
+	project_applied(&p, NULL);
+	/* the database says 1 and 2 are applied and unchanged */
+	expect_linted(&p, lint, "3", NULL);
+	expect_linted(&p, all, "1,2,3", NULL);
+
+	/* 2 changes after it was applied: its checksum differs */
+	tu_write(p.dir, "db/migrations/0002_index.up.sql",
+		 "-- edited\nCREATE INDEX orders_total ON orders (total);\n");
+	free(tu_git_commit(p.dir, "Bob", "bob@example.com", 1700000300, "edit"));
+	expect_linted(&p, lint, "2,3", NULL);
+	project_dispose(&p);
+}
+END_TEST
+
+START_TEST(test_without_a_database_lints_everything)
+{
+	static const char *const lint[] = { "lint", "--format", "json", "--env",
+					    "offline", NULL };
+	project p;
+
+	project_applied(&p, "  offline:\n"
+			    "    database_url: \"postgresql://127.0.0.1:1/none?connect_timeout=2\"\n"
+			    "hooks: {}\n");
+	expect_linted(&p, lint, "1,2,3", "no database");
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lint_locks_cli");
@@ -197,6 +294,8 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_lint_json_carries_locks);
+	tcase_add_test(tc, test_default_lints_pending_and_changed);
+	tcase_add_test(tc, test_without_a_database_lints_everything);
 	suite_add_tcase(s, tc);
 	return s;
 }
