@@ -91,6 +91,17 @@ typedef struct cairn_lint_options {
 CAIRN_EXTERN(void) cairn_lint_options_from_config(cairn_lint_options *opts,
 						  const cairn_config *cfg);
 
+/*
+ * An owned copy of opts (NULL: the defaults) whose rule lists and
+ * key/value pairs no longer borrow from anything, for a hook that keeps
+ * the `lint:` section of cairn.yaml past its init call; `earlier` is not
+ * copied (it is empty).  Free it with cairn_lint_options_free().
+ * Fails when out of memory or opts has a newer version.
+ */
+CAIRN_EXTERN(int) cairn_lint_options_dup(cairn_lint_options **out,
+					 const cairn_lint_options *opts);
+CAIRN_EXTERN(void) cairn_lint_options_free(cairn_lint_options *opts);
+
 /* The rules, in the order above; *count receives their number. */
 CAIRN_EXTERN(const cairn_lint_rule *) cairn_lint_rules(size_t *count);
 

@@ -287,6 +287,53 @@ START_TEST(test_without_a_database_lints_everything)
 }
 END_TEST
 
+#define LINT_HOOK "hooks:\n  pre_execute:\n    - builtin: lint\n"
+
+/* migrate up on a project whose 0002 holds sql; the exit status */
+static int migrate_with(const char *extra, const char *sql, char **err)
+{
+	project p;
+	tu_result r;
+	int status;
+
+	project_init(&p, NULL, extra);
+	tu_write(p.dir, "db/migrations/0002_change.up.sql", sql);
+	free(tu_git_commit(p.dir, "Bob", "bob@example.com", 1700000100, "change"));
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	status = r.status;
+	*err = strdup(r.err ? r.err : "");
+	tu_result_dispose(&r);
+	project_dispose(&p);
+	return status;
+}
+
+START_TEST(test_lint_section_reaches_the_migrate_hook)
+{
+	char *err;
+
+	/* without a lint: section, DROP TABLE is an error: vetoed */
+	ck_assert_int_ne(migrate_with(LINT_HOOK, "DROP TABLE customers;\n", &err), 0);
+	ck_assert_msg(tu_contains(err, "lint error"), "%s", err);
+	free(err);
+	/* accepted for that version in cairn.yaml: it runs */
+	ck_assert_msg(migrate_with(LINT_HOOK "lint:\n  allow:\n    \"0002\": [destructive]\n",
+				   "DROP TABLE customers;\n", &err) == 0, "%s", err);
+	free(err);
+	/* disabled everywhere: it runs */
+	ck_assert_msg(migrate_with(LINT_HOOK "lint:\n  disable: [destructive]\n",
+				   "DROP TABLE customers;\n", &err) == 0, "%s", err);
+	free(err);
+	/* a warning raised to an error by a severity override: vetoed */
+	ck_assert_int_eq(migrate_with(LINT_HOOK, "CREATE INDEX i ON orders (total);\n",
+				      &err), 0);
+	free(err);
+	ck_assert_int_ne(migrate_with(LINT_HOOK "lint:\n  severity:\n    index-not-concurrent: error\n",
+				      "CREATE INDEX i ON orders (total);\n", &err), 0);
+	ck_assert_msg(tu_contains(err, "index-not-concurrent"), "%s", err);
+	free(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lint_locks_cli");
@@ -296,6 +343,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lint_json_carries_locks);
 	tcase_add_test(tc, test_default_lints_pending_and_changed);
 	tcase_add_test(tc, test_without_a_database_lints_everything);
+	tcase_add_test(tc, test_lint_section_reaches_the_migrate_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -146,6 +146,50 @@ START_TEST(test_deep_statement_is_not_analysed_the_rest_is)
 }
 END_TEST
 
+START_TEST(test_options_dup_owns_its_lists)
+{
+	char d0[] = "rename-column", e0[] = "prefer-bigint";
+	char k0[] = "42", v0[] = "destructive", k1[] = "index-not-concurrent",
+	     v1[] = "error";
+	const char *disable[] = { d0 }, *enable[] = { e0 };
+	cairn_kv allow[] = { { k0, v0 } }, sev[] = { { k1, v1 } };
+	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT, *copy = NULL;
+	cairn_migration m = fake("CREATE INDEX i ON orders (total);\n");
+	cairn_findings f = CAIRN_FINDINGS_INIT;
+
+	lo.disable = disable;
+	lo.disable_count = 1;
+	lo.enable = enable;
+	lo.enable_count = 1;
+	lo.allow = allow;
+	lo.allow_count = 1;
+	lo.severity = sev;
+	lo.severity_count = 1;
+	ck_assert_int_eq(cairn_lint_options_dup(&copy, &lo), 0);
+	/* the originals change: the copy does not */
+	memset(d0, 'x', sizeof(d0) - 1);
+	memset(k1, 'x', sizeof(k1) - 1);
+	ck_assert_str_eq(copy->disable[0], "rename-column");
+	ck_assert_str_eq(copy->enable[0], "prefer-bigint");
+	ck_assert_str_eq(copy->allow[0].key, "42");
+	ck_assert_str_eq(copy->allow[0].value, "destructive");
+	ck_assert_str_eq(copy->severity[0].key, "index-not-concurrent");
+	ck_assert_uint_eq(copy->earlier_count, 0);
+	/* and it works: the override makes the index an error */
+	ck_assert_int_eq(cairn_lint_migration(&f, &m, copy), 0);
+	ck_assert_uint_eq(cairn_findings_count(&f, CAIRN_SEVERITY_ERROR), 1);
+	cairn_findings_dispose(&f);
+	cairn_lint_options_free(copy);
+
+	/* NULL: the defaults */
+	ck_assert_int_eq(cairn_lint_options_dup(&copy, NULL), 0);
+	ck_assert_uint_eq(copy->version, CAIRN_LINT_OPTIONS_VERSION);
+	ck_assert_uint_eq(copy->disable_count, 0);
+	cairn_lint_options_free(copy);
+	cairn_lint_options_free(NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lint_locks");
@@ -154,6 +198,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lint_gives_locks_from_the_same_parse);
 	tcase_add_test(tc, test_syntax_error_reaches_the_plan);
 	tcase_add_test(tc, test_deep_statement_is_not_analysed_the_rest_is);
+	tcase_add_test(tc, test_options_dup_owns_its_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
