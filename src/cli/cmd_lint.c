@@ -48,6 +48,12 @@
 
 #define LINT_FILE_MAX ((size_t)64 * 1024 * 1024)
 
+static int out_of_memory(struct cli *cli)
+{
+	cli_errorf(cli, "out of memory");
+	return CLI_EXIT_FAIL;
+}
+
 enum { OPT_LIST_RULES = 1, OPT_EXPLAIN, OPT_ALL };
 
 struct lint_args {
@@ -231,7 +237,7 @@ static int pending_and_changed(struct cli *cli, cairn_migration_set *set,
 	}
 	if (n && (!(*out = calloc(n, sizeof(**out))) ||
 		  !(*is_pending = calloc(n, sizeof(**is_pending))))) {
-		rc = cli_report_error(cli);
+		rc = out_of_memory(cli);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -277,7 +283,7 @@ static int select_migrations(struct cli *cli, cairn_migration_set *set,
 
 	if (all)
 		return every_migration(set, out, count) < 0 ?
-			       cli_report_error(cli) : 0;
+			       out_of_memory(cli) : 0;
 	if ((rc = cli_open_db_optional(cli, &db, &why)))
 		return rc;
 	if (!db) {
@@ -285,7 +291,7 @@ static int select_migrations(struct cli *cli, cairn_migration_set *set,
 			  why ? why : "cannot connect");
 		free(why);
 		return every_migration(set, out, count) < 0 ?
-			       cli_report_error(cli) : 0;
+			       out_of_memory(cli) : 0;
 	}
 	rc = pending_and_changed(cli, set, db, out, count, is_pending);
 	cairn_db_free(db);
@@ -315,7 +321,7 @@ static int lint_repo(struct cli *cli, bool all, cairn_findings *findings,
 	if ((rc = select_migrations(cli, *set, all, &sel, &n, &is_pending)))
 		goto out;
 	if (n && !(earlier = calloc(n, sizeof(*earlier)))) {
-		rc = cli_report_error(cli);
+		rc = out_of_memory(cli);
 		goto out;
 	}
 	/* the pending migrations before one run first: what they create is
@@ -378,7 +384,7 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 		return a.list ? list_rules(cli) : explain(cli, cmd, a.explain);
 	}
 	if (cli->format == CLI_FORMAT_JSON && !(locks = json_array())) {
-		rc = cli_report_error(cli);
+		rc = out_of_memory(cli);
 		goto out;
 	}
 	if (first < argc)
