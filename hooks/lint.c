@@ -11,7 +11,10 @@
  * (api->lint_migration) and fails, vetoing that migration and the rest,
  * when there is an error; the primary message counts the errors, the
  * detail lists them one per line ("file:line: message [code]") and the
- * hint is the first error's.  Warnings go to the run's log and never
+ * hint is the first error's.  The `lint:` section of cairn.yaml applies
+ * (api->config and the lint options calls, API version 3): a rule it
+ * disables, allows for that version or turns off does not veto.
+ * Warnings go to the run's log and never
  * fail.  Everywhere else there is nothing to lint and the hook passes: at
  * run-level events (no migration in the context), at pre/post_rollback
  * (down files exist to undo; destructive statements there are expected),
@@ -37,6 +40,9 @@ typedef struct {
 				 cairn_severity severity);
 	void (*findings_dispose)(cairn_findings *list);
 	const char *(*severity_name)(cairn_severity severity);
+	/* the `lint:` section of cairn.yaml (an owned copy), or NULL */
+	cairn_lint_options *opts;
+	void (*options_free)(cairn_lint_options *opts);
 	char *name;
 } lint_hook;
 
@@ -46,6 +52,8 @@ static void lint_hook_free(void *payload)
 
 	if (!h)
 		return;
+	if (h->opts)
+		h->options_free(h->opts);
 	free(h->name);
 	free(h);
 }
@@ -110,7 +118,7 @@ static int lint_event(const cairn_hook_context *ctx, void *payload)
 		return 0;
 	if (!m->content_loaded || !m->up_sql)
 		return 0;
-	if (h->lint_migration(&fs, m, NULL) < 0)
+	if (h->lint_migration(&fs, m, h->opts) < 0)
 		return -1;
 	log_warnings(h, ctx, &fs);
 	errors = h->findings_count(&fs, CAIRN_SEVERITY_ERROR);
@@ -131,6 +139,23 @@ static int lint_event(const cairn_hook_context *ctx, void *payload)
 out:
 	h->findings_dispose(&fs);
 	return rc;
+}
+
+/*
+ * Keeps a copy of the configuration's `lint:` section (disabled rules,
+ * rules allowed for a version, severity overrides), which the table
+ * offers from version 3 on; an older host or no configuration: the
+ * defaults.
+ */
+static int keep_config(lint_hook *h, const cairn_plugin_api *api)
+{
+	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
+
+	if (!CAIRN_PLUGIN_API_HAS(api, lint_options_free) || !api->config)
+		return 0;
+	api->lint_options_from_config(&lo, api->config);
+	h->options_free = api->lint_options_free;
+	return api->lint_options_dup(&h->opts, &lo);
 }
 
 int cairn_builtin_lint_init(const cairn_plugin_api *api)
@@ -155,6 +180,10 @@ int cairn_builtin_lint_init(const cairn_plugin_api *api)
 	h->findings_count = api->findings_count;
 	h->findings_dispose = api->findings_dispose;
 	h->severity_name = api->severity_name;
+	if (keep_config(h, api) < 0) {
+		lint_hook_free(h);
+		return -1;
+	}
 	api->hook_from_spec(&hook, api->spec);
 	hook.kind = "builtin";
 	hook.description = "vetoes a migration whose up file has lint errors";

@@ -466,4 +466,8 @@ void cairn_plugin_api_init(cairn_plugin_api *api, cairn_pipeline *p,
 	api->findings_count = cairn_findings_count;
 	api->findings_dispose = cairn_findings_dispose;
 	api->severity_name = cairn_severity_name;
+	/* version 3 (config: set by whoever has one) */
+	api->lint_options_from_config = cairn_lint_options_from_config;
+	api->lint_options_dup = cairn_lint_options_dup;
+	api->lint_options_free = cairn_lint_options_free;
 }

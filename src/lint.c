@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lint_internal.h"
+#include "lockplan_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/util.h"
@@ -687,8 +688,26 @@ static int file_findings(lint_file *lf, const cairn_pg_file *pf,
 	return 0;
 }
 
-int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
-			 const cairn_lint_options *opts)
+/* The lock plan of m's up file from the parse the lint made (pf). */
+static int fill_locks(cairn_lock_plan *locks, const cairn_pg_file *pf)
+{
+	if (!locks)
+		return 0;
+	return cairn_lp__plan_parsed(locks, pf) < 0 ? cairn_error__oom() : 0;
+}
+
+static int not_text_locks(cairn_lock_plan *locks)
+{
+	if (!locks)
+		return 0;
+	cairn_lock_plan_dispose(locks);
+	locks->error = cairn__strdup("the up file could not be read as text");
+	return locks->error ? 0 : cairn_error__oom();
+}
+
+int cairn_lint_migration_locks(cairn_findings *out, const cairn_migration *m,
+			       const cairn_lint_options *opts,
+			       cairn_lock_plan *locks)
 {
 	cairn_pg_file pf = CAIRN_PG_FILE_INIT;
 	cairn_lint_options o;
@@ -698,11 +717,13 @@ int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
 
 	CAIRN__CHECK_VERSION(opts, CAIRN_LINT_OPTIONS_VERSION,
 			     "cairn_lint_options");
+	if (locks)
+		cairn_lock_plan_dispose(locks);
 	if (!m || !m->content_loaded || !m->up_sql)
-		return 0;
+		return not_text_locks(locks);
 	/* not text: loading reported it, and its "statements" mean nothing */
 	if (!is_text(m->up_sql, m->up_len))
-		return 0;
+		return not_text_locks(locks);
 	options_current(&o, opts);
 	memset(&lf, 0, sizeof(lf));
 	lf.m = m;
@@ -713,6 +734,8 @@ int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
 	lf.transactional = !m->up_directives.no_transaction;
 	configure(&lf, &o);
 	if ((rc = cairn_pg_parse(&pf, m->up_sql, m->up_len)) < 0)
+		goto out;
+	if ((rc = fill_locks(locks, &pf)) < 0)
 		goto out;
 	if ((rc = file_findings(&lf, &pf, &o)) < 0 || pf.error)
 		goto out;
@@ -728,6 +751,12 @@ out:
 	cairn_lint__history_dispose(&hist);
 	cairn_pg_file_dispose(&pf);
 	return rc < 0 ? CAIRN_ERROR : 0;
+}
+
+int cairn_lint_migration(cairn_findings *out, const cairn_migration *m,
+			 const cairn_lint_options *opts)
+{
+	return cairn_lint_migration_locks(out, m, opts, NULL);
 }
 
 int cairn_lint_set(cairn_findings *out, cairn_migration_set *set,

@@ -4,21 +4,19 @@
  * statement, and the classification of every statement but ALTER TABLE
  * (lockplan_alter.c).
  *
- * pg_query_parse() gives the parse tree as JSON; each statement carries
- * its byte offset (stmt_location, which may point at the blanks and
- * comments after the previous ';': the line is taken at the first token
- * after them).  The statements are classified in order, and every
+ * The text is parsed once by pgparse.c (cairn_pg_parse: the tree as JSON,
+ * each statement with the offset and line of its first token); the lint
+ * hands its own parse to cairn_lp__plan_parsed() so a file is parsed
+ * once for both.  The statements are classified in order, and every
  * relation a statement creates (CREATE TABLE, CREATE INDEX, CREATE
  * MATERIALIZED VIEW, CREATE TABLE AS) is remembered, so a later
  * statement on it is marked `created`.  Lock levels are PostgreSQL 15's:
  * see the table in the header.
  */
 #include <jansson.h>
-#include <pg_query.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cairn/sqlsplit.h"
 #include "lockplan_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -737,14 +735,9 @@ static int other_stmt(lp_ctx *c, const char *type, json_t *s)
 	return generic_kind(c, type);
 }
 
-static int classify(lp_ctx *c, json_t *stmt)
+static int classify(lp_ctx *c, const char *type, json_t *s)
 {
-	json_t *s;
-	const char *type = cairn_lp__type(stmt, &s);
-
 	c->st->analysed = true;
-	if (!type)
-		return set_kind(c, "?");
 	if (!strcmp(type, "AlterTableStmt"))
 		return cairn_lp__alter_table(c, s);
 	if (!strcmp(type, "IndexStmt"))
@@ -771,141 +764,73 @@ static int classify(lp_ctx *c, json_t *stmt)
 	return other_stmt(c, type, s);
 }
 
-/* -- parsing --------------------------------------------------------- */
+/* -- the statements of a parsed text --------------------------------- */
 
-/* The first byte at or after off that is not a blank or in a comment. */
-static size_t skip_blanks(const char *sql, size_t len, size_t off)
-{
-	while (off < len) {
-		if (strchr(" \t\r\n\f\v", sql[off])) {
-			off++;
-		} else if (sql[off] == '-' && off + 1 < len && sql[off + 1] == '-') {
-			while (off < len && sql[off] != '\n')
-				off++;
-		} else if (sql[off] == '/' && off + 1 < len && sql[off + 1] == '*') {
-			unsigned depth = 1;
-
-			for (off += 2; off < len && depth; off++) {
-				if (sql[off] == '*' && off + 1 < len &&
-				    sql[off + 1] == '/') {
-					depth--;
-					off++;
-				} else if (sql[off] == '/' && off + 1 < len &&
-					   sql[off + 1] == '*') {
-					depth++;
-					off++;
-				}
-			}
-		} else {
-			break;
-		}
-	}
-	return off;
-}
-
-/* Line and column (in characters) of the 1-based character position. */
-static void position_of(const char *sql, size_t len, int cursorpos,
-			unsigned *line, unsigned *column)
-{
-	int chars = 0;
-
-	*line = 1;
-	*column = 0;
-	for (size_t i = 0; i < len && chars < cursorpos; i++) {
-		if (((unsigned char)sql[i] & 0xC0) == 0x80)
-			continue;
-		chars++;
-		(*column)++;
-		if (sql[i] == '\n' && chars < cursorpos) {
-			(*line)++;
-			*column = 0;
-		}
-	}
-}
-
-static int set_parse_error(cairn_lock_plan *out, const char *sql, size_t len,
-			   const PgQueryError *e)
-{
-	out->error = cairn__strdup(e->message ? e->message : "syntax error");
-	if (!out->error)
-		return -1;
-	if (e->cursorpos > 0)
-		position_of(sql, len, e->cursorpos, &out->error_line,
-			    &out->error_column);
-	return 0;
-}
-
-static int add_statement(lp_ctx *c, json_t *raw, const char *sql, size_t len)
+static int add_statement(lp_ctx *c, const cairn_pg_stmt *ps)
 {
 	cairn_lock_plan *p = c->plan;
 	size_t alloc = p->count;
-	json_int_t loc = json_integer_value(json_object_get(raw, "stmt_location"));
-	size_t off;
 
 	if (cairn__grow_array((void **)&p->items, &alloc, p->count + 1,
 			      sizeof(*p->items)) < 0)
 		return -1;
 	c->st = &p->items[p->count++];
 	memset(c->st, 0, sizeof(*c->st));
-	off = skip_blanks(sql, len, loc > 0 && (size_t)loc < len ? (size_t)loc : 0);
-	c->st->offset = off;
-	c->st->line = cairn_sql_line_of(sql, len, off);
-	return classify(c, json_object_get(raw, "stmt"));
+	c->st->offset = ps->offset;
+	c->st->line = ps->line;
+	if (!ps->node || !ps->type || !*ps->type) {
+		/* too deeply nested for the JSON reader: not known */
+		if (set_kind(c, "?"))
+			return -1;
+		c->st->analysed = false;
+		return 0;
+	}
+	return classify(c, ps->type, ps->node);
 }
 
-static int walk(cairn_lock_plan *out, json_t *tree, const char *sql,
-		size_t len)
+int cairn_lp__plan_parsed(cairn_lock_plan *out, const cairn_pg_file *f)
 {
 	lp_ctx c;
-	size_t i;
-	json_t *raw;
 	int rc = 0;
 
+	cairn_lock_plan_dispose(out);
+	if (f->error) {
+		out->error = cairn__strdup(f->error);
+		out->error_line = f->error_line;
+		out->error_column = f->error_column;
+		return out->error ? 0 : -1;
+	}
 	memset(&c, 0, sizeof(c));
 	c.plan = out;
-	json_array_foreach(json_object_get(tree, "stmts"), i, raw)
-		if ((rc = add_statement(&c, raw, sql, len)) < 0)
-			break;
-	for (i = 0; i < c.created_count; i++) {
+	for (size_t i = 0; i < f->count && rc == 0; i++)
+		rc = add_statement(&c, &f->items[i]);
+	for (size_t i = 0; i < c.created_count; i++) {
 		free(c.created_schema[i]);
 		free(c.created_name[i]);
 	}
 	free(c.created_schema);
 	free(c.created_name);
-	return rc;
+	if (rc < 0)
+		cairn_lock_plan_dispose(out);
+	return rc < 0 ? -1 : 0;
 }
 
 int cairn_lock_plan_sql(cairn_lock_plan *out, const char *sql, size_t len)
 {
-	PgQueryParseResult r;
-	json_error_t jerr;
-	json_t *tree;
+	cairn_pg_file f = CAIRN_PG_FILE_INIT;
 	char *text;
 	int rc;
 
 	cairn_lock_plan_dispose(out);
+	/* the parser reads a C string: the text up to a NUL byte */
 	if (!(text = cairn__strndup(sql, len)))
 		return -1;
-	r = pg_query_parse(text);
-	if (r.error) {
-		rc = set_parse_error(out, text, strlen(text), r.error);
-		goto out;
-	}
-	tree = json_loads(r.parse_tree, 0, &jerr);
-	if (!tree) {
-		/* jansson refuses trees nested deeper than it allows */
-		out->error = cairn__strdup("statement too deeply nested to analyse");
-		rc = out->error ? 0 : -1;
-		goto out;
-	}
-	rc = walk(out, tree, text, strlen(text));
-	json_decref(tree);
-out:
-	pg_query_free_parse_result(r);
+	rc = cairn_pg_parse(&f, text, strlen(text)) < 0
+		     ? -1
+		     : cairn_lp__plan_parsed(out, &f);
+	cairn_pg_file_dispose(&f);
 	free(text);
-	if (rc < 0)
-		cairn_lock_plan_dispose(out);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 void cairn_lock_plan_dispose(cairn_lock_plan *plan)

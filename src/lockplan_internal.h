@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cairn/lockplan.h"
+#include "pgparse.h"
 #include "util/attrs.h"
 
 typedef struct lp_ctx {
@@ -27,6 +28,15 @@ typedef struct lp_ctx {
 	size_t created_count;
 	size_t created_alloc;
 } lp_ctx;
+
+/*
+ * The lock plan of a text already parsed (f; its syntax error becomes
+ * out->error): cairn_lock_plan_sql() and the lint share it, so a file is
+ * parsed once.  out must be initialized.  Returns 0, or -1 when out of
+ * memory.
+ */
+CAIRN_WARN_UNUSED int cairn_lp__plan_parsed(cairn_lock_plan *out,
+					    const cairn_pg_file *f);
 
 /* The type of a wrapped node ("A_Const"), *body its fields; NULL if none. */
 const char *cairn_lp__type(json_t *node, json_t **body);

@@ -126,6 +126,7 @@ static int build_builtin(cairn_pipeline *p, const cairn_hook_spec *spec,
 		opts[n++] = (cairn_kv){ "workdir", (char *)b->opts->workdir };
 
 	cairn_plugin_api_init(&api, p, spec, opts, n);
+	api.config = b->cfg;
 	cairn_error_clear();
 	if (bi->init(&api) != 0) {
 		cairn_error_saved saved;

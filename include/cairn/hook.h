@@ -227,13 +227,14 @@ CAIRN_EXTERN(int) cairn_hook_context_to_json(char **out,
  * Compatibility, as libgit2 does it: a plugin declares the version it was
  * built for (plugin.h); the host loads any version from 1 to its own
  * CAIRN_PLUGIN_API_VERSION and refuses a newer one.  The table only grows
- * at its end.  Version 1 ends at event_name; from version 2 on, `size` is
+ * at its end.  Version 1 ends at event_name; version 3 adds config and
+ * the lint options calls; from version 2 on, `size` is
  * the host's sizeof(cairn_plugin_api), so a plugin tests
  * CAIRN_PLUGIN_API_HAS(api, member) before using a member added after
  * the version it requires.  api_version is the version the plugin
  * declared (never more than the host's).
  */
-#define CAIRN_PLUGIN_API_VERSION 2
+#define CAIRN_PLUGIN_API_VERSION 3
 
 typedef struct cairn_plugin_api cairn_plugin_api;
 
@@ -299,6 +300,20 @@ struct cairn_plugin_api {
 				 cairn_severity severity);
 	void (*findings_dispose)(cairn_findings *list);
 	const char *(*severity_name)(cairn_severity severity);
+
+	/* ---- version 3 ---- */
+	/*
+	 * The configuration the pipeline is built from (its `lint:`
+	 * section, ...); NULL when the host has none (a dlopen'd plugin
+	 * registered without one).  Valid only during the init call.
+	 */
+	const cairn_config *config;
+	/* The lint options calls of lint.h. */
+	void (*lint_options_from_config)(cairn_lint_options *opts,
+					 const cairn_config *cfg);
+	int (*lint_options_dup)(cairn_lint_options **out,
+				const cairn_lint_options *opts);
+	void (*lint_options_free)(cairn_lint_options *opts);
 };
 
 /*

@@ -35,6 +35,7 @@
 #include "common.h"
 #include "config.h"
 #include "finding.h"
+#include "lockplan.h"
 #include "migration.h"
 
 #ifdef __cplusplus
@@ -90,6 +91,17 @@ typedef struct cairn_lint_options {
 CAIRN_EXTERN(void) cairn_lint_options_from_config(cairn_lint_options *opts,
 						  const cairn_config *cfg);
 
+/*
+ * An owned copy of opts (NULL: the defaults) whose rule lists and
+ * key/value pairs no longer borrow from anything, for a hook that keeps
+ * the `lint:` section of cairn.yaml past its init call; `earlier` is not
+ * copied (it is empty).  Free it with cairn_lint_options_free().
+ * Fails when out of memory or opts has a newer version.
+ */
+CAIRN_EXTERN(int) cairn_lint_options_dup(cairn_lint_options **out,
+					 const cairn_lint_options *opts);
+CAIRN_EXTERN(void) cairn_lint_options_free(cairn_lint_options *opts);
+
 /* The rules, in the order above; *count receives their number. */
 CAIRN_EXTERN(const cairn_lint_rule *) cairn_lint_rules(size_t *count);
 
@@ -106,6 +118,20 @@ CAIRN_EXTERN(const cairn_lint_rule *) cairn_lint_rule_find(const char *name);
 CAIRN_EXTERN(int) cairn_lint_migration(cairn_findings *out,
 				       const cairn_migration *m,
 				       const cairn_lint_options *opts);
+
+/*
+ * cairn_lint_migration() that also gives the lock analysis of the same
+ * up file (cairn/lockplan.h), from the same parse: each statement's lock
+ * mode, tables and whether it rewrites them.  locks must be initialized
+ * (CAIRN_LOCK_PLAN_INIT) and may be NULL; what it held is replaced.  A
+ * syntax error is locks->error; content not loaded or not text gives an
+ * empty plan whose error says so.  The caller disposes of locks.  Fails
+ * only when out of memory.
+ */
+CAIRN_EXTERN(int) cairn_lint_migration_locks(cairn_findings *out,
+					     const cairn_migration *m,
+					     const cairn_lint_options *opts,
+					     cairn_lock_plan *locks);
 
 /*
  * Loads the content of every migration of the set (problems loading

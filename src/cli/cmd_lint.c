@@ -5,13 +5,21 @@
  *   cairn lint [--all] [--list-rules | --explain RULE] [--format ...]
  *              [FILE...]
  *
- * Without FILE: loads the set, lints every up file (cairn_lint_set, the
- * `lint:` section of cairn.yaml applied) and prints the findings the way
- * validate does (cli_print_findings; junit, github and gitlab work too).
- * --all says so explicitly: `cairn lint` checks every migration, where
- * `migrate` (the lint hook) and `githook pre-push` lint only the pending
- * and the changed ones.  Problems loading finds (bad names, binary
+ * Without FILE: loads the set and lints the up files that the next
+ * `migrate` runs (the `lint:` section of cairn.yaml applied): when the
+ * environment's database can be reached, the pending migrations (not in
+ * the tracking table) and the applied ones whose file changed (checksum
+ * differs; failed no-transaction ones too), each with the pending ones
+ * before it as `earlier`; without a database, every migration, saying
+ * so in one line on stderr.  --all lints every migration.  The findings
+ * print the way validate does (cli_print_findings; junit, github and
+ * gitlab work too).  Problems loading finds (bad names, binary
  * files, unknown directives) are validate's business and not shown here.
+ *
+ * JSON output adds "locks": for each linted up file its version, file
+ * and the lock analysis of the same parse (cli_locks_json, as in `plan
+ * --locks`): per statement its line, kind, strongest lock, rewrite and
+ * tables.
  *
  * With FILE arguments: each file is linted on its own as the up file of
  * a new migration (no repository needed; its directives apply), which
@@ -32,11 +40,19 @@
 #include "cairn/lint.h"
 #include "cli.h"
 #include "commands.h"
+#include "dbopen.h"
+#include "plan.h"
 #include "report.h"
 #include "util/buf.h"
 #include "util/fileio.h"
 
 #define LINT_FILE_MAX ((size_t)64 * 1024 * 1024)
+
+static int out_of_memory(struct cli *cli)
+{
+	cli_errorf(cli, "out of memory");
+	return CLI_EXIT_FAIL;
+}
 
 enum { OPT_LIST_RULES = 1, OPT_EXPLAIN, OPT_ALL };
 
@@ -117,9 +133,32 @@ static int explain(struct cli *cli, const struct cli_command *cmd,
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Lints m; with locks (JSON), appends the lock analysis of its up file
+ * from the same parse: {"version", "file", "statements", "error"}.
+ */
+static int lint_one(const cairn_migration *m, const cairn_lint_options *lo,
+		    cairn_findings *out, json_t *locks)
+{
+	cairn_lock_plan plan = CAIRN_LOCK_PLAN_INIT;
+	int rc = cairn_lint_migration_locks(out, m, lo, locks ? &plan : NULL);
+
+	if (rc == 0 && locks) {
+		json_t *o = cli_locks_json(&plan, false);
+
+		json_object_set_new(o, "version",
+				    cli_json_str_or_null(m->version));
+		json_object_set_new(o, "file", cli_json_str_or_null(m->up_path));
+		json_array_append_new(locks, o);
+	}
+	cairn_lock_plan_dispose(&plan);
+	return rc;
+}
+
 /* Lints one file as the up file of a new migration. */
 static int lint_file(struct cli *cli, const char *path,
-		     const cairn_lint_options *lo, cairn_findings *out)
+		     const cairn_lint_options *lo, cairn_findings *out,
+		     json_t *locks)
 {
 	cairn_buf text = CAIRN_BUF_INIT;
 	cairn_findings dirf = CAIRN_FINDINGS_INIT;
@@ -144,7 +183,7 @@ static int lint_file(struct cli *cli, const char *path,
 	m.up_len = text.size;
 	if (cairn_directives_parse(&m.up_directives, text.ptr, text.size, path,
 				   &dirf) < 0 ||
-	    cairn_lint_migration(out, &m, lo) < 0)
+	    lint_one(&m, lo, out, locks) < 0)
 		rc = cli_report_error(cli);
 out:
 	cairn_directives_dispose(&m.up_directives);
@@ -154,12 +193,12 @@ out:
 }
 
 static int lint_files(struct cli *cli, char **files, int n,
-		      cairn_findings *out)
+		      cairn_findings *out, json_t *locks)
 {
 	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
 
 	for (int i = 0; i < n; i++) {
-		int rc = lint_file(cli, files[i], &lo, out);
+		int rc = lint_file(cli, files[i], &lo, out, locks);
 
 		if (rc)
 			return rc;
@@ -167,11 +206,106 @@ static int lint_files(struct cli *cli, char **files, int n,
 	return 0;
 }
 
-static int lint_repo(struct cli *cli, cairn_findings *findings,
-		     cairn_migration_set **set)
+/* Whether a migration in this state runs at the next migrate. */
+static bool to_lint(cairn_state st)
+{
+	return st == CAIRN_STATE_PENDING || st == CAIRN_STATE_DRIFTED ||
+	       st == CAIRN_STATE_FAILED || st == CAIRN_STATE_RUNNING;
+}
+
+/*
+ * The migrations of set to lint without --all, into *out (borrowed,
+ * version order): pending ones and applied ones whose file changed,
+ * according to db.  Returns 0 or an exit code.
+ */
+static int pending_and_changed(struct cli *cli, cairn_migration_set *set,
+			       cairn_db *db, const cairn_migration ***out,
+			       size_t *count, bool **is_pending)
+{
+	cairn_applied_list applied = { NULL, 0, NULL };
+	cairn_status_entry *st = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	*is_pending = NULL;
+	if (cairn_applied_load_brief(&applied, db) < 0 ||
+	    cairn_status_compute(&st, &n, set, &applied) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	if (n && (!(*out = calloc(n, sizeof(**out))) ||
+		  !(*is_pending = calloc(n, sizeof(**is_pending))))) {
+		rc = out_of_memory(cli);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!st[i].migration || !to_lint(st[i].state))
+			continue;
+		(*is_pending)[*count] = st[i].state == CAIRN_STATE_PENDING;
+		(*out)[(*count)++] = st[i].migration;
+	}
+out:
+	free(st);
+	cairn_applied_list_dispose(&applied);
+	return rc;
+}
+
+/*
+ * Every migration of set (--all, or no database to ask), into *out.
+ */
+static int every_migration(cairn_migration_set *set,
+			   const cairn_migration ***out, size_t *count)
+{
+	size_t n = cairn_migration_set_count(set);
+
+	*count = 0;
+	*out = n ? calloc(n, sizeof(**out)) : NULL;
+	if (n && !*out)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		(*out)[(*count)++] = cairn_migration_set_get(set, i);
+	return 0;
+}
+
+/*
+ * The migrations to lint: everything with --all or without a database
+ * (*is_pending then NULL: no migration counts as run before another).
+ */
+static int select_migrations(struct cli *cli, cairn_migration_set *set,
+			     bool all, const cairn_migration ***out,
+			     size_t *count, bool **is_pending)
+{
+	cairn_db *db = NULL;
+	char *why = NULL;
+	int rc;
+
+	if (all)
+		return every_migration(set, out, count) < 0 ?
+			       out_of_memory(cli) : 0;
+	if ((rc = cli_open_db_optional(cli, &db, &why)))
+		return rc;
+	if (!db) {
+		cli_notef(cli, "no database (%s): linting every migration",
+			  why ? why : "cannot connect");
+		free(why);
+		return every_migration(set, out, count) < 0 ?
+			       out_of_memory(cli) : 0;
+	}
+	rc = pending_and_changed(cli, set, db, out, count, is_pending);
+	cairn_db_free(db);
+	return rc;
+}
+
+static int lint_repo(struct cli *cli, bool all, cairn_findings *findings,
+		     cairn_migration_set **set, json_t *locks)
 {
 	cairn_lint_options lo = CAIRN_LINT_OPTIONS_INIT;
 	const cairn_config *cfg = NULL;
+	const cairn_migration **sel = NULL, **earlier = NULL;
+	bool *is_pending = NULL;
+	size_t n = 0;
 	int rc;
 
 	if ((rc = cli_load_set(cli, NULL, cli->worktree, set)))
@@ -182,9 +316,39 @@ static int lint_repo(struct cli *cli, cairn_findings *findings,
 	if ((rc = cli_config(cli, &cfg)))
 		return rc;
 	cairn_lint_options_from_config(&lo, cfg);
-	if (cairn_lint_set(findings, *set, &lo) < 0)
+	if (cairn_migration_set_load_contents(*set) < 0)
 		return cli_report_error(cli);
-	return 0;
+	if ((rc = select_migrations(cli, *set, all, &sel, &n, &is_pending)))
+		goto out;
+	if (n && !(earlier = calloc(n, sizeof(*earlier)))) {
+		rc = out_of_memory(cli);
+		goto out;
+	}
+	/* the pending migrations before one run first: what they create is
+	 * new to it */
+	lo.earlier = earlier;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (lint_one(sel[i], &lo, findings, locks) < 0)
+			rc = cli_report_error(cli);
+		if (is_pending && is_pending[i])
+			earlier[lo.earlier_count++] = sel[i];
+	}
+out:
+	free(earlier);
+	free(is_pending);
+	free(sel);
+	return rc;
+}
+
+/* The findings document with "locks": per linted file, its statements. */
+static void print_json(const cairn_findings *findings,
+		       const cairn_migration_set *set, json_t *locks)
+{
+	json_t *root = cli_findings_json(findings, set);
+
+	json_object_set(root, "locks", locks);
+	cli_print_json(root);
+	json_decref(root);
 }
 
 int cmd_lint(struct cli *cli, int argc, char **argv)
@@ -199,6 +363,7 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 	cairn_findings findings = CAIRN_FINDINGS_INIT;
 	cairn_migration_set *set = NULL;
 	struct lint_args a = { false, false, NULL };
+	json_t *locks = NULL;
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", lint_option,
@@ -218,17 +383,26 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 				"--list-rules and --explain write text or json");
 		return a.list ? list_rules(cli) : explain(cli, cmd, a.explain);
 	}
+	if (cli->format == CLI_FORMAT_JSON && !(locks = json_array())) {
+		rc = out_of_memory(cli);
+		goto out;
+	}
 	if (first < argc)
-		rc = lint_files(cli, argv + first, argc - first, &findings);
+		rc = lint_files(cli, argv + first, argc - first, &findings,
+				locks);
 	else
-		rc = lint_repo(cli, &findings, &set);
+		rc = lint_repo(cli, a.all, &findings, &set, locks);
 	if (rc)
 		goto out;
 	cairn_findings_sort(&findings);
-	cli_print_findings(cli, "lint", &findings, set);
+	if (locks)
+		print_json(&findings, set, locks);
+	else
+		cli_print_findings(cli, "lint", &findings, set);
 	rc = cairn_findings_count(&findings, CAIRN_SEVERITY_ERROR) ?
 		     CLI_EXIT_FAIL : CLI_EXIT_OK;
 out:
+	json_decref(locks);
 	cairn_findings_dispose(&findings);
 	cairn_migration_set_free(set);
 	return rc;

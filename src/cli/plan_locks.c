@@ -232,6 +232,25 @@ static json_t *target_json(const cairn_lock_target *t, bool with_db)
 	return o;
 }
 
+/* The statement's strongest lock and rewrite over its tables. */
+static void statement_summary(json_t *o, const cairn_lock_statement *st)
+{
+	cairn_lock_mode mode = CAIRN_LOCK_NONE;
+	cairn_lock_rewrite rw = CAIRN_LOCK_REWRITE_NO;
+
+	for (size_t j = 0; j < st->target_count; j++) {
+		const cairn_lock_target *t = &st->targets[j];
+
+		if (t->mode > mode)
+			mode = t->mode;
+		if (t->rewrite > rw)
+			rw = t->rewrite;
+	}
+	json_object_set_new(o, "lock", mode == CAIRN_LOCK_NONE ? json_null() :
+				       json_string(cairn_lock_mode_name(mode)));
+	json_object_set_new(o, "rewrite", json_string(cairn_lock_rewrite_name(rw)));
+}
+
 json_t *cli_locks_json(const cairn_lock_plan *p, bool with_db)
 {
 	json_t *root = json_object(), *stmts = json_array();
@@ -242,6 +261,7 @@ json_t *cli_locks_json(const cairn_lock_plan *p, bool with_db)
 
 		json_object_set_new(o, "line", json_integer(st->line));
 		json_object_set_new(o, "kind", cli_json_str(st->kind));
+		statement_summary(o, st);
 		json_object_set_new(o, "analysed", json_boolean(st->analysed));
 		json_object_set_new(o, "no_transaction",
 				    json_boolean(st->no_transaction));

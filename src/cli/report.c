@@ -210,11 +210,11 @@ json_t *cli_finding_json(const cairn_finding *f)
 	return o;
 }
 
-static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
+json_t *cli_findings_json(const cairn_findings *fs,
+			  const cairn_migration_set *set)
 {
 	json_t *root = json_object(), *arr = json_array();
 	size_t errors = cairn_findings_count(fs, CAIRN_SEVERITY_ERROR);
-	int rc;
 
 	for (size_t i = 0; i < fs->count; i++)
 		json_array_append_new(arr, cli_finding_json(&fs->items[i]));
@@ -225,7 +225,14 @@ static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
 	json_object_set_new(root, "warnings",
 			    json_integer((json_int_t)cairn_findings_count(fs, CAIRN_SEVERITY_WARNING)));
 	json_object_set_new(root, "findings", arr);
-	rc = cli_print_json(root);
+	return root;
+}
+
+static int print_json(const cairn_findings *fs, const cairn_migration_set *set)
+{
+	json_t *root = cli_findings_json(fs, set);
+	int rc = cli_print_json(root);
+
 	json_decref(root);
 	return rc;
 }

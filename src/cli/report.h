@@ -27,6 +27,10 @@ int cli_print_findings(struct cli *cli, const char *what,
 
 /* One finding as a JSON object (code, severity, file, line, ...). */
 json_t *cli_finding_json(const cairn_finding *f);
+/* The JSON document print_findings writes: ok, checked, errors,
+ * warnings, findings. */
+json_t *cli_findings_json(const cairn_findings *fs,
+			  const cairn_migration_set *set);
 
 /*
  * Files of the migrations directory that validate rejects and that the

@@ -259,7 +259,7 @@ START_TEST(test_version_mismatch_refused)
 	ck_assert_int_eq(e->klass, CAIRN_ERRCLASS_CONFIG);
 	ck_assert_msg(tu_contains(e->message, "wrong.so") &&
 		      tu_contains(e->message, "plugin API version 999") &&
-		      tu_contains(e->message, "is not supported (1..2)"),
+		      tu_contains(e->message, "is not supported (1..3)"),
 		      "message: %s", e->message);
 	ck_assert(tu_contains(e->hint, "rebuild"));
 	/* no code of the plugin ran */
@@ -295,7 +295,7 @@ START_TEST(test_missing_version_refused)
 		      "message: %s", e->message);
 	ck_assert(tu_contains(e->detail, "cairn_plugin_api_version"));
 	ck_assert(tu_contains(e->hint, "CAIRN_PLUGIN_DECLARE_API_VERSION"));
-	ck_assert(tu_contains(e->hint, "version 2"));
+	ck_assert(tu_contains(e->hint, "version 3"));
 	free(file);
 }
 END_TEST
