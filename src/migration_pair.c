@@ -148,6 +148,13 @@ int cairn_migration__pair(struct loader *ld)
 		m->name = f->name;
 		m->subdir = f->subdir;
 		m->up_path = f->path;
+		if (set->layout == CAIRN_LAYOUT_DBMATE) {
+			/* one file: its -- migrate:down section is the down */
+			m->down_path = cairn__strdup(f->path);
+			if (!m->down_path)
+				return CAIRN_ERROR;
+			memcpy(m->down_blob, f->blob, sizeof(m->down_blob));
+		}
 	}
 
 	/* down files: attach to the up file of the same version and name */

@@ -162,6 +162,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 
 		lo.rev = "HEAD";
 		lo.dir = cfg->migrations_dir;
+		lo.layout = (cairn_layout)cfg->layout;
+		lo.dialect = cfg->dialect;
 		if (cairn_migration_set_load(&head, repo, &lo) < 0)
 			cairn_error_clear();
 	}

@@ -1,0 +1,294 @@
+/*
+ * check_layouts.c - other tools' migration folders read as they are
+ * (issue 13 item 3): the real cairn binary, real git repositories laid
+ * out like real projects' (Harbor's dotted names, Kratos' dialect infix,
+ * dbmate's single file with sections, Flyway's V/U files), a real
+ * PostgreSQL server with a fresh database per test.
+ *
+ * Each test applies, rolls back and checks that `plan` reports where each
+ * migration came from (the commit's author).
+ */
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+typedef struct {
+	char *dir;
+	char *url;
+} project;
+
+/* A repository whose cairn.yaml has `extra` at the top level. */
+static void project_init(project *p, const char *extra)
+{
+	char yaml[4096];
+
+	p->url = tu_db_create("lay");
+	p->dir = tu_git_repo();
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "%s"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n",
+		 extra ? extra : "", p->url);
+	tu_write(p->dir, "cairn.yaml", yaml);
+}
+
+static void project_dispose(project *p)
+{
+	tu_rmrf(p->dir);
+	free(p->dir);
+	free(p->url);
+}
+
+static void commit(project *p)
+{
+	free(tu_git_commit(p->dir, "Ada Layout", "ada@example.com",
+			   1700000000L, "migrations"));
+}
+
+static char *q(project *p, const char *sql)
+{
+	return tu_db_value(p->url, sql);
+}
+
+static void assert_q(project *p, const char *sql, const char *want)
+{
+	char *v = q(p, sql);
+
+	ck_assert_msg(v && !strcmp(v, want), "%s: got '%s', want '%s'", sql,
+		      v ? v : "(null)", want);
+	free(v);
+}
+
+static void run_ok(project *p, const char *a, const char *b, const char *c)
+{
+	tu_result r;
+
+	tu_cairn(&r, p->dir, a, b, c, NULL);
+	ck_assert_msg(r.status == 0, "cairn %s %s %s: %d\n%s%s", a,
+		      b ? b : "", c ? c : "", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+}
+
+/* plan names the migration and the author of the commit that added it. */
+static void assert_plan_provenance(project *p, const char *name)
+{
+	tu_result r;
+
+	tu_cairn(&r, p->dir, "plan", NULL);
+	ck_assert_msg(r.status == 0, "plan: %d\n%s%s", r.status, r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, name), "plan lacks %s:\n%s", name,
+		      r.out);
+	ck_assert_msg(tu_contains(r.out, "Ada Layout"),
+		      "plan lacks the author:\n%s", r.out);
+	tu_result_dispose(&r);
+}
+
+/* Harbor: 0002_1.7.0_schema.up.sql in cairn's own layout. */
+START_TEST(test_cairn_layout_names_with_dots)
+{
+	project p;
+
+	project_init(&p, NULL);
+	tu_write(p.dir, "db/migrations/0001_initial.up.sql",
+		 "CREATE TABLE harbor (id int);\n");
+	tu_write(p.dir, "db/migrations/0002_1.7.0_schema.up.sql",
+		 "ALTER TABLE harbor ADD COLUMN v170 int;\n");
+	tu_write(p.dir, "db/migrations/0002_1.7.0_schema.down.sql",
+		 "ALTER TABLE harbor DROP COLUMN v170;\n");
+	commit(&p);
+	run_ok(&p, "validate", NULL, NULL);
+	assert_plan_provenance(&p, "1.7.0_schema");
+	run_ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT name FROM cairn.migrations WHERE version = 2",
+		 "1.7.0_schema");
+	assert_q(&p, "SELECT count(*) FROM information_schema.columns "
+		     "WHERE column_name = 'v170'", "1");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM information_schema.columns "
+		     "WHERE column_name = 'v170'", "0");
+	project_dispose(&p);
+}
+END_TEST
+
+/* Kratos: one migration per dialect, selected with `dialect: postgres`. */
+START_TEST(test_golang_migrate_dialect_infix)
+{
+	project p;
+
+	project_init(&p, "layout: golang-migrate\ndialect: postgres\n");
+	tu_write(p.dir, "db/migrations/20150100000001000000_networks.postgres.up.sql",
+		 "CREATE TABLE networks (id uuid PRIMARY KEY);\n");
+	tu_write(p.dir, "db/migrations/20150100000001000000_networks.postgres.down.sql",
+		 "DROP TABLE networks;\n");
+	tu_write(p.dir, "db/migrations/20150100000001000000_networks.mysql.up.sql",
+		 "CREATE TABLE networks (id CHAR(36) NOT NULL) ENGINE=InnoDB;\n");
+	tu_write(p.dir, "db/migrations/20150100000001000000_networks.sqlite3.up.sql",
+		 "CREATE TABLE networks (id TEXT);\n");
+	tu_write(p.dir, "db/migrations/20150100000001000000_networks.cockroach.up.sql",
+		 "CREATE TABLE networks (id UUID);\n");
+	tu_write(p.dir, "db/migrations/20150100000002000000_identities.up.sql",
+		 "CREATE TABLE identities (id int);\n");
+	tu_write(p.dir, "db/migrations/20150100000002000000_identities.down.sql",
+		 "DROP TABLE identities;\n");
+	commit(&p);
+	run_ok(&p, "validate", NULL, NULL);
+	assert_plan_provenance(&p, "networks");
+	run_ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT string_agg(name, ',' ORDER BY version) "
+		     "FROM cairn.migrations", "networks,identities");
+	assert_q(&p, "SELECT data_type FROM information_schema.columns "
+		     "WHERE table_name = 'networks'", "uuid");
+	run_ok(&p, "migrate", "down", "--to=0");
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename IN "
+		     "('networks', 'identities')", "0");
+	project_dispose(&p);
+}
+END_TEST
+
+/* golang-migrate names may hold any bytes, dots included. */
+START_TEST(test_golang_migrate_names_with_dots)
+{
+	project p;
+
+	project_init(&p, "layout: golang-migrate\n");
+	tu_write(p.dir, "db/migrations/0001_v1.0.0.up.sql",
+		 "CREATE TABLE g1 (id int);\n");
+	tu_write(p.dir, "db/migrations/0001_v1.0.0.down.sql",
+		 "DROP TABLE g1;\n");
+	commit(&p);
+	run_ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT name FROM cairn.migrations", "v1.0.0");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 'g1'",
+		 "0");
+	project_dispose(&p);
+}
+END_TEST
+
+/* dbmate: one file, -- migrate:up / -- migrate:down sections. */
+START_TEST(test_dbmate_sections)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, "layout: dbmate\n");
+	tu_write(p.dir, "db/migrations/20200101000000_users.sql",
+		 "-- migrate:up\n"
+		 "CREATE TABLE users (id int, email text);\n"
+		 "\n"
+		 "-- migrate:down\n"
+		 "DROP TABLE users;\n");
+	tu_write(p.dir, "db/migrations/20200102000000_users_email.sql",
+		 "-- migrate:up transaction:false\n"
+		 "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"
+		 "-- migrate:down\n"
+		 "DROP INDEX users_email;\n");
+	commit(&p);
+	run_ok(&p, "validate", NULL, NULL);
+	assert_plan_provenance(&p, "users_email");
+	run_ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT string_agg(no_transaction::text, ',' ORDER BY "
+		     "version) FROM cairn.migrations", "false,true");
+	assert_q(&p, "SELECT count(*) FROM pg_indexes WHERE indexname = "
+		     "'users_email'", "1");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM pg_indexes WHERE indexname = "
+		     "'users_email'", "0");
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = "
+		     "'users'", "1");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = "
+		     "'users'", "0");
+
+	/* a file without the up marker is a finding, not an empty up */
+	tu_write(p.dir, "db/migrations/20200103000000_broken.sql",
+		 "CREATE TABLE broken (id int);\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "validate", NULL);
+	ck_assert_msg(r.status != 0, "validate passed:\n%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "migrate:up") ||
+		      tu_contains(r.err, "migrate:up"), "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
+/* Flyway: V<version>__<desc>.sql with U<version>__ undo files. */
+START_TEST(test_flyway_versioned_and_undo)
+{
+	project p;
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1__create_person.sql",
+		 "CREATE TABLE person (id int, name varchar(100));\n");
+	tu_write(p.dir, "db/migrations/U1__create_person.sql",
+		 "DROP TABLE person;\n");
+	tu_write(p.dir, "db/migrations/V2__add_people.sql",
+		 "INSERT INTO person VALUES (1, 'Axel');\n");
+	tu_write(p.dir, "db/migrations/U2__add_people.sql",
+		 "DELETE FROM person WHERE id = 1;\n");
+	commit(&p);
+	run_ok(&p, "validate", NULL, NULL);
+	assert_plan_provenance(&p, "create_person");
+	run_ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT string_agg(name, ',' ORDER BY version) "
+		     "FROM cairn.migrations", "create_person,add_people");
+	assert_q(&p, "SELECT count(*) FROM person", "1");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM person", "0");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = "
+		     "'person'", "0");
+	project_dispose(&p);
+}
+END_TEST
+
+/* An unknown layout is a configuration error naming the known ones. */
+START_TEST(test_unknown_layout_refused)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, "layout: liquibase\n");
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "SELECT 1;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "validate", NULL);
+	ck_assert_msg(r.status != 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "golang-migrate"), "%s", r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("layouts");
+	TCase *tc = tcase_create("layouts");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_cairn_layout_names_with_dots);
+	tcase_add_test(tc, test_golang_migrate_dialect_infix);
+	tcase_add_test(tc, test_golang_migrate_names_with_dots);
+	tcase_add_test(tc, test_dbmate_sections);
+	tcase_add_test(tc, test_flyway_versioned_and_undo);
+	tcase_add_test(tc, test_unknown_layout_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
