@@ -249,6 +249,47 @@ START_TEST(test_flyway_versioned_and_undo)
 }
 END_TEST
 
+/*
+ * The pre-push check reads the layout too: a good Flyway migration is
+ * pushed, an edit of a pushed one is refused.
+ */
+START_TEST(test_flyway_pre_push)
+{
+	project p;
+	tu_result r;
+	char *remote = tu_mkdtemp();
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1__create_person.sql",
+		 "CREATE TABLE person (id int);\n");
+	commit(&p);
+	ck_assert_int_eq(tu_sh(remote, "git init -q --bare -b main ."), 0);
+	ck_assert_int_eq(tu_sh(p.dir, "git remote add origin '%s' && "
+			       "git push -q origin main", remote), 0);
+	run_ok(&p, "githooks", "install", NULL);
+	tu_write(p.dir, "db/migrations/V2__add_name.sql",
+		 "ALTER TABLE person ADD COLUMN name text;\n");
+	commit(&p);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status == 0, "push: %s%s", r.out, r.err);
+	tu_result_dispose(&r);
+
+	tu_write(p.dir, "db/migrations/V1__create_person.sql",
+		 "CREATE TABLE person (id bigint);\n");
+	commit(&p);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status != 0, "push passed: %s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "edited-after-push"), "%s", r.err);
+	ck_assert_msg(tu_contains(r.err, "V1__create_person.sql"), "%s", r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(remote);
+	free(remote);
+	project_dispose(&p);
+}
+END_TEST
+
 /* An unknown layout is a configuration error naming the known ones. */
 START_TEST(test_unknown_layout_refused)
 {
@@ -277,6 +318,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_golang_migrate_names_with_dots);
 	tcase_add_test(tc, test_dbmate_sections);
 	tcase_add_test(tc, test_flyway_versioned_and_undo);
+	tcase_add_test(tc, test_flyway_pre_push);
 	tcase_add_test(tc, test_unknown_layout_refused);
 	suite_add_tcase(s, tc);
 	return s;
