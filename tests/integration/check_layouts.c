@@ -290,6 +290,89 @@ START_TEST(test_flyway_pre_push)
 }
 END_TEST
 
+/*
+ * A database Flyway built, taken over in the flyway layout: the history
+ * matches the V files, the next one is applied, and undone.
+ */
+START_TEST(test_flyway_import_then_migrate)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1__create_a.sql",
+		 "CREATE TABLE a (x int);\n");
+	tu_write(p.dir, "db/migrations/V2__create_b.sql",
+		 "CREATE TABLE b (x int);\n");
+	tu_write(p.dir, "db/migrations/V3__create_c.sql",
+		 "CREATE TABLE c (x int);\n");
+	tu_write(p.dir, "db/migrations/U3__create_c.sql", "DROP TABLE c;\n");
+	commit(&p);
+	ck_assert_int_eq(tu_db_exec(p.url,
+		"CREATE TABLE flyway_schema_history ("
+		" installed_rank integer PRIMARY KEY, version varchar(50),"
+		" description varchar(200) NOT NULL, type varchar(20) NOT NULL,"
+		" script varchar(1000) NOT NULL, checksum integer,"
+		" installed_by varchar(100) NOT NULL,"
+		" installed_on timestamp NOT NULL DEFAULT now(),"
+		" execution_time integer NOT NULL, success boolean NOT NULL);"
+		"CREATE TABLE a (x int); CREATE TABLE b (x int);"
+		"INSERT INTO flyway_schema_history VALUES "
+		"(1, '1', 'create a', 'SQL', 'V1__create_a.sql', 1, 'frank',"
+		" '2023-04-01 10:00:00', 12, true),"
+		"(2, '2', 'create b', 'SQL', 'V2__create_b.sql', 2, 'grace',"
+		" '2023-04-02 11:00:00', 7, true)"), 0);
+	run_ok(&p, "import", "flyway", NULL);
+	assert_q(&p, "SELECT string_agg(name || ' ' || applied_by, ',' "
+		     "ORDER BY version) FROM cairn.migrations",
+		 "create_a frank (flyway),create_b grace (flyway)");
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 0 && tu_contains(r.out, "applied 1 migration"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 'c'",
+		 "1");
+	run_ok(&p, "migrate", "down", NULL);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 'c'",
+		 "0");
+	project_dispose(&p);
+}
+END_TEST
+
+/*
+ * What is not read: without dialect:, Kratos' per-dialect files collide;
+ * a dotted Flyway version is reported, not guessed at.
+ */
+START_TEST(test_unsupported_names_reported)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, "layout: golang-migrate\n");
+	tu_write(p.dir, "db/migrations/0001_networks.postgres.up.sql",
+		 "CREATE TABLE networks (id uuid);\n");
+	tu_write(p.dir, "db/migrations/0001_networks.mysql.up.sql",
+		 "CREATE TABLE networks (id CHAR(36));\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "validate", NULL);
+	ck_assert_msg(r.status != 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "duplicate-version"), "%s", r.out);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1__a.sql", "SELECT 1;\n");
+	tu_write(p.dir, "db/migrations/V1.1__b.sql", "SELECT 2;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "validate", NULL);
+	ck_assert_msg(r.status != 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "V1.1__b.sql' has a dotted Flyway "
+				  "version"), "%s", r.out);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 /* An unknown layout is a configuration error naming the known ones. */
 START_TEST(test_unknown_layout_refused)
 {
@@ -319,6 +402,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_dbmate_sections);
 	tcase_add_test(tc, test_flyway_versioned_and_undo);
 	tcase_add_test(tc, test_flyway_pre_push);
+	tcase_add_test(tc, test_flyway_import_then_migrate);
+	tcase_add_test(tc, test_unsupported_names_reported);
 	tcase_add_test(tc, test_unknown_layout_refused);
 	suite_add_tcase(s, tc);
 	return s;
