@@ -7,6 +7,11 @@
  * the line of the first bad byte), and finally the `-- cairn:`
  * directives (src/directive.c).  Problems with a file are findings of
  * the set; only a failure to read the object database is an error.
+ *
+ * In the dbmate layout a migration is one file: the checksum is the
+ * whole file's, the up and down texts are its `-- migrate:up` and
+ * `-- migrate:down` sections (each keeping the file's line numbers), and
+ * `transaction:false` on a marker line is no-transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -240,13 +245,28 @@ static bool is_marker(const char *p, const char *end, const char *what,
 	return true;
 }
 
-/* A copy of [s, e) as a NUL-terminated string. */
-static char *section(const char *s, const char *e, size_t *len)
+/*
+ * A copy of [s, e) as a NUL-terminated string, after one newline for
+ * each line of the file before it, so that findings about the section
+ * (lint, syntax errors) name the file's own line numbers.
+ */
+static char *section(const char *file, const char *s, const char *e,
+		     size_t *len)
 {
-	char *r = cairn__strndup(s, (size_t)(e - s));
+	size_t lines = 0, n = (size_t)(e - s);
+	char *r;
 
-	if (r)
-		*len = (size_t)(e - s);
+	for (const char *p = file; p < s; p++)
+		lines += *p == '\n';
+	r = malloc(lines + n + 1);
+	if (!r) {
+		cairn_error__oom();
+		return NULL;
+	}
+	memset(r, '\n', lines);
+	memcpy(r + lines, s, n);
+	r[lines + n] = '\0';
+	*len = lines + n;
 	return r;
 }
 
@@ -290,8 +310,8 @@ static int dbmate_split(cairn_migration_set *set, cairn_migration *m,
 			"a dbmate migration starts with '-- migrate:up' and may "
 			"end with a '-- migrate:down' section",
 			"'", m->up_path, "' has no '-- migrate:up' section");
-	u = section(up, up_end, &ulen);
-	d = down ? section(down, end, &dlen) : cairn__strdup("");
+	u = section(m->up_sql, up, up_end, &ulen);
+	d = down ? section(m->up_sql, down, end, &dlen) : cairn__strdup("");
 	if (!u || !d) {
 		free(u);
 		free(d);

@@ -206,6 +206,21 @@ START_TEST(test_dbmate_sections)
 	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = "
 		     "'users'", "0");
 
+	/* findings in a section name the file's own line */
+	tu_write(p.dir, "db/migrations/20200104000000_typo.sql",
+		 "-- migrate:up\n"
+		 "\n"
+		 "CREAT TABLE typo (id int);\n"
+		 "-- migrate:down\n"
+		 "DROP TABLE typo;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "validate", NULL);
+	ck_assert_msg(r.status != 0, "validate passed:\n%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "20200104000000_typo.sql:3"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_sh(p.dir, "git rm -q db/migrations/20200104000000_typo.sql");
+
 	/* a file without the up marker is a finding, not an empty up */
 	tu_write(p.dir, "db/migrations/20200103000000_broken.sql",
 		 "CREATE TABLE broken (id int);\n");
@@ -373,6 +388,46 @@ START_TEST(test_unsupported_names_reported)
 }
 END_TEST
 
+/* cairn new writes the layout's names. */
+START_TEST(test_new_follows_layout)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1__a.sql", "SELECT 1;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "new", "add_b", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "db/migrations/V2__add_b.sql") &&
+		      tu_contains(r.out, "db/migrations/U2__add_b.sql"),
+		      "%s", r.out);
+	tu_result_dispose(&r);
+	tu_cairn(&r, p.dir, "--worktree", "validate", NULL);
+	ck_assert_msg(!tu_contains(r.out, "bad-name"), "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+
+	project_init(&p, "layout: dbmate\n");
+	tu_write(p.dir, "db/migrations/20200101000000_a.sql",
+		 "-- migrate:up\nSELECT 1;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "new", "add_b", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "_add_b.sql") &&
+		      !tu_contains(r.out, ".up.sql"), "%s", r.out);
+	tu_result_dispose(&r);
+	tu_write(p.dir, "db/migrations/20200101000000_a.sql",
+		 "-- migrate:up\nSELECT 1;\n");
+	tu_cairn(&r, p.dir, "--worktree", "validate", NULL);
+	ck_assert_msg(!tu_contains(r.out, "bad-name") &&
+		      !tu_contains(r.out, "no '-- migrate:up'"), "%s%s", r.out,
+		      r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 /* An unknown layout is a configuration error naming the known ones. */
 START_TEST(test_unknown_layout_refused)
 {
@@ -404,6 +459,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_flyway_pre_push);
 	tcase_add_test(tc, test_flyway_import_then_migrate);
 	tcase_add_test(tc, test_unsupported_names_reported);
+	tcase_add_test(tc, test_new_follows_layout);
 	tcase_add_test(tc, test_unknown_layout_refused);
 	suite_add_tcase(s, tc);
 	return s;
