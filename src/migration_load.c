@@ -7,12 +7,14 @@
  * working tree with lstat(2), and sorts every entry into one of three
  * piles:
  *
- *  - skipped: dotfiles and dot-directories, README* files, and anything
+ *  - skipped: dotfiles and dot-directories, README* files, another
+ *    dialect's files (`dialect:`, e.g. x.mysql.up.sql), and anything
  *    an ignore glob matches (fnmatch(3) against the base name and against
  *    the path below the migrations directory; a matching directory is
  *    skipped whole);
- *  - findings: a name that is not `<version>_<name>.(up|down).sql`
- *    ("bad-name"), a symbolic link ("symlink"), a submodule ("submodule"),
+ *  - findings: a name that is not a migration file name in the layout
+ *    (`<version>_<name>.(up|down).sql` in cairn's; cairn_layout in
+ *    include/cairn/migration.h) ("bad-name"), a symbolic link ("symlink"), a submodule ("submodule"),
  *    something that is not a regular file ("unreadable");
  *  - migration files, which are then paired into migrations
  *    (src/migration_pair.c).
@@ -193,7 +195,8 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 		if (depth >= MAX_DEPTH) {
 			rc = cairn_migration__file_finding(
 				fl, "bad-name", path, 0, NULL,
-				name_hint(ld->layout), "directory '", base, "' is nested too deeply");
+				name_hint(ld->layout), "directory '", base,
+				"' is nested too deeply");
 			goto out;
 		}
 		*descend = true;

@@ -191,14 +191,17 @@ int cairn_migration__pair(struct loader *ld)
 		if (!up) {
 			cairn_buf hint = CAIRN_BUF_INIT;
 
-			rc = cairn_buf_printf(&hint, "add '%s_",
+			bool fw = set->layout == CAIRN_LAYOUT_FLYWAY;
+
+			rc = cairn_buf_printf(&hint, fw ? "add 'V%s__" : "add '%s_",
 					      d->version_text);
 			if (rc == 0)
 				rc = cairn_migration__quote(&hint, d->name,
 							    strlen(d->name));
 			if (rc == 0)
-				rc = cairn_buf_puts(&hint,
-						    ".up.sql' next to it, or "
+				rc = cairn_buf_puts(&hint, fw ? ".sql' next to "
+						    "it, or remove the undo file"
+						    : ".up.sql' next to it, or "
 						    "remove the down file");
 			if (rc == 0)
 				rc = cairn_findings_add(

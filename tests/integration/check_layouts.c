@@ -378,11 +378,14 @@ START_TEST(test_unsupported_names_reported)
 	project_init(&p, "layout: flyway\n");
 	tu_write(p.dir, "db/migrations/V1__a.sql", "SELECT 1;\n");
 	tu_write(p.dir, "db/migrations/V1.1__b.sql", "SELECT 2;\n");
+	tu_write(p.dir, "db/migrations/U3__c.sql", "SELECT 3;\n");
 	commit(&p);
 	tu_cairn(&r, p.dir, "validate", NULL);
 	ck_assert_msg(r.status != 0, "%s%s", r.out, r.err);
 	ck_assert_msg(tu_contains(r.out, "V1.1__b.sql' has a dotted Flyway "
 				  "version"), "%s", r.out);
+	/* an undo file without its V file: the hint names the V file */
+	ck_assert_msg(tu_contains(r.out, "add 'V3__c.sql'"), "%s", r.out);
 	tu_result_dispose(&r);
 	project_dispose(&p);
 }
