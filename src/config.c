@@ -26,6 +26,7 @@
 
 #include "util/buf.h"
 #include "cairn/config.h"
+#include "cairn/migration.h"
 #include "hook_spec.h"
 #include "config_read.h"
 #include "fleet_config.h"
@@ -43,7 +44,8 @@
 
 static const char *const top_keys[] = {
 	"migrations_dir", "schema", "ignore", "environments", "hooks",
-	"githooks", "metadata", "shadow_database_url", "audit", "lint", NULL,
+	"githooks", "metadata", "shadow_database_url", "audit", "lint",
+	"layout", "dialect", NULL,
 };
 
 static const char *const audit_keys[] = {
@@ -95,6 +97,7 @@ void cairn_config_free(cairn_config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->migrations_dir);
+	free(cfg->dialect);
 	free(cfg->schema);
 	cairn_cfg__strv_free(cfg->ignore, cfg->ignore_count);
 	free(cfg->shadow_database_url);
@@ -605,6 +608,48 @@ static int read_schema(struct parse *p, const cairn_yaml_pair *kv)
 	return CAIRN_ERROR;
 }
 
+/* layout: cairn | golang-migrate | dbmate | flyway (migration.h) */
+static int read_layout(struct parse *p, const cairn_yaml_pair *kv)
+{
+	char *name = NULL;
+	cairn_layout l;
+
+	if (cairn_cfg__string(&name, &p->c, kv, CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	if (!cairn_layout_parse(name, &l)) {
+		cairn_cfg__error(&p->c, kv->value, "unknown layout '%.40s'",
+				 name);
+		cairn_error__hint("layouts: cairn, golang-migrate, dbmate, "
+				  "flyway");
+		free(name);
+		return CAIRN_ERROR;
+	}
+	free(name);
+	p->cfg->layout = l;
+	return 0;
+}
+
+/* dialect: the infix of files for this database (`x.postgres.up.sql`) */
+static int read_dialect(struct parse *p, const cairn_yaml_pair *kv)
+{
+	const char *s;
+
+	if (cairn_cfg__string(&p->cfg->dialect, &p->c, kv,
+			      CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	for (s = p->cfg->dialect; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			break;
+	if (!*s && s != p->cfg->dialect)
+		return 0;
+	cairn_cfg__error(&p->c, kv->value, "invalid dialect '%.40s'",
+			 p->cfg->dialect);
+	cairn_error__hint("a dialect is lowercase letters and digits, as in "
+			  "the file names: 'dialect: postgres' selects "
+			  "x.postgres.up.sql");
+	return CAIRN_ERROR;
+}
+
 /* audit: { anchor: BOOL, anchor_file: PATH, secret_env: NAME } */
 static int read_audit(struct parse *p, const cairn_yaml_pair *kv)
 {
@@ -675,6 +720,10 @@ static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
 		return read_audit(p, kv);
 	case 9:
 		return cairn_config__read_lint(&p->c, p->cfg, kv);
+	case 10:
+		return read_layout(p, kv);
+	case 11:
+		return read_dialect(p, kv);
 	default:
 		return cairn_cfg__unknown_key(&p->c, kv->key,
 					      "at the top level", top_keys);

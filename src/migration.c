@@ -132,41 +132,198 @@ const char *cairn_migration__rel_up(const cairn_migration_set *set,
 	return n ? m->up_path + n + 1 : m->up_path;
 }
 
+static const char *const layout_names[] = {
+	"cairn", "golang-migrate", "dbmate", "flyway",
+};
+
+bool cairn_layout_parse(const char *name, cairn_layout *out)
+{
+	for (size_t i = 0; name && i < 4; i++)
+		if (!strcmp(name, layout_names[i])) {
+			*out = (cairn_layout)i;
+			return true;
+		}
+	return false;
+}
+
+const char *cairn_layout_name(cairn_layout layout)
+{
+	return (unsigned)layout < 4 ? layout_names[layout] : "cairn";
+}
+
+/* Dialect infixes other tools use (golang-migrate projects, Kratos). */
+static const char *const dialects[] = {
+	"postgres", "postgresql", "pg", "mysql", "mariadb", "sqlite",
+	"sqlite3", "cockroach", "cockroachdb", "crdb", "mssql", "sqlserver",
+	"oracle", "clickhouse", "spanner", "redshift", "cassandra", NULL,
+};
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+static bool cairn_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * A name's dialect infix: with a dialect, "x.postgres" is "x" and
+ * "x.mysql" another dialect's file; names without one are everyone's.
+ */
+static enum cairn_name_kind dialect_of(const char *dialect, const char *n,
+				       size_t *len)
+{
+	const char *dot;
+	size_t k;
+
+	if (!dialect || !*dialect)
+		return CAIRN_NAME_UP;
+	dot = memrchr(n, '.', *len);
+	if (!dot || dot == n)
+		return CAIRN_NAME_UP;
+	k = *len - (size_t)(dot + 1 - n);
+	if (k == strlen(dialect) && !memcmp(dot + 1, dialect, k)) {
+		*len = (size_t)(dot - n);
+		return CAIRN_NAME_UP;
+	}
+	for (size_t i = 0; dialects[i]; i++)
+		if (k == strlen(dialects[i]) && !memcmp(dot + 1, dialects[i], k))
+			return CAIRN_NAME_SKIP;
+	return CAIRN_NAME_UP;
+}
+
+/* <version>_<name>.(up|down).sql: the cairn and golang-migrate layouts. */
+static enum cairn_name_kind parse_updown(bool any_name, const char *dialect,
+					 const char *base,
+					 struct cairn_name_parts *o)
+{
+	size_t n = strlen(base), v = digits(base), end;
+	enum cairn_name_kind kind;
+
+	if (ends_with(base, n, ".up.sql")) {
+		end = n - 7;
+		kind = CAIRN_NAME_UP;
+	} else if (ends_with(base, n, ".down.sql")) {
+		end = n - 9;
+		kind = CAIRN_NAME_DOWN;
+	} else {
+		return CAIRN_NAME_BAD;
+	}
+	if (v < 1 || v > 20 || base[v] != '_' || v + 1 >= end)
+		return CAIRN_NAME_BAD;
+	o->vstart = 0;
+	o->vlen = v;
+	o->nstart = v + 1;
+	o->nlen = end - o->nstart;
+	for (size_t i = o->nstart; !any_name && i < end; i++)
+		if (!cairn_name_char(base[i]))
+			return CAIRN_NAME_BAD;
+	if (base[o->nstart] == '.' || base[end - 1] == '.')
+		return CAIRN_NAME_BAD;
+	if (dialect_of(dialect, base + o->nstart, &o->nlen) == CAIRN_NAME_SKIP)
+		return CAIRN_NAME_SKIP;
+	return o->nlen ? kind : CAIRN_NAME_BAD;
+}
+
+/* <version>_<name>.sql: dbmate (the down text is a section of it). */
+static enum cairn_name_kind parse_dbmate(const char *base,
+					 struct cairn_name_parts *o)
+{
+	size_t n = strlen(base), v = digits(base);
+
+	if (!ends_with(base, n, ".sql") || v < 1 || v > 20 ||
+	    base[v] != '_' || v + 1 >= n - 4)
+		return CAIRN_NAME_BAD;
+	o->vstart = 0;
+	o->vlen = v;
+	o->nstart = v + 1;
+	o->nlen = n - 4 - o->nstart;
+	return CAIRN_NAME_UP;
+}
+
+/* V<version>__<desc>.sql and U<version>__<desc>.sql: Flyway. */
+static enum cairn_name_kind parse_flyway(const char *base,
+					 struct cairn_name_parts *o)
+{
+	size_t n = strlen(base), v;
+
+	if (!ends_with(base, n, ".sql") || (base[0] != 'V' && base[0] != 'U'))
+		return CAIRN_NAME_BAD;
+	v = digits(base + 1);
+	if (v >= 1 && (base[1 + v] == '.' ||
+		       (base[1 + v] == '_' && base[2 + v] >= '0' &&
+			base[2 + v] <= '9'))) {
+		o->why = "' has a dotted Flyway version, which cairn cannot "
+			 "order yet (use integer versions)";
+		return CAIRN_NAME_BAD;
+	}
+	if (v < 1 || v > 20 || strncmp(base + 1 + v, "__", 2) != 0 ||
+	    3 + v >= n - 4)
+		return CAIRN_NAME_BAD;
+	o->vstart = 1;
+	o->vlen = v;
+	o->nstart = 3 + v;
+	o->nlen = n - 4 - o->nstart;
+	return base[0] == 'U' ? CAIRN_NAME_DOWN : CAIRN_NAME_UP;
+}
+
+enum cairn_name_kind cairn_migration__parse_name(cairn_layout layout,
+						 const char *dialect,
+						 const char *base,
+						 struct cairn_name_parts *out)
+{
+	struct cairn_name_parts tmp;
+
+	if (!out)
+		out = &tmp;
+	memset(out, 0, sizeof(*out));
+	if (!base)
+		return CAIRN_NAME_BAD;
+	switch (layout) {
+	case CAIRN_LAYOUT_GOLANG_MIGRATE:
+		return parse_updown(true, dialect, base, out);
+	case CAIRN_LAYOUT_DBMATE:
+		return parse_dbmate(base, out);
+	case CAIRN_LAYOUT_FLYWAY:
+		return parse_flyway(base, out);
+	case CAIRN_LAYOUT_CAIRN:
+	default:
+		return parse_updown(false, dialect, base, out);
+	}
+}
+
 bool cairn_migration_parse_filename(const char *base, size_t *version_len,
 				    const char **name, size_t *name_len,
 				    bool *is_down)
 {
-	const char *p = base, *n;
-	size_t vlen;
+	struct cairn_name_parts o;
+	enum cairn_name_kind k;
 
-	if (!base)
+	k = cairn_migration__parse_name(CAIRN_LAYOUT_CAIRN, NULL, base, &o);
+	if (k != CAIRN_NAME_UP && k != CAIRN_NAME_DOWN)
 		return false;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	vlen = (size_t)(p - base);
-	if (vlen < 1 || vlen > 20 || *p != '_')
-		return false;
-	n = ++p;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	       (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
-		p++;
-	if (p == n)
-		return false;
-	if (!strcmp(p, ".up.sql")) {
-		if (is_down)
-			*is_down = false;
-	} else if (!strcmp(p, ".down.sql")) {
-		if (is_down)
-			*is_down = true;
-	} else {
-		return false;
-	}
 	if (version_len)
-		*version_len = vlen;
+		*version_len = o.vlen;
 	if (name)
-		*name = n;
+		*name = base + o.nstart;
 	if (name_len)
-		*name_len = (size_t)(p - n);
+		*name_len = o.nlen;
+	if (is_down)
+		*is_down = k == CAIRN_NAME_DOWN;
 	return true;
 }
 
@@ -250,6 +407,7 @@ void cairn_migration_set_free(cairn_migration_set *set)
 	free(set->items);
 	cairn_findings_dispose(&set->findings);
 	free(set->dir);
+	free(set->dialect);
 	free(set->workdir);
 	git_odb_free(set->odb);
 	free(set);

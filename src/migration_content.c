@@ -7,6 +7,11 @@
  * the line of the first bad byte), and finally the `-- cairn:`
  * directives (src/directive.c).  Problems with a file are findings of
  * the set; only a failure to read the object database is an error.
+ *
+ * In the dbmate layout a migration is one file: the checksum is the
+ * whole file's, the up and down texts are its `-- migrate:up` and
+ * `-- migrate:down` sections (each keeping the file's line numbers), and
+ * `transaction:false` on a marker line is no-transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,8 +202,8 @@ static int load_one(cairn_migration_set *set, cairn_migration *m,
 	rc = check_text(set, m, path, *data, *len, &text);
 	if (rc < 0 || !text)
 		return rc;
-	rc = cairn_directives_parse(dirs, *data, *len, path, &set->findings);
-	if (rc < 0)
+	if (dirs && (rc = cairn_directives_parse(dirs, *data, *len, path,
+						 &set->findings)) < 0)
 		return rc;
 	for (i = before; i < set->findings.count; i++) {
 		cairn_finding *f = &set->findings.items[i];
@@ -213,6 +218,139 @@ static int load_one(cairn_migration_set *set, cairn_migration *m,
 	return 0;
 }
 
+/* ---- dbmate: one file, two sections ----------------------------------- */
+
+/* The line at p is a `-- migrate:WHAT` marker (leading blanks allowed). */
+static bool is_marker(const char *p, const char *end, const char *what,
+		      bool *no_tx)
+{
+	size_t k = strlen(what);
+	const char *eol;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) < 11 + k || memcmp(p, "-- migrate:", 11) != 0 ||
+	    memcmp(p + 11, what, k) != 0)
+		return false;
+	p += 11 + k;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	if (p < eol && *p != ' ' && *p != '\t' && *p != '\r')
+		return false;
+	*no_tx = false;
+	for (; p + 17 <= eol; p++)
+		if (!memcmp(p, "transaction:false", 17))
+			*no_tx = true;
+	return true;
+}
+
+/*
+ * A copy of [s, e) as a NUL-terminated string, after one newline for
+ * each line of the file before it, so that findings about the section
+ * (lint, syntax errors) name the file's own line numbers.
+ */
+static char *section(const char *file, const char *s, const char *e,
+		     size_t *len)
+{
+	size_t lines = 0, n = (size_t)(e - s);
+	char *r;
+
+	for (const char *p = file; p < s; p++)
+		lines += *p == '\n';
+	r = malloc(lines + n + 1);
+	if (!r) {
+		cairn_error__oom();
+		return NULL;
+	}
+	memset(r, '\n', lines);
+	memcpy(r + lines, s, n);
+	r[lines + n] = '\0';
+	*len = lines + n;
+	return r;
+}
+
+/*
+ * Splits a dbmate file (m->up_sql, whole) into its up and down sections
+ * and parses each one's directives; `transaction:false` on a marker is
+ * cairn's no-transaction.  A file without `-- migrate:up` before any
+ * `-- migrate:down` is a finding.
+ */
+static int dbmate_split(cairn_migration_set *set, cairn_migration *m,
+			bool *ok)
+{
+	const char *p = m->up_sql, *end = m->up_sql + m->up_len;
+	const char *up = NULL, *up_end = end, *down = NULL;
+	bool up_tx = false, down_tx = false, tx;
+	char *u = NULL, *d = NULL;
+	size_t ulen = 0, dlen = 0;
+	int rc;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol ? eol + 1 : end;
+
+		if (!up && is_marker(p, end, "up", &tx)) {
+			up = next;
+			up_tx = tx;
+		} else if (up && !down && is_marker(p, end, "down", &tx)) {
+			up_end = p;
+			down = next;
+			down_tx = tx;
+		} else if (!up && is_marker(p, end, "down", &tx)) {
+			break;
+		}
+		p = next;
+	}
+	*ok = false;
+	if (!up)
+		return cairn_migration__file_finding(
+			&set->findings, "bad-directive", m->up_path, 1,
+			m->version,
+			"a dbmate migration starts with '-- migrate:up' and may "
+			"end with a '-- migrate:down' section",
+			"'", m->up_path, "' has no '-- migrate:up' section");
+	u = section(m->up_sql, up, up_end, &ulen);
+	d = down ? section(m->up_sql, down, end, &dlen) : cairn__strdup("");
+	if (!u || !d) {
+		free(u);
+		free(d);
+		return CAIRN_ERROR;
+	}
+	free(m->up_sql);
+	free(m->down_sql);
+	m->up_sql = u;
+	m->up_len = ulen;
+	m->down_sql = d;
+	m->down_len = dlen;
+	rc = cairn_directives_parse(&m->up_directives, u, ulen, m->up_path,
+				    &set->findings);
+	if (rc == 0)
+		rc = cairn_directives_parse(&m->down_directives, d, dlen,
+					    m->down_path, &set->findings);
+	m->up_directives.no_transaction |= up_tx;
+	m->down_directives.no_transaction |= down_tx;
+	*ok = true;
+	return rc;
+}
+
+/* Reads a dbmate migration: one file, the down text a section of it. */
+static int load_dbmate(cairn_migration_set *set, cairn_migration *m,
+		       bool *ok)
+{
+	size_t before = set->findings.count;
+	int rc;
+
+	rc = load_one(set, m, m->up_path, m->up_blob, &m->up_sql, &m->up_len,
+		      NULL, m->checksum, ok);
+	if (rc < 0 || !*ok)
+		return rc;
+	rc = dbmate_split(set, m, ok);
+	if (rc == 0 && set->findings.count != before)
+		*ok = false;
+	return rc;
+}
+
 int cairn_migration_load_content(cairn_migration_set *set,
 				 cairn_migration *m)
 {
@@ -221,6 +359,14 @@ int cairn_migration_load_content(cairn_migration_set *set,
 
 	if (m->content_loaded)
 		return 0;
+	if (set->layout == CAIRN_LAYOUT_DBMATE) {
+		rc = load_dbmate(set, m, &up_ok);
+		if (rc < 0)
+			goto fail;
+		m->content_loaded = true;
+		m->content_ok = up_ok;
+		return 0;
+	}
 	rc = load_one(set, m, m->up_path, m->up_blob, &m->up_sql, &m->up_len,
 		      &m->up_directives, m->checksum, &up_ok);
 	if (rc < 0)

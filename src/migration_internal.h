@@ -28,8 +28,34 @@ struct cairn_migration_set {
 	char *workdir;              /* worktree mode: the work tree, with '/' */
 	git_odb *odb;               /* git mode: our own reference */
 	size_t max_file_size;
+	cairn_layout layout;
+	char *dialect;              /* NULL: none */
 	cairn_findings findings;
 };
+
+/* What a file name is in a layout (cairn_migration__parse_name()). */
+enum cairn_name_kind {
+	CAIRN_NAME_BAD = 0,     /* not a migration file name */
+	CAIRN_NAME_UP,
+	CAIRN_NAME_DOWN,
+	CAIRN_NAME_SKIP         /* another dialect's file: ignored */
+};
+
+/* The parts of a migration file name, as offsets into the base name. */
+struct cairn_name_parts {
+	size_t vstart, vlen;    /* the version's digits */
+	size_t nstart, nlen;    /* the name (a dialect infix left out) */
+	const char *why;        /* CAIRN_NAME_BAD: a reason, or NULL */
+};
+
+/*
+ * Parses a file's base name in a layout; dialect may be NULL.  See
+ * cairn_layout in include/cairn/migration.h.
+ */
+enum cairn_name_kind cairn_migration__parse_name(cairn_layout layout,
+						 const char *dialect,
+						 const char *base,
+						 struct cairn_name_parts *out);
 
 /*
  * Appends s (len bytes) to out in a form safe to show on one line: bytes

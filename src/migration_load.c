@@ -7,12 +7,14 @@
  * working tree with lstat(2), and sorts every entry into one of three
  * piles:
  *
- *  - skipped: dotfiles and dot-directories, README* files, and anything
+ *  - skipped: dotfiles and dot-directories, README* files, another
+ *    dialect's files (`dialect:`, e.g. x.mysql.up.sql), and anything
  *    an ignore glob matches (fnmatch(3) against the base name and against
  *    the path below the migrations directory; a matching directory is
  *    skipped whole);
- *  - findings: a name that is not `<version>_<name>.(up|down).sql`
- *    ("bad-name"), a symbolic link ("symlink"), a submodule ("submodule"),
+ *  - findings: a name that is not a migration file name in the layout
+ *    (`<version>_<name>.(up|down).sql` in cairn's; cairn_layout in
+ *    include/cairn/migration.h) ("bad-name"), a symbolic link ("symlink"), a submodule ("submodule"),
  *    something that is not a regular file ("unreadable");
  *  - migration files, which are then paired into migrations
  *    (src/migration_pair.c).
@@ -50,11 +52,36 @@
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 * 1024 * 1024)
 #define MAX_DEPTH 64
 
-#define NAME_HINT                                                          \
-	"migration files are named <version>_<name>.up.sql and "           \
-	"<version>_<name>.down.sql (version: 1-20 digits; name: letters, " \
-	"digits, '_' and '-'), e.g. 0001_create_users.up.sql; list other " \
-	"files under 'ignore:' in cairn.yaml"
+/* What file names look like in each layout (cairn.yaml's layout:). */
+static const char *name_hint(cairn_layout layout)
+{
+	switch (layout) {
+	case CAIRN_LAYOUT_GOLANG_MIGRATE:
+		return "in the golang-migrate layout migration files are named "
+		       "<version>_<name>.up.sql and <version>_<name>.down.sql "
+		       "(version: 1-20 digits), e.g. 0001_create_users.up.sql; "
+		       "list other files under 'ignore:' in cairn.yaml";
+	case CAIRN_LAYOUT_DBMATE:
+		return "in the dbmate layout each migration is one file "
+		       "<version>_<name>.sql (version: 1-20 digits) with "
+		       "'-- migrate:up' and '-- migrate:down' sections; list "
+		       "other files under 'ignore:' in cairn.yaml";
+	case CAIRN_LAYOUT_FLYWAY:
+		return "in the flyway layout migration files are named "
+		       "V<version>__<description>.sql, with undo files "
+		       "U<version>__<description>.sql (version: 1-20 digits), "
+		       "e.g. V1__create_users.sql; list other files under "
+		       "'ignore:' in cairn.yaml";
+	case CAIRN_LAYOUT_CAIRN:
+	default:
+		return "migration files are named <version>_<name>.up.sql and "
+		       "<version>_<name>.down.sql (version: 1-20 digits; name: "
+		       "letters, digits, '_', '-' and '.'), e.g. "
+		       "0001_create_users.up.sql; list other files under "
+		       "'ignore:' in cairn.yaml (another tool's folder: set "
+		       "'layout:')";
+	}
+}
 
 enum kind { K_FILE, K_DIR, K_LINK, K_SUBMODULE, K_OTHER };
 
@@ -92,12 +119,12 @@ static void file_dispose(struct file *f)
 static int add_file(struct loader *ld, char **path, char **version,
 		    const char *subdir, const char *base, const char *blob)
 {
+	struct cairn_name_parts np;
 	struct file *f;
-	size_t vlen, nlen;
-	const char *name;
 	bool is_down;
 
-	cairn_migration_parse_filename(base, &vlen, &name, &nlen, &is_down);
+	is_down = cairn_migration__parse_name(ld->layout, ld->dialect, base,
+					      &np) == CAIRN_NAME_DOWN;
 	if (cairn__grow_array((void **)&ld->files, &ld->afiles,
 			      ld->nfiles + 1, sizeof(*f)) < 0)
 		return CAIRN_ERROR;
@@ -106,8 +133,8 @@ static int add_file(struct loader *ld, char **path, char **version,
 	f->path = *path;
 	f->version = *version;
 	f->subdir = cairn__strdup(subdir);
-	f->version_text = cairn__strndup(base, vlen);
-	f->name = cairn__strndup(name, nlen);
+	f->version_text = cairn__strndup(base + np.vstart, np.vlen);
+	f->name = cairn__strndup(base + np.nstart, np.nlen);
 	f->is_down = is_down;
 	if (blob)
 		memcpy(f->blob, blob, sizeof(f->blob));
@@ -134,7 +161,8 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 {
 	cairn_findings *fl = &ld->set->findings;
 	char *rel = NULL, *path = NULL, *version = NULL;
-	size_t vlen = 0;
+	struct cairn_name_parts np;
+	enum cairn_name_kind nk;
 	int rc = 0;
 
 	*descend = false;
@@ -152,8 +180,11 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 		goto out;
 	if (kind == K_FILE && strncasecmp(base, "readme", 6) == 0)
 		goto out;
-	if (cairn_migration_parse_filename(base, &vlen, NULL, NULL, NULL)) {
-		version = cairn__version_normalize(base, vlen);
+	nk = cairn_migration__parse_name(ld->layout, ld->dialect, base, &np);
+	if (kind == K_FILE && nk == CAIRN_NAME_SKIP)
+		goto out; /* another dialect's file */
+	if (nk == CAIRN_NAME_UP || nk == CAIRN_NAME_DOWN) {
+		version = cairn__version_normalize(base + np.vstart, np.vlen);
 		if (!version) {
 			rc = CAIRN_ERROR;
 			goto out;
@@ -163,8 +194,9 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 	case K_DIR:
 		if (depth >= MAX_DEPTH) {
 			rc = cairn_migration__file_finding(
-				fl, "bad-name", path, 0, NULL, NAME_HINT,
-				"directory '", base, "' is nested too deeply");
+				fl, "bad-name", path, 0, NULL,
+				name_hint(ld->layout), "directory '", base,
+				"' is nested too deeply");
 			goto out;
 		}
 		*descend = true;
@@ -196,10 +228,12 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 			bool sql = n >= 4 && !strcmp(base + n - 4, ".sql");
 
 			rc = cairn_migration__file_finding(
-				fl, "bad-name", path, 0, NULL, NAME_HINT,
+				fl, "bad-name", path, 0, NULL,
+				name_hint(ld->layout),
 				sql ? "'" : "unexpected file '", base,
-				sql ? "' is not a valid migration file name"
-				    : "' in the migrations directory");
+				np.why ? np.why
+				: sql ? "' is not a valid migration file name"
+				      : "' in the migrations directory");
 			break;
 		}
 		rc = add_file(ld, &path, &version, subdir, base, blob);
@@ -628,6 +662,22 @@ int cairn_migration_set_load(cairn_migration_set **out, cairn_repo *repo,
 	ld.opts = opts;
 	ld.git = cairn_repo__git(repo);
 	set->worktree = opts->worktree;
+	if (opts->version >= 2) {
+		ld.layout = opts->layout;
+		ld.dialect = opts->dialect;
+	}
+	set->layout = ld.layout;
+	if ((unsigned)ld.layout > CAIRN_LAYOUT_FLYWAY) {
+		rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				      "unknown migration layout %d",
+				      (int)ld.layout);
+		goto out;
+	}
+	if (ld.dialect && *ld.dialect &&
+	    !(set->dialect = cairn__strdup(ld.dialect))) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
 	set->max_file_size = opts->max_file_size ? opts->max_file_size
 						 : DEFAULT_MAX_FILE_SIZE;
 	set->dir = cairn_migration__normalize_dir(opts->dir);

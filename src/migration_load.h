@@ -34,6 +34,8 @@ struct file {
 struct loader {
 	cairn_migration_set *set;
 	const cairn_load_options *opts;
+	cairn_layout layout;    /* opts->layout (version 2) */
+	const char *dialect;
 	git_repository *git;
 	cairn_git_odb *odb;
 	cairn_git_trees trees;  /* the trees read (src/git/) */

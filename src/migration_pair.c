@@ -148,6 +148,13 @@ int cairn_migration__pair(struct loader *ld)
 		m->name = f->name;
 		m->subdir = f->subdir;
 		m->up_path = f->path;
+		if (set->layout == CAIRN_LAYOUT_DBMATE) {
+			/* one file: its -- migrate:down section is the down */
+			m->down_path = cairn__strdup(f->path);
+			if (!m->down_path)
+				return CAIRN_ERROR;
+			memcpy(m->down_blob, f->blob, sizeof(m->down_blob));
+		}
 	}
 
 	/* down files: attach to the up file of the same version and name */
@@ -184,14 +191,17 @@ int cairn_migration__pair(struct loader *ld)
 		if (!up) {
 			cairn_buf hint = CAIRN_BUF_INIT;
 
-			rc = cairn_buf_printf(&hint, "add '%s_",
+			bool fw = set->layout == CAIRN_LAYOUT_FLYWAY;
+
+			rc = cairn_buf_printf(&hint, fw ? "add 'V%s__" : "add '%s_",
 					      d->version_text);
 			if (rc == 0)
 				rc = cairn_migration__quote(&hint, d->name,
 							    strlen(d->name));
 			if (rc == 0)
-				rc = cairn_buf_puts(&hint,
-						    ".up.sql' next to it, or "
+				rc = cairn_buf_puts(&hint, fw ? ".sql' next to "
+						    "it, or remove the undo file"
+						    : ".up.sql' next to it, or "
 						    "remove the down file");
 			if (rc == 0)
 				rc = cairn_findings_add(

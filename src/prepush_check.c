@@ -51,6 +51,10 @@ int cairn_prepush__load_set(cairn_migration_set **out, cairn_repo *repo,
 	lo.dir = opts->dir;
 	lo.ignore = opts->ignore;
 	lo.ignore_count = opts->ignore_count;
+	if (opts->version >= 2) {
+		lo.layout = opts->layout;
+		lo.dialect = opts->dialect;
+	}
 	return cairn_migration_set_load(out, repo, &lo);
 }
 
@@ -266,8 +270,11 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 						      dir)) < 0) {
 		goto out;
 	}
-	rc = out->base[0] ? cairn_prepush__fast_check(out, repo, u, opts, dir)
-			  : 0;
+	/* the fast path knows cairn's own file names only */
+	rc = out->base[0] && (opts->version < 2 ||
+			      opts->layout == CAIRN_LAYOUT_CAIRN)
+		     ? cairn_prepush__fast_check(out, repo, u, opts, dir)
+		     : 0;
 	if (rc < 0)
 		goto out;
 	if (rc == 0) {

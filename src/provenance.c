@@ -198,6 +198,8 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 		goto out;
 
 	rc = cairn_prov__walk_init(&w, repo, set->dir);
+	w.layout = set->layout;
+	w.dialect = set->dialect;
 	if (rc < 0)
 		goto out;
 

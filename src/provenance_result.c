@@ -363,7 +363,7 @@ int cairn_prov__fill_from_ancestor(struct walk *w,
 				ok = false;
 		}
 		if (!ok) {
-			rc = cairn_prov__reset_track(t);
+			rc = cairn_prov__reset_track(w, t);
 			if (rc < 0)
 				return rc;
 			t->active = true;
@@ -378,7 +378,7 @@ int cairn_prov__fill_from_ancestor(struct walk *w,
 		if (rc < 0)
 			return rc;
 		if (!ok) {
-			rc = cairn_prov__reset_track(t);
+			rc = cairn_prov__reset_track(w, t);
 			if (rc < 0)
 				return rc;
 			t->active = true;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "migration_internal.h"
 #include "provenance_walk.h"
 #include "util/util.h"
 
@@ -85,15 +86,35 @@ int cairn_prov__index_tracks(struct walk *w)
 	return 0;
 }
 
+/*
+ * The version of a migration file named base in the walk's layout, as
+ * offsets; false when base is not one (down files: *is_down).
+ */
+static bool file_version(const struct walk *w, const char *base,
+			 size_t *vstart, size_t *vlen, bool *is_down)
+{
+	struct cairn_name_parts np;
+	enum cairn_name_kind k;
+
+	k = cairn_migration__parse_name(w->layout, w->dialect, base, &np);
+	if (k != CAIRN_NAME_UP && k != CAIRN_NAME_DOWN)
+		return false;
+	*vstart = np.vstart;
+	*vlen = np.vlen;
+	if (is_down)
+		*is_down = k == CAIRN_NAME_DOWN;
+	return true;
+}
+
 int cairn_prov__add_track(struct walk *w, const char *path,
 			  const git_oid *blob)
 {
 	struct track *t;
 	const char *base = strrchr(path, '/');
-	size_t vlen;
+	size_t vstart, vlen;
 
 	base = base ? base + 1 : path;
-	if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL, NULL))
+	if (!file_version(w, base, &vstart, &vlen, NULL))
 		return 0;
 	if (cairn__grow_array((void **)&w->tracks, &w->atracks,
 			      w->ntracks + 1, sizeof(*w->tracks)) < 0)
@@ -102,7 +123,7 @@ int cairn_prov__add_track(struct walk *w, const char *path,
 	memset(t, 0, sizeof(*t));
 	t->path = cairn__strdup(path);
 	t->orig = cairn__strdup(path);
-	t->version = cairn__version_normalize(base, vlen);
+	t->version = cairn__version_normalize(base + vstart, vlen);
 	t->next = -1;
 	t->active = true;
 	if (blob)
@@ -118,16 +139,17 @@ int cairn_prov__add_track(struct walk *w, const char *path,
 }
 
 /* Starts a track over from its original path (for a full re-walk). */
-int cairn_prov__reset_track(struct track *t)
+int cairn_prov__reset_track(const struct walk *w, struct track *t)
 {
 	const char *base = strrchr(t->orig, '/');
-	size_t vlen = 0;
+	size_t vstart = 0, vlen = 0;
 	char *p, *v;
 
 	base = base ? base + 1 : t->orig;
-	cairn_migration_parse_filename(base, &vlen, NULL, NULL, NULL);
+	if (!file_version(w, base, &vstart, &vlen, NULL))
+		vlen = 0;
 	p = cairn__strdup(t->orig);
-	v = cairn__version_normalize(base, vlen);
+	v = cairn__version_normalize(base + vstart, vlen);
 	if (!p || !v) {
 		free(p);
 		free(v);
@@ -197,20 +219,20 @@ static int on_change(void *ctx, const cairn_buf *changed,
 	(void)new_;
 	if (what == CAIRN_GIT_DELETED) {
 		const char *base = memrchr(path, '/', len);
-		size_t vlen;
+		size_t vstart, vlen;
 		bool is_down;
 		struct removed *r;
 
 		base = base ? base + 1 : path;
-		if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL,
-						    &is_down) || is_down)
+		if (!file_version(w, base, &vstart, &vlen, &is_down) ||
+		    is_down)
 			return 0;
 		if (cairn__grow_array((void **)&w->removed, &w->aremoved,
 				      w->nremoved + 1, sizeof(*r)) < 0)
 			return CAIRN_ERROR;
 		r = &w->removed[w->nremoved];
 		r->path = cairn__strdup(path);
-		r->version = cairn__version_normalize(base, vlen);
+		r->version = cairn__version_normalize(base + vstart, vlen);
 		if (!r->path || !r->version) {
 			free(r->path);
 			free(r->version);

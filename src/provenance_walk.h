@@ -62,6 +62,8 @@ struct removed {
 };
 
 struct walk {
+	cairn_layout layout;   /* how the set's files are named */
+	const char *dialect;
 	git_repository *git;
 	cairn_git_odb *odb;
 	cairn_git_trees trees; /* the trees read, with their entry offsets */
@@ -124,7 +126,8 @@ CAIRN_WARN_UNUSED int cairn_prov__enumerate(struct walk *w, const git_oid *tree)
 /* Puts the active, unresolved tracks into the path index. */
 CAIRN_WARN_UNUSED int cairn_prov__index_tracks(struct walk *w);
 /* Starts a track over from its original path (for a full re-walk). */
-CAIRN_WARN_UNUSED int cairn_prov__reset_track(struct track *t);
+CAIRN_WARN_UNUSED int cairn_prov__reset_track(const struct walk *w,
+						 struct track *t);
 void cairn_prov__clear_removed(struct walk *w);
 /*
  * Diffs commit x against each parent (a root commit against the empty

@@ -164,6 +164,8 @@ typedef struct cairn_environment {
 typedef struct cairn_config {
 	char *path;               /* the file read, NULL for defaults */
 	char *migrations_dir;     /* default "db/migrations" */
+	int layout;               /* layout: a cairn_layout (migration.h) */
+	char *dialect;            /* dialect: NULL when unset */
 	char *schema;             /* default "cairn" */
 	char **ignore;            /* globs */
 	size_t ignore_count;

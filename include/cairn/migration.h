@@ -77,6 +77,30 @@ typedef struct cairn_migration {
 	cairn_commit_info changed;    /* last commit that changed it */
 } cairn_migration;
 
+/*
+ * How migration files are named (`layout:` in cairn.yaml):
+ *  - CAIRN_LAYOUT_CAIRN: <version>_<name>.up.sql / .down.sql, the name
+ *    made of letters, digits, '_', '-' and '.';
+ *  - CAIRN_LAYOUT_GOLANG_MIGRATE: the same pattern, any name;
+ *  - CAIRN_LAYOUT_DBMATE: one <version>_<name>.sql per migration with
+ *    `-- migrate:up [transaction:false]` and `-- migrate:down` sections;
+ *  - CAIRN_LAYOUT_FLYWAY: V<version>__<desc>.sql, U<version>__<desc>.sql
+ *    undo files as down files (integer versions).
+ * In the cairn and golang-migrate layouts, a dialect (`dialect:`) selects
+ * files whose name ends in `.<dialect>` before `.up.sql` (Kratos'
+ * `x.postgres.up.sql`) and skips other known dialects' files.
+ */
+typedef enum cairn_layout {
+	CAIRN_LAYOUT_CAIRN = 0,
+	CAIRN_LAYOUT_GOLANG_MIGRATE,
+	CAIRN_LAYOUT_DBMATE,
+	CAIRN_LAYOUT_FLYWAY
+} cairn_layout;
+
+/* "cairn", "golang-migrate", "dbmate", "flyway"; false when unknown. */
+CAIRN_EXTERN(bool) cairn_layout_parse(const char *name, cairn_layout *out);
+CAIRN_EXTERN(const char *) cairn_layout_name(cairn_layout layout);
+
 typedef struct cairn_load_options {
 	unsigned int version;
 	const char *rev;            /* default "HEAD" */
@@ -85,11 +109,15 @@ typedef struct cairn_load_options {
 	const char *const *ignore;  /* fnmatch globs of files to skip */
 	size_t ignore_count;
 	size_t max_file_size;       /* default 64 MiB */
+	/* version 2 */
+	cairn_layout layout;        /* default CAIRN_LAYOUT_CAIRN */
+	const char *dialect;        /* "postgres"; NULL: no dialect infix */
 } cairn_load_options;
 
-#define CAIRN_LOAD_OPTIONS_VERSION 1
+#define CAIRN_LOAD_OPTIONS_VERSION 2
 #define CAIRN_LOAD_OPTIONS_INIT { CAIRN_LOAD_OPTIONS_VERSION, NULL, NULL, \
-				  false, NULL, 0, 0 }
+				  false, NULL, 0, 0, CAIRN_LAYOUT_CAIRN, \
+				  NULL }
 
 /*
  * Lists the migrations at opts->rev (or the working tree).  A missing

@@ -126,11 +126,15 @@ typedef struct cairn_prepush_options {
 	size_t ignore_count;
 	bool allow_out_of_order;     /* out-of-order is a warning */
 	bool require_down;           /* new migrations need a down file */
+	/* version 2: layout: and dialect: (cairn_load_options) */
+	cairn_layout layout;
+	const char *dialect;
 } cairn_prepush_options;
 
-#define CAIRN_PREPUSH_OPTIONS_VERSION 1
+#define CAIRN_PREPUSH_OPTIONS_VERSION 2
 #define CAIRN_PREPUSH_OPTIONS_INIT { CAIRN_PREPUSH_OPTIONS_VERSION, NULL, \
-				     NULL, NULL, 0, false, false }
+				     NULL, NULL, 0, false, false, \
+				     CAIRN_LAYOUT_CAIRN, NULL }
 
 typedef enum {
 	CAIRN_PREPUSH_DELETE = 0,    /* the remote ref is deleted */

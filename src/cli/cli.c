@@ -541,6 +541,8 @@ int cli_load_set(struct cli *cli, const char *rev, bool worktree,
 	opts.dir = cfg->migrations_dir;
 	opts.ignore = (const char *const *)cfg->ignore;
 	opts.ignore_count = cfg->ignore_count;
+	opts.layout = (cairn_layout)cfg->layout;
+	opts.dialect = cfg->dialect;
 	if (cairn_migration_set_load(out, repo, &opts) < 0)
 		return cli_report_error(cli);
 	return 0;

@@ -390,6 +390,8 @@ static int hook_pre_push(struct cli *cli, int argc, char **argv)
 	po.dir = cfg->migrations_dir;
 	po.ignore = (const char *const *)cfg->ignore;
 	po.ignore_count = cfg->ignore_count;
+	po.layout = (cairn_layout)cfg->layout;
+	po.dialect = cfg->dialect;
 	po.allow_out_of_order = env && env->allow_out_of_order;
 	po.require_down = env && env->require_down;
 

@@ -4,7 +4,9 @@
  * The next version is one above the highest found at HEAD and in the
  * working tree (so two uncommitted migrations do not collide), written in
  * the width the project already uses; projects whose versions are 14-digit
- * timestamps get the current UTC time instead.
+ * timestamps get the current UTC time instead.  File names follow the
+ * configured layout (layout: in cairn.yaml): V/U files for flyway, one
+ * file with -- migrate:up/-- migrate:down sections for dbmate.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +119,31 @@ static int write_new(struct cli *cli, const char *path, const char *text)
 	return 0;
 }
 
+/* The dbmate layout: one file with both sections; frees the sets. */
+static int new_dbmate(struct cli *cli, const char *wd, const char *dir,
+		      const char *version, const char *name,
+		      cairn_migration_set *wt, cairn_migration_set *head)
+{
+	char path[4400], text[600];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s_%s.sql", dir, version, name);
+	snprintf(text, sizeof(text),
+		 "-- migrate:up\n"
+		 "-- %s_%s: write the change here (transaction:false on the "
+		 "marker line runs it outside a transaction).\n"
+		 "\n"
+		 "-- migrate:down\n"
+		 "-- %s_%s: undo the change here.\n",
+		 version, name, version, name);
+	rc = write_new(cli, path, text);
+	if (rc == 0 && cli->verbosity >= 0)
+		printf("%s\n", path + strlen(wd));
+	cairn_migration_set_free(head);
+	cairn_migration_set_free(wt);
+	return rc;
+}
+
 int cmd_new(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -130,7 +157,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	const cairn_config *cfg;
 	cairn_repo *repo = NULL;
 	const char *max = NULL, *name, *wd;
-	size_t width = 0;
+	size_t width = 0, minw = 4;
+	cairn_layout layout;
 	char version[32], dir[4096], up[4400], down[4400], text[600];
 	int rc, first;
 
@@ -162,12 +190,19 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 
 		lo.rev = "HEAD";
 		lo.dir = cfg->migrations_dir;
+		lo.layout = (cairn_layout)cfg->layout;
+		lo.dialect = cfg->dialect;
 		if (cairn_migration_set_load(&head, repo, &lo) < 0)
 			cairn_error_clear();
 	}
 	consider(wt, &max, &width);
 	if (head)
 		consider(head, &max, &width);
+	layout = (cairn_layout)cfg->layout;
+	if (layout == CAIRN_LAYOUT_DBMATE && !max)
+		o.timestamp = true; /* dbmate's own versions are timestamps */
+	if (layout == CAIRN_LAYOUT_FLYWAY && width < 4)
+		minw = width ? width : 1;
 	if (o.timestamp || width >= 14) {
 		time_t now = time(NULL);
 		struct tm tm;
@@ -178,9 +213,9 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		    next_version(version, sizeof(version), max, 14) < 0)
 			goto toobig;
 	} else if (!max) {
-		snprintf(version, sizeof(version), "0001");
+		snprintf(version, sizeof(version), "%0*d", (int)minw, 1);
 	} else if (next_version(version, sizeof(version), max,
-				width < 4 ? 4 : width) < 0) {
+				width < minw ? minw : width) < 0) {
 		goto toobig;
 	}
 	snprintf(dir, sizeof(dir), "%s%s", wd, cfg->migrations_dir);
@@ -198,8 +233,17 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		}
 		mkdir(tmp, 0755);
 	}
-	snprintf(up, sizeof(up), "%s/%s_%s.up.sql", dir, version, name);
-	snprintf(down, sizeof(down), "%s/%s_%s.down.sql", dir, version, name);
+	if (layout == CAIRN_LAYOUT_DBMATE)
+		return new_dbmate(cli, wd, dir, version, name, wt, head);
+	if (layout == CAIRN_LAYOUT_FLYWAY) {
+		snprintf(up, sizeof(up), "%s/V%s__%s.sql", dir, version, name);
+		snprintf(down, sizeof(down), "%s/U%s__%s.sql", dir, version,
+			 name);
+	} else {
+		snprintf(up, sizeof(up), "%s/%s_%s.up.sql", dir, version, name);
+		snprintf(down, sizeof(down), "%s/%s_%s.down.sql", dir, version,
+			 name);
+	}
 	snprintf(text, sizeof(text),
 		 "-- %s_%s: write the change here.\n"
 		 "-- Directives go on leading lines, e.g. -- cairn: no-transaction\n",

@@ -13,7 +13,7 @@
  *                   below it; undo rows (and rows a repair marked
  *                   DELETE) cancel the version's earlier row; repeatable
  *                   scripts (no version) and dotted versions refuse
- *                   until cairn has the flyway layout.
+ *                   (the flyway layout reads V<integer>__ files).
  *   Sqitch          sqitch.changes: the changes deployed now (a revert
  *                   deletes the row), named, with committer and time;
  *                   one project only.
@@ -216,7 +216,7 @@ static int flyway_row(adopt_history *h, PGresult *res, int i,
 	v = adopt__version(version);
 	if (!v)
 		return adopt__refuse(out, "needs-layout", NULL,
-				     "versions with dots need cairn's flyway layout, which is not available yet; rename the files to whole numbers (e.g. 1.1 -> 11) in the repository and in Flyway's history first",
+				     "cairn's flyway layout (layout: flyway) reads whole-number versions only, its tracking table orders them as numbers; rename the files to whole numbers (e.g. 1.1 -> 11) in the repository and in Flyway's history first",
 				     "Flyway version '%s' (%s) is not a whole number",
 				     version, script);
 	if (!strcmp(type, "BASELINE")) {

@@ -11,7 +11,8 @@
  *
  * Besides "does not crash", it checks what a successful parse promises:
  * the parts lie inside the name, the version is 1-20 digits followed by
- * '_', the name is [A-Za-z0-9_-]+ and the rest is .up.sql or .down.sql.
+ * '_', the name is [A-Za-z0-9_.-]+ (not starting or ending with '.')
+ * and the rest is .up.sql or .down.sql.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,12 @@ static void check(const char *base, size_t len)
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '.'))
 			abort();
 	}
+	if (name[0] == '.' || name[nlen - 1] == '.')
+		abort();
 	if (strcmp(name + nlen, down ? ".down.sql" : ".up.sql") != 0)
 		abort();
 }
