@@ -57,6 +57,7 @@ static const char *const env_keys[] = {
 	"deploy_lock_timeout", "statement_lock_timeout", "statement_timeout",
 	"lock_retries", "lock_retry_delay",
 	"baseline_on_migrate",
+	"server_answer_timeout", /* README, Production */
 	NULL,
 };
 
@@ -335,6 +336,10 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 			break;
 		case 9: case 10: case 11: case 12: case 13:
 			rc = read_statement_bound(p, env, e);
+			break;
+		case 15:
+			rc = cairn_cfg__duration(&env->server_answer_timeout_ms,
+						 c, e, false);
 			break;
 		case 14:
 			rc = cairn_cfg__string(&env->baseline_on_migrate, c, e,
