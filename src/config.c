@@ -62,6 +62,7 @@ static const char *const env_keys[] = {
 	"baseline_on_migrate",
 	/* fleets: src/fleet_config.c */
 	"targets", "targets_file", "targets_command",
+	"server_answer_timeout", /* README, Production */
 	NULL,
 };
 
@@ -342,6 +343,10 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 			break;
 		case 9: case 10: case 11: case 12: case 13:
 			rc = read_statement_bound(p, env, e);
+			break;
+		case 18:
+			rc = cairn_cfg__duration(&env->server_answer_timeout_ms,
+						 c, e, false);
 			break;
 		case 14:
 			rc = cairn_cfg__string(&env->baseline_on_migrate, c, e,

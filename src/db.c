@@ -29,6 +29,18 @@
  * or waits for a lock notices within seconds and is ended instead of
  * going on to commit.
  *
+ * Silent servers: every statement cairn sends of its own (the deploy
+ * lock's tries, schema creation, tracking and audit writes, status
+ * reads) goes through cairn_db__exec*(), which sends it asynchronously
+ * and polls the socket with a deadline (answer_timeout: 60 s by default,
+ * `server_answer_timeout:` in cairn.yaml).  A backend that stops
+ * answering while the kernel still acknowledges its packets (SIGSTOP, a
+ * hung server) defeats keepalives and tcp_user_timeout; the deadline
+ * does not: the connection is shut down (the backend, if it ever runs
+ * again, finds its client gone and its transaction rolls back) and the
+ * error is class DB (exit 3).  No PQcancel: against a server that does
+ * not answer, its connect would be one more unbounded wait.
+ *
  * The monitor: a second connection, opened the first time a migration
  * statement seems stuck, through which the engine asks who blocks it
  * (engine/lockwait.c).  Its queries are bounded on the client side: a
@@ -41,7 +53,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include "db.h"
 #include "util/error.h"
@@ -67,6 +81,8 @@ struct cairn_db {
 	int server_pid;   /* pg_backend_pid() at connect time */
 	bool in_recovery; /* pg_is_in_recovery() */
 	bool read_only;   /* transaction_read_only of a new transaction */
+	uint64_t answer_timeout_ms; /* cairn's own statements; 0: default */
+	bool unanswered;  /* a statement outwaited it: conn is closed */
 };
 
 static void notice_ignore(void *arg, const char *message)
@@ -228,6 +244,10 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	cairn_db *db;
 	cairn_buf b = CAIRN_BUF_INIT;
 	const char *schema = opts && opts->schema ? opts->schema : "cairn";
+	/* answer_timeout_ms came with version 2; a version-1 struct ends
+	 * before it */
+	uint64_t answer = opts && opts->version >= 2 ?
+				  opts->answer_timeout_ms : 0;
 	uint64_t ms = opts && opts->connect_timeout_ms ?
 			      opts->connect_timeout_ms : 10000;
 	int n = 0;
@@ -237,6 +257,7 @@ int cairn_db_connect(cairn_db **out, const cairn_db_options *opts)
 	db = cairn__calloc(1, sizeof(*db));
 	if (!db)
 		return CAIRN_ERROR;
+	db->answer_timeout_ms = answer;
 	n = liveness_params(keys, vals, timeout, ms,
 			    opts && opts->connect_timeout_ms);
 	keys[n] = "application_name";
@@ -394,6 +415,15 @@ int cairn_db__error(cairn_db *db, const PGresult *res, const char *what)
 	const char *msg, *state, *detail, *hint, *pos;
 	size_t len;
 
+	if (db->unanswered) {
+		cairn_error__set(CAIRN_ERRCLASS_DB,
+				 "%s: the server did not answer within %llu s",
+				 what, (unsigned long long)
+				 ((cairn_db__answer_timeout_ms(db) + 999) / 1000));
+		cairn_error__detail("cairn closed the connection: a backend that runs again finds its client gone and rolls back what it had not committed (run 'cairn status' to see what was)");
+		cairn_error__hint("check the server (a stopped or hung backend, an overloaded host), then run the command again; raise server_answer_timeout if the server is only slow");
+		return CAIRN_ERROR;
+	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		msg = PQerrorMessage(db->conn);
 		len = strlen(msg);
@@ -432,6 +462,144 @@ int cairn_db__error(cairn_db *db, const PGresult *res, const char *what)
 	return CAIRN_ERROR;
 }
 
+/* --- statements with a deadline ------------------------------------------ */
+
+#define ANSWER_TIMEOUT_MS 60000
+
+void cairn_db__set_answer_timeout(cairn_db *db, uint64_t ms)
+{
+	db->answer_timeout_ms = ms;
+}
+
+uint64_t cairn_db__answer_timeout_ms(const cairn_db *db)
+{
+	return db->answer_timeout_ms ? db->answer_timeout_ms
+				     : ANSWER_TIMEOUT_MS;
+}
+
+/*
+ * Waits until conn's answer is in; false only when the deadline passed.
+ * A broken connection counts as in (PQgetResult reports it), and a
+ * signal (the interrupt handler's PQcancel) does not end the wait.
+ */
+static bool answer_in_time(PGconn *conn, int64_t deadline)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd p = { PQsocket(conn), POLLIN, 0 };
+		int64_t left = deadline - cairn__now_ms();
+
+		if (left <= 0)
+			return false;
+		if (p.fd < 0)
+			return true;
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return true;
+		}
+		if (p.revents && !PQconsumeInput(conn))
+			return true;
+	}
+	return true;
+}
+
+/* Flushes what libpq still buffers to send (a long statement). */
+static bool flush_until(PGconn *conn, int64_t deadline)
+{
+	int rc;
+
+	while ((rc = PQflush(conn)) == 1) {
+		struct pollfd p = { PQsocket(conn), POLLIN | POLLOUT, 0 };
+		int64_t left = deadline - cairn__now_ms();
+
+		if (left <= 0)
+			return false;
+		if (p.fd < 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
+			return true; /* PQgetResult reports the broken link */
+		if ((p.revents & POLLIN) && !PQconsumeInput(conn))
+			return true; /* PQgetResult reports the broken link */
+	}
+	return rc == 0 || PQstatus(conn) != CONNECTION_OK;
+}
+
+/* The deadline passed: the connection is closed, the error set. */
+static PGresult *unanswered(cairn_db *db, PGresult *last)
+{
+	PQclear(last);
+	db->unanswered = true;
+	shutdown(PQsocket(db->conn), SHUT_RDWR);
+	(void)PQconsumeInput(db->conn); /* libpq sees the end: BAD */
+	cairn_db__error(db, NULL, "a statement of cairn's own");
+	return NULL;
+}
+
+/*
+ * Reads the results of what was sent as PQexec does: the last one is
+ * kept (a multi-statement string; the server stops at an error, so an
+ * error is the last), COPY states and a lost connection end the loop.
+ */
+static PGresult *read_results(cairn_db *db, int64_t deadline)
+{
+	PGresult *res, *last = NULL;
+
+	for (;;) {
+		if (!answer_in_time(db->conn, deadline))
+			return unanswered(db, last);
+		if (!(res = PQgetResult(db->conn)))
+			break;
+		PQclear(last);
+		last = res;
+		if (PQresultStatus(res) == PGRES_COPY_IN ||
+		    PQresultStatus(res) == PGRES_COPY_OUT ||
+		    PQresultStatus(res) == PGRES_COPY_BOTH ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			break;
+	}
+	return last;
+}
+
+static PGresult *exec_bounded(cairn_db *db, const char *sql, int nparams,
+			      const char *const *params)
+{
+	int64_t deadline = cairn__now_ms() +
+			   (int64_t)cairn_db__answer_timeout_ms(db);
+	int sent;
+
+	if (db->unanswered || PQstatus(db->conn) != CONNECTION_OK)
+		return NULL;
+	sent = nparams ? PQsendQueryParams(db->conn, sql, nparams, NULL,
+					   params, NULL, NULL, 0)
+		       : PQsendQuery(db->conn, sql);
+	if (!sent)
+		return NULL;
+	if (!flush_until(db->conn, deadline))
+		return unanswered(db, NULL);
+	return read_results(db, deadline);
+}
+
+PGresult *cairn_db__next_result(cairn_db *db)
+{
+	int64_t deadline = cairn__now_ms() +
+			   (int64_t)cairn_db__answer_timeout_ms(db);
+
+	if (db->unanswered)
+		return NULL;
+	if (!answer_in_time(db->conn, deadline))
+		return unanswered(db, NULL);
+	return PQgetResult(db->conn);
+}
+
+PGresult *cairn_db__exec(cairn_db *db, const char *sql)
+{
+	return exec_bounded(db, sql, 0, NULL);
+}
+
+PGresult *cairn_db__exec_params(cairn_db *db, const char *sql, int nparams,
+				const char *const *params)
+{
+	return exec_bounded(db, sql, nparams, params);
+}
+
 int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
 		    int nparams, const char *const *params)
 {
@@ -440,11 +608,7 @@ int cairn_db__query(cairn_db *db, PGresult **out, const char *sql,
 
 	if (out)
 		*out = NULL;
-	if (nparams)
-		res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL,
-				   NULL, 0);
-	else
-		res = PQexec(db->conn, sql);
+	res = exec_bounded(db, sql, nparams, params);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "query failed");

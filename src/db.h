@@ -35,6 +35,26 @@ CAIRN_WARN_UNUSED int cairn_db__query(cairn_db *db, PGresult **out, const char *
 		    int nparams, const char *const *params);
 
 /*
+ * PQexec / PQexecParams (text parameters) with a deadline: the answer
+ * must come within the answer timeout (cairn_db__set_answer_timeout;
+ * default 60 s), else the connection is shut down and NULL returned
+ * with the error set (class DB: "the server did not answer within N s";
+ * cairn_db__error() then says so again).  NULL also when the connection
+ * is gone.  Results are read as PQexec reads them (the last kept).
+ */
+PGresult *cairn_db__exec(cairn_db *db, const char *sql);
+PGresult *cairn_db__exec_params(cairn_db *db, const char *sql, int nparams,
+				const char *const *params);
+/*
+ * PQgetResult() for what the caller sent itself (single-row mode): the
+ * next result must come within the answer timeout, else as above.
+ */
+PGresult *cairn_db__next_result(cairn_db *db);
+/* The deadline for each of cairn's own statements; 0: the default. */
+void cairn_db__set_answer_timeout(cairn_db *db, uint64_t ms);
+uint64_t cairn_db__answer_timeout_ms(const cairn_db *db);
+
+/*
  * Sets the error object from a failed result (or the connection when res
  * is NULL).  Returns CAIRN_ERROR.  `what` starts the message ("cannot
  * create the cairn schema").

@@ -143,6 +143,8 @@ typedef struct cairn_environment {
 	uint64_t statement_timeout_ms;      /* 0: none (the server's) */
 	unsigned lock_tries;      /* `lock_retries` + 1; 0: the default (5) */
 	uint64_t lock_retry_delay_ms; /* 0: the default (1s) */
+	uint64_t server_answer_timeout_ms; /* cairn's own statements;
+					    * 0: the default (60s) */
 	/* baseline_on_migrate: the version a database that has tables but
 	 * an empty tracking table is baselined to by its first `migrate
 	 * up`; NULL: off (Flyway's baselineOnMigrate + baselineVersion) */

@@ -25,10 +25,12 @@ typedef struct cairn_db_options {
 	const char *schema;           /* default "cairn" */
 	const char *application_name; /* shown to other sessions */
 	uint64_t connect_timeout_ms;  /* default 10s */
+	uint64_t answer_timeout_ms;   /* each of cairn's own statements
+				       * (not migrations); default 60s */
 } cairn_db_options;
 
-#define CAIRN_DB_OPTIONS_VERSION 1
-#define CAIRN_DB_OPTIONS_INIT { CAIRN_DB_OPTIONS_VERSION, NULL, NULL, NULL, 0 }
+#define CAIRN_DB_OPTIONS_VERSION 2 /* 2: answer_timeout_ms */
+#define CAIRN_DB_OPTIONS_INIT { CAIRN_DB_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0 }
 
 CAIRN_EXTERN(int) cairn_db_connect(cairn_db **out, const cairn_db_options *opts);
 CAIRN_EXTERN(void) cairn_db_free(cairn_db *db);

@@ -162,6 +162,7 @@ static int open_db(struct cli *cli, cairn_db **out, bool deploy)
 	o.conninfo = url;
 	o.schema = cfg->schema;
 	o.application_name = appname;
+	o.answer_timeout_ms = env->server_answer_timeout_ms;
 	rc = cairn_db_connect(out, &o);
 	free(devurl);
 	if (rc < 0)

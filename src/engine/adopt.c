@@ -314,7 +314,7 @@ static int record(run *r, const cairn_adopt_options *a,
 		cairn_error_saved s;
 
 		cairn_error__save(&s);
-		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
 		cairn_error__restore(&s);
 	}
 	cairn_buf_dispose(&b);

@@ -147,7 +147,7 @@ int cairn_audit_append(cairn_db *db, const cairn_audit_row *row)
 
 	if (cairn_audit__sql(&sql, db, row, NULL) < 0)
 		goto out;
-	res = PQexec(cairn_db__conn(db), sql.ptr);
+	res = cairn_db__exec(db, sql.ptr);
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		cairn_db__error(db, res, "cannot append to the audit trail");
 		goto out;
@@ -207,8 +207,8 @@ int cairn_audit_list(cairn_audit_entry **out, size_t *count, cairn_db *db,
 	} else if (cairn_buf_puts(&sql, " ORDER BY r.id") < 0) {
 		goto out;
 	}
-	res = PQexecParams(cairn_db__conn(db), sql.ptr, since ? 1 : 0, NULL,
-			   since ? params : NULL, NULL, NULL, 0);
+	res = cairn_db__exec_params(db, sql.ptr, since ? 1 : 0,
+				    since ? params : NULL);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot read the audit trail");
 		goto out;
@@ -471,7 +471,7 @@ static int verify_stream(struct verify *v, cairn_db *db, bool mac_column)
 	}
 	PQsetSingleRowMode(conn);
 	/* read every result, even after a failure: leave the connection idle */
-	while ((res = PQgetResult(conn))) {
+	while ((res = cairn_db__next_result(db))) {
 		ExecStatusType st = PQresultStatus(res);
 
 		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
@@ -485,6 +485,8 @@ static int verify_stream(struct verify *v, cairn_db *db, bool mac_column)
 		}
 		PQclear(res);
 	}
+	if (rc == 0 && !cairn_db_is_ok(db))
+		rc = cairn_db__error(db, NULL, what);
 out:
 	cairn_buf_dispose(&sql);
 	return rc;
@@ -548,7 +550,7 @@ static int check_tracking(cairn_audit_verify_result *r, cairn_db *db,
 		"AND b.outcome = 'rolled_back'), 0)) ORDER BY m.version",
 		s, s, s) < 0)
 		goto out;
-	res = PQexec(cairn_db__conn(db), sql.ptr);
+	res = cairn_db__exec(db, sql.ptr);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot compare the tracking table with the audit trail");
 		goto out;
@@ -665,7 +667,7 @@ static int seal_batch(cairn_db *db, const char *update, const PGresult *res,
 		goto out;
 	params[0] = ids.ptr;
 	params[1] = macs.ptr;
-	u = PQexecParams(cairn_db__conn(db), update, 2, NULL, params, NULL, NULL, 0);
+	u = cairn_db__exec_params(db, update, 2, params);
 	if (!u || PQresultStatus(u) != PGRES_COMMAND_OK) {
 		cairn_db__error(db, u, "cannot seal the audit rows of the run");
 		goto out;
@@ -700,8 +702,7 @@ int cairn_audit_seal(size_t *sealed, cairn_db *db, const char *run_id,
 			     "unnest($1::bigint[], $2::text[]) AS v(id, mac) "
 			     "WHERE a.id = v.id AND a.mac IS NULL", s) < 0)
 		goto out;
-	res = PQexecParams(cairn_db__conn(db), sel.ptr, 2, NULL, params, NULL,
-			   NULL, 0);
+	res = cairn_db__exec_params(db, sel.ptr, 2, params);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot seal the audit rows of the run");
 		goto out;
@@ -740,7 +741,7 @@ int cairn_audit_head(cairn_audit_anchor *out, cairn_db *db)
 		"FROM %s.audit AS a ORDER BY a.id DESC LIMIT 1) AS h ON true",
 		s, mac_column ? "a.mac" : "NULL::text", s) < 0)
 		goto out;
-	res = PQexec(cairn_db__conn(db), sql.ptr);
+	res = cairn_db__exec(db, sql.ptr);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		cairn_db__error(db, res, "cannot read the head of the audit trail");
 		goto out;
@@ -803,7 +804,7 @@ int cairn_audit_check_anchors(char **reason, cairn_db *db,
 			     cairn_db__schema_ident(db)) < 0)
 		goto out;
 	params[0] = ids.ptr;
-	res = PQexecParams(cairn_db__conn(db), sql.ptr, 1, NULL, params, NULL, NULL, 0);
+	res = cairn_db__exec_params(db, sql.ptr, 1, params);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cairn_db__error(db, res, "cannot check the audit anchors");
 		goto out;
@@ -868,7 +869,7 @@ int cairn_audit_seal_check(char **reason, cairn_db *db, const char *run_id,
 		"AND a.id < c.cut), (SELECT max(id) FROM %s.audit WHERE mac IS NOT NULL)",
 		s, s, s, s) < 0)
 		goto out;
-	res = PQexecParams(cairn_db__conn(db), sql.ptr, 2, NULL, params, NULL, NULL, 0);
+	res = cairn_db__exec_params(db, sql.ptr, 2, params);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		cairn_db__error(db, res, "cannot check the audit trail before sealing it");
 		goto out;

@@ -37,7 +37,7 @@ static void rollback_open(run *r)
 	cairn_error__save(&saved);
 	if (cairn_db_is_ok(r->o->db) &&
 	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
-		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
 	cairn_error__restore(&saved);
 	r->tx_open = false;
 }
@@ -64,7 +64,7 @@ static int rollback_no_tx(run *r, cairn_migration *m)
 		rc = run__exec_statements(r, m, m->down_path, m->down_sql,
 					  m->down_len);
 	if (n && cairn_db_is_ok(r->o->db))
-		PQclear(PQexec(cairn_db__conn(r->o->db),
+		PQclear(cairn_db__exec(r->o->db,
 			       "RESET statement_timeout; RESET lock_timeout"));
 	if (rc == 0)
 		rc = run__check_tx(r, m, m->down_path, false);

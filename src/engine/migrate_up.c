@@ -96,7 +96,7 @@ static void rollback_open(run *r)
 	cairn_error__save(&saved);
 	if (cairn_db_is_ok(r->o->db) &&
 	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
-		PQclear(PQexec(cairn_db__conn(r->o->db), "ROLLBACK"));
+		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
 	cairn_error__restore(&saved);
 	r->tx_open = false;
 }
@@ -187,7 +187,7 @@ static void record_no_tx_failure(run *r, cairn_migration *m, int64_t t0)
 		cairn_db__literal(&f, m->version);
 		cairn_buf_puts(&f, "::numeric");
 		if (!cairn_buf_failed(&f))
-			PQclear(PQexec(cairn_db__conn(r->o->db), f.ptr));
+			PQclear(cairn_db__exec(r->o->db, f.ptr));
 	}
 	cairn_buf_dispose(&f);
 	cairn_error__restore(&saved);
@@ -223,7 +223,7 @@ static int apply_no_tx(run *r, cairn_migration *m)
 			       CAIRN_FIRE_INSIDE_TX, "applied",
 			       cairn__now_ms() - t0, false);
 	if (n && cairn_db_is_ok(r->o->db))
-		PQclear(PQexec(cairn_db__conn(r->o->db),
+		PQclear(cairn_db__exec(r->o->db,
 			       "RESET statement_timeout; RESET lock_timeout"));
 	if (rc < 0)
 		goto failed;

@@ -206,6 +206,6 @@ out:
 	PQfinish(twin);
 	snprintf(sql, sizeof(sql), "UNLISTEN %s", chan);
 	if (cairn_db_is_ok(db))
-		PQclear(PQexec(conn, sql));
+		PQclear(cairn_db__exec(db, sql));
 	return rc;
 }

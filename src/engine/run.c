@@ -599,7 +599,7 @@ int cairn_audit_refusal(char run_id[40], const cairn_run_options *o,
 		cairn_error__save(&saved);
 		if (cairn_db_is_ok(o->db) &&
 		    PQtransactionStatus(cairn_db__conn(o->db)) != PQTRANS_IDLE)
-			PQclear(PQexec(cairn_db__conn(o->db), "ROLLBACK"));
+			PQclear(cairn_db__exec(o->db, "ROLLBACK"));
 		cairn_error__restore(&saved);
 		goto out;
 	}
@@ -746,7 +746,7 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 			cairn_error_saved saved;
 
 			cairn_error__save(&saved);
-			PQclear(PQexec(conn, "ROLLBACK"));
+			PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
 			cairn_error__restore(&saved);
 		}
 		r->tx_open = false;

@@ -358,7 +358,7 @@ int run__check_tx(run *r, const cairn_migration *m, const char *file,
 		cairn_error_saved s;
 
 		cairn_error__save(&s);
-		PQclear(PQexec(conn, "ROLLBACK"));
+		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
 		cairn_error__restore(&s);
 	}
 	r->tx_open = false;

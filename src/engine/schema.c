@@ -284,7 +284,7 @@ static const char *sqlstate_of(const PGresult *res)
  */
 static int run(cairn_db *db, PGresult **out, const char *sql, const char *what)
 {
-	PGresult *res = PQexec(cairn_db__conn(db), sql);
+	PGresult *res = cairn_db__exec(db, sql);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 	if (out)
@@ -361,7 +361,7 @@ static int version_direct(int *out, char **by, cairn_db *db)
 		&sql, "SELECT version, cairn_version FROM %s.schema_version",
 		cairn_db__schema_ident(db)) < 0)
 		goto out;
-	res = PQexec(cairn_db__conn(db), sql.ptr);
+	res = cairn_db__exec(db, sql.ptr);
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		rc = read_row(out, by, res, cairn_db_schema(db));
 		goto out;
@@ -393,7 +393,7 @@ static int version_catalog(int *out, char **by, cairn_db *db)
 	    cairn_db__literal(&sql, name.ptr) < 0 ||
 	    cairn_buf_puts(&sql, ") IS NOT NULL") < 0)
 		goto out;
-	if (!(res = PQexec(cairn_db__conn(db), sql.ptr)) ||
+	if (!(res = cairn_db__exec(db, sql.ptr)) ||
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cant_read(db, res);
 		goto out;
@@ -408,7 +408,7 @@ static int version_catalog(int *out, char **by, cairn_db *db)
 	if (cairn_buf_printf(&sql, "SELECT version, cairn_version FROM %s",
 			     name.ptr) < 0)
 		goto out;
-	if (!(res = PQexec(cairn_db__conn(db), sql.ptr)) ||
+	if (!(res = cairn_db__exec(db, sql.ptr)) ||
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		cant_read(db, res);
 		goto out;
@@ -573,8 +573,14 @@ int cairn_schema_ensure(cairn_db *db)
 		rc = run(db, NULL, "COMMIT", "cannot set up cairn's schema");
 		goto out;
 	}
-	/* PQexec sets no cairn error: the first failure stays reported */
-	PQclear(PQexec(conn, "ROLLBACK"));
+	/* the first failure stays reported */
+	{
+		cairn_error_saved s;
+
+		cairn_error__save(&s);
+		PQclear(cairn_db__exec(db, "ROLLBACK"));
+		cairn_error__restore(&s);
+	}
 out:
 	return rc;
 }

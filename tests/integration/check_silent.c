@@ -10,9 +10,14 @@
  *    waits for a lock, so the server's lock_timeout never fires; the run
  *    must end (exit 3, the connection closed by cairn) instead of
  *    hanging, and once the backend runs again and the blocker commits,
- *    nothing of the migration is committed.
+ *    nothing of the migration is committed;
+ *  - cairn's own statements (here the deploy lock's tries) are bounded
+ *    too: a backend stopped between two tries never answers the next
+ *    one, and the run ends (exit 3, "did not answer") after
+ *    server_answer_timeout instead of hanging.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +200,109 @@ START_TEST(test_stopped_backend)
 }
 END_TEST
 
+/* The deploy lock's key for schema "cairn" (engine/lock.c: FNV-1a). */
+static int64_t deploy_key(void)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *p = "cairn.deploy:cairn"; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (int64_t)h;
+}
+
+/* Waits (at most 30 s) for pid to end; its exit status, or -1. */
+static int wait_exit(pid_t pid)
+{
+	for (int waited = 0; waited < 30000; waited += 20) {
+		int s;
+
+		if (waitpid(pid, &s, WNOHANG) == pid)
+			return WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
+		usleep(20 * 1000);
+	}
+	return -1;
+}
+
+/*
+ * The deploy lock is held by the test, so cairn polls it with
+ * pg_try_advisory_lock(), one statement of its own at a time.  Its
+ * backend is stopped between two tries: the next try is sent (the
+ * kernel takes it) and never answered; keepalives and tcp_user_timeout
+ * see nothing wrong.  The run must end within server_answer_timeout
+ * (2 s here), long before the deploy lock's 5 min, with exit 3.
+ */
+START_TEST(test_stopped_backend_own_statement)
+{
+	char *url = tu_db_create("silentown"), *dir = tu_git_repo(), yaml[1024];
+	char out[512], sql[128];
+	PGconn *holder;
+	long backend = -1;
+	pid_t pid;
+	int st;
+
+	snprintf(yaml, sizeof(yaml),
+		 "environments:\n  development:\n    database_url: \"%s\"\n"
+		 "    deploy_lock_timeout: 5min\n"
+		 "    server_answer_timeout: 2s\n", url);
+	tu_write(dir, "cairn.yaml", yaml);
+	tu_write(dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	free(tu_git_commit(dir, "Ann", "ann@example.com", 1700000000, "a"));
+	holder = PQconnectdb(url);
+	ck_assert(PQstatus(holder) == CONNECTION_OK);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%" PRId64 ")",
+		 deploy_key());
+	PQclear(PQexec(holder, sql));
+	snprintf(out, sizeof(out), "%s/run.out", dir);
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { tu_cairn_bin(), "migrate", "up", NULL };
+
+		if (chdir(dir) < 0 || !freopen(out, "w", stdout))
+			_exit(126);
+		dup2(1, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert(pid > 0);
+	/* cairn's backend once it has tried the lock (idle between tries) */
+	for (int i = 0; i < 30000 && backend < 0; i++) {
+		backend = count_of(url,
+			"SELECT coalesce(max(pid), -1) FROM pg_stat_activity "
+			"WHERE datname = current_database() AND "
+			"application_name LIKE 'cairn %' AND "
+			"query LIKE '%pg_try_advisory_lock%'");
+		if (backend < 0)
+			usleep(1000);
+	}
+	ck_assert_msg(backend > 0, "cairn never polled the deploy lock");
+	ck_assert_int_eq(kill((pid_t)backend, SIGSTOP), 0);
+	st = wait_exit(pid);
+	/* whatever happened, the backend runs again before any assertion */
+	kill((pid_t)backend, SIGCONT);
+	if (st < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	PQfinish(holder);
+	{
+		char *o = tu_read(dir, "run.out");
+
+		ck_assert_msg(st == 3, "cairn exited %d (-1: still waiting after 30 s):\n%s",
+			      st, o ? o : "");
+		ck_assert_msg(tu_contains(o, "did not answer within 2 s"), "%s", o);
+		free(o);
+	}
+	/* the stopped backend, continued, finds its client gone */
+	ck_assert(tu_db_wait_backend(url, (int)backend, NULL, true, TU_WAIT_MS));
+	ck_assert_int_eq(count_of(url,
+		"SELECT count(*) FROM information_schema.tables "
+		"WHERE table_name = 'a'"), 0);
+	tu_rmrf(dir);
+	free(dir);
+	free(url);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("silent");
@@ -204,6 +312,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_liveness_defaults);
 	tcase_add_test(tc, test_url_settings_win);
 	tcase_add_test(tc, test_stopped_backend);
+	tcase_add_test(tc, test_stopped_backend_own_statement);
 	suite_add_tcase(s, tc);
 	return s;
 }
