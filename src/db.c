@@ -667,26 +667,6 @@ int cairn_db__literal_or_null(cairn_buf *b, const char *s)
 
 /* --- the monitor connection ---------------------------------------------- */
 
-/* Waits until conn's answer is in or deadline (ms clock) passes. */
-static bool wait_readable(PGconn *conn, int64_t deadline)
-{
-	struct pollfd p;
-
-	while (PQisBusy(conn)) {
-		int64_t left = deadline - cairn__now_ms();
-
-		if (left <= 0)
-			return false;
-		p.fd = PQsocket(conn);
-		p.events = POLLIN;
-		p.revents = 0;
-		if (p.fd < 0 || poll(&p, 1, (int)left) < 0 ||
-		    (p.revents && !PQconsumeInput(conn)))
-			return false;
-	}
-	return true;
-}
-
 /* The same connection parameters, with its own application_name. */
 static PGconn *monitor_connect(cairn_db *db)
 {
@@ -740,7 +720,7 @@ int cairn_db__monitor_query(cairn_db *db, PGresult **out, const char *sql,
 	if (!PQsendQueryParams(db->monitor, sql, nparams, NULL, params, NULL,
 			       NULL, 0))
 		goto broken;
-	while (wait_readable(db->monitor, deadline) &&
+	while (answer_in_time(db->monitor, deadline) &&
 	       (res = PQgetResult(db->monitor)) != NULL) {
 		PQclear(last);
 		last = res;

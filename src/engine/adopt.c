@@ -189,62 +189,20 @@ static int load_planned(run *r, cairn_adopt_result *out)
 	return 0;
 }
 
-/* The tracking row of one adopted migration. */
+/* The tracking row of one adopted migration: the other tool's who/when. */
 static void tracking_row(run *r, cairn_buf *b, const cairn_migration *m,
 			 const cairn_adopt_entry *e, const char *tool)
 {
-	const cairn_commit_info *c = m->has_provenance ? &m->introduced : NULL;
 	char who[300];
 
-	cairn_buf_printf(b,
-		"INSERT INTO %s.migrations (version, name, checksum, up_blob, "
-		"down_blob, no_transaction, status, commit_sha, author_name, "
-		"author_email, authored_at, deploy_rev, deploy_ref, applied_by, "
-		"applied_at, duration_ms, cairn_version) VALUES (",
-		cairn_db__schema_ident(r->o->db));
-	cairn_db__literal(b, m->version);
-	cairn_buf_puts(b, "::numeric, ");
-	cairn_db__literal(b, m->name);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal(b, m->checksum);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal_or_null(b, m->up_blob[0] ? m->up_blob : NULL);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal_or_null(b, m->down_blob[0] ? m->down_blob : NULL);
-	cairn_buf_printf(b, ", %s, 'applied', ",
-			 m->up_directives.no_transaction ? "true" : "false");
-	cairn_db__literal_or_null(b, c && c->sha[0] ? c->sha : NULL);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal_or_null(b, c ? c->author_name : NULL);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal_or_null(b, c ? c->author_email : NULL);
-	if (c && c->sha[0])
-		cairn_buf_printf(b, ", to_timestamp(%lld), ",
-				 (long long)c->author_time);
-	else
-		cairn_buf_puts(b, ", NULL, ");
-	cairn_db__literal(b, r->ctx.deploy_rev);
-	cairn_buf_puts(b, ", ");
-	cairn_db__literal_or_null(b, r->o->deploy_ref);
-	cairn_buf_puts(b, ", ");
-	/* who applied it: the other tool's record where it has one */
 	if (!tool)
 		snprintf(who, sizeof(who), "%s", r->actor);
 	else if (e->installed_by)
 		snprintf(who, sizeof(who), "%s (%s)", e->installed_by, tool);
 	else
 		snprintf(who, sizeof(who), "unknown (%s)", tool);
-	cairn_db__literal(b, who);
-	cairn_buf_puts(b, ", ");
-	if (e->installed_on) {
-		cairn_db__literal(b, e->installed_on);
-		cairn_buf_puts(b, "::timestamptz");
-	} else {
-		cairn_buf_puts(b, "now()");
-	}
-	cairn_buf_puts(b, ", NULL, ");
-	cairn_db__literal(b, cairn_version());
-	cairn_buf_puts(b, ");\n");
+	run__tracking_insert(r, b, m, "applied", who, e->installed_on, "NULL");
+	cairn_buf_puts(b, ";\n");
 }
 
 /* The audit detail of one adopted migration (JSON text; caller frees). */

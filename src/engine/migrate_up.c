@@ -21,12 +21,9 @@
 #include "run.h"
 #include "util/util.h"
 
-/*
- * Appends the tracking row's INSERT to b.  Appends are not checked one by
- * one: the buffer keeps a failure, and it is checked before it is sent.
- */
-static void tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
-			   const char *status, const char *duration_sql)
+void run__tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
+			  const char *status, const char *applied_by,
+			  const char *applied_at, const char *duration_sql)
 {
 	const char *s = cairn_db__schema_ident(r->o->db);
 	const cairn_commit_info *c = m->has_provenance ? &m->introduced : NULL;
@@ -63,8 +60,15 @@ static void tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
 	cairn_buf_puts(b, ", ");
 	cairn_db__literal_or_null(b, r->o->deploy_ref);
 	cairn_buf_puts(b, ", ");
-	cairn_db__literal(b, r->actor);
-	cairn_buf_printf(b, ", now(), %s, ", duration_sql);
+	cairn_db__literal(b, applied_by ? applied_by : r->actor);
+	cairn_buf_puts(b, ", ");
+	if (applied_at) {
+		cairn_db__literal(b, applied_at);
+		cairn_buf_puts(b, "::timestamptz");
+	} else {
+		cairn_buf_puts(b, "now()");
+	}
+	cairn_buf_printf(b, ", %s, ", duration_sql);
 	cairn_db__literal(b, cairn_version());
 	cairn_buf_puts(b, ")");
 }
@@ -151,7 +155,8 @@ static int apply_tx(run *r, cairn_migration *m)
 			goto rollback;
 	}
 	cairn_buf_clear(&b);
-	tracking_insert(r, &b, m, "applied", RUN_DURATION_EXPR);
+	run__tracking_insert(r, &b, m, "applied", NULL, NULL,
+			     RUN_DURATION_EXPR);
 	cairn_buf_puts(&b, ";\n");
 	rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
 			    NULL, "jsonb_build_object('duration_ms', "
@@ -203,7 +208,7 @@ static int apply_no_tx(run *r, cairn_migration *m)
 	char *extra = NULL;
 	int rc;
 
-	tracking_insert(r, &b, m, "running", "NULL");
+	run__tracking_insert(r, &b, m, "running", NULL, NULL, "NULL");
 	if ((rc = cairn_buf_check(&b)) < 0 ||
 	    (rc = cairn_db_exec(r->o->db, b.ptr)) < 0)
 		goto out;
@@ -277,7 +282,8 @@ static int single_one(run *r, cairn_buf *b, cairn_migration *m)
 	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
 		return rc;
 	cairn_buf_clear(b);
-	tracking_insert(r, b, m, "applied", SINGLE_DURATION_EXPR);
+	run__tracking_insert(r, b, m, "applied", NULL, NULL,
+			     SINGLE_DURATION_EXPR);
 	cairn_buf_puts(b, ";\n");
 	if ((rc = run__audit_sql(r, b, "post_execute", m, NULL, NULL,
 				 "applied", NULL,

@@ -103,6 +103,15 @@ CAIRN_WARN_UNUSED int run__fire(run *r, cairn_event ev, const cairn_migration *m
 
 /* Keeps the current error as the run's failure (first one wins). */
 void run__set_failure(run *r);
+/*
+ * Appends the INSERT of m's tracking row (the one builder: apply, single
+ * transaction, baseline and import).  applied_by NULL: the run's actor;
+ * applied_at (a timestamp's text) NULL: now().  Appends are not checked one by one: the
+ * buffer keeps a failure, checked before it is sent.
+ */
+void run__tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
+			  const char *status, const char *applied_by,
+			  const char *applied_at, const char *duration_sql);
 /* Restores the run's failure as the current error; returns CAIRN_ERROR. */
 int run__return_failure(run *r);
 
