@@ -45,7 +45,7 @@
 static const char *const top_keys[] = {
 	"migrations_dir", "schema", "ignore", "environments", "hooks",
 	"githooks", "metadata", "shadow_database_url", "audit", "lint",
-	"layout", "dialect", NULL,
+	"layout", "dialect", "versions", NULL,
 };
 
 static const char *const audit_keys[] = {
@@ -630,7 +630,37 @@ static int read_layout(struct parse *p, const cairn_yaml_pair *kv)
 		return CAIRN_ERROR;
 	}
 	free(name);
-	p->cfg->layout = l;
+	/* keeps the flag of a versions: key read before it */
+	p->cfg->layout = (int)l | (p->cfg->layout & CAIRN_LAYOUT_PER_DIRECTORY);
+	return 0;
+}
+
+/*
+ * versions: global | per-directory.  Carried as a flag of the layout
+ * (CAIRN_LAYOUT_PER_DIRECTORY, migration.h), so everything that reads
+ * migrations with the configured layout numbers them the same way.
+ */
+static int read_versions(struct parse *p, const cairn_yaml_pair *kv)
+{
+	char *name = NULL;
+	bool per_directory;
+
+	if (cairn_cfg__string(&name, &p->c, kv, CAIRN_CFG_REQUIRED) < 0)
+		return CAIRN_ERROR;
+	if (!cairn_versions_parse(name, &per_directory)) {
+		cairn_cfg__error(&p->c, kv->value,
+				 "unknown versions setting '%.40s'", name);
+		cairn_error__hint("versions: global (one sequence for the "
+				  "whole migrations directory) or "
+				  "per-directory (each subdirectory its own)");
+		free(name);
+		return CAIRN_ERROR;
+	}
+	free(name);
+	if (per_directory)
+		p->cfg->layout |= CAIRN_LAYOUT_PER_DIRECTORY;
+	else
+		p->cfg->layout &= ~CAIRN_LAYOUT_PER_DIRECTORY;
 	return 0;
 }
 
@@ -729,6 +759,8 @@ static int read_top_key(struct parse *p, const cairn_yaml_pair *kv)
 		return read_layout(p, kv);
 	case 11:
 		return read_dialect(p, kv);
+	case 12:
+		return read_versions(p, kv);
 	default:
 		return cairn_cfg__unknown_key(&p->c, kv->key,
 					      "at the top level", top_keys);

@@ -4,8 +4,8 @@
  *
  * This file holds the set itself (its accessors, lookup by version,
  * freeing) and the helpers about names that the other migration files
- * share: migration file names, the migrations directory, numeric version
- * order, quoting and per-file findings.  Loading a set is
+ * share: migration file names, the migrations directory, version order
+ * (util.c), quoting and per-file findings.  Loading a set is
  * src/migration_load.c (listing) and src/migration_pair.c (pairing),
  * reading a migration's contents src/migration_content.c.
  *
@@ -136,6 +136,22 @@ static const char *const layout_names[] = {
 	"cairn", "golang-migrate", "dbmate", "flyway",
 };
 
+bool cairn_version_is_valid(const char *s)
+{
+	return cairn__version_valid(s);
+}
+
+bool cairn_versions_parse(const char *name, bool *per_directory)
+{
+	if (name && !strcmp(name, "global"))
+		*per_directory = false;
+	else if (name && !strcmp(name, "per-directory"))
+		*per_directory = true;
+	else
+		return false;
+	return true;
+}
+
 bool cairn_layout_parse(const char *name, cairn_layout *out)
 {
 	for (size_t i = 0; name && i < 4; i++)
@@ -148,7 +164,9 @@ bool cairn_layout_parse(const char *name, cairn_layout *out)
 
 const char *cairn_layout_name(cairn_layout layout)
 {
-	return (unsigned)layout < 4 ? layout_names[layout] : "cairn";
+	unsigned k = (unsigned)CAIRN_LAYOUT_KIND(layout);
+
+	return k < 4 ? layout_names[k] : "cairn";
 }
 
 /* Dialect infixes other tools use (golang-migrate projects, Kratos). */
@@ -172,6 +190,29 @@ static size_t digits(const char *s)
 	while (s[n] >= '0' && s[n] <= '9')
 		n++;
 	return n;
+}
+
+/*
+ * The length of a dotted version at s: digit runs of at most 20 joined
+ * by '.' (and by '_' when underscore is set, as Flyway writes V1_2__x);
+ * a separator counts only when a digit follows it.  0 when s does not
+ * start with a version or a run is too long.
+ */
+static size_t dotted(const char *s, bool underscore)
+{
+	size_t n = 0;
+
+	for (;;) {
+		size_t d = digits(s + n);
+
+		if (d < 1 || d > 20)
+			return 0;
+		n += d;
+		if (!(s[n] == '.' || (underscore && s[n] == '_')) ||
+		    s[n + 1] < '0' || s[n + 1] > '9')
+			return n;
+		n++;
+	}
 }
 
 static bool cairn_name_char(char c)
@@ -211,7 +252,8 @@ static enum cairn_name_kind parse_updown(bool any_name, const char *dialect,
 					 const char *base,
 					 struct cairn_name_parts *o)
 {
-	size_t n = strlen(base), v = digits(base), end;
+	size_t n = strlen(base), end;
+	size_t v = any_name ? digits(base) : dotted(base, false);
 	enum cairn_name_kind kind;
 
 	if (ends_with(base, n, ".up.sql")) {
@@ -223,7 +265,7 @@ static enum cairn_name_kind parse_updown(bool any_name, const char *dialect,
 	} else {
 		return CAIRN_NAME_BAD;
 	}
-	if (v < 1 || v > 20 || base[v] != '_' || v + 1 >= end)
+	if (v < 1 || (any_name && v > 20) || base[v] != '_' || v + 1 >= end)
 		return CAIRN_NAME_BAD;
 	o->vstart = 0;
 	o->vlen = v;
@@ -263,15 +305,8 @@ static enum cairn_name_kind parse_flyway(const char *base,
 
 	if (!ends_with(base, n, ".sql") || (base[0] != 'V' && base[0] != 'U'))
 		return CAIRN_NAME_BAD;
-	v = digits(base + 1);
-	if (v >= 1 && (base[1 + v] == '.' ||
-		       (base[1 + v] == '_' && base[2 + v] >= '0' &&
-			base[2 + v] <= '9'))) {
-		o->why = "' has a dotted Flyway version, which cairn cannot "
-			 "order yet (use integer versions)";
-		return CAIRN_NAME_BAD;
-	}
-	if (v < 1 || v > 20 || strncmp(base + 1 + v, "__", 2) != 0 ||
+	v = dotted(base + 1, true);
+	if (v < 1 || strncmp(base + 1 + v, "__", 2) != 0 ||
 	    3 + v >= n - 4)
 		return CAIRN_NAME_BAD;
 	o->vstart = 1;
@@ -293,7 +328,7 @@ enum cairn_name_kind cairn_migration__parse_name(cairn_layout layout,
 	memset(out, 0, sizeof(*out));
 	if (!base)
 		return CAIRN_NAME_BAD;
-	switch (layout) {
+	switch (CAIRN_LAYOUT_KIND(layout)) {
 	case CAIRN_LAYOUT_GOLANG_MIGRATE:
 		return parse_updown(true, dialect, base, out);
 	case CAIRN_LAYOUT_DBMATE:
@@ -316,6 +351,8 @@ bool cairn_migration_parse_filename(const char *base, size_t *version_len,
 	k = cairn_migration__parse_name(CAIRN_LAYOUT_CAIRN, NULL, base, &o);
 	if (k != CAIRN_NAME_UP && k != CAIRN_NAME_DOWN)
 		return false;
+	if (o.vlen > 20 || digits(base) != o.vlen)
+		return false; /* a dotted version: see the header */
 	if (version_len)
 		*version_len = o.vlen;
 	if (name)
@@ -327,14 +364,10 @@ bool cairn_migration_parse_filename(const char *base, size_t *version_len,
 	return true;
 }
 
-/* Numeric order of normalized versions: shorter is smaller. */
+/* cairn's version order (util.c). */
 int cairn_migration__vcmp(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(a, b);
+	return cairn__version_cmp(a, b);
 }
 
 char *cairn_migration__join(const char *a, const char *b)
@@ -428,24 +461,14 @@ cairn_migration *cairn_migration_set_get(const cairn_migration_set *set,
 cairn_migration *cairn_migration_set_find(const cairn_migration_set *set,
 					  const char *version)
 {
-	size_t lo = 0, hi, len;
-	const char *v = version;
+	size_t lo = 0, hi;
 
-	if (!set || !version)
+	if (!set || !cairn__version_valid(version))
 		return NULL;
-	for (len = 0; v[len]; len++)
-		if (v[len] < '0' || v[len] > '9')
-			return NULL;
-	if (len == 0)
-		return NULL;
-	while (len > 1 && *v == '0') {
-		v++;
-		len--;
-	}
 	hi = set->count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = cairn_migration__vcmp(set->items[mid].version, v);
+		int c = cairn__version_cmp(set->items[mid].version, version);
 
 		if (c == 0)
 			return &set->items[mid];

@@ -359,7 +359,7 @@ int cairn_migration_load_content(cairn_migration_set *set,
 
 	if (m->content_loaded)
 		return 0;
-	if (set->layout == CAIRN_LAYOUT_DBMATE) {
+	if (CAIRN_LAYOUT_KIND(set->layout) == CAIRN_LAYOUT_DBMATE) {
 		rc = load_dbmate(set, m, &up_ok);
 		if (rc < 0)
 			goto fail;

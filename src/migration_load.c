@@ -69,13 +69,15 @@ static const char *name_hint(cairn_layout layout)
 	case CAIRN_LAYOUT_FLYWAY:
 		return "in the flyway layout migration files are named "
 		       "V<version>__<description>.sql, with undo files "
-		       "U<version>__<description>.sql (version: 1-20 digits), "
-		       "e.g. V1__create_users.sql; list other files under "
+		       "U<version>__<description>.sql (version: numbers of 1-20 "
+		       "digits joined by '.' or '_'), e.g. V1__create_users.sql "
+		       "or V1.2__add_email.sql; list other files under "
 		       "'ignore:' in cairn.yaml";
 	case CAIRN_LAYOUT_CAIRN:
 	default:
 		return "migration files are named <version>_<name>.up.sql and "
-		       "<version>_<name>.down.sql (version: 1-20 digits; name: "
+		       "<version>_<name>.down.sql (version: 1-20 digits, or "
+		       "numbers joined by '.' as 1.2; name: "
 		       "letters, digits, '_', '-' and '.'), e.g. "
 		       "0001_create_users.up.sql; list other files under "
 		       "'ignore:' in cairn.yaml (another tool's folder: set "
@@ -115,6 +117,47 @@ static void file_dispose(struct file *f)
 	free(f->name);
 }
 
+/*
+ * The normalized version of a migration file: its number, with the
+ * subdirectory in front when each directory numbers its own
+ * (CAIRN_LAYOUT_PER_DIRECTORY): "billing/3".
+ */
+static char *file_version(const struct loader *ld, const char *subdir,
+			  const char *base, const struct cairn_name_parts *np)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	char *v;
+
+	if (!(ld->layout & CAIRN_LAYOUT_PER_DIRECTORY) || !*subdir)
+		return cairn__version_normalize(base + np->vstart, np->vlen);
+	if (cairn_buf_printf(&b, "%s/%.*s", subdir, (int)np->vlen,
+			     base + np->vstart) < 0) {
+		cairn_buf_dispose(&b);
+		return NULL;
+	}
+	v = cairn__version_normalize(b.ptr, b.size);
+	cairn_buf_dispose(&b);
+	return v;
+}
+
+/* The version as written, with its directory when per-directory. */
+static char *file_version_text(const struct loader *ld, const char *subdir,
+			       const char *base,
+			       const struct cairn_name_parts *np)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+
+	if ((ld->layout & CAIRN_LAYOUT_PER_DIRECTORY) && *subdir &&
+	    cairn_buf_printf(&b, "%s/", subdir) < 0)
+		goto fail;
+	if (cairn_buf_put(&b, base + np->vstart, np->vlen) < 0)
+		goto fail;
+	return cairn_buf_detach(&b);
+fail:
+	cairn_buf_dispose(&b);
+	return NULL;
+}
+
 /* Takes *path and *version over (sets them NULL) when it succeeds. */
 static int add_file(struct loader *ld, char **path, char **version,
 		    const char *subdir, const char *base, const char *blob)
@@ -133,7 +176,7 @@ static int add_file(struct loader *ld, char **path, char **version,
 	f->path = *path;
 	f->version = *version;
 	f->subdir = cairn__strdup(subdir);
-	f->version_text = cairn__strndup(base + np.vstart, np.vlen);
+	f->version_text = file_version_text(ld, subdir, base, &np);
 	f->name = cairn__strndup(base + np.nstart, np.nlen);
 	f->is_down = is_down;
 	if (blob)
@@ -183,8 +226,19 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 	nk = cairn_migration__parse_name(ld->layout, ld->dialect, base, &np);
 	if (kind == K_FILE && nk == CAIRN_NAME_SKIP)
 		goto out; /* another dialect's file */
+	if (kind == K_FILE && (nk == CAIRN_NAME_UP || nk == CAIRN_NAME_DOWN) &&
+	    (ld->layout & CAIRN_LAYOUT_PER_DIRECTORY) && *subdir &&
+	    !cairn__version_dir_valid(subdir, strlen(subdir))) {
+		rc = cairn_migration__file_finding(
+			fl, "bad-name", path, 0, NULL,
+			"with 'versions: per-directory' the directory names "
+			"are part of the versions: use letters, digits, '_', "
+			"'-' and '.'", "'", subdir,
+			"' cannot be part of a version");
+		goto out;
+	}
 	if (nk == CAIRN_NAME_UP || nk == CAIRN_NAME_DOWN) {
-		version = cairn__version_normalize(base + np.vstart, np.vlen);
+		version = file_version(ld, subdir, base, &np);
 		if (!version) {
 			rc = CAIRN_ERROR;
 			goto out;
@@ -667,7 +721,8 @@ int cairn_migration_set_load(cairn_migration_set **out, cairn_repo *repo,
 		ld.dialect = opts->dialect;
 	}
 	set->layout = ld.layout;
-	if ((unsigned)ld.layout > CAIRN_LAYOUT_FLYWAY) {
+	if ((unsigned)CAIRN_LAYOUT_KIND(ld.layout) > CAIRN_LAYOUT_FLYWAY ||
+	    ((unsigned)ld.layout & ~(0xffu | CAIRN_LAYOUT_PER_DIRECTORY))) {
 		rc = cairn_error__set(CAIRN_ERRCLASS_USAGE,
 				      "unknown migration layout %d",
 				      (int)ld.layout);

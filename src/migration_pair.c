@@ -2,11 +2,13 @@
  * migration_pair.c - turning the migration files a load found into the
  * migrations of the set; see src/migration_load.h.
  *
- * Up files are sorted by numeric version; two with the same number are
- * "duplicate-version" (the first by path stays in the set so later checks
- * still see it).  Each down file is attached to the up file with the same
- * version, name and subdirectory ("missing-up" when there is none; a
- * second down file for one migration is "duplicate-version" too).
+ * Up files are sorted by version (cairn__version_cmp(): numbers part by
+ * part); two with the same version are "duplicate-version" (the first by
+ * path stays in the set so later checks still see it).  Each down file
+ * is attached to the up file with the same version, name and
+ * subdirectory (in the flyway layout, an undo file to the up file of its
+ * version, whatever its description) ("missing-up" when there is none;
+ * a second down file for one migration is "duplicate-version" too).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +51,10 @@ static int dup_finding(cairn_migration_set *set, const struct file *f,
 		rc = cairn_findings_add(&set->findings, "duplicate-version",
 					CAIRN_SEVERITY_ERROR, f->path, 0,
 					f->version,
-					"versions are compared as numbers "
-					"(0042 is 42); give each migration "
-					"its own version",
+					"versions are compared as numbers, "
+					"part by part (0042 is 42, 1.0 is "
+					"1); give each migration its own "
+					"version",
 					NULL, "%s'", msg.ptr);
 	cairn_buf_dispose(&msg);
 	return rc;
@@ -105,6 +108,7 @@ int cairn_migration__pair(struct loader *ld)
 {
 	cairn_migration_set *set = ld->set;
 	size_t i, j, nup = 0;
+	bool by_version;
 	int rc = 0;
 
 	if (order_files(ld) < 0)
@@ -148,7 +152,7 @@ int cairn_migration__pair(struct loader *ld)
 		m->name = f->name;
 		m->subdir = f->subdir;
 		m->up_path = f->path;
-		if (set->layout == CAIRN_LAYOUT_DBMATE) {
+		if (CAIRN_LAYOUT_KIND(set->layout) == CAIRN_LAYOUT_DBMATE) {
 			/* one file: its -- migrate:down section is the down */
 			m->down_path = cairn__strdup(f->path);
 			if (!m->down_path)
@@ -157,7 +161,11 @@ int cairn_migration__pair(struct loader *ld)
 		}
 	}
 
-	/* down files: attach to the up file of the same version and name */
+	/*
+	 * down files: attach to the up file of the same version and name
+	 * (Flyway's undo files: of the same version, as Flyway does)
+	 */
+	by_version = CAIRN_LAYOUT_KIND(set->layout) == CAIRN_LAYOUT_FLYWAY;
 	for (i = nup; i < ld->nfiles; i++) {
 		struct file *d = &ld->files[i];
 		struct file *up = NULL;
@@ -183,15 +191,15 @@ int cairn_migration__pair(struct loader *ld)
 				if (cairn_migration__vcmp(u->version,
 							  d->version) != 0)
 					break;
-				if (!strcmp(u->name, d->name) &&
-				    !strcmp(u->subdir, d->subdir))
+				if (by_version || (!strcmp(u->name, d->name) &&
+						   !strcmp(u->subdir, d->subdir)))
 					up = u;
 			}
 		}
 		if (!up) {
 			cairn_buf hint = CAIRN_BUF_INIT;
 
-			bool fw = set->layout == CAIRN_LAYOUT_FLYWAY;
+			bool fw = by_version;
 
 			rc = cairn_buf_printf(&hint, fw ? "add 'V%s__" : "add '%s_",
 					      d->version_text);

@@ -64,9 +64,20 @@ static void take_version(struct vmax *v, const char *rel, const char *base,
 	bool down;
 	version_t ver;
 
-	if (cairn_prepush__skipped(opts, rel, base) ||
-	    !cairn_migration_parse_filename(base, &vlen, NULL, NULL, &down) ||
-	    down)
+	if (cairn_prepush__skipped(opts, rel, base))
+		return;
+	if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL, &down)) {
+		/* a dotted version: the highest possible, so that the
+		 * fast path leaves every addition to the general one */
+		if (cairn_migration__parse_name(CAIRN_LAYOUT_CAIRN, NULL, base,
+						NULL) == CAIRN_NAME_UP) {
+			v->count++;
+			memset(v->max, '9', sizeof(v->max) - 1);
+			v->max[sizeof(v->max) - 1] = '\0';
+		}
+		return;
+	}
+	if (down)
 		return;
 	cairn_prepush__normalize(ver, base, vlen);
 	v->count++;

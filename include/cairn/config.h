@@ -166,7 +166,9 @@ typedef struct cairn_environment {
 typedef struct cairn_config {
 	char *path;               /* the file read, NULL for defaults */
 	char *migrations_dir;     /* default "db/migrations" */
-	int layout;               /* layout: a cairn_layout (migration.h) */
+	int layout;               /* layout: a cairn_layout (migration.h), with
+				   * CAIRN_LAYOUT_PER_DIRECTORY for
+				   * versions: per-directory */
 	char *dialect;            /* dialect: NULL when unset */
 	char *schema;             /* default "cairn" */
 	char **ignore;            /* globs */

@@ -23,9 +23,15 @@
  * the set's commit and diffs only commits whose migrations subtree id
  * changed; see src/provenance.c.
  *
- * Versions are strings of 1-20 digits compared as numbers; `version` holds
- * the normalized form (no leading zeros), `version_text` the digits as
- * written in the file name.
+ * Versions are dotted numbers, each part 1-20 digits compared as a
+ * number ("1.10" > "1.9"; a plain "42" is a one-part version), with a
+ * directory part in front when each subdirectory numbers its own
+ * migrations (CAIRN_LAYOUT_PER_DIRECTORY: "billing/3", ordered by
+ * directory, then number).  `version` holds the normalized form (no
+ * leading zeros in a part, no trailing ".0" parts: V1.0 and V1 are one
+ * version), `version_text` the version as written in the file name (with
+ * its directory in front when per-directory).  cairn_version_compare()
+ * (common.h) orders them.
  */
 #ifndef CAIRN_MIGRATION_H
 #define CAIRN_MIGRATION_H
@@ -85,7 +91,10 @@ typedef struct cairn_migration {
  *  - CAIRN_LAYOUT_DBMATE: one <version>_<name>.sql per migration with
  *    `-- migrate:up [transaction:false]` and `-- migrate:down` sections;
  *  - CAIRN_LAYOUT_FLYWAY: V<version>__<desc>.sql, U<version>__<desc>.sql
- *    undo files as down files (integer versions).
+ *    undo files as down files; the version may be dotted (V1.2.3__x.sql,
+ *    or V1_2__x.sql as Flyway reads '_' as '.').
+ * The cairn layout takes dotted versions too (1.2_x.up.sql); the
+ * golang-migrate and dbmate layouts whole numbers only, as those tools.
  * In the cairn and golang-migrate layouts, a dialect (`dialect:`) selects
  * files whose name ends in `.<dialect>` before `.up.sql` (Kratos'
  * `x.postgres.up.sql`) and skips other known dialects' files.
@@ -96,6 +105,24 @@ typedef enum cairn_layout {
 	CAIRN_LAYOUT_DBMATE,
 	CAIRN_LAYOUT_FLYWAY
 } cairn_layout;
+
+/*
+ * Or'ed into a layout (`versions: per-directory`): each subdirectory of
+ * the migrations directory is its own sequence (migrations/0/01_x.up.sql,
+ * migrations/1/01_y.up.sql) and a migration's version is
+ * "<subdirectory>/<number>".  Without it, every subdirectory shares one
+ * sequence and the same number twice is a duplicate.
+ * CAIRN_LAYOUT_KIND() takes the flag off.
+ */
+#define CAIRN_LAYOUT_PER_DIRECTORY 0x100
+#define CAIRN_LAYOUT_KIND(l) ((cairn_layout)((unsigned)(l) & 0xffu))
+
+/* "global" or "per-directory" (`versions:`); false when unknown. */
+CAIRN_EXTERN(bool) cairn_versions_parse(const char *name,
+					bool *per_directory);
+
+/* Whether s is a migration version, as written or normalized. */
+CAIRN_EXTERN(bool) cairn_version_is_valid(const char *s);
 
 /* "cairn", "golang-migrate", "dbmate", "flyway"; false when unknown. */
 CAIRN_EXTERN(bool) cairn_layout_parse(const char *name, cairn_layout *out);
@@ -110,7 +137,8 @@ typedef struct cairn_load_options {
 	size_t ignore_count;
 	size_t max_file_size;       /* default 64 MiB */
 	/* version 2 */
-	cairn_layout layout;        /* default CAIRN_LAYOUT_CAIRN */
+	cairn_layout layout;        /* default CAIRN_LAYOUT_CAIRN; may
+				     * carry CAIRN_LAYOUT_PER_DIRECTORY */
 	const char *dialect;        /* "postgres"; NULL: no dialect infix */
 } cairn_load_options;
 
@@ -208,7 +236,8 @@ CAIRN_EXTERN(bool) cairn_directives_allows(const cairn_directives *d,
 
 /*
  * Parses a migration file name (the base name, no directory).  Returns
- * true and fills the parts when it is `<digits>_<name>.(up|down).sql`.
+ * true and fills the parts when it is `<digits>_<name>.(up|down).sql`
+ * (a whole-number version: a dotted one gives false).
  * version_len and name_len receive the lengths of the parts within base.
  */
 CAIRN_EXTERN(bool) cairn_migration_parse_filename(const char *base,

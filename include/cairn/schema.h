@@ -16,7 +16,11 @@
  *   upgraded_at    timestamptz not null default now()
  *
  * migrations - one row per migration cairn applied or tried to
- *   version        numeric(20,0) primary key   "0042" is stored as 42
+ *   version        text primary key       normalized: "0042" is stored as
+ *                                         "42", "1.2.0" as "1.2", "0/01" as
+ *                                         "0/1" (numeric(20,0) before
+ *                                         version 3); never ordered by
+ *                                         SQL: cairn_version_compare()
  *   name           text not null
  *   checksum       text not null          SHA-256 of the up file, hex
  *   up_blob        text                   git blob id of the up file
@@ -41,7 +45,10 @@
  *   run_id         text not null
  *   environment    text
  *   event          text not null          a pipeline event or a command
- *   version        numeric(20,0)          NULL when about no migration
+ *   version        text                   NULL when about no migration
+ *                                         (numeric(20,0) before version 3;
+ *                                         version::text is the same text,
+ *                                         so the chain's hashes hold)
  *   name           text
  *   commit_sha     text
  *   author         text
@@ -79,7 +86,7 @@ extern "C" {
 #endif
 
 /* The version of the schema this cairn creates and understands. */
-#define CAIRN_SCHEMA_VERSION 2
+#define CAIRN_SCHEMA_VERSION 3
 
 /*
  * Makes sure cairn's schema exists at CAIRN_SCHEMA_VERSION.

@@ -302,10 +302,12 @@ int cli_parse_options(struct cli *cli, const struct cli_command *cmd,
 	size_t n = 0;
 	int c, rc;
 
+	/* a command's own option wins over a global one of the same name
+	 * (cairn new --version V; cairn --version prints cairn's) */
+	for (size_t i = 0; opts && opts[i].name && n < 63 - N_GLOBAL; i++)
+		all[n++] = opts[i];
 	for (size_t i = 0; i < N_GLOBAL; i++)
 		all[n++] = global_opts[i];
-	for (size_t i = 0; opts && opts[i].name && n < 63; i++)
-		all[n++] = opts[i];
 	memset(&all[n], 0, sizeof(all[n]));
 	/*
 	 * Before the command, '+' stops at the first non-option (the

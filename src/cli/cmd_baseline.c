@@ -55,7 +55,7 @@ int cmd_baseline(struct cli *cli, int argc, char **argv)
 	if (first + 1 < argc)
 		return cli_usage_error(cli, cmd, "unexpected argument '%s'", argv[first + 1]);
 	v = argv[first];
-	if (!*v || strlen(v) > 20 || strspn(v, "0123456789") != strlen(v))
+	if (!cairn_version_is_valid(v))
 		return cli_usage_error(cli, cmd, "'%s' is not a migration version", v);
 	a.target = v;
 	a.reason = bo.reason;

@@ -52,15 +52,6 @@ enum { OPT_TO = 1, OPT_STEPS, OPT_DRY, OPT_SINGLE, OPT_YES, OPT_LOCK, OPT_META,
        OPT_NO_RETRY, OPT_AS_FAR, OPT_ALL_TARGETS, OPT_PARALLEL, OPT_CANARY,
        OPT_KEEP_GOING, OPT_FLEET_TARGET };
 
-static bool digits(const char *s)
-{
-	if (!*s || strlen(s) > 20)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
 
 /* A positive count for --parallel and --canary. */
 static int fleet_count(struct cli *cli, const char *opt, const char *arg,
@@ -142,7 +133,7 @@ static int migrate_option(struct cli *cli, int c, const char *arg,
 	}
 	switch (c) {
 	case OPT_TO:
-		if (!digits(arg))
+		if (!cairn_version_is_valid(arg))
 			return cli_usage_error(cli, cmd, "--to needs a version number, not '%s'", arg);
 		o->to = arg;
 		break;

@@ -7,6 +7,12 @@
  * timestamps get the current UTC time instead.  File names follow the
  * configured layout (layout: in cairn.yaml): V/U files for flyway, one
  * file with -- migrate:up/-- migrate:down sections for dbmate.
+ *
+ * Dotted versions (1.2.3): the next is the first part plus one ("2");
+ * `--version V` writes the version the user chose instead (Flyway users
+ * usually do), refused when a migration has it already.  With
+ * `versions: per-directory` the next version is the next number in the
+ * highest directory; `--version DIR/N` starts or continues another.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,7 @@
 struct new_opts {
 	bool no_down;
 	bool timestamp;
+	const char *version;
 };
 
 static int new_option(struct cli *cli, int c, const char *arg, void *payload)
@@ -30,11 +37,12 @@ static int new_option(struct cli *cli, int c, const char *arg, void *payload)
 	struct new_opts *o = payload;
 
 	(void)cli;
-	(void)arg;
 	if (c == 'n')
 		o->no_down = true;
 	else if (c == 't')
 		o->timestamp = true;
+	else if (c == 'V')
+		o->version = arg;
 	return 0;
 }
 
@@ -86,6 +94,14 @@ static int next_version(char *out, size_t outlen, const char *max,
 	return 0;
 }
 
+/* The number of a version, after its directory part ("0/12" -> "12"). */
+static const char *number_of(const char *v)
+{
+	const char *slash = strrchr(v, '/');
+
+	return slash ? slash + 1 : v;
+}
+
 static void consider(cairn_migration_set *set, const char **max,
 		     size_t *width)
 {
@@ -93,12 +109,50 @@ static void consider(cairn_migration_set *set, const char **max,
 
 	for (size_t i = 0; i < n; i++) {
 		cairn_migration *m = cairn_migration_set_get(set, i);
+		/* the width of the first part as written */
+		size_t w = strcspn(number_of(m->version_text), "._");
 
 		if (!*max || cairn_version_compare(m->version, *max) > 0)
 			*max = m->version;
-		if (strlen(m->version_text) > *width)
-			*width = strlen(m->version_text);
+		if (w > *width)
+			*width = w;
 	}
+}
+
+/*
+ * --version V: a version the layout can name, that no migration has.
+ * Fills prefix with its directory part ("" or "billing/").
+ */
+static int chosen_version(struct cli *cli, const struct cli_command *cmd,
+			  const char *v, cairn_layout layout,
+			  cairn_migration_set *wt, cairn_migration_set *head,
+			  char *version, size_t vsize, char *prefix,
+			  size_t psize)
+{
+	const char *num = number_of(v);
+	bool dotted = strcspn(num, "._") != strlen(num);
+	cairn_layout kind = CAIRN_LAYOUT_KIND(layout);
+
+	if (!cairn_version_is_valid(v) || strlen(num) >= vsize ||
+	    (size_t)(num - v) >= psize)
+		return cli_usage_error(cli, cmd, "'%s' is not a migration version", v);
+	if (num != v && !(layout & CAIRN_LAYOUT_PER_DIRECTORY))
+		return cli_usage_error(cli, cmd,
+			"'%s' names a directory, which only 'versions: per-directory' in cairn.yaml allows", v);
+	if (dotted && (kind == CAIRN_LAYOUT_DBMATE ||
+		       kind == CAIRN_LAYOUT_GOLANG_MIGRATE ||
+		       (kind == CAIRN_LAYOUT_CAIRN && strchr(num, '_'))))
+		return cli_usage_error(cli, cmd,
+			"'%s' is not a version the %s layout can name", v,
+			cairn_layout_name(layout));
+	if (cairn_migration_set_find(wt, v) ||
+	    (head && cairn_migration_set_find(head, v))) {
+		cli_errorf(cli, "version %s exists already", v);
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(version, vsize, "%s", num);
+	snprintf(prefix, psize, "%.*s", (int)(num - v), v);
+	return 0;
 }
 
 static int write_new(struct cli *cli, const char *path, const char *text)
@@ -149,10 +203,11 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "no-down", no_argument, NULL, 'n' },
 		{ "timestamp", no_argument, NULL, 't' },
+		{ "version", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("new");
-	struct new_opts o = { false, false };
+	struct new_opts o = { false, false, NULL };
 	cairn_migration_set *head = NULL, *wt = NULL;
 	const cairn_config *cfg;
 	cairn_repo *repo = NULL;
@@ -160,6 +215,7 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	size_t width = 0, minw = 4;
 	cairn_layout layout;
 	char version[32], dir[4096], up[4400], down[4400], text[600];
+	char prefix[300] = "", first_part[32];
 	int rc, first;
 
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", new_option, &o,
@@ -198,10 +254,29 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	consider(wt, &max, &width);
 	if (head)
 		consider(head, &max, &width);
-	layout = (cairn_layout)cfg->layout;
+	layout = CAIRN_LAYOUT_KIND(cfg->layout);
+	if (o.version) {
+		rc = chosen_version(cli, cmd, o.version, (cairn_layout)cfg->layout,
+				    wt, head, version, sizeof(version), prefix,
+				    sizeof(prefix));
+		if (rc)
+			goto out;
+		goto named;
+	}
+	if (max) {
+		/* the next number in the highest directory; a dotted
+		 * version's first part plus one */
+		const char *num = number_of(max);
+		size_t fl = strcspn(num, ".");
+
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(num - max), max);
+		snprintf(first_part, sizeof(first_part), "%.*s", (int)fl, num);
+		max = first_part;
+	}
 	if (layout == CAIRN_LAYOUT_DBMATE && !max)
 		o.timestamp = true; /* dbmate's own versions are timestamps */
-	if (layout == CAIRN_LAYOUT_FLYWAY && width < 4)
+	if ((layout == CAIRN_LAYOUT_FLYWAY ||
+	     (cfg->layout & CAIRN_LAYOUT_PER_DIRECTORY)) && width < 4)
 		minw = width ? width : 1;
 	if (o.timestamp || width >= 14) {
 		time_t now = time(NULL);
@@ -218,7 +293,10 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 				width < minw ? minw : width) < 0) {
 		goto toobig;
 	}
-	snprintf(dir, sizeof(dir), "%s%s", wd, cfg->migrations_dir);
+named:
+	snprintf(dir, sizeof(dir), "%s%s%s%.*s", wd, cfg->migrations_dir,
+		 *prefix ? "/" : "", *prefix ? (int)strlen(prefix) - 1 : 0,
+		 prefix);
 	{
 		/* create the directory (and parents) when missing */
 		char tmp[4096];

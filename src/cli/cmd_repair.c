@@ -59,10 +59,7 @@ int cmd_repair(struct cli *cli, int argc, char **argv)
 	if (!!ro.accept == !!ro.resolve)
 		return cli_usage_error(cli, cmd, "give either --accept V or --resolve V");
 	v = ro.accept ? ro.accept : ro.resolve;
-	for (const char *p = v; *p; p++)
-		if (*p < '0' || *p > '9')
-			return cli_usage_error(cli, cmd, "'%s' is not a migration version", v);
-	if (!*v || strlen(v) > 20)
+	if (!cairn_version_is_valid(v))
 		return cli_usage_error(cli, cmd, "'%s' is not a migration version", v);
 	if ((rc = cli_env(cli, &env)))
 		return rc;

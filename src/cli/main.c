@@ -26,7 +26,7 @@ const struct cli_command cli_commands[] = {
 	  "  --dir DIR    the migrations directory to create and configure\n",
 	  CLI_CONFIG_WORKTREE },
 	{ "new", cmd_new, "create the next migration's up and down files",
-	  "cairn new [--no-down] [--timestamp] NAME\n"
+	  "cairn new [--no-down] [--timestamp] [--version V] NAME\n"
 	  "\n"
 	  "Creates <version>_NAME.up.sql and <version>_NAME.down.sql in the\n"
 	  "migrations directory of the working tree.  The version is one above\n"
@@ -36,7 +36,10 @@ const struct cli_command cli_commands[] = {
 	  "given.  NAME is letters, digits, '_' and '-'.\n"
 	  "\n"
 	  "  --no-down     do not create a down file\n"
-	  "  --timestamp   use a timestamp version\n",
+	  "  --timestamp   use a timestamp version\n"
+	  "  --version V   use version V (e.g. 1.3, or DIR/N with versions:\n"
+	  "                per-directory); refused when it exists.  Without it\n"
+	  "                a dotted version's first part goes up by one.\n",
 	  CLI_CONFIG_WORKTREE },
 	{ "status", cmd_status, "applied, pending, drifted, missing and failed migrations",
 	  "cairn status [--format text|json]\n"

@@ -90,9 +90,9 @@ int adopt__read_sqitch(adopt_history *h, cairn_db *db,
 		       cairn_adopt_result *out);
 
 /*
- * A version written by another tool as cairn's version: the digits
- * without leading zeros (caller frees), or NULL when it is not 1 to 20
- * digits.
+ * A version written by another tool as cairn's version, normalized
+ * (cairn__version_normalize(): "0042" -> "42", "1.2.0" -> "1.2"; caller
+ * frees), or NULL when it is not a version.
  */
 char *adopt__version(const char *text);
 

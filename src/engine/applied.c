@@ -2,9 +2,11 @@
  * applied.c - reading the tracking table and joining it with a migration
  * set (status).
  *
- * The rows are read with one query ordered by version (numeric, so the
- * order matches cairn_version_compare) and kept in the libpq result: the
- * list's strings point into it, so 10,000 rows cost one array.  Reading
+ * The rows are read with one query and kept in the libpq result: the
+ * list's strings point into it, so 10,000 rows cost one array.  The
+ * versions are text (schema version 3: dotted and per-directory
+ * versions), whose order is not cairn's ("10" < "9"), so the list is
+ * sorted here with cairn_version_compare, not by the server.  Reading
  * never writes: where cairn's tables do not exist the list is empty (a
  * run that writes creates them first, with cairn_schema_ensure()).  The join
  * is a merge of two sorted lists; drift is decided on git blob ids and
@@ -19,6 +21,21 @@
 #include "util/error.h"
 #include "applied.h"
 #include "util/util.h"
+
+static int applied_cmp(const void *a, const void *b)
+{
+	return cairn__version_cmp(((const cairn_applied *)a)->version,
+				  ((const cairn_applied *)b)->version);
+}
+
+/* Rows usually come back in insertion order, which is version order. */
+static bool in_order(const cairn_applied_list *l)
+{
+	for (size_t i = 1; i < l->count; i++)
+		if (applied_cmp(&l->items[i - 1], &l->items[i]) > 0)
+			return false;
+	return true;
+}
 
 /*
  * brief: only what deciding a run needs (version, name, checksum, blob,
@@ -46,7 +63,7 @@ static int load(cairn_applied_list *out, cairn_db *db, bool brief,
 		rc = cairn_buf_printf(&sql,
 			"SELECT version::text, name, checksum, coalesce(up_blob, ''), "
 			"status, coalesce(error, '') "
-			"FROM %s.migrations m ORDER BY m.version",
+			"FROM %s.migrations m",
 			cairn_db__schema_ident(db));
 	else
 		rc = cairn_buf_printf(&sql,
@@ -58,7 +75,7 @@ static int load(cairn_applied_list *out, cairn_db *db, bool brief,
 			"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 			"coalesce(applied_by, ''), coalesce(deploy_rev, ''), "
 			"coalesce(duration_ms, 0) "
-			"FROM %s.migrations m ORDER BY m.version",
+			"FROM %s.migrations m",
 			cairn_db__schema_ident(db));
 	if (rc < 0)
 		goto out;
@@ -95,6 +112,9 @@ static int load(cairn_applied_list *out, cairn_db *db, bool brief,
 		a->duration_ms = strtoll(PQgetvalue(res, i, 14), NULL, 10);
 	}
 	out->count = (size_t)n;
+	if (!in_order(out))
+		qsort(out->items, out->count, sizeof(*out->items),
+		      applied_cmp);
 	out->result_ = res;
 	res = NULL;
 	rc = 0;

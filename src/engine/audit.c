@@ -21,6 +21,7 @@
  * deleted row or swapped ids read as a broken link and an edited field as
  * a bad hash.  After the first failure the rest are only counted.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,16 +40,6 @@ const char cairn_audit__canonical_sql[] =
     "r.commit_sha, r.author, r.actor, r.deploy_rev, r.outcome, "
     "r.detail)::text)";
 
-static bool is_version(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (s[n] < '0' || s[n] > '9')
-			return false;
-	return n >= 1 && n <= 20;
-}
-
 static int check_row(const cairn_audit_row *row)
 {
 	json_t *j;
@@ -59,10 +50,10 @@ static int check_row(const cairn_audit_row *row)
 		return cairn_error__set(
 		    CAIRN_ERRCLASS_USAGE,
 		    "an audit row needs a run id, an event and an outcome");
-	if (row->version && !is_version(row->version))
+	if (row->version && !cairn__version_valid(row->version))
 		return cairn_error__set(
 		    CAIRN_ERRCLASS_USAGE,
-		    "invalid migration version '%s' for an audit row: expected 1 to 20 digits",
+		    "invalid migration version '%s' for an audit row: expected numbers of 1 to 20 digits joined by '.', with an optional directory in front",
 		    row->version);
 	if (!row->detail_json)
 		return 0;
@@ -104,8 +95,13 @@ static int put_insert(cairn_buf *out, cairn_db *db, const cairn_audit_row *row,
 	    cairn_buf_puts(out, ", ") < 0)
 		return CAIRN_ERROR;
 	if (row->version) {
-		if (cairn_db__literal(out, row->version) < 0 ||
-		    cairn_buf_puts(out, "::numeric") < 0)
+		/* normalized, as the numeric column did before: "0042" is 42 */
+		char *v = cairn__version_normalize(row->version,
+						   strlen(row->version));
+		int rc = v ? cairn_db__literal(out, v) : CAIRN_ERROR;
+
+		free(v);
+		if (rc < 0)
 			return CAIRN_ERROR;
 	} else if (cairn_buf_puts(out, "NULL") < 0) {
 		return CAIRN_ERROR;
@@ -524,6 +520,23 @@ static int check_anchor(struct verify *v)
 }
 
 /*
+ * Two "<version>_<name>" labels in version order.  A version holds no
+ * '_' once normalized, so the first '_' ends it.
+ */
+static int label_cmp(const void *pa, const void *pb)
+{
+	const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+	size_t la = strcspn(a, "_"), lb = strcspn(b, "_");
+	char va[256], vb[256];
+	int c;
+
+	snprintf(va, sizeof(va), "%.*s", (int)la, a);
+	snprintf(vb, sizeof(vb), "%.*s", (int)lb, b);
+	c = cairn__version_cmp(va, vb);
+	return c ? c : strcmp(a, b);
+}
+
+/*
  * Applied tracking rows with no audit row saying so: for each, an audit
  * row of the same version with outcome applied, repaired, baselined or
  * imported must exist after its latest rolled_back row (if any).
@@ -541,13 +554,13 @@ static int check_tracking(cairn_audit_verify_result *r, cairn_db *db,
 		return 0;
 	if (cairn_buf_printf(
 		&sql,
-		"SELECT m.version::text || '_' || m.name FROM %s.migrations AS m "
+		"SELECT m.version::text, m.version::text || '_' || m.name FROM %s.migrations AS m "
 		"WHERE m.status = 'applied' AND NOT EXISTS ("
 		"SELECT FROM %s.audit AS a WHERE a.version = m.version "
 		"AND a.outcome IN ('applied', 'repaired', 'baselined', 'imported') "
 		"AND a.id > coalesce(("
 		"SELECT max(b.id) FROM %s.audit AS b WHERE b.version = m.version "
-		"AND b.outcome = 'rolled_back'), 0)) ORDER BY m.version",
+		"AND b.outcome = 'rolled_back'), 0))",
 		s, s, s) < 0)
 		goto out;
 	res = cairn_db__exec(db, sql.ptr);
@@ -561,11 +574,15 @@ static int check_tracking(cairn_audit_verify_result *r, cairn_db *db,
 			goto out;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		r->untracked[i] = cairn__strdup(PQgetvalue(res, i, 0));
+		r->untracked[i] = cairn__strdup(PQgetvalue(res, i, 1));
 		if (!r->untracked[i])
 			goto out;
 		r->untracked_count++;
 	}
+	/* in cairn's version order, which text order is not ("10" < "9") */
+	if (r->untracked_count > 1)
+		qsort(r->untracked, r->untracked_count, sizeof(char *),
+		      label_cmp);
 	rc = 0;
 out:
 	PQclear(res);

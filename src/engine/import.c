@@ -5,7 +5,8 @@
  * The history is matched to the migrations at the revision:
  *
  *   - by version for golang-migrate, dbmate and Flyway (their versions
- *     read as cairn's: digits, leading zeros ignored), by change name
+ *     read as cairn's: numbers, dotted for Flyway's 1.2.3, leading zeros
+ *     and trailing .0 parts ignored as Flyway does), by change name
  *     for Sqitch (which has no versions: the change `users` is the
  *     migration `<version>_users`);
  *   - golang-migrate keeps one row, the version reached: every migration
@@ -45,14 +46,9 @@ const char *const *cairn_import_tools(void)
 
 char *adopt__version(const char *text)
 {
-	size_t n;
-
-	if (!text)
+	if (!cairn__version_valid(text))
 		return NULL;
-	n = strlen(text);
-	if (n == 0 || n > 20 || strspn(text, "0123456789") != n)
-		return NULL;
-	return cairn__version_normalize(text, n);
+	return cairn__version_normalize(text, strlen(text));
 }
 
 int adopt__record(adopt_history *h, const char *key, const char *who,

@@ -12,8 +12,8 @@
  *                   refuse; a BASELINE row covers the versions at or
  *                   below it; undo rows (and rows a repair marked
  *                   DELETE) cancel the version's earlier row; repeatable
- *                   scripts (no version) and dotted versions refuse
- *                   (the flyway layout reads V<integer>__ files).
+ *                   scripts (no version) refuse; dotted versions
+ *                   (1.2.3) match the flyway layout's V1.2.3__ files.
  *   Sqitch          sqitch.changes: the changes deployed now (a revert
  *                   deletes the row), named, with committer and time;
  *                   one project only.
@@ -216,8 +216,8 @@ static int flyway_row(adopt_history *h, PGresult *res, int i,
 	v = adopt__version(version);
 	if (!v)
 		return adopt__refuse(out, "needs-layout", NULL,
-				     "cairn's flyway layout (layout: flyway) reads whole-number versions only, its tracking table orders them as numbers; rename the files to whole numbers (e.g. 1.1 -> 11) in the repository and in Flyway's history first",
-				     "Flyway version '%s' (%s) is not a whole number",
+				     "cairn reads versions made of numbers joined by '.' (1.2.3) or '_' (1_2_3)",
+				     "Flyway version '%s' (%s) is not one cairn can read",
 				     version, script);
 	if (!strcmp(type, "BASELINE")) {
 		free(h->upto);

@@ -22,7 +22,7 @@ static int delete_and_audit(run *r, cairn_buf *b, cairn_migration *m,
 	cairn_buf_printf(b, "DELETE FROM %s.migrations WHERE version = ",
 			 cairn_db__schema_ident(r->o->db));
 	cairn_db__literal(b, m->version);
-	cairn_buf_puts(b, "::numeric;\n");
+	cairn_buf_puts(b, ";\n");
 	if (run__audit_sql(r, b, "post_rollback", m, NULL, NULL, "rolled_back",
 			   extra, duration_expr) < 0)
 		return CAIRN_ERROR;

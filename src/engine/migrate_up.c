@@ -34,7 +34,7 @@ void run__tracking_insert(run *r, cairn_buf *b, const cairn_migration *m,
 		"author_email, authored_at, deploy_rev, deploy_ref, applied_by, "
 		"applied_at, duration_ms, cairn_version) VALUES (", s);
 	cairn_db__literal(b, m->version);
-	cairn_buf_puts(b, "::numeric, ");
+	cairn_buf_puts(b, ", ");
 	cairn_db__literal(b, m->name);
 	cairn_buf_puts(b, ", ");
 	cairn_db__literal(b, m->checksum);
@@ -190,7 +190,6 @@ static void record_no_tx_failure(run *r, cairn_migration *m, int64_t t0)
 		cairn_db__literal(&f, saved.message ? saved.message : "failed");
 		cairn_buf_puts(&f, " WHERE version = ");
 		cairn_db__literal(&f, m->version);
-		cairn_buf_puts(&f, "::numeric");
 		if (!cairn_buf_failed(&f))
 			PQclear(cairn_db__exec(r->o->db, f.ptr));
 	}
@@ -237,7 +236,7 @@ static int apply_no_tx(run *r, cairn_migration *m)
 			 "duration_ms = %lld, applied_at = now() WHERE version = ",
 			 s, (long long)(cairn__now_ms() - t0));
 	cairn_db__literal(&b, m->version);
-	cairn_buf_puts(&b, "::numeric;\n");
+	cairn_buf_puts(&b, ";\n");
 	extra = duration_json(cairn__now_ms() - t0);
 	if ((rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL,
 				 "applied", extra, NULL)) < 0)

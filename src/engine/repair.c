@@ -79,7 +79,7 @@ static int repair(const cairn_run_options *o, const char *version,
 		cairn_db__literal_or_null(&b, m->down_blob[0] ? m->down_blob : NULL);
 		cairn_buf_puts(&b, " WHERE version = ");
 		cairn_db__literal(&b, a->version);
-		cairn_buf_puts(&b, "::numeric;\n");
+		cairn_buf_puts(&b, ";\n");
 		j = json_pack("{s:s, s:s, s:s}", "repair", "accept",
 			      "old_checksum", a->checksum, "new_checksum",
 			      m->checksum);
@@ -99,7 +99,7 @@ static int repair(const cairn_run_options *o, const char *version,
 		cairn_buf_printf(&b, RUN_BEGIN ";\nDELETE FROM %s.migrations WHERE version = ",
 				 cairn_db__schema_ident(o->db));
 		cairn_db__literal(&b, a->version);
-		cairn_buf_puts(&b, "::numeric;\n");
+		cairn_buf_puts(&b, ";\n");
 		j = json_pack("{s:s, s:s, s:s}", "repair", "resolve",
 			      "old_status", a->status, "error", a->error);
 		extra = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

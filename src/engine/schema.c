@@ -181,7 +181,23 @@ static const char step2[] =
     "\tLANGUAGE plpgsql SET search_path = pg_catalog, pg_temp\n"
     "\tAS @reject_body_v2@";
 
-static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1, step2};
+/*
+ * Version 2 -> 3: versions as text, so dotted (1.2.3) and per-directory
+ * (billing/3) versions fit.  version::text of a numeric(20,0) is its
+ * digits without leading zeros, exactly what cairn normalizes a whole
+ * number to, so every existing row keeps its version's text; and the
+ * chain's canonical form already hashed version::text, so every hash
+ * of the audit trail stays what it was.  ALTER COLUMN ... TYPE rewrites
+ * the table without firing the append-only row triggers.  Nothing may
+ * ORDER BY these columns: text order is not version order.
+ */
+static const char step3[] =
+    "ALTER TABLE @schema@.migrations\n"
+    "\tALTER COLUMN version TYPE text USING version::text;\n"
+    "ALTER TABLE @schema@.audit\n"
+    "\tALTER COLUMN version TYPE text USING version::text";
+
+static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1, step2, step3};
 
 /* The first 63 bits of SHA-256("cairn:<purpose>:<schema>"). */
 static int lock_key(int64_t *out, const char *purpose, const char *schema)

@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -299,21 +300,117 @@ int cairn__parse_duration_ms(const char *s, uint64_t *out)
 	return -1;
 }
 
-int cairn__version_cmp(const char *a, const char *b)
-{
-	size_t la, lb;
-	int c;
+/*
+ * Versions.  A version is an optional directory part and a dotted number:
+ *
+ *     [<dir>/...]<part>[.<part>]...
+ *
+ * Each part is 1-20 digits and compares as a number; a missing part
+ * counts as 0, so 1 = 1.0 and 1.10 > 1.9 (Flyway's order).  As written,
+ * parts may also be separated by '_' (Flyway's V1_2__x.sql).  The
+ * directory part (`versions: per-directory`) is one or more names of
+ * letters, digits, '_', '-' and '.', compared name by name: as numbers
+ * when both are numbers (then, on a tie, byte by byte), else byte by
+ * byte; a version without one comes first.  Normalizing keeps the
+ * directory as written, drops the leading zeros of each part and the
+ * trailing zero parts (but the first): 0042 -> 42, 1.02.0 -> 1.2.
+ */
+#define VERSION_MAX_LEN 255
+#define VERSION_PART_MAX 20
 
-	while (*a == '0' && a[1])
+static int sign_of(int c)
+{
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Two runs of digits as numbers; an empty run is 0. */
+static int num_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	while (la > 1 && *a == '0') {
 		a++;
-	while (*b == '0' && b[1])
+		la--;
+	}
+	while (lb > 1 && *b == '0') {
 		b++;
-	la = strlen(a);
-	lb = strlen(b);
+		lb--;
+	}
+	if (!la || (la == 1 && *a == '0'))
+		la = 0;
+	if (!lb || (lb == 1 && *b == '0'))
+		lb = 0;
 	if (la != lb)
 		return la < lb ? -1 : 1;
-	c = strcmp(a, b);
-	return c < 0 ? -1 : c > 0;
+	return la ? sign_of(memcmp(a, b, la)) : 0;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* One directory name each: numbers as numbers, the rest byte by byte. */
+static int dir_name_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t n = la < lb ? la : lb;
+	int c;
+
+	if (all_digits(a, la) && all_digits(b, lb) &&
+	    (c = num_cmp(a, la, b, lb)) != 0)
+		return c;
+	if ((c = memcmp(a, b, n)) != 0)
+		return sign_of(c);
+	return la == lb ? 0 : la < lb ? -1 : 1;
+}
+
+/* Directory parts a[0..la) and b[0..lb), name by name. */
+static int dir_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	while (la && lb) {
+		const char *sa = memchr(a, '/', la), *sb = memchr(b, '/', lb);
+		size_t na = sa ? (size_t)(sa - a) : la;
+		size_t nb = sb ? (size_t)(sb - b) : lb;
+		int c = dir_name_cmp(a, na, b, nb);
+
+		if (c)
+			return c;
+		a += na + (na < la);
+		la -= na + (na < la);
+		b += nb + (nb < lb);
+		lb -= nb + (nb < lb);
+	}
+	return la ? 1 : lb ? -1 : 0;
+}
+
+/* Dotted numbers, part by part; a missing part is 0. */
+static int dotted_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		size_t la = strcspn(a, "._"), lb = strcspn(b, "._");
+		int c = num_cmp(a, la, b, lb);
+
+		if (c)
+			return c;
+		a += la + (a[la] != '\0');
+		b += lb + (b[lb] != '\0');
+	}
+	return 0;
+}
+
+int cairn__version_cmp(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	int c;
+
+	if (!sa != !sb)
+		return sa ? 1 : -1;
+	if (sa && (c = dir_cmp(a, (size_t)(sa - a), b, (size_t)(sb - b))))
+		return c;
+	return dotted_cmp(sa ? sa + 1 : a, sb ? sb + 1 : b);
 }
 
 int cairn_version_compare(const char *a, const char *b)
@@ -321,13 +418,105 @@ int cairn_version_compare(const char *a, const char *b)
 	return cairn__version_cmp(a, b);
 }
 
-char *cairn__version_normalize(const char *digits, size_t len)
+static bool dir_char(char c)
 {
-	while (len > 1 && *digits == '0') {
-		digits++;
-		len--;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+bool cairn__version_dir_valid(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (!len || len > VERSION_MAX_LEN)
+		return false;
+	while (i < len) {
+		size_t start = i;
+
+		if (s[i] == '.')
+			return false; /* no ".", "..", hidden names */
+		while (i < len && s[i] != '/') {
+			if (!dir_char(s[i]))
+				return false;
+			i++;
+		}
+		if (i == start)
+			return false;
+		if (i < len && ++i == len)
+			return false; /* a trailing '/' */
 	}
-	return cairn__strndup(digits, len);
+	return true;
+}
+
+bool cairn__version_valid_n(const char *s, size_t len)
+{
+	const char *slash = len ? memrchr(s, '/', len) : NULL;
+	size_t i = slash ? (size_t)(slash - s) + 1 : 0;
+
+	if (!len || len > VERSION_MAX_LEN)
+		return false;
+	if (slash && !cairn__version_dir_valid(s, i - 1))
+		return false;
+	for (;;) {
+		size_t start = i;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start || i - start > VERSION_PART_MAX)
+			return false;
+		if (i == len)
+			return true;
+		if ((s[i] != '.' && s[i] != '_') || ++i == len)
+			return false;
+	}
+}
+
+bool cairn__version_valid(const char *s)
+{
+	return s && cairn__version_valid_n(s, strlen(s));
+}
+
+char *cairn__version_normalize(const char *text, size_t len)
+{
+	const char *slash, *p, *end = text + len;
+	size_t keep;
+	char *out, *o;
+
+	if (!cairn__version_valid_n(text, len)) {
+		cairn_error__set(CAIRN_ERRCLASS_USAGE,
+				 "'%.*s' is not a migration version",
+				 (int)(len > VERSION_MAX_LEN ? VERSION_MAX_LEN
+							     : len),
+				 text);
+		return NULL;
+	}
+	out = malloc(len + 1);
+	if (!out) {
+		cairn_error__oom();
+		return NULL;
+	}
+	slash = memrchr(text, '/', len);
+	p = slash ? slash + 1 : text;
+	memcpy(out, text, (size_t)(p - text));
+	o = out + (p - text);
+	keep = 0;
+	while (p < end) {
+		const char *q = p;
+
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		while (q - p > 1 && *p == '0')
+			p++;
+		if (o > out + (slash ? slash + 1 - text : 0))
+			*o++ = '.';
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (!keep || q - p > 1 || *p != '0')
+			keep = (size_t)(o - out);
+		p = q + 1;
+	}
+	out[keep] = '\0';
+	return out;
 }
 
 size_t cairn__edit_distance(const char *a, const char *b)

@@ -70,12 +70,22 @@ char *cairn__escape_text(const char *s, size_t len, unsigned flags);
 CAIRN_WARN_UNUSED int cairn__parse_duration_ms(const char *s, uint64_t *out);
 
 /*
- * Compares two version strings of digits numerically ("0042" == "42").
- * Returns <0, 0 or >0.
+ * Versions ([<dir>/...]<n>[.<n>]..., see util.c): compares two versions
+ * as cairn orders them ("0042" == "42", "1.10" > "1.9", "1.0" == "1",
+ * "0/9" < "1/1").  Returns <0, 0 or >0.
  */
 CAIRN_WARN_UNUSED int cairn__version_cmp(const char *a, const char *b);
-/* Copies digits without leading zeros ("0042" -> "42", "000" -> "0"). */
-char *cairn__version_normalize(const char *digits, size_t len);
+/* Whether text is a version as written ('_' may separate parts). */
+bool cairn__version_valid(const char *s);
+bool cairn__version_valid_n(const char *s, size_t len);
+/* Whether s is a directory part (names of [A-Za-z0-9_.-], '/' between). */
+bool cairn__version_dir_valid(const char *s, size_t len);
+/*
+ * The normalized form of a version as written ("0042" -> "42", "1_02.0"
+ * -> "1.2", "0/01" -> "0/1").  NULL with an error set when it is not a
+ * version (or out of memory).
+ */
+char *cairn__version_normalize(const char *text, size_t len);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t cairn__edit_distance(const char *a, const char *b);

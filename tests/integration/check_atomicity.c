@@ -474,12 +474,12 @@ START_TEST(test_standard_conforming_strings_off)
 	ck_assert_msg(r.status == 0, "%d\n%s%s", r.status, r.out, r.err);
 	tu_result_dispose(&r);
 	v = tu_db_value(p.url, "SELECT author_name FROM cairn.migrations "
-			       "WHERE version = 2");
+			       "WHERE version = '2'");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, "O\\'Brien \\\\ x");
 	free(v);
 	v = tu_db_value(p.url, "SELECT detail->'metadata'->>'note' FROM cairn.audit "
-			       "WHERE version = 2 AND outcome = 'applied'");
+			       "WHERE version = '2' AND outcome = 'applied'");
 	ck_assert_msg(v && !strcmp(v, "back\\slash 'q'"), "%s", v ? v : "(null)");
 	free(v);
 	tu_cairn(&r, p.dir, "audit", "verify", NULL);
@@ -521,7 +521,7 @@ START_TEST(test_bom_stripped_checksum_of_bytes)
 	/* the checksum is over the bytes as committed, BOM included */
 	sum = tu_sh_out(p.dir, "sha256sum db/migrations/0001_bom.up.sql | cut -c1-64");
 	v = tu_db_value(p.url, "SELECT checksum FROM cairn.migrations "
-			       "WHERE version = 1");
+			       "WHERE version = '1'");
 	ck_assert_ptr_nonnull(sum);
 	ck_assert_ptr_nonnull(v);
 	ck_assert_str_eq(v, sum);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/schema.h"
 #include "engine/audit.h"
 #include "testutil.h"
 
@@ -401,7 +402,7 @@ START_TEST(test_schema_upgrade_from_version_1)
 
 	add_migrations(&p, 2, 2);
 	cairn_ok(&p, NULL, "migrate", "up");
-	ck_assert_int_eq(count_of(&p, "SELECT version FROM cairn.schema_version"), 2);
+	ck_assert_int_eq(count_of(&p, "SELECT version FROM cairn.schema_version"), CAIRN_SCHEMA_VERSION);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE mac IS NULL"), 2);
 	ck_assert_int_eq(verify_json(&p, NULL, &out), 0);
 	free(out);
@@ -441,7 +442,7 @@ START_TEST(test_anchor_refused_after_deletion)
 	cairn_ok(&p, NULL, "migrate", "up");
 	ck_assert_int_eq(ref_count(&p), 1);
 	tamper(&p, "DELETE FROM cairn.audit WHERE id > 1; "
-		   "DELETE FROM cairn.migrations WHERE version = 2; DROP TABLE t2");
+		   "DELETE FROM cairn.migrations WHERE version = '2'; DROP TABLE t2");
 	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
 	free(out);
 
@@ -462,8 +463,8 @@ START_TEST(test_anchor_refused_after_deletion)
 		      "%d %s%s", r.status, r.out, r.err);
 	tu_result_dispose(&r);
 	ck_assert_int_eq(ref_count(&p), 1);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 3 AND status = 'applied'"), 1);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = 3 AND outcome = 'applied'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = '3' AND status = 'applied'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = '3' AND outcome = 'applied'"), 1);
 	ck_assert_int_eq(verify_json(&p, NULL, &out), 1);
 	free(out);
 
@@ -551,7 +552,7 @@ START_TEST(test_seal_refused_after_macs_removed)
 		      tu_contains(r.err, "latest anchor records a MAC"),
 		      "%d %s%s", r.status, r.out, r.err);
 	tu_result_dispose(&r);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 3 AND status = 'applied'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = '3' AND status = 'applied'"), 1);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE mac IS NOT NULL"), 0);
 	ck_assert_int_eq(verify_json(&p, with_key, &out), 1);
 	free(out);

@@ -704,7 +704,7 @@ START_TEST(test_pre_push_checks_drift_when_the_database_answers)
 	/* someone changed what production recorded for 0001 */
 	ck_assert_int_eq(tu_db_exec(url, "ALTER TABLE cairn.migrations DISABLE TRIGGER USER; "
 					 "UPDATE cairn.migrations SET checksum = repeat('0', 64), up_blob = NULL "
-					 "WHERE version = 1"), 0);
+					 "WHERE version = '1'"), 0);
 	commit_file(w.a, "db/migrations/0002_orders.up.sql",
 		    "CREATE TABLE orders (id int);\n", BOB, 1700000100,
 		    "Add orders");

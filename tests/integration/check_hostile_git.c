@@ -147,11 +147,11 @@ START_TEST(test_author_decoded_from_commit_encoding)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	assert_q(&p, "SELECT author_name FROM cairn.migrations "
-		     "WHERE version = 1", "Jos\xc3\xa9 M\xc3\xbcller");
+		     "WHERE version = '1'", "Jos\xc3\xa9 M\xc3\xbcller");
 	assert_q(&p, "SELECT author_email FROM cairn.migrations "
-		     "WHERE version = 1", "jos\xc3\xa9@example.com");
+		     "WHERE version = '1'", "jos\xc3\xa9@example.com");
 	assert_q(&p, "SELECT author_name FROM cairn.migrations "
-		     "WHERE version = 2",
+		     "WHERE version = '2'",
 		 "Bad \xef\xbf\xbd\xef\xbf\xbd Name");
 	{
 		char sql[256];
@@ -207,7 +207,7 @@ START_TEST(test_malformed_author_degrades)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	snprintf(sql, sizeof(sql), "SELECT author_name || '|' || author_email "
-		 "|| '|' || commit_sha FROM cairn.migrations WHERE version = 1");
+		 "|| '|' || commit_sha FROM cairn.migrations WHERE version = '1'");
 	{
 		char want[256];
 
@@ -228,7 +228,7 @@ START_TEST(test_malformed_author_degrades)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	snprintf(sql, sizeof(sql), "SELECT commit_sha || ' ' || author_name "
-		 "FROM cairn.migrations WHERE version = 3");
+		 "FROM cairn.migrations WHERE version = '3'");
 	{
 		char want[256];
 
@@ -323,14 +323,14 @@ START_TEST(test_forged_cache_changes_no_answer)
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	snprintf(sql, sizeof(sql), "SELECT author_name || ' ' || commit_sha "
-		 "FROM cairn.migrations WHERE version = 1");
+		 "FROM cairn.migrations WHERE version = '1'");
 	{
 		char want[128];
 
 		snprintf(want, sizeof(want), "Alice %s", alice);
 		assert_q(&p, sql, want);
 		snprintf(sql, sizeof(sql), "SELECT author_name || ' ' || "
-			 "commit_sha FROM cairn.migrations WHERE version = 2");
+			 "commit_sha FROM cairn.migrations WHERE version = '2'");
 		snprintf(want, sizeof(want), "Bob %s", bob);
 		assert_q(&p, sql, want);
 	}

@@ -244,9 +244,9 @@ START_TEST(test_golang_migrate)
 	ck_assert_msg(tu_contains(r.out, "imported 2 migrations"), "%s", r.out);
 	ck_assert_msg(tu_contains(r.out, "(implied)"), "%s", r.out);
 	tu_result_dispose(&r);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version <= 2 AND commit_sha IS NOT NULL"), 2);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version::numeric <= 2 AND commit_sha IS NOT NULL"), 2);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'imported' AND detail->>'tool' = 'golang-migrate'"), 2);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM schema_migrations WHERE version = 2 AND NOT dirty"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM schema_migrations WHERE version = '2' AND NOT dirty"), 1);
 	tu_cairn(&r, p.dir, "migrate", "up", NULL);
 	ck_assert_msg(r.status == 0 && tu_contains(r.out, "applied 1 migration"), "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
@@ -287,15 +287,13 @@ START_TEST(test_flyway)
 	tu_result_dispose(&r);
 	assert_nothing_tracked(&p);
 
-	/* a dotted version needs the flyway layout */
+	/* (dotted versions: check_dotted_versions.c) */
 	exec_ok(&p, "UPDATE flyway_schema_history SET success = true;"
 		    "INSERT INTO flyway_schema_history VALUES "
-		    "(3, '2.1', 'tweak', 'SQL', 'V2.1__tweak.sql', 5, 'grace', '2023-04-03 11:00:00', 1, true),"
 		    "(4, NULL, 'views', 'SQL', 'R__views.sql', 6, 'grace', '2023-04-03 11:00:00', 1, true)");
 	tu_cairn(&r, p.dir, "import", "flyway", NULL);
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_msg(tu_contains(r.out, "'2.1'") && tu_contains(r.out, "layout"), "%s%s", r.out, r.err);
-	ck_assert_msg(tu_contains(r.out, "R__views.sql") && tu_contains(r.out, "repeatable"), "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "R__views.sql") && tu_contains(r.err, "repeatable"), "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	assert_nothing_tracked(&p);
 

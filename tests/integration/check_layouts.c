@@ -105,7 +105,7 @@ START_TEST(test_cairn_layout_names_with_dots)
 	run_ok(&p, "validate", NULL, NULL);
 	assert_plan_provenance(&p, "1.7.0_schema");
 	run_ok(&p, "migrate", "up", NULL);
-	assert_q(&p, "SELECT name FROM cairn.migrations WHERE version = 2",
+	assert_q(&p, "SELECT name FROM cairn.migrations WHERE version = '2'",
 		 "1.7.0_schema");
 	assert_q(&p, "SELECT count(*) FROM information_schema.columns "
 		     "WHERE column_name = 'v170'", "1");
@@ -356,7 +356,7 @@ END_TEST
 
 /*
  * What is not read: without dialect:, Kratos' per-dialect files collide;
- * a dotted Flyway version is reported, not guessed at.
+ * an undo file without its V file is reported.
  */
 START_TEST(test_unsupported_names_reported)
 {
@@ -382,8 +382,6 @@ START_TEST(test_unsupported_names_reported)
 	commit(&p);
 	tu_cairn(&r, p.dir, "validate", NULL);
 	ck_assert_msg(r.status != 0, "%s%s", r.out, r.err);
-	ck_assert_msg(tu_contains(r.out, "V1.1__b.sql' has a dotted Flyway "
-				  "version"), "%s", r.out);
 	/* an undo file without its V file: the hint names the V file */
 	ck_assert_msg(tu_contains(r.out, "add 'V3__c.sql'"), "%s", r.out);
 	tu_result_dispose(&r);

@@ -271,7 +271,7 @@ START_TEST(test_blocked_migration_gives_up_and_names_blocker)
 	/* three tries, each audited with the blocker */
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry' "
-		 "AND version = 1 AND detail->'blockers'->0->>'pid' = '%d' "
+		 "AND version = '1' AND detail->'blockers'->0->>'pid' = '%d' "
 		 "AND detail->'blockers'->0->>'application_name' = 'nightly-report'",
 		 rpid);
 	ck_assert_int_eq(count_of(p.url, sql), 3);

@@ -101,11 +101,11 @@ START_TEST(test_apply_tracks_commit_and_author)
 	ck_assert_msg(r.status == 0, "migrate up: %d\n%s%s", r.status, r.out, r.err);
 	tu_result_dispose(&r);
 
-	v = q(&p, "SELECT commit_sha || ' ' || author_name FROM cairn.migrations WHERE version = 1");
+	v = q(&p, "SELECT commit_sha || ' ' || author_name FROM cairn.migrations WHERE version = '1'");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_msg(!strncmp(v, c1, 40) && tu_contains(v, "Ann Author"), "%s", v);
 	free(v);
-	v = q(&p, "SELECT commit_sha || ' ' || author_email FROM cairn.migrations WHERE version = 3");
+	v = q(&p, "SELECT commit_sha || ' ' || author_email FROM cairn.migrations WHERE version = '3'");
 	ck_assert_msg(!strncmp(v, c2, 40) && tu_contains(v, "bob@example.com"), "%s", v);
 	free(v);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied'"), 3);
@@ -254,10 +254,10 @@ START_TEST(test_failing_migration_leaves_only_its_failure_row)
 		      tu_contains(r.err, "line 3"), "%s", r.err);
 	tu_result_dispose(&r);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 't2'"), 0);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 2"), 0);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 1"), 1);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = 2"), 1);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = 2 AND outcome = 'failed'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = '2'"), 0);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = '1'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = '2'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE version = '2' AND outcome = 'failed'"), 1);
 	project_dispose(&p);
 }
 END_TEST
@@ -542,7 +542,7 @@ START_TEST(test_no_transaction_failure_and_resolve)
 	tu_result_dispose(&r);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_x'"), 1);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE status = 'applied'"), 2);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = 3 AND status = 'failed'"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations WHERE version = '3' AND status = 'failed'"), 1);
 
 	/* the failed row blocks the next run */
 	tu_cairn(&r, p.dir, "migrate", "up", NULL);
@@ -677,7 +677,7 @@ START_TEST(test_single_transaction_all_or_nothing)
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'c')"), 0);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.migrations"), 0);
 	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'applied'"), 0);
-	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'failed' AND version = 3"), 1);
+	ck_assert_int_eq(count_of(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'failed' AND version = '3'"), 1);
 
 	/* fixed: all three in one transaction, each tracked and audited */
 	tu_write(p.dir, "db/migrations/0003_c.up.sql", "CREATE TABLE c (x int);\n");

@@ -513,7 +513,7 @@ START_TEST(test_unknown_keys)
 		      "cairn.yaml:1:1: unknown key 'color' at the top level");
 	assert_hint(e, "valid keys: migrations_dir, schema, ignore, "
 		       "environments, hooks, githooks, metadata, "
-		       "shadow_database_url, audit, lint, layout, dialect");
+		       "shadow_database_url, audit, lint, layout, dialect, versions");
 
 	e = parse_err("environments:\n  prod:\n    databse_url: x\n",
 		      "cairn.yaml:3:5: unknown key 'databse_url' in "

@@ -47,8 +47,13 @@ static const struct name_case cases[] = {
 	/* flyway: V and U files, integer versions */
 	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1__create_person.sql", CAIRN_NAME_UP, "1", "create_person" },
 	{ CAIRN_LAYOUT_FLYWAY, NULL, "U0042__drop it.sql", CAIRN_NAME_DOWN, "0042", "drop it" },
-	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1.1__x.sql", CAIRN_NAME_BAD, NULL, NULL },
-	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1_1__x.sql", CAIRN_NAME_BAD, NULL, NULL },
+	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1.1__x.sql", CAIRN_NAME_UP, "1.1", "x" },
+	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1_1__x.sql", CAIRN_NAME_UP, "1_1", "x" },
+	{ CAIRN_LAYOUT_FLYWAY, NULL, "U1.2.3__y_z.sql", CAIRN_NAME_DOWN, "1.2.3", "y_z" },
+	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1.__x.sql", CAIRN_NAME_BAD, NULL, NULL },
+	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1..2__x.sql", CAIRN_NAME_BAD, NULL, NULL },
+	{ CAIRN_LAYOUT_CAIRN, NULL, "1.2_x.up.sql", CAIRN_NAME_UP, "1.2", "x" },
+	{ CAIRN_LAYOUT_GOLANG_MIGRATE, NULL, "1.2_x.up.sql", CAIRN_NAME_BAD, NULL, NULL },
 	{ CAIRN_LAYOUT_FLYWAY, NULL, "R__views.sql", CAIRN_NAME_BAD, NULL, NULL },
 	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1_x.sql", CAIRN_NAME_BAD, NULL, NULL },
 	{ CAIRN_LAYOUT_FLYWAY, NULL, "V1__.sql", CAIRN_NAME_BAD, NULL, NULL },
@@ -78,16 +83,16 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* The dotted Flyway version says why it is refused. */
+/* A dotted Flyway version is read whole (it was refused before). */
 START_TEST(test_dotted_flyway_reason)
 {
 	struct cairn_name_parts np;
 
 	ck_assert_int_eq(cairn_migration__parse_name(CAIRN_LAYOUT_FLYWAY, NULL,
 						      "V2.1__x.sql", &np),
-			 CAIRN_NAME_BAD);
-	ck_assert_ptr_nonnull(np.why);
-	ck_assert_ptr_nonnull(strstr(np.why, "dotted"));
+			 CAIRN_NAME_UP);
+	ck_assert_uint_eq(np.vlen, 3);
+	ck_assert_ptr_null(np.why);
 }
 END_TEST
 
