@@ -140,18 +140,27 @@ static char *file_version(const struct loader *ld, const char *subdir,
 	return v;
 }
 
-/* The version as written, with its directory when per-directory. */
+/*
+ * The version as written, with its directory when per-directory; a '_'
+ * between parts (Flyway's V1_2__x.sql) reads '.', as Flyway shows it,
+ * so that a "<version>_<name>" label ends its version at the first '_'.
+ */
 static char *file_version_text(const struct loader *ld, const char *subdir,
 			       const char *base,
 			       const struct cairn_name_parts *np)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
+	size_t start;
 
 	if ((ld->layout & CAIRN_LAYOUT_PER_DIRECTORY) && *subdir &&
 	    cairn_buf_printf(&b, "%s/", subdir) < 0)
 		goto fail;
+	start = b.size;
 	if (cairn_buf_put(&b, base + np->vstart, np->vlen) < 0)
 		goto fail;
+	for (size_t i = start; i < b.size; i++)
+		if (b.ptr[i] == '_')
+			b.ptr[i] = '.';
 	return cairn_buf_detach(&b);
 fail:
 	cairn_buf_dispose(&b);
@@ -232,8 +241,8 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 		rc = cairn_migration__file_finding(
 			fl, "bad-name", path, 0, NULL,
 			"with 'versions: per-directory' the directory names "
-			"are part of the versions: use letters, digits, '_', "
-			"'-' and '.'", "'", subdir,
+			"are part of the versions: use letters, digits, '-' "
+			"and '.'", "'", subdir,
 			"' cannot be part of a version");
 		goto out;
 	}

@@ -30,7 +30,8 @@
  * directory, then number).  `version` holds the normalized form (no
  * leading zeros in a part, no trailing ".0" parts: V1.0 and V1 are one
  * version), `version_text` the version as written in the file name (with
- * its directory in front when per-directory).  cairn_version_compare()
+ * its directory in front when per-directory; Flyway's V1_2 reads "1.2",
+ * as Flyway shows it).  cairn_version_compare()
  * (common.h) orders them.
  */
 #ifndef CAIRN_MIGRATION_H

@@ -309,7 +309,7 @@ int cairn__parse_duration_ms(const char *s, uint64_t *out)
  * counts as 0, so 1 = 1.0 and 1.10 > 1.9 (Flyway's order).  As written,
  * parts may also be separated by '_' (Flyway's V1_2__x.sql).  The
  * directory part (`versions: per-directory`) is one or more names of
- * letters, digits, '_', '-' and '.', compared name by name: as numbers
+ * letters, digits, '-' and '.', compared name by name: as numbers
  * when both are numbers (then, on a tie, byte by byte), else byte by
  * byte; a version without one comes first.  Normalizing keeps the
  * directory as written, drops the leading zeros of each part and the
@@ -418,10 +418,11 @@ int cairn_version_compare(const char *a, const char *b)
 	return cairn__version_cmp(a, b);
 }
 
+/* No '_': "<version>_<name>" labels end the version at the first '_'. */
 static bool dir_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+	       (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
 bool cairn__version_dir_valid(const char *s, size_t len)

@@ -78,7 +78,7 @@ CAIRN_WARN_UNUSED int cairn__version_cmp(const char *a, const char *b);
 /* Whether text is a version as written ('_' may separate parts). */
 bool cairn__version_valid(const char *s);
 bool cairn__version_valid_n(const char *s, size_t len);
-/* Whether s is a directory part (names of [A-Za-z0-9_.-], '/' between). */
+/* Whether s is a directory part (names of [A-Za-z0-9.-], '/' between). */
 bool cairn__version_dir_valid(const char *s, size_t len);
 /*
  * The normalized form of a version as written ("0042" -> "42", "1_02.0"

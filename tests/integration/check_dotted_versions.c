@@ -118,6 +118,12 @@ START_TEST(test_flyway_dotted_order)
 	flyway_pair(&p, "1", "a");
 	commit(&p, "dotted");
 	run_ok(&p, "validate", "--no-db", NULL, NULL);
+	/* V1_5 reads 1.5 as Flyway shows it; plan finds each by its label */
+	tu_cairn(&r, p.dir, "plan", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "1.5") && tu_contains(r.out, "b2") &&
+		      strstr(r.out, "1.9") < strstr(r.out, "1.10"), "%s", r.out);
+	tu_result_dispose(&r);
 
 	run_ok(&p, "migrate", "up", "--to", "1.9");
 	assert_q(&p, APPLIED_ORDER, "1,1.2,1.5,1.9");
