@@ -282,6 +282,48 @@ START_TEST(test_plan_and_webhook)
 }
 END_TEST
 
+/*
+ * The pre-push check with per-directory versions: a new directory's
+ * 01 passes (it is no duplicate of 0/01), an edit of a pushed one is
+ * refused.
+ */
+START_TEST(test_prepush_per_directory)
+{
+	project p;
+	tu_result r;
+	char *remote = tu_mkdtemp();
+
+	project_init(&p, "versions: per-directory\n");
+	pair(&p, "0", "01", "init");
+	commit(&p, "base");
+	ck_assert_int_eq(tu_sh(remote, "git init -q --bare -b main ."), 0);
+	ck_assert_int_eq(tu_sh(p.dir, "git remote add origin '%s' && "
+			       "git push -q origin main", remote), 0);
+	run_ok(&p, "githooks", "install", NULL, NULL);
+
+	pair(&p, "1", "01", "hosts");
+	commit(&p, "next directory");
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status == 0, "push: %s%s", r.out, r.err);
+	tu_result_dispose(&r);
+
+	tu_write(p.dir, "db/migrations/1/01_hosts.up.sql",
+		 "CREATE TABLE hosts (id bigint);\n");
+	commit(&p, "edit");
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status != 0, "push passed: %s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.err, "edited-after-push") &&
+		      tu_contains(r.err, "db/migrations/1/01_hosts.up.sql"),
+		      "%s", r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(remote);
+	free(remote);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("per_directory");
@@ -293,6 +335,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bad_directory_name);
 	tcase_add_test(tc, test_new_per_directory);
 	tcase_add_test(tc, test_plan_and_webhook);
+	tcase_add_test(tc, test_prepush_per_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }
