@@ -351,10 +351,8 @@ static int read_environment_body(struct parse *p, cairn_environment *env,
 		case 14:
 			rc = cairn_cfg__string(&env->baseline_on_migrate, c, e,
 					       0);
-			if (rc == 0 && (!*env->baseline_on_migrate ||
-					strlen(env->baseline_on_migrate) > 20 ||
-					strspn(env->baseline_on_migrate, "0123456789") !=
-					strlen(env->baseline_on_migrate))) {
+			if (rc == 0 &&
+			    !cairn_version_is_valid(env->baseline_on_migrate)) {
 				cairn_cfg__error(c, e->value,
 						 "baseline_on_migrate needs a migration version, not '%.40s'",
 						 env->baseline_on_migrate);

@@ -193,10 +193,9 @@ static void read_status(struct job *j, json_t *o)
 		const char *v = json_string_value(json_object_get(m, "version"));
 		const char *st = json_string_value(json_object_get(m, "state"));
 
-		/* versions are digits: longer is higher, then by text */
+		/* cairn's order: 1.10 after 1.9, 10/1 after 2/2 */
 		if (v && st && !strcmp(st, "applied") && strlen(v) < sizeof(j->highest) &&
-		    (strlen(v) > strlen(j->highest) ||
-		     (strlen(v) == strlen(j->highest) && strcmp(v, j->highest) > 0)))
+		    (!*j->highest || cairn_version_compare(v, j->highest) > 0))
 			snprintf(j->highest, sizeof(j->highest), "%s", v);
 	}
 }

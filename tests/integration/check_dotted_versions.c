@@ -407,6 +407,71 @@ START_TEST(test_prepush_dotted)
 }
 END_TEST
 
+/* baseline_on_migrate: 1.2 takes a dotted version too. */
+START_TEST(test_baseline_on_migrate_dotted)
+{
+	project p;
+	char yaml[2048];
+
+	p.url = tu_db_create("dot");
+	p.dir = tu_git_repo();
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "layout: flyway\n"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n"
+		 "    baseline_on_migrate: 1.2\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	flyway_pair(&p, "1", "a");
+	flyway_pair(&p, "1.2", "b");
+	flyway_pair(&p, "1.10", "c");
+	commit(&p, "bom");
+	ck_assert_int_eq(tu_db_exec(p.url, "CREATE TABLE a (id int); "
+				    "CREATE TABLE b (id int)"), 0);
+	run_ok(&p, "migrate", "up", NULL, NULL);
+	assert_q(&p, "SELECT string_agg(version, ',' ORDER BY id) FROM cairn.audit "
+		     "WHERE outcome = 'baselined'", "1,1.2");
+	assert_q(&p, APPLIED_ORDER, "1.10");
+	project_dispose(&p);
+}
+END_TEST
+
+/* status --all-targets: the highest applied version in cairn's order. */
+START_TEST(test_fleet_highest_dotted)
+{
+	project p;
+	tu_result r;
+	char yaml[2048];
+
+	p.url = tu_db_create("dot");
+	p.dir = tu_git_repo();
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "layout: flyway\n"
+		 "environments:\n"
+		 "  prod:\n"
+		 "    targets:\n"
+		 "      - { name: t1, database_url: \"%s\" }\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	flyway_pair(&p, "1.10", "a");
+	flyway_pair(&p, "2", "b");
+	flyway_pair(&p, "2.1", "c");
+	commit(&p, "fleet");
+	tu_cairn(&r, p.dir, "--env", "prod", "migrate", "up", "--to", "2",
+		 "--all-targets", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_cairn(&r, p.dir, "--env", "prod", "--format", "json", "status",
+		 "--all-targets", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "\"highest_applied\": \"2\"") &&
+		      tu_contains(r.out, "\"behind\": 1"), "%s", r.out);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dotted_versions");
@@ -421,6 +486,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_plan_range_dotted);
 	tcase_add_test(tc, test_new_version);
 	tcase_add_test(tc, test_prepush_dotted);
+	tcase_add_test(tc, test_baseline_on_migrate_dotted);
+	tcase_add_test(tc, test_fleet_highest_dotted);
 	suite_add_tcase(s, tc);
 	return s;
 }
