@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cairn/lint.h"
+#include "cairn/repeatable.h"
 #include "cairn/validate.h"
 #include "migration_empty.h"
 #include "util/error.h"
@@ -105,7 +106,8 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 		opts = &defaults;
 	CAIRN__CHECK_VERSION(opts, CAIRN_VALIDATE_OPTIONS_VERSION,
 			     "cairn_validate_options");
-	if (cairn_migration_set_load_contents(set) < 0)
+	if (cairn_migration_set_load_contents(set) < 0 ||
+	    cairn_repeatable_load_contents(set) < 0)
 		return CAIRN_ERROR;
 	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0 ||
 	    cairn_migration__empty_findings(out, set) < 0)
@@ -114,6 +116,10 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 	/* PostgreSQL's grammar over every up and down file, no database */
 	for (i = 0; i < n; i++)
 		if (cairn_lint_syntax(out, cairn_migration_set_get(set, i)) < 0)
+			return CAIRN_ERROR;
+	/* and over every repeatable migration */
+	for (i = 0; i < cairn_migration_set_repeatable_count(set); i++)
+		if (cairn_lint_syntax(out, cairn_migration_set_repeatable(set, i)) < 0)
 			return CAIRN_ERROR;
 	for (i = 0; opts->require_down && i < n; i++) {
 		cairn_migration *m = cairn_migration_set_get(set, i);
