@@ -123,6 +123,49 @@ CAIRN_EXTERN(void) cairn_repeatable_status_dispose(
 CAIRN_EXTERN(bool) cairn_repeatable_entry_is_due(
 	const cairn_repeatable_entry *e);
 
+/* ---- taking over Flyway's repeatables (cairn import flyway) ---------- */
+
+/*
+ * Flyway's checksum of a file: CRC-32 over its lines without their line
+ * terminators (\n, \r\n, \r), a leading UTF-8 byte order mark left
+ * out, as a signed 32-bit number (what flyway_schema_history.checksum
+ * holds).
+ */
+CAIRN_EXTERN(int32_t) cairn_flyway_checksum(const char *data, size_t len);
+
+/* One repeatable of flyway_schema_history (its latest successful run). */
+typedef struct cairn_imported_repeatable {
+	char *script;           /* Flyway's script, e.g. "R__views.sql" */
+	char *description;
+	bool has_checksum;
+	int32_t flyway_checksum;
+	cairn_migration *migration; /* the file at the revision; NULL: none */
+	int32_t file_checksum;  /* cairn_flyway_checksum() of that file */
+	/* recorded as applied (checksums equal); else left pending, so the
+	 * next `migrate up` applies it again */
+	bool applied;
+	char *installed_by;
+	char *installed_on;     /* ISO 8601, UTC */
+} cairn_imported_repeatable;
+
+typedef struct cairn_imported_repeatables {
+	cairn_imported_repeatable *items;   /* in installed_rank order */
+	size_t count;
+} cairn_imported_repeatables;
+
+/*
+ * Reads the repeatables of flyway_schema_history (rows with no version,
+ * type SQL; the latest successful run of each script) and matches them
+ * to the set's repeatables by file name.  Never writes; no table is an
+ * empty list.  `cairn import flyway` records those marked applied in
+ * <schema>.repeatables, audited as `imported` (cairn_import()).
+ */
+CAIRN_EXTERN(int) cairn_import_flyway_repeatables(
+	cairn_imported_repeatables *out, cairn_migration_set *set,
+	cairn_db *db);
+CAIRN_EXTERN(void) cairn_imported_repeatables_dispose(
+	cairn_imported_repeatables *list);
+
 #ifdef __cplusplus
 }
 #endif

@@ -124,3 +124,39 @@ int cli_status_repeatables(struct cli *cli, cairn_migration_set *set,
 	cairn_repeatable_status_dispose(&st);
 	return 0;
 }
+
+/* ---- cairn import flyway ---------------------------------------------- */
+
+int cli_import_repeatables(struct cli *cli, cairn_migration_set *set,
+			   cairn_db *db, bool dry_run)
+{
+	cairn_imported_repeatables list;
+
+	if (cli->format == CLI_FORMAT_JSON || cli->verbosity < 0)
+		return 0;
+	if (cairn_import_flyway_repeatables(&list, set, db) < 0)
+		return cli_report_error(cli);
+	if (list.count)
+		printf("%s %zu repeatable migration%s from flyway:\n",
+		       dry_run ? "would take over" : "took over", list.count,
+		       list.count == 1 ? "" : "s");
+	for (size_t i = 0; i < list.count; i++) {
+		const cairn_imported_repeatable *x = &list.items[i];
+		cli_quoted q = CLI_QUOTED_INIT;
+
+		printf("  %-22s -> ", cli_q(&q, x->script));
+		if (!x->migration)
+			printf("no such file at this revision: ignored\n");
+		else if (x->applied)
+			printf("%s (repeatable): checksum %d matches, %s as applied\n",
+			       cli_q(&q, x->migration->name), (int)x->flyway_checksum,
+			       dry_run ? "would be recorded" : "recorded");
+		else
+			printf("%s (repeatable): the file changed since Flyway ran it (checksum %d, file %d), %s pending: the next 'cairn migrate up' applies it\n",
+			       cli_q(&q, x->migration->name), (int)x->flyway_checksum,
+			       (int)x->file_checksum, dry_run ? "would stay" : "left");
+		cli_quoted_release(&q);
+	}
+	cairn_imported_repeatables_dispose(&list);
+	return 0;
+}

@@ -26,4 +26,11 @@ int cli_status_repeatables(struct cli *cli, cairn_migration_set *set,
 cairn_migration *cli_plan_label_find(cairn_migration_set *set,
 				     const char *label);
 
+/*
+ * `cairn import flyway`: which of Flyway's repeatables are (or would be)
+ * recorded as applied, which stay pending (text output only).
+ */
+int cli_import_repeatables(struct cli *cli, cairn_migration_set *set,
+			   cairn_db *db, bool dry_run);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "util/attrs.h"
 
+#include "cairn/adopt.h"
 #include "cairn/repeatable.h"
 #include "run.h"
 
@@ -41,5 +42,13 @@ typedef struct {
  * builder: apply and import).  Unchecked appends (buf.h).
  */
 void repeatable__row_sql(cairn_buf *b, cairn_db *db, const repeatable_row *row);
+
+/*
+ * After `cairn import flyway` recorded the versioned migrations (done):
+ * records Flyway's repeatables whose file is the one Flyway ran
+ * (import_repeatable.c).  Nothing on a dry run.
+ */
+CAIRN_WARN_UNUSED int import__flyway_repeatables(const cairn_adopt_result *done,
+						 const cairn_run_options *o);
 
 #endif

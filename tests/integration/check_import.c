@@ -294,8 +294,11 @@ START_TEST(test_flyway)
 		    "(4, NULL, 'views', 'SQL', 'R__views.sql', 6, 'grace', '2023-04-03 11:00:00', 1, true)");
 	tu_cairn(&r, p.dir, "import", "flyway", NULL);
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_msg(tu_contains(r.out, "'2.1'") && tu_contains(r.out, "layout"), "%s%s", r.out, r.err);
-	ck_assert_msg(tu_contains(r.out, "R__views.sql") && tu_contains(r.out, "repeatable"), "%s%s", r.out, r.err);
+	/* (the repeatable R__views.sql is no reason: check_import_repeatable.c) */
+	ck_assert_msg((tu_contains(r.out, "'2.1'") || tu_contains(r.err, "'2.1'")) &&
+		      (tu_contains(r.out, "layout") || tu_contains(r.err, "layout")) &&
+		      !tu_contains(r.out, "R__views.sql") && !tu_contains(r.err, "R__views.sql"),
+		      "%s%s", r.out, r.err);
 	tu_result_dispose(&r);
 	assert_nothing_tracked(&p);
 
