@@ -422,6 +422,49 @@ START_TEST(test_no_transaction)
 }
 END_TEST
 
+/* pre-push: adding and editing a repeatable is what it is for. */
+START_TEST(test_pre_push)
+{
+	project p;
+	tu_result r;
+	char *remote = tu_mkdtemp();
+
+	project_init(&p, NULL);
+	tu_write(p.dir, "db/migrations/0001_t.up.sql", "CREATE TABLE t (id int);\n");
+	commit(&p);
+	ck_assert_int_eq(tu_sh(remote, "git init -q --bare -b main ."), 0);
+	ck_assert_int_eq(tu_sh(p.dir, "git remote add origin '%s' && "
+			       "git push -q origin main", remote), 0);
+	ok(&p, "githooks", "install", NULL);
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT * FROM t;\n");
+	commit(&p);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status == 0, "push: %s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT id, 1 AS one FROM t;\n");
+	commit(&p);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status == 0, "push: %s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	/* a bad repeatable name is still refused */
+	tu_write(p.dir, "db/migrations/.repeatable.sql", "SELECT 1;\n");
+	tu_write(p.dir, "db/migrations/bad name.repeatable.sql", "SELECT 1;\n");
+	commit(&p);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "bad-name"),
+		      "push: %s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(remote);
+	free(remote);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("repeatable");
@@ -437,6 +480,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_flyway_names_and_duplicates);
 	tcase_add_test(tc, test_lint_and_validate);
 	tcase_add_test(tc, test_no_transaction);
+	tcase_add_test(tc, test_pre_push);
 	suite_add_tcase(s, tc);
 	return s;
 }
