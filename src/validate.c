@@ -117,10 +117,22 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 	for (i = 0; i < n; i++)
 		if (cairn_lint_syntax(out, cairn_migration_set_get(set, i)) < 0)
 			return CAIRN_ERROR;
-	/* and over every repeatable migration */
-	for (i = 0; i < cairn_migration_set_repeatable_count(set); i++)
-		if (cairn_lint_syntax(out, cairn_migration_set_repeatable(set, i)) < 0)
+	/* and over every repeatable migration; an empty one is warned of */
+	for (i = 0; i < cairn_migration_set_repeatable_count(set); i++) {
+		cairn_migration *r = cairn_migration_set_repeatable(set, i);
+		bool empty = false;
+
+		if (cairn_lint_syntax(out, r) < 0 ||
+		    cairn_migration__up_is_empty(&empty, r) < 0)
 			return CAIRN_ERROR;
+		if (empty && r->content_ok &&
+		    cairn_findings_add(out, "empty-migration",
+				CAIRN_SEVERITY_WARNING, r->up_path, 0, NULL,
+				"write the SQL in the file, or add '-- cairn: allow empty' if it is meant to do nothing (migrate refuses it otherwise)",
+				NULL, "repeatable migration %s has no SQL statement (only comments)",
+				r->name) < 0)
+			return CAIRN_ERROR;
+	}
 	for (i = 0; opts->require_down && i < n; i++) {
 		cairn_migration *m = cairn_migration_set_get(set, i);
 

@@ -404,6 +404,35 @@ START_TEST(test_lint_and_validate)
 }
 END_TEST
 
+/* An empty repeatable: validate warns, migrate refuses before anything. */
+START_TEST(test_empty_refused)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, NULL);
+	tu_write(p.dir, "db/migrations/0001_t.up.sql", "CREATE TABLE t (id int);\n");
+	tu_write(p.dir, "db/migrations/later.repeatable.sql", "-- to do\n");
+	commit(&p);
+	run_ok(&p, &r, "validate", NULL, NULL);
+	ck_assert_msg(tu_contains(r.out, "empty-migration") &&
+		      tu_contains(r.out, "later.repeatable.sql"), "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 1 && (tu_contains(r.out, "empty-migration") ||
+					tu_contains(r.err, "empty-migration")),
+		      "%d\n%s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT count(*) FROM pg_tables WHERE tablename = 't'", "0");
+	tu_write(p.dir, "db/migrations/later.repeatable.sql",
+		 "-- cairn: allow empty\n-- to do\n");
+	commit(&p);
+	ok(&p, "migrate", "up", NULL);
+	assert_q(&p, "SELECT count(*) FROM cairn.repeatables", "1");
+	project_dispose(&p);
+}
+END_TEST
+
 /* A no-transaction repeatable runs outside a transaction. */
 START_TEST(test_no_transaction)
 {
@@ -481,6 +510,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lint_and_validate);
 	tcase_add_test(tc, test_no_transaction);
 	tcase_add_test(tc, test_pre_push);
+	tcase_add_test(tc, test_empty_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
