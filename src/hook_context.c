@@ -8,8 +8,8 @@
  *
  *   {"event", "environment", "run_id", "direction",
  *    "migration": {"version", "version_text", "name", "file", "checksum",
- *                  "subdir", "introduced_by": COMMIT, "last_changed_by":
- *                  COMMIT} or null,
+ *                  "subdir", "repeatable", "introduced_by": COMMIT,
+ *                  "last_changed_by": COMMIT} or null,
  *    "status", "duration_ms",
  *    "error": {"message", "detail", "hint", "sqlstate", "class"} or null,
  *    "metadata": {key: value, ...},
@@ -151,6 +151,8 @@ static json_t *migration_json(const cairn_hook_context *ctx, bool *ok)
 	put(o, "file", jstr(context_file(ctx)), ok);
 	put(o, "checksum", jstr_or_null(m->checksum), ok);
 	put(o, "subdir", jstr(m->subdir ? m->subdir : ""), ok);
+	/* a repeatable migration has no version (cairn/repeatable.h) */
+	put(o, "repeatable", json_boolean(m->repeatable), ok);
 	if (m->has_provenance) {
 		put(o, "introduced_by", commit_json(&m->introduced, ok), ok);
 		put(o, "last_changed_by", commit_json(&m->changed, ok), ok);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/repeatable.h"
 #include "lint_internal.h"
 #include "lockplan_internal.h"
 #include "util/buf.h"
@@ -770,6 +771,15 @@ int cairn_lint_set(cairn_findings *out, cairn_migration_set *set,
 		return CAIRN_ERROR;
 	for (i = 0; i < n; i++)
 		if (cairn_lint_migration(out, cairn_migration_set_get(set, i),
+					 opts) < 0)
+			return CAIRN_ERROR;
+	/* repeatable migrations (include/cairn/repeatable.h) too */
+	if (cairn_repeatable_load_contents(set) < 0)
+		return CAIRN_ERROR;
+	n = cairn_migration_set_repeatable_count(set);
+	for (i = 0; i < n; i++)
+		if (cairn_lint_migration(out,
+					 cairn_migration_set_repeatable(set, i),
 					 opts) < 0)
 			return CAIRN_ERROR;
 	return 0;

@@ -413,7 +413,7 @@ int cairn_migration__file_finding(cairn_findings *list, const char *code,
 
 /* ---- the set ---------------------------------------------------------- */
 
-static void migration_dispose(cairn_migration *m)
+void cairn_migration__dispose(cairn_migration *m)
 {
 	free(m->version);
 	free(m->version_text);
@@ -436,8 +436,11 @@ void cairn_migration_set_free(cairn_migration_set *set)
 	if (!set)
 		return;
 	for (i = 0; i < set->count; i++)
-		migration_dispose(&set->items[i]);
+		cairn_migration__dispose(&set->items[i]);
 	free(set->items);
+	for (i = 0; i < set->nrepeatables; i++)
+		cairn_migration__dispose(&set->repeatables[i]);
+	free(set->repeatables);
 	cairn_findings_dispose(&set->findings);
 	free(set->dir);
 	free(set->dialect);

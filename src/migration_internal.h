@@ -31,6 +31,9 @@ struct cairn_migration_set {
 	cairn_layout layout;
 	char *dialect;              /* NULL: none */
 	cairn_findings findings;
+	/* repeatable migrations, sorted by name (migration_repeatable.c) */
+	cairn_migration *repeatables;
+	size_t nrepeatables, arepeatables;
 };
 
 /* What a file name is in a layout (cairn_migration__parse_name()). */
@@ -70,6 +73,9 @@ CAIRN_WARN_UNUSED int cairn_migration__quote(cairn_buf *out, const char *s, size
  * absolute paths and "..".
  */
 char *cairn_migration__normalize_dir(const char *dir);
+
+/* Frees what a migration holds (not m itself). */
+void cairn_migration__dispose(cairn_migration *m);
 
 /* The path of m's up file relative to the set's directory. */
 const char *cairn_migration__rel_up(const cairn_migration_set *set,

@@ -215,6 +215,7 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 	char *rel = NULL, *path = NULL, *version = NULL;
 	struct cairn_name_parts np;
 	enum cairn_name_kind nk;
+	bool taken;
 	int rc = 0;
 
 	*descend = false;
@@ -231,6 +232,10 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 	if (ignored(ld->opts, rel, base))
 		goto out;
 	if (kind == K_FILE && strncasecmp(base, "readme", 6) == 0)
+		goto out;
+	if ((rc = cairn_repeatable__entry(ld, subdir, base, path,
+					  kind == K_FILE, blob, &taken)) < 0 ||
+	    taken)
 		goto out;
 	nk = cairn_migration__parse_name(ld->layout, ld->dialect, base, &np);
 	if (kind == K_FILE && nk == CAIRN_NAME_SKIP)
@@ -760,6 +765,8 @@ int cairn_migration_set_load(cairn_migration_set **out, cairn_repo *repo,
 		rc = load_git(&ld, repo, opts->rev ? opts->rev : "HEAD");
 	if (rc == 0)
 		rc = cairn_migration__pair(&ld);
+	if (rc == 0)
+		rc = cairn_repeatable__finish(&ld);
 out:
 	for (i = 0; i < ld.nfiles; i++)
 		file_dispose(&ld.files[i]);

@@ -51,4 +51,16 @@ struct loader {
  */
 CAIRN_WARN_UNUSED int cairn_migration__pair(struct loader *ld);
 
+/*
+ * Repeatable migrations (src/migration_repeatable.c): entry() takes a
+ * directory entry whose name is a repeatable's in the layout (*taken);
+ * finish() sorts them and refuses duplicate names.
+ */
+CAIRN_WARN_UNUSED int cairn_repeatable__entry(struct loader *ld,
+					      const char *subdir,
+					      const char *base,
+					      const char *path, bool is_file,
+					      const char *blob, bool *taken);
+CAIRN_WARN_UNUSED int cairn_repeatable__finish(struct loader *ld);
+
 #endif

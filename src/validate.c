@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cairn/lint.h"
+#include "cairn/repeatable.h"
 #include "cairn/validate.h"
 #include "migration_empty.h"
 #include "util/error.h"
@@ -105,7 +106,8 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 		opts = &defaults;
 	CAIRN__CHECK_VERSION(opts, CAIRN_VALIDATE_OPTIONS_VERSION,
 			     "cairn_validate_options");
-	if (cairn_migration_set_load_contents(set) < 0)
+	if (cairn_migration_set_load_contents(set) < 0 ||
+	    cairn_repeatable_load_contents(set) < 0)
 		return CAIRN_ERROR;
 	if (cairn_findings_append(out, cairn_migration_set_findings(set)) < 0 ||
 	    cairn_migration__empty_findings(out, set) < 0)
@@ -115,6 +117,22 @@ int cairn_validate_run(cairn_findings *out, cairn_migration_set *set,
 	for (i = 0; i < n; i++)
 		if (cairn_lint_syntax(out, cairn_migration_set_get(set, i)) < 0)
 			return CAIRN_ERROR;
+	/* and over every repeatable migration; an empty one is warned of */
+	for (i = 0; i < cairn_migration_set_repeatable_count(set); i++) {
+		cairn_migration *r = cairn_migration_set_repeatable(set, i);
+		bool empty = false;
+
+		if (cairn_lint_syntax(out, r) < 0 ||
+		    cairn_migration__up_is_empty(&empty, r) < 0)
+			return CAIRN_ERROR;
+		if (empty && r->content_ok &&
+		    cairn_findings_add(out, "empty-migration",
+				CAIRN_SEVERITY_WARNING, r->up_path, 0, NULL,
+				"write the SQL in the file, or add '-- cairn: allow empty' if it is meant to do nothing (migrate refuses it otherwise)",
+				NULL, "repeatable migration %s has no SQL statement (only comments)",
+				r->name) < 0)
+			return CAIRN_ERROR;
+	}
 	for (i = 0; opts->require_down && i < n; i++) {
 		cairn_migration *m = cairn_migration_set_get(set, i);
 

@@ -25,6 +25,7 @@
 #include "prepush.h"
 #include "range.h"
 #include "refs.h"
+#include "repeatable.h"
 #include "repo.h"
 #include "schema.h"
 #include "sqlsplit.h"

@@ -82,6 +82,10 @@ typedef struct cairn_migration {
 	bool has_provenance;
 	cairn_commit_info introduced; /* commit that added the up file */
 	cairn_commit_info changed;    /* last commit that changed it */
+
+	/* A repeatable migration (include/cairn/repeatable.h): no version
+	 * ("" in version and version_text), no down file. */
+	bool repeatable;
 } cairn_migration;
 
 /*

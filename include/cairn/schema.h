@@ -74,6 +74,9 @@
  *                      where it was NULL (cairn_audit_seal).
  *   audit_no_truncate  BEFORE TRUNCATE: refuses.
  * and the functions audit_chain() and audit_reject() behind them.
+ *
+ * repeatables - (version 4) one row per repeatable migration applied;
+ *   see include/cairn/repeatable.h for its columns.
  */
 #ifndef CAIRN_SCHEMA_H
 #define CAIRN_SCHEMA_H
@@ -86,7 +89,7 @@ extern "C" {
 #endif
 
 /* The version of the schema this cairn creates and understands. */
-#define CAIRN_SCHEMA_VERSION 3
+#define CAIRN_SCHEMA_VERSION 4
 
 /*
  * Makes sure cairn's schema exists at CAIRN_SCHEMA_VERSION.

@@ -12,6 +12,7 @@
 #include "adopt_report.h"
 #include "audit_run.h"
 #include "dbopen.h"
+#include "repeatable_report.h"
 #include "report.h"
 #include "util/error.h"
 
@@ -154,6 +155,8 @@ int cli_adopt_run(struct cli *cli, const char *what, cli_adopt_fn fn,
 		cairn_error__restore(&saved);
 	}
 	rc = report(cli, &res, rc, dry_run, a, set, what);
+	if (rc == 0 && a->tool && !strcmp(a->tool, "flyway"))
+		rc = cli_import_repeatables(cli, set, db, dry_run);
 	if (rc == 0)
 		rc = audit_rc;
 out:

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "cairn/lint.h"
+#include "cairn/repeatable.h"
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
@@ -333,6 +334,13 @@ static int lint_repo(struct cli *cli, bool all, cairn_findings *findings,
 		if (is_pending && is_pending[i])
 			earlier[lo.earlier_count++] = sel[i];
 	}
+	/* repeatable migrations are linted whatever the database holds */
+	if (!rc && cairn_repeatable_load_contents(*set) < 0)
+		rc = cli_report_error(cli);
+	for (size_t i = 0; !rc && i < cairn_migration_set_repeatable_count(*set); i++)
+		if (lint_one(cairn_migration_set_repeatable(*set, i), &lo,
+			     findings, locks) < 0)
+			rc = cli_report_error(cli);
 out:
 	free(earlier);
 	free(is_pending);

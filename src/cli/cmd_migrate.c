@@ -26,6 +26,7 @@
 #include "fleet.h"
 #include "audit_run.h"
 #include "cairn/audit.h"
+#include "repeatable_report.h"
 #include "report.h"
 #include "util/util.h"
 #include "util/error.h"
@@ -200,8 +201,12 @@ static void on_progress(const cairn_progress *p, void *payload)
 			fputs("\r\033[K", stderr);
 		return;
 	}
-	snprintf(label, sizeof(label), "%s_%s", p->migration->version_text,
-		 p->migration->name);
+	if (p->migration->repeatable)
+		snprintf(label, sizeof(label), "%s (repeatable)",
+			 p->migration->name);
+	else
+		snprintf(label, sizeof(label), "%s_%s",
+			 p->migration->version_text, p->migration->name);
 	if (cli->stderr_tty) {
 		int width = 24;
 		int filled = p->total ? (int)((p->index * (size_t)width) / p->total) : 0;
@@ -216,6 +221,14 @@ static void on_progress(const cairn_progress *p, void *payload)
 			!strcmp(p->phase, "rollback") ? "rolling back" : "applying",
 			label);
 	}
+}
+
+/* What a successful run notes (repeatables left for a later run). */
+static void note_findings(struct cli *cli, const cairn_findings *f)
+{
+	for (size_t i = 0; cli->verbosity >= 0 && i < f->count; i++)
+		if (f->items[i].severity == CAIRN_SEVERITY_NOTICE)
+			cli_notef(cli, "%s", f->items[i].message);
 }
 
 static void on_lock_wait(const char *holder, void *payload)
@@ -422,13 +435,7 @@ static void print_dry_run(struct cli *cli, const cairn_run_result *res,
 	       res->plan_count, res->plan_count == 1 ? "" : "s");
 	for (size_t i = 0; i < res->plan_count; i++) {
 		const char *label = res->plan[i];
-		const char *us = strchr(label, '_');
-		char version[32];
-		cairn_migration *m;
-
-		snprintf(version, sizeof(version), "%.*s",
-			 (int)(us ? (size_t)(us - label) : strlen(label)), label);
-		m = cairn_migration_set_find(set, version);
+		cairn_migration *m = cli_plan_label_find(set, label);
 		printf("  %s\n", label);
 		for (int k = 0; k < 2 && p && m; k++) {
 			cairn_event ev = k ? post : pre;
@@ -790,6 +797,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 				json_decref(j);
 			} else if (rc == 0) {
 				print_dry_run(cli, &res, pipeline, set, down, env);
+				note_findings(cli, &res.findings);
 			}
 			rc = rc < 0 ? cli_report_error(cli) : 0;
 			goto out;
@@ -859,6 +867,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 			       res.done == 1 ? "" : "s", env->name,
 			       (long long)res.duration_ms,
 			       res.warnings ? " (with hook warnings)" : "");
+		note_findings(cli, &res.findings);
 	}
 	/* applied and audited, but the trail could not be sealed/anchored */
 	rc = audit_rc;

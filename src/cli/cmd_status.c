@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "dbopen.h"
 #include "fleet.h"
+#include "repeatable_report.h"
 #include "report.h"
 
 /* --all-targets (cmd_fleet.c), and --fleet-target in its children */
@@ -172,6 +173,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(root, "migrations", arr);
+		if ((rc = cli_status_repeatables(cli, set, db, root))) {
+			json_decref(root);
+			goto out;
+		}
 		json_object_set_new(root, "invalid", cli_invalid_json(set));
 		json_object_set_new(root, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 			"applied", (json_int_t)counts[CAIRN_STATE_APPLIED],
@@ -207,6 +212,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			putchar('\n');
 			cli_quoted_release(&q);
 		}
+		if ((rc = cli_status_repeatables(cli, set, db, NULL)))
+			goto out;
 		cli_print_invalid(cli, set, false);
 		printf("%zu applied, %zu pending", counts[CAIRN_STATE_APPLIED], counts[CAIRN_STATE_PENDING]);
 		if (counts[CAIRN_STATE_DRIFTED])

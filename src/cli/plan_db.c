@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "dbopen.h"
 #include "plan.h"
+#include "repeatable_report.h"
 #include "report.h"
 
 /* One migration: its line (or JSON object, appended to arr) and locks. */
@@ -30,8 +31,9 @@ static int print_one(struct cli *cli, const struct plan_opts *po,
 	if (po->locks && (rc = cli_locks_analyse(cli, set, m, db, &lp)))
 		goto out;
 	if (arr) {
-		json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
+		json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:o}",
 			"version", m->version, "version_text", m->version_text,
+			"repeatable", m->repeatable,
 			"name", cli_json_str(m->name), "file", cli_json_str(m->up_path),
 			"commit", cli_json_str_or_null(m->has_provenance ? m->introduced.sha : NULL),
 			"author", cli_json_str_or_null(m->has_provenance ? m->introduced.author_name : NULL));
@@ -43,16 +45,17 @@ static int print_one(struct cli *cli, const struct plan_opts *po,
 		cli_quoted q = CLI_QUOTED_INIT;
 		const char *author = cli_q(&q, m->has_provenance ?
 					   m->introduced.author_name : "");
+		const char *vt = m->repeatable ? "R" : m->version_text;
 
 		if (cli->format == CLI_FORMAT_MARKDOWN && po->locks)
-			printf("### %s %s\n", m->version_text, cli_q(&q, m->name));
+			printf("### %s %s\n", vt, cli_q(&q, m->name));
 		else if (cli->format == CLI_FORMAT_MARKDOWN)
 			printf("| %s | %s | %s | `%.12s` |\n",
-			       m->version_text, cli_q(&q, m->name),
+			       vt, cli_q(&q, m->name),
 			       author, m->has_provenance ?
 			       m->introduced.sha : "");
 		else
-			printf("  %-6s %-32s %.10s  %s\n", m->version_text,
+			printf("  %-6s %-32s %.10s  %s\n", vt,
 			       cli_q(&q, m->name), m->has_provenance ?
 			       m->introduced.sha : "", author);
 		cli_quoted_release(&q);
@@ -147,13 +150,8 @@ int cli_plan_db(struct cli *cli, const struct plan_opts *po)
 		printf("%zu pending migration%s for %s:\n", res.plan_count,
 		       res.plan_count == 1 ? "" : "s", o.environment);
 	for (size_t i = 0; i < res.plan_count && !rc; i++) {
-		const char *us = strchr(res.plan[i], '_');
-		char version[32];
-		cairn_migration *m;
+		cairn_migration *m = cli_plan_label_find(set, res.plan[i]);
 
-		snprintf(version, sizeof(version), "%.*s",
-			 (int)(us ? (size_t)(us - res.plan[i]) : 0), res.plan[i]);
-		m = cairn_migration_set_find(set, version);
 		if (m)
 			rc = print_one(cli, po, set, m, db, arr);
 	}

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "adopt.h"
+#include "repeatable.h"
 #include "util/util.h"
 
 static const struct {
@@ -240,5 +241,8 @@ int cairn_import(cairn_adopt_result *out, const cairn_run_options *o,
 	if (!a || !a->tool)
 		return cairn_error__set(CAIRN_ERRCLASS_USAGE,
 					"import needs the name of a tool");
-	return adopt__run(out, o, a, "import", "imported", plan);
+	if (adopt__run(out, o, a, "import", "imported", plan) < 0)
+		return CAIRN_ERROR;
+	/* Flyway's repeatables (import_repeatable.c) */
+	return strcmp(a->tool, "flyway") ? 0 : import__flyway_repeatables(out, o);
 }

@@ -12,8 +12,9 @@
  *                   refuse; a BASELINE row covers the versions at or
  *                   below it; undo rows (and rows a repair marked
  *                   DELETE) cancel the version's earlier row; repeatable
- *                   scripts (no version) refuse; dotted versions
- *                   (1.2.3) match the flyway layout's V1.2.3__ files.
+ *                   scripts (no version) are import_repeatable.c's;
+ *                   dotted versions (1.2.3) match the flyway layout's
+ *                   V1.2.3__ files.
  *   Sqitch          sqitch.changes: the changes deployed now (a revert
  *                   deletes the row), named, with committer and time;
  *                   one project only.
@@ -209,10 +210,7 @@ static int flyway_row(adopt_history *h, PGresult *res, int i,
 				     "Flyway's history records a failed run of '%s' (version %s)",
 				     script, version ? version : "none");
 	if (!version)
-		return adopt__refuse(out, "repeatable", NULL,
-				     "cairn does not run repeatable migrations yet",
-				     "Flyway's history holds the repeatable migration '%s', which cairn cannot take over yet",
-				     script);
+		return 0; /* a repeatable: import_repeatable.c */
 	v = adopt__version(version);
 	if (!v)
 		return adopt__refuse(out, "needs-layout", NULL,

@@ -18,6 +18,7 @@
 
 #include "cairn/validate.h"
 #include "migration_empty.h"
+#include "repeatable.h"
 #include "run.h"
 #include "util/util.h"
 
@@ -465,6 +466,9 @@ static int make_plan(run *r, cairn_migration ***out, size_t *nout)
 			break;
 		}
 	}
+	/* after every versioned one, the repeatables due (repeatable.c) */
+	if (run__repeatable_plan(r, &plan, &np) < 0)
+		goto out;
 	{
 		const cairn_findings *sf = cairn_migration_set_findings(r->o->set);
 
@@ -490,6 +494,8 @@ out:
 
 static int apply_one(run *r, cairn_migration *m)
 {
+	if (m->repeatable)
+		return run__repeatable_apply(r, m);
 	return m->up_directives.no_transaction ? apply_no_tx(r, m)
 					       : apply_tx(r, m);
 }

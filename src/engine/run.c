@@ -30,7 +30,10 @@ bool run__cancelled(const run *r)
 
 void run__label(char *out, size_t len, const cairn_migration *m)
 {
-	snprintf(out, len, "%s_%s", m->version_text, m->name);
+	if (m->repeatable) /* no version (include/cairn/repeatable.h) */
+		snprintf(out, len, "%s (repeatable)", m->name);
+	else
+		snprintf(out, len, "%s_%s", m->version_text, m->name);
 }
 
 void run__progress(run *r, const char *phase, const cairn_migration *m,
@@ -314,6 +317,8 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 			json_object_set_new(detail, "file", j);
 		if (m->checksum[0])
 			json_object_set_new(detail, "checksum", json_string(m->checksum));
+		if (m->repeatable)
+			json_object_set_new(detail, "repeatable", json_true());
 	}
 	if (r->actor_j)
 		json_object_set(detail, "actor", r->actor_j);
@@ -336,6 +341,8 @@ int run__audit_sql(run *r, cairn_buf *b, const char *event,
 	row.environment = r->ctx.environment;
 	row.event = event;
 	row.version = m ? m->version : version;
+	if (row.version && !row.version[0])
+		row.version = NULL; /* a repeatable has none */
 	row.name = m ? m->name : name;
 	if (m && m->has_provenance && m->introduced.sha[0]) {
 		row.commit_sha = m->introduced.sha;

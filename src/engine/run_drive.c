@@ -145,9 +145,12 @@ static int step(run *r, const run_direction *d, cairn_migration *m,
 
 	run__progress(r, d->phase, m, i, n);
 	if (run__cancelled(r)) {
+		char label[300];
+
+		run__label(label, sizeof(label), m);
 		rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
-			"interrupted before migration %s_%s; nothing of it ran",
-			m->version_text, m->name);
+			"interrupted before migration %s; nothing of it ran",
+			label);
 		run__set_failure(r);
 		run__audit_failure(r, "on_error", m, "interrupted");
 		return rc;

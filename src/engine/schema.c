@@ -197,7 +197,36 @@ static const char step3[] =
     "ALTER TABLE @schema@.audit\n"
     "\tALTER COLUMN version TYPE text USING version::text";
 
-static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1, step2, step3};
+/*
+ * Version 3 -> 4: repeatable migrations (include/cairn/repeatable.h).
+ * One row per name, replaced each time the file is applied again; it
+ * names no other table's column, so it holds whatever type versions
+ * have.
+ */
+static const char step4[] =
+    "CREATE TABLE @schema@.repeatables (\n"
+    "\tname text PRIMARY KEY,\n"
+    "\tchecksum text NOT NULL,\n"
+    "\tblob text,\n"
+    "\tfile text,\n"
+    "\tno_transaction boolean NOT NULL DEFAULT false,\n"
+    "\tcommit_sha text,\n"
+    "\tauthor_name text,\n"
+    "\tauthor_email text,\n"
+    "\tauthored_at timestamptz,\n"
+    "\tdeploy_rev text,\n"
+    "\tdeploy_ref text,\n"
+    "\tapplied_by text,\n"
+    "\tapplied_at timestamptz NOT NULL DEFAULT now(),\n"
+    "\tduration_ms bigint,\n"
+    "\trun_id text,\n"
+    "\tcairn_version text,\n"
+    "\timported_checksum text\n"
+    ");\n"
+    "COMMENT ON TABLE @schema@.repeatables IS\n"
+    "\t'repeatable migrations cairn applied: the checksum of the file last applied'";
+
+static const char *const steps[CAIRN_SCHEMA_VERSION] = {step1, step2, step3, step4};
 
 /* The first 63 bits of SHA-256("cairn:<purpose>:<schema>"). */
 static int lock_key(int64_t *out, const char *purpose, const char *schema)

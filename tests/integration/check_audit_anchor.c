@@ -398,6 +398,7 @@ START_TEST(test_schema_upgrade_from_version_1)
 	/* back to what cairn with schema version 1 left */
 	ck_assert_int_eq(tu_db_exec(p.url, "ALTER TABLE cairn.audit DROP COLUMN mac"), 0);
 	ck_assert_int_eq(tu_db_exec(p.url, old_reject), 0);
+	ck_assert_int_eq(tu_db_exec(p.url, "DROP TABLE cairn.repeatables"), 0);
 	ck_assert_int_eq(tu_db_exec(p.url, "UPDATE cairn.schema_version SET version = 1"), 0);
 
 	add_migrations(&p, 2, 2);

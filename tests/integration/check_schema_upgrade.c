@@ -155,7 +155,7 @@ START_TEST(test_upgrade_keeps_chain_and_order)
 	free(tu_git_commit(p.dir, "Ada Upgrade", "ada@example.com",
 			   1700000100L, "more"));
 	run_ok(&p, "migrate", "up", NULL);
-	assert_q(&p, "SELECT version FROM cairn.schema_version", "3");
+	assert_q(&p, "SELECT version FROM cairn.schema_version", "4");
 	assert_q(&p, COLUMN_TYPES, "audit.text,migrations.text");
 	/* the old rows keep their text; the new ones are applied in order */
 	assert_q(&p, "SELECT string_agg(version, ',' ORDER BY id) FROM cairn.audit",
@@ -215,7 +215,7 @@ START_TEST(test_tamper_before_upgrade_still_caught)
 	free(tu_git_commit(p.dir, "Ada Upgrade", "ada@example.com",
 			   1700000100L, "more"));
 	run_ok(&p, "migrate", "up", NULL);
-	assert_q(&p, "SELECT version FROM cairn.schema_version", "3");
+	assert_q(&p, "SELECT version FROM cairn.schema_version", "4");
 	tu_cairn(&r, p.dir, "audit", "verify", NULL);
 	ck_assert_msg(r.status == 1, "%d\n%s%s", r.status, r.out, r.err);
 	ck_assert_msg(tu_contains(r.err, "the audit chain is broken at row 2"),
