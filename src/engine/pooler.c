@@ -30,12 +30,22 @@
  * whichever client uses that backend), and the second connection is
  * often served by this session's very backend, which settles it at
  * once.  A wait that runs out therefore refuses, which is the safe side.
+ *
+ * No wait here is unbounded: the second connection is made with this
+ * one's parameters (connect_timeout included), must be served within
+ * PROBE_WAIT_MS, and once served the rest of its answer comes within the
+ * answer timeout of every statement of cairn's own (db.c; a silent
+ * server: exit 3).  A second connection that cannot be made or is not
+ * served proves nothing either way (a full pool, a server that does not
+ * answer): cairn refuses, saying it could not check, not that the
+ * pooler is in transaction mode.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -96,9 +106,12 @@ static bool wait_readable(PGconn *conn, int64_t deadline,
 
 /*
  * The twin's answer to `SELECT pg_backend_pid(), pg_notify(chan, '')`:
- * its pid, or 0 when it did not answer in time or failed.
+ * its pid, 0 when it was not served within PROBE_WAIT_MS or failed, -1
+ * (error set, class DB) when, once served, the rest of its answer did
+ * not come within the answer timeout, as any wait on a statement of
+ * cairn's own (db.c): the twin is closed and never waited for again.
  */
-static int twin_notify(PGconn *twin, const char *chan,
+static int twin_notify(cairn_db *db, PGconn *twin, const char *chan,
 		       volatile sig_atomic_t *cancel)
 {
 	const char *params[1] = { chan };
@@ -114,7 +127,17 @@ static int twin_notify(PGconn *twin, const char *chan,
 		    !PQconsumeInput(twin))
 			return 0;
 	}
-	while ((res = PQgetResult(twin)) != NULL) {
+	/* served: each further result within the answer timeout */
+	for (;;) {
+		deadline = cairn__now_ms() +
+			   (int64_t)cairn_db__answer_timeout_ms(db);
+		if (!cairn_db__conn_answer_in_time(twin, deadline)) {
+			shutdown(PQsocket(twin), SHUT_RDWR);
+			return cairn_db__unanswered_error(db,
+				"checking the connection pooler (a second connection)");
+		}
+		if (!(res = PQgetResult(twin)))
+			break;
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 			pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
@@ -156,6 +179,24 @@ static int refuse(cairn_db *db, const char *why)
 	return CAIRN_ERROR;
 }
 
+/*
+ * The second connection got no answer, or none could be made: no proof
+ * either way, so no deploy lock, but not the claim of a transaction
+ * pooler either (a full pool or a server that does not answer look the
+ * same from here).
+ */
+static int cannot_check(cairn_db *db, const char *why)
+{
+	cairn_error__set(CAIRN_ERRCLASS_DB,
+			 "cannot check the connection pooler before taking the deploy lock: %s",
+			 why);
+	cairn_error__detail("The connection to %s goes through a pooler (the backend that answers, pid %d, is not the pid %d given at login). cairn's deploy lock is a session-level advisory lock, so before taking it cairn proves, with a second connection, that the pooler keeps a server backend for the session; that connection got no answer: the pooler has no free server connection for it, or the server does not answer (stopped, hung or overloaded). Nothing was run and no hook fired.",
+			    cairn_db_description(db), cairn_db__server_pid(db),
+			    PQbackendPID(cairn_db__conn(db)));
+	cairn_error__hint("check the server and the pooler (its pool size must leave room for a second connection), then run the command again; or give cairn a direct connection with direct_database_url for this environment in cairn.yaml, or --db");
+	return CAIRN_ERROR;
+}
+
 int cairn_pooler__check_session(cairn_db *db, volatile sig_atomic_t *cancel)
 {
 	PGconn *conn = cairn_db__conn(db), *twin = NULL;
@@ -177,16 +218,25 @@ int cairn_pooler__check_session(cairn_db *db, volatile sig_atomic_t *cancel)
 		const char *m = twin ? PQerrorMessage(twin) : "out of memory";
 
 		snprintf(why, sizeof(why),
-			 "a second connection to check it could not be made (%.*s)",
+			 "a second connection could not be made (%.*s)",
 			 (int)strcspn(m, "\n"), m);
-		rc = refuse(db, why);
+		rc = cannot_check(db, why);
 		goto out;
 	}
-	theirs = twin_notify(twin, chan, cancel);
-	if (!theirs)
+	theirs = twin_notify(db, twin, chan, cancel);
+	if (theirs < 0) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	if (!theirs && !(cancel && *cancel)) {
 		snprintf(why, sizeof(why),
 			 "a second connection was not served within %d ms",
 			 PROBE_WAIT_MS);
+		rc = cannot_check(db, why);
+		goto out;
+	}
+	if (!theirs)
+		why[0] = '\0'; /* interrupted */
 	else if (theirs == mine)
 		snprintf(why, sizeof(why),
 			 "a second connection was served by this session's backend (pid %d)",

@@ -1,0 +1,212 @@
+/*
+ * check_pooler_silent.c - a server that stops answering while cairn
+ * checks the connection pooler (issue 11, items 4 and 6): a real
+ * pgbouncer in session mode (tests/lib/pgbouncer.h) in front of
+ * tests/run's server, the real cairn binary, a real git repository.
+ *
+ * Behind a pooler cairn proves, before it takes the deploy lock, that
+ * the pooler keeps a server backend for the session: a second
+ * connection must be served and its notification reach this session
+ * (engine/pooler.c).  Here the postmaster is stopped (SIGSTOP) after
+ * cairn's own connection found an idle server backend in the pool: the
+ * second connection needs a new backend, which the stopped postmaster
+ * never starts.  cairn must end within its bound (exit 3), saying it
+ * could not check the pooler, and must not claim a pooler in
+ * transaction mode (before: "refusing ... in transaction mode", a wrong
+ * diagnosis for a session pooler whose server went silent); nothing
+ * runs.
+ *
+ * pgbouncer is started once for the suite (in main) and dies with it.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "pgbouncer.h"
+#include "testutil.h"
+
+static tu_pgbouncer session_pool;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long count_of(const char *url, const char *sql)
+{
+	char *v = tu_db_value(url, sql);
+	long n = v ? strtol(v, NULL, 10) : -1;
+
+	free(v);
+	return n;
+}
+
+/* The parent of a backend: the postmaster. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	long ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* "pid (comm) state ppid ...": comm may hold spaces */
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + 1, " %*c %ld", &ppid), 1);
+	return (pid_t)ppid;
+}
+
+/*
+ * Leaves one idle server backend in the pool for the database and
+ * returns its pid: a client connects through the pooler, asks, and
+ * leaves; pgbouncer resets the backend (DISCARD ALL) and keeps it.
+ */
+static int warm_pool(const char *pooled, const char *direct)
+{
+	PGconn *c = PQconnectdb(pooled);
+	PGresult *res;
+	char sql[256];
+	int pid;
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, "SELECT pg_backend_pid()");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQfinish(c);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid = %d "
+		 "AND state = 'idle' AND query ILIKE 'DISCARD ALL%%'", pid);
+	for (int64_t end = now_ms() + TU_WAIT_MS; now_ms() < end;) {
+		if (count_of(direct, sql) == 1)
+			return pid;
+		usleep(20 * 1000);
+	}
+	ck_abort_msg("pgbouncer never gave the backend back to its pool");
+	return -1;
+}
+
+/* Waits up to timeout_ms for pid; its exit code, or -1 (then killed). */
+static int wait_exit(pid_t pid, int64_t timeout_ms)
+{
+	int st;
+
+	for (int64_t end = now_ms() + timeout_ms; now_ms() < end;) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+START_TEST(test_postmaster_stopped_during_pooler_check)
+{
+	char *url = tu_db_create("poolsilent"), *name = tu_db_name(url);
+	char *dir = tu_git_repo(), *pooled, yaml[1024], out[512], *o;
+	pid_t postmaster, pid;
+	int64_t t0, took;
+	int st;
+
+	pooled = tu_pgbouncer_url(&session_pool, name);
+	snprintf(yaml, sizeof(yaml),
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n"
+		 "    server_answer_timeout: 3s\n"
+		 "hooks:\n"
+		 "  pre_validate:\n"
+		 "    - run: \"echo fired >> hook-fired\"\n", pooled);
+	tu_write(dir, "cairn.yaml", yaml);
+	tu_write(dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	free(tu_git_commit(dir, "Ann", "ann@example.com", 1700000000, "a"));
+	postmaster = parent_of((pid_t)warm_pool(pooled, url));
+	ck_assert_int_gt(postmaster, 1);
+
+	snprintf(out, sizeof(out), "%s/run.out", dir);
+	ck_assert_int_eq(kill(postmaster, SIGSTOP), 0);
+	t0 = now_ms();
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { tu_cairn_bin(), "migrate", "up", NULL };
+
+		if (chdir(dir) < 0 || !freopen(out, "w", stdout))
+			_exit(126);
+		dup2(1, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		st = wait_exit(pid, 60000);
+	took = now_ms() - t0;
+	/* whatever happened, the server runs again before any assertion */
+	kill(postmaster, SIGCONT);
+	ck_assert(pid > 0);
+	o = tu_read(dir, "run.out");
+	ck_assert_msg(st == 3, "cairn exited %d after %lld ms (-1: still waiting):\n%s",
+		      st, (long long)took, o ? o : "");
+	/* the probe's 5 s and the answer timeout, with room for a slow host */
+	ck_assert_msg(took < 30000, "took %lld ms", (long long)took);
+	ck_assert_msg(tu_contains(o, "cannot check the connection pooler") &&
+		      tu_contains(o, "was not served") &&
+		      tu_contains(o, "direct_database_url"), "%s", o);
+	ck_assert_msg(!tu_contains(o, "transaction mode"),
+		      "a session pooler whose server is silent was called a transaction pooler:\n%s", o);
+	free(o);
+	/* nothing ran: no schema, no hook */
+	ck_assert_int_eq(count_of(url, "SELECT count(*) FROM pg_namespace "
+				       "WHERE nspname = 'cairn'"), 0);
+	ck_assert_ptr_null(tu_read(dir, "hook-fired"));
+	tu_rmrf(dir);
+	free(dir);
+	free(pooled);
+	free(name);
+	free(url);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pooler_silent");
+	TCase *tc = tcase_create("pooler_silent");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_postmaster_stopped_during_pooler_check);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (!tu_pgbouncer_start(&session_pool, "session")) {
+		tu_pgbouncer_stop(&session_pool);
+		fprintf(stderr, "check_pooler_silent: pgbouncer is required (scripts/install-deps)\n");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	tu_pgbouncer_stop(&session_pool);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
