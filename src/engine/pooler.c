@@ -56,6 +56,13 @@
 /* How long the notification and the second connection's answer may take. */
 #define PROBE_WAIT_MS 5000
 
+/* The server's notices to the second connection are not cairn's to print. */
+static void notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /* A second connection with the same parameters (no dbname expansion). */
 static PGconn *connect_twin(cairn_db *db)
 {
@@ -78,6 +85,8 @@ static PGconn *connect_twin(cairn_db *db)
 			vals[k++] = o->val;
 		}
 		twin = PQconnectdbParams(keys, vals, 0);
+		if (twin)
+			PQsetNoticeProcessor(twin, notice_ignore, NULL);
 	}
 	free(keys);
 	free(vals);

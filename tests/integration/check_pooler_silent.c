@@ -14,7 +14,10 @@
  * could not check the pooler, and must not claim a pooler in
  * transaction mode (before: "refusing ... in transaction mode", a wrong
  * diagnosis for a session pooler whose server went silent); nothing
- * runs.
+ * runs.  And a second connection that was served, then stopped
+ * answering before its answer was complete (its CommandComplete came,
+ * its ReadyForQuery never did), made cairn wait without a bound; now
+ * that wait ends at server_answer_timeout, exit 3.
  *
  * pgbouncer is started once for the suite (in main) and dies with it.
  */
@@ -182,6 +185,95 @@ START_TEST(test_postmaster_stopped_during_pooler_check)
 }
 END_TEST
 
+/*
+ * The second connection is served, then its server stops answering:
+ * the answer's CommandComplete reaches cairn, its ReadyForQuery never
+ * does.  Staged with a real server: the database's search_path puts a
+ * schema before pg_catalog whose pg_notify(text, text) inserts into a
+ * table with a deferred constraint trigger; at the second connection's
+ * COMMIT the trigger raises a notice (the server flushes what it had
+ * buffered, CommandComplete included) and then waits for an advisory
+ * lock the test holds.  Before, cairn read the rest of that answer
+ * without a bound and hung there for as long as the lock was held;
+ * now it waits server_answer_timeout (2 s) and exits 3 saying the
+ * server did not answer; nothing runs.
+ */
+START_TEST(test_second_connection_silent_after_answer)
+{
+	char *url = tu_db_create("poolhang"), *name = tu_db_name(url);
+	char *dir = tu_git_repo(), *pooled, yaml[1024], out[512], *o;
+	char sql[256];
+	PGconn *holder;
+	PGresult *res;
+	pid_t pid;
+	int64_t t0, took;
+	int st = -1;
+
+	snprintf(sql, sizeof(sql),
+		 "ALTER DATABASE %s SET search_path = stall, pg_catalog, public",
+		 name);
+	ck_assert_int_eq(tu_db_exec(url,
+		"CREATE SCHEMA stall;"
+		"CREATE TABLE stall.gate (x int);"
+		"CREATE FUNCTION stall.hold() RETURNS trigger LANGUAGE plpgsql AS "
+		"$$BEGIN RAISE NOTICE 'held at commit'; "
+		"PERFORM pg_catalog.pg_advisory_lock(424242); RETURN NULL; END$$;"
+		"CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON stall.gate "
+		"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stall.hold();"
+		"CREATE FUNCTION stall.pg_notify(text, text) RETURNS void "
+		"LANGUAGE plpgsql AS $$BEGIN INSERT INTO stall.gate VALUES (1); "
+		"PERFORM pg_catalog.pg_notify($1, $2); END$$;"), 0);
+	ck_assert_int_eq(tu_db_exec(url, sql), 0);
+	holder = PQconnectdb(url);
+	ck_assert(PQstatus(holder) == CONNECTION_OK);
+	res = PQexec(holder, "SELECT pg_catalog.pg_advisory_lock(424242)");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+
+	pooled = tu_pgbouncer_url(&session_pool, name);
+	snprintf(yaml, sizeof(yaml),
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n"
+		 "    server_answer_timeout: 2s\n", pooled);
+	tu_write(dir, "cairn.yaml", yaml);
+	tu_write(dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	free(tu_git_commit(dir, "Ann", "ann@example.com", 1700000000, "a"));
+	snprintf(out, sizeof(out), "%s/run.out", dir);
+	t0 = now_ms();
+	pid = fork();
+	if (pid == 0) {
+		const char *argv[] = { tu_cairn_bin(), "migrate", "up", NULL };
+
+		if (chdir(dir) < 0 || !freopen(out, "w", stdout))
+			_exit(126);
+		dup2(1, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		st = wait_exit(pid, 30000);
+	took = now_ms() - t0;
+	PQfinish(holder); /* the second connection's backend goes on */
+	ck_assert(pid > 0);
+	o = tu_read(dir, "run.out");
+	ck_assert_msg(st == 3, "cairn exited %d after %lld ms (-1: still waiting after 30 s):\n%s",
+		      st, (long long)took, o ? o : "");
+	ck_assert_msg(tu_contains(o, "checking the connection pooler") &&
+		      tu_contains(o, "did not answer within 2 s"), "%s", o);
+	/* the server's notice to the second connection is not printed raw */
+	ck_assert_msg(!tu_contains(o, "held at commit"), "%s", o);
+	free(o);
+	ck_assert_int_eq(count_of(url, "SELECT count(*) FROM pg_namespace "
+				       "WHERE nspname = 'cairn'"), 0);
+	tu_rmrf(dir);
+	free(dir);
+	free(pooled);
+	free(name);
+	free(url);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pooler_silent");
@@ -189,6 +281,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_postmaster_stopped_during_pooler_check);
+	tcase_add_test(tc, test_second_connection_silent_after_answer);
 	suite_add_tcase(s, tc);
 	return s;
 }
