@@ -113,28 +113,48 @@ static bool wait_readable(PGconn *conn, int64_t deadline,
 	}
 }
 
+/* The first line of conn's error message, into why. */
+static void twin_failed(char *why, size_t len, PGconn *twin,
+			const PGresult *res)
+{
+	const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(twin);
+
+	if (!m || !*m)
+		m = "no answer";
+	snprintf(why, len, "a second connection failed (%.*s)",
+		 (int)strcspn(m, "\n"), m);
+}
+
 /*
  * The twin's answer to `SELECT pg_backend_pid(), pg_notify(chan, '')`:
- * its pid, 0 when it was not served within PROBE_WAIT_MS or failed, -1
- * (error set, class DB) when, once served, the rest of its answer did
- * not come within the answer timeout, as any wait on a statement of
- * cairn's own (db.c): the twin is closed and never waited for again.
+ * its pid; 0 when it was not served within PROBE_WAIT_MS or failed (why
+ * says which; nothing when interrupted); -1 (error set, class DB) when,
+ * once served, the rest of its answer did not come within the answer
+ * timeout, as any wait on a statement of cairn's own (db.c): the twin
+ * is closed and never waited for again.
  */
 static int twin_notify(cairn_db *db, PGconn *twin, const char *chan,
-		       volatile sig_atomic_t *cancel)
+		       volatile sig_atomic_t *cancel, char *why, size_t len)
 {
 	const char *params[1] = { chan };
 	int64_t deadline = cairn__now_ms() + PROBE_WAIT_MS;
 	PGresult *res;
 	int pid = 0;
 
+	snprintf(why, len, "a second connection was not served within %d ms",
+		 PROBE_WAIT_MS);
 	if (!PQsendQueryParams(twin, "SELECT pg_backend_pid(), pg_notify($1, '')",
-			       1, NULL, params, NULL, NULL, 0))
+			       1, NULL, params, NULL, NULL, 0)) {
+		twin_failed(why, len, twin, NULL);
 		return 0;
+	}
 	while (PQisBusy(twin)) {
-		if (!wait_readable(twin, deadline, cancel) ||
-		    !PQconsumeInput(twin))
+		if (!wait_readable(twin, deadline, cancel))
 			return 0;
+		if (!PQconsumeInput(twin)) {
+			twin_failed(why, len, twin, NULL);
+			return 0;
+		}
 	}
 	/* served: each further result within the answer timeout */
 	for (;;) {
@@ -149,8 +169,12 @@ static int twin_notify(cairn_db *db, PGconn *twin, const char *chan,
 			break;
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 			pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			twin_failed(why, len, twin, res);
 		PQclear(res);
 	}
+	if (!pid && PQstatus(twin) != CONNECTION_OK)
+		twin_failed(why, len, twin, NULL);
 	return pid;
 }
 
@@ -199,7 +223,7 @@ static int cannot_check(cairn_db *db, const char *why)
 	cairn_error__set(CAIRN_ERRCLASS_DB,
 			 "cannot check the connection pooler before taking the deploy lock: %s",
 			 why);
-	cairn_error__detail("The connection to %s goes through a pooler (the backend that answers, pid %d, is not the pid %d given at login). cairn's deploy lock is a session-level advisory lock, so before taking it cairn proves, with a second connection, that the pooler keeps a server backend for the session; that connection got no answer: the pooler has no free server connection for it, or the server does not answer (stopped, hung or overloaded). Nothing was run and no hook fired.",
+	cairn_error__detail("The connection to %s goes through a pooler (the backend that answers, pid %d, is not the pid %d given at login). cairn's deploy lock is a session-level advisory lock, so before taking it cairn proves, with a second connection, that the pooler keeps a server backend for the session; that connection could not be made or got no answer (a pool with no free server connection for it, a server that does not answer: stopped, hung or overloaded), so nothing is proven either way. Nothing was run and no hook fired.",
 			    cairn_db_description(db), cairn_db__server_pid(db),
 			    PQbackendPID(cairn_db__conn(db)));
 	cairn_error__hint("check the server and the pooler (its pool size must leave room for a second connection), then run the command again; or give cairn a direct connection with direct_database_url for this environment in cairn.yaml, or --db");
@@ -232,21 +256,18 @@ int cairn_pooler__check_session(cairn_db *db, volatile sig_atomic_t *cancel)
 		rc = cannot_check(db, why);
 		goto out;
 	}
-	theirs = twin_notify(db, twin, chan, cancel);
+	theirs = twin_notify(db, twin, chan, cancel, why, sizeof(why));
 	if (theirs < 0) {
 		rc = CAIRN_ERROR;
 		goto out;
 	}
-	if (!theirs && !(cancel && *cancel)) {
-		snprintf(why, sizeof(why),
-			 "a second connection was not served within %d ms",
-			 PROBE_WAIT_MS);
-		rc = cannot_check(db, why);
-		goto out;
-	}
-	if (!theirs)
-		why[0] = '\0'; /* interrupted */
-	else if (theirs == mine)
+	if (!theirs) {
+		/* interrupted: said below */
+		if (!(cancel && *cancel)) {
+			rc = cannot_check(db, why);
+			goto out;
+		}
+	} else if (theirs == mine)
 		snprintf(why, sizeof(why),
 			 "a second connection was served by this session's backend (pid %d)",
 			 mine);

@@ -274,6 +274,55 @@ START_TEST(test_second_connection_silent_after_answer)
 }
 END_TEST
 
+/*
+ * The second connection's question fails (here a pg_notify that a
+ * schema before pg_catalog replaces raises an error): cairn exits 3
+ * saying so, with the server's message, instead of claiming that the
+ * connection was not served in time or that the pooler is in
+ * transaction mode.
+ */
+START_TEST(test_second_connection_fails)
+{
+	char *url = tu_db_create("poolfail"), *name = tu_db_name(url);
+	char *dir = tu_git_repo(), *pooled, yaml[1024], sql[256];
+	tu_result r;
+
+	snprintf(sql, sizeof(sql),
+		 "ALTER DATABASE %s SET search_path = stall, pg_catalog, public",
+		 name);
+	ck_assert_int_eq(tu_db_exec(url,
+		"CREATE SCHEMA stall;"
+		"CREATE FUNCTION stall.pg_notify(text, text) RETURNS void "
+		"LANGUAGE plpgsql AS $$BEGIN "
+		"RAISE EXCEPTION 'notifications are switched off here'; END$$;"), 0);
+	ck_assert_int_eq(tu_db_exec(url, sql), 0);
+	pooled = tu_pgbouncer_url(&session_pool, name);
+	snprintf(yaml, sizeof(yaml),
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n", pooled);
+	tu_write(dir, "cairn.yaml", yaml);
+	tu_write(dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (x int);\n");
+	free(tu_git_commit(dir, "Ann", "ann@example.com", 1700000000, "a"));
+	tu_cairn(&r, dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status == 3, "exit %d\n%s", r.status, r.err);
+	ck_assert_msg(tu_contains(r.err, "cannot check the connection pooler") &&
+		      tu_contains(r.err, "a second connection failed") &&
+		      tu_contains(r.err, "notifications are switched off here"),
+		      "%s", r.err);
+	ck_assert_msg(!tu_contains(r.err, "transaction mode") &&
+		      !tu_contains(r.err, "not served"), "%s", r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(count_of(url, "SELECT count(*) FROM pg_namespace "
+				       "WHERE nspname = 'cairn'"), 0);
+	tu_rmrf(dir);
+	free(dir);
+	free(pooled);
+	free(name);
+	free(url);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pooler_silent");
@@ -282,6 +331,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_postmaster_stopped_during_pooler_check);
 	tcase_add_test(tc, test_second_connection_silent_after_answer);
+	tcase_add_test(tc, test_second_connection_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
