@@ -415,15 +415,8 @@ int cairn_db__error(cairn_db *db, const PGresult *res, const char *what)
 	const char *msg, *state, *detail, *hint, *pos;
 	size_t len;
 
-	if (db->unanswered) {
-		cairn_error__set(CAIRN_ERRCLASS_DB,
-				 "%s: the server did not answer within %llu s",
-				 what, (unsigned long long)
-				 ((cairn_db__answer_timeout_ms(db) + 999) / 1000));
-		cairn_error__detail("cairn closed the connection: a backend that runs again finds its client gone and rolls back what it had not committed (run 'cairn status' to see what was)");
-		cairn_error__hint("check the server (a stopped or hung backend, an overloaded host), then run the command again; raise server_answer_timeout if the server is only slow");
-		return CAIRN_ERROR;
-	}
+	if (db->unanswered)
+		return cairn_db__unanswered_error(db, what);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		msg = PQerrorMessage(db->conn);
 		len = strlen(msg);
@@ -464,6 +457,17 @@ int cairn_db__error(cairn_db *db, const PGresult *res, const char *what)
 
 /* --- statements with a deadline ------------------------------------------ */
 
+int cairn_db__unanswered_error(const cairn_db *db, const char *what)
+{
+	cairn_error__set(CAIRN_ERRCLASS_DB,
+			 "%s: the server did not answer within %llu s",
+			 what, (unsigned long long)
+			 ((cairn_db__answer_timeout_ms(db) + 999) / 1000));
+	cairn_error__detail("cairn closed the connection: a backend that runs again finds its client gone and rolls back what it had not committed (run 'cairn status' to see what was)");
+	cairn_error__hint("check the server (a stopped or hung backend, an overloaded host), then run the command again; raise server_answer_timeout if the server is only slow");
+	return CAIRN_ERROR;
+}
+
 #define ANSWER_TIMEOUT_MS 60000
 
 void cairn_db__set_answer_timeout(cairn_db *db, uint64_t ms)
@@ -501,6 +505,11 @@ static bool answer_in_time(PGconn *conn, int64_t deadline)
 			return true;
 	}
 	return true;
+}
+
+bool cairn_db__conn_answer_in_time(PGconn *conn, int64_t deadline)
+{
+	return answer_in_time(conn, deadline);
 }
 
 /* Flushes what libpq still buffers to send (a long statement). */

@@ -50,6 +50,19 @@ PGresult *cairn_db__exec_params(cairn_db *db, const char *sql, int nparams,
  * next result must come within the answer timeout, else as above.
  */
 PGresult *cairn_db__next_result(cairn_db *db);
+/*
+ * The same deadline wait for another connection of cairn's own (the
+ * pooler check's second connection): true once conn's next result can
+ * be read without blocking (or the connection broke, which PQgetResult
+ * reports), false when deadline (cairn__now_ms() clock) passed first.
+ */
+bool cairn_db__conn_answer_in_time(PGconn *conn, int64_t deadline);
+/*
+ * Sets the error of a server that did not answer within the answer
+ * timeout (class DB, exit 3), `what` starting the message.  Returns
+ * CAIRN_ERROR.
+ */
+int cairn_db__unanswered_error(const cairn_db *db, const char *what);
 /* The deadline for each of cairn's own statements; 0: the default. */
 void cairn_db__set_answer_timeout(cairn_db *db, uint64_t ms);
 uint64_t cairn_db__answer_timeout_ms(const cairn_db *db);

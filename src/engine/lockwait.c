@@ -38,7 +38,11 @@
  * an audit row (outcome lock_retry) with the blockers.  A blocker that
  * commits during a try lets the migration through at once; one that
  * commits during a pause, at the end of the pause: at most one backoff
- * step.  A no-transaction file is retried statement by statement: a
+ * step.  Under --single-transaction the try is the whole transaction
+ * (migrate_up.c): a lock timeout in any migration rolls back all of
+ * them and they run again from the first, with the same tries, pauses
+ * and audit rows (marked single_transaction).  A no-transaction file
+ * (never in a single transaction) is retried statement by statement: a
  * statement that failed alone was rolled back alone, so it may run
  * again, except the CONCURRENTLY forms that commit part of their work
  * (CREATE INDEX CONCURRENTLY leaves an INVALID index: dropped first, then
@@ -291,7 +295,7 @@ void run__lockwait_begin(run *r, const cairn_migration *m)
 	if (r->lw.m != m) {
 		run__blockers_dispose(&r->lw.seen);
 		r->lw.m = m;
-		r->lw.attempt = 1;
+		r->lw.attempt = r->lw.whole_try ? r->lw.whole_try : 1;
 		r->lw.t0 = cairn__now_ms();
 		r->lw.reported = false;
 	}
@@ -444,6 +448,8 @@ static void audit_try(run *r, const cairn_migration *m, unsigned attempt,
 			    json_integer(cairn__now_ms() - r->lw.t0));
 	json_object_set_new(o, "retry_in_ms",
 			    retry_in >= 0 ? json_integer(retry_in) : json_null());
+	if (r->lw.whole_try) /* the try was of the whole transaction */
+		json_object_set_new(o, "single_transaction", json_true());
 	if (e && e->message)
 		json_object_set_new(o, "error", json_string(e->message));
 	if (blockers && (b = json_loads(blockers, 0, NULL)))

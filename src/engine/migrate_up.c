@@ -294,18 +294,32 @@ static int single_one(run *r, cairn_buf *b, cairn_migration *m)
 	return run__send_record(r, b, m);
 }
 
-static int single_transaction(run *r, cairn_migration **plan, size_t n)
+/*
+ * One try of --single-transaction: BEGIN, each migration between its
+ * pre_execute and in-transaction post_execute hooks, COMMIT.  *at: the
+ * migration it stopped at (n: none, or COMMIT); *sql_failed: the stop was
+ * the migration's SQL or cairn's rows for it.  The pre_execute hooks
+ * outside the transaction fire once per migration, however many tries
+ * (*fired: how many migrations have had them), as for a migration
+ * retried on its own; the in-transaction ones fire again with each try,
+ * since what they did was rolled back with it.  A failed try is rolled
+ * back whole.
+ */
+static int single_try(run *r, cairn_buf *b, cairn_migration **plan,
+		      size_t n, size_t *fired, size_t *at, bool *sql_failed)
 {
-	cairn_buf b = CAIRN_BUF_INIT;
 	size_t i;
-	int rc = 0;
+	int rc;
 
+	*at = n;
+	*sql_failed = false;
 	if ((rc = cairn_db_exec(r->o->db, RUN_BEGIN)) < 0)
 		return rc;
 	r->tx_open = true;
 	for (i = 0; i < n && rc == 0; i++) {
 		cairn_migration *m = plan[i];
 
+		*at = i;
 		run__progress(r, "apply", m, i, n);
 		if (run__cancelled(r)) {
 			rc = cairn_error__set(CAIRN_ERRCLASS_INTERRUPTED,
@@ -313,36 +327,67 @@ static int single_transaction(run *r, cairn_migration **plan, size_t n)
 					      m->version_text, m->name);
 			break;
 		}
-		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_ALL,
+		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m,
+			       i < *fired ? CAIRN_FIRE_INSIDE_TX : CAIRN_FIRE_ALL,
 			       "pending", 0, true);
+		if (i >= *fired)
+			*fired = i + 1;
 		if (rc < 0)
 			break;
-		if ((rc = single_one(r, &b, m)) < 0) {
-			r->r->failed++;
+		if ((rc = single_one(r, b, m)) < 0) {
+			*sql_failed = true;
 			break;
 		}
 		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
 			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
 	}
 	if (rc == 0) {
+		*at = n;
 		rc = cairn_db_exec(r->o->db, "COMMIT");
 		r->tx_open = false;
-		if (rc == 0)
-			r->r->done = n;
 	}
 	if (rc < 0 && r->tx_open)
 		rollback_open(r);
 	r->tx_open = false;
+	return rc;
+}
+
+/*
+ * --single-transaction: the whole plan in one transaction, tried again
+ * from BEGIN while a migration in it gives up waiting for a lock and the
+ * retries allow (lockwait.c: lock_retries, backoff with jitter,
+ * --no-retry).  A lock timeout rolled everything back, so the next try
+ * starts from the first migration; each try that gave up is a lock_retry
+ * audit row for the migration that waited.
+ */
+static int single_transaction(run *r, cairn_migration **plan, size_t n)
+{
+	cairn_buf b = CAIRN_BUF_INIT;
+	size_t i, at = n, fired = 0;
+	bool sql_failed = false;
+	int rc = 0;
+
+	for (unsigned attempt = 1;; attempt++) {
+		r->lw.whole_try = attempt;
+		rc = single_try(r, &b, plan, n, &fired, &at, &sql_failed);
+		if (rc == 0 || !sql_failed || at >= n ||
+		    !run__lock_retry(r, plan[at], attempt, true, NULL))
+			break;
+	}
+	r->lw.whole_try = 0;
 	cairn_buf_dispose(&b);
 	if (rc < 0) {
-		cairn_migration *m = i < n ? plan[i] : NULL;
+		cairn_migration *m = at < n ? plan[at] : NULL;
 
+		if (sql_failed)
+			r->r->failed++;
 		run__set_failure(r);
 		run__audit_failure(r, "on_error", m,
 				   r->failure_pub.klass == CAIRN_ERRCLASS_INTERRUPTED ?
 				   "interrupted" : "failed");
 		return rc;
 	}
+	r->r->done = n;
 	for (i = 0; i < n; i++) {
 		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, plan[i],
 			       CAIRN_FIRE_OUTSIDE_TX, "applied", 0, false);

@@ -30,12 +30,22 @@
  * whichever client uses that backend), and the second connection is
  * often served by this session's very backend, which settles it at
  * once.  A wait that runs out therefore refuses, which is the safe side.
+ *
+ * No wait here is unbounded: the second connection is made with this
+ * one's parameters (connect_timeout included), must be served within
+ * PROBE_WAIT_MS, and once served the rest of its answer comes within the
+ * answer timeout of every statement of cairn's own (db.c; a silent
+ * server: exit 3).  A second connection that cannot be made or is not
+ * served proves nothing either way (a full pool, a server that does not
+ * answer): cairn refuses, saying it could not check, not that the
+ * pooler is in transaction mode.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -45,6 +55,13 @@
 
 /* How long the notification and the second connection's answer may take. */
 #define PROBE_WAIT_MS 5000
+
+/* The server's notices to the second connection are not cairn's to print. */
+static void notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
 
 /* A second connection with the same parameters (no dbname expansion). */
 static PGconn *connect_twin(cairn_db *db)
@@ -68,6 +85,8 @@ static PGconn *connect_twin(cairn_db *db)
 			vals[k++] = o->val;
 		}
 		twin = PQconnectdbParams(keys, vals, 0);
+		if (twin)
+			PQsetNoticeProcessor(twin, notice_ignore, NULL);
 	}
 	free(keys);
 	free(vals);
@@ -94,31 +113,68 @@ static bool wait_readable(PGconn *conn, int64_t deadline,
 	}
 }
 
+/* The first line of conn's error message, into why. */
+static void twin_failed(char *why, size_t len, PGconn *twin,
+			const PGresult *res)
+{
+	const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(twin);
+
+	if (!m || !*m)
+		m = "no answer";
+	snprintf(why, len, "a second connection failed (%.*s)",
+		 (int)strcspn(m, "\n"), m);
+}
+
 /*
  * The twin's answer to `SELECT pg_backend_pid(), pg_notify(chan, '')`:
- * its pid, or 0 when it did not answer in time or failed.
+ * its pid; 0 when it was not served within PROBE_WAIT_MS or failed (why
+ * says which; nothing when interrupted); -1 (error set, class DB) when,
+ * once served, the rest of its answer did not come within the answer
+ * timeout, as any wait on a statement of cairn's own (db.c): the twin
+ * is closed and never waited for again.
  */
-static int twin_notify(PGconn *twin, const char *chan,
-		       volatile sig_atomic_t *cancel)
+static int twin_notify(cairn_db *db, PGconn *twin, const char *chan,
+		       volatile sig_atomic_t *cancel, char *why, size_t len)
 {
 	const char *params[1] = { chan };
 	int64_t deadline = cairn__now_ms() + PROBE_WAIT_MS;
 	PGresult *res;
 	int pid = 0;
 
+	snprintf(why, len, "a second connection was not served within %d ms",
+		 PROBE_WAIT_MS);
 	if (!PQsendQueryParams(twin, "SELECT pg_backend_pid(), pg_notify($1, '')",
-			       1, NULL, params, NULL, NULL, 0))
+			       1, NULL, params, NULL, NULL, 0)) {
+		twin_failed(why, len, twin, NULL);
 		return 0;
-	while (PQisBusy(twin)) {
-		if (!wait_readable(twin, deadline, cancel) ||
-		    !PQconsumeInput(twin))
-			return 0;
 	}
-	while ((res = PQgetResult(twin)) != NULL) {
+	while (PQisBusy(twin)) {
+		if (!wait_readable(twin, deadline, cancel))
+			return 0;
+		if (!PQconsumeInput(twin)) {
+			twin_failed(why, len, twin, NULL);
+			return 0;
+		}
+	}
+	/* served: each further result within the answer timeout */
+	for (;;) {
+		deadline = cairn__now_ms() +
+			   (int64_t)cairn_db__answer_timeout_ms(db);
+		if (!cairn_db__conn_answer_in_time(twin, deadline)) {
+			shutdown(PQsocket(twin), SHUT_RDWR);
+			return cairn_db__unanswered_error(db,
+				"checking the connection pooler (a second connection)");
+		}
+		if (!(res = PQgetResult(twin)))
+			break;
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 			pid = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			twin_failed(why, len, twin, res);
 		PQclear(res);
 	}
+	if (!pid && PQstatus(twin) != CONNECTION_OK)
+		twin_failed(why, len, twin, NULL);
 	return pid;
 }
 
@@ -156,6 +212,24 @@ static int refuse(cairn_db *db, const char *why)
 	return CAIRN_ERROR;
 }
 
+/*
+ * The second connection got no answer, or none could be made: no proof
+ * either way, so no deploy lock, but not the claim of a transaction
+ * pooler either (a full pool or a server that does not answer look the
+ * same from here).
+ */
+static int cannot_check(cairn_db *db, const char *why)
+{
+	cairn_error__set(CAIRN_ERRCLASS_DB,
+			 "cannot check the connection pooler before taking the deploy lock: %s",
+			 why);
+	cairn_error__detail("The connection to %s goes through a pooler (the backend that answers, pid %d, is not the pid %d given at login). cairn's deploy lock is a session-level advisory lock, so before taking it cairn proves, with a second connection, that the pooler keeps a server backend for the session; that connection could not be made or got no answer (a pool with no free server connection for it, a server that does not answer: stopped, hung or overloaded), so nothing is proven either way. Nothing was run and no hook fired.",
+			    cairn_db_description(db), cairn_db__server_pid(db),
+			    PQbackendPID(cairn_db__conn(db)));
+	cairn_error__hint("check the server and the pooler (its pool size must leave room for a second connection), then run the command again; or give cairn a direct connection with direct_database_url for this environment in cairn.yaml, or --db");
+	return CAIRN_ERROR;
+}
+
 int cairn_pooler__check_session(cairn_db *db, volatile sig_atomic_t *cancel)
 {
 	PGconn *conn = cairn_db__conn(db), *twin = NULL;
@@ -177,17 +251,23 @@ int cairn_pooler__check_session(cairn_db *db, volatile sig_atomic_t *cancel)
 		const char *m = twin ? PQerrorMessage(twin) : "out of memory";
 
 		snprintf(why, sizeof(why),
-			 "a second connection to check it could not be made (%.*s)",
+			 "a second connection could not be made (%.*s)",
 			 (int)strcspn(m, "\n"), m);
-		rc = refuse(db, why);
+		rc = cannot_check(db, why);
 		goto out;
 	}
-	theirs = twin_notify(twin, chan, cancel);
-	if (!theirs)
-		snprintf(why, sizeof(why),
-			 "a second connection was not served within %d ms",
-			 PROBE_WAIT_MS);
-	else if (theirs == mine)
+	theirs = twin_notify(db, twin, chan, cancel, why, sizeof(why));
+	if (theirs < 0) {
+		rc = CAIRN_ERROR;
+		goto out;
+	}
+	if (!theirs) {
+		/* interrupted: said below */
+		if (!(cancel && *cancel)) {
+			rc = cannot_check(db, why);
+			goto out;
+		}
+	} else if (theirs == mine)
 		snprintf(why, sizeof(why),
 			 "a second connection was served by this session's backend (pid %d)",
 			 mine);

@@ -36,6 +36,9 @@ typedef struct {
 typedef struct {
 	const cairn_migration *m;
 	unsigned attempt;         /* 1-based try of the migration */
+	/* --single-transaction: the try of the whole transaction (each
+	 * migration's wait starts at it); 0 otherwise */
+	unsigned whole_try;
 	int64_t t0;               /* the try began (ms clock) */
 	int64_t next_check;       /* when to ask who blocks; 0: never */
 	run_blockers seen;        /* the last blockers seen in this try */
