@@ -21,7 +21,9 @@
  * passed), post_complete once after a migrate run with the summary in
  * its metadata (fleet_summary, a JSON array).  The children drop those
  * three events from their configuration and fire the per-migration ones
- * (pre_execute, post_execute, on_error) per target.
+ * (pre_execute, post_execute, on_error) per target.  Hooks that need a
+ * database (sql hooks, the db-reachable built-in) and plugins stay with
+ * the targets at every event: the fleet has no one database.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -64,11 +66,22 @@ const char *cli_fleet_anchor_name(const char *environment)
 	return anchor_name;
 }
 
-static bool fleet_level_event(cairn_event ev)
+/*
+ * Whether a configured hook runs once for the fleet rather than in each
+ * target's run: those at pre_validate, post_validate and post_complete,
+ * except the ones that need the target's database (sql hooks and the
+ * db-reachable built-in) and plugins, which register where they like.
+ */
+static bool fleet_level_hook(const cairn_hook_spec *h)
 {
-	return ev == CAIRN_EVENT_PRE_VALIDATE ||
-	       ev == CAIRN_EVENT_POST_VALIDATE ||
-	       ev == CAIRN_EVENT_POST_COMPLETE;
+	if (h->event != CAIRN_EVENT_PRE_VALIDATE &&
+	    h->event != CAIRN_EVENT_POST_VALIDATE &&
+	    h->event != CAIRN_EVENT_POST_COMPLETE)
+		return false;
+	if (h->kind == CAIRN_HOOK_SQL || h->kind == CAIRN_HOOK_PLUGIN)
+		return false;
+	return !(h->kind == CAIRN_HOOK_BUILTIN && h->builtin &&
+		 !strcmp(h->builtin, "db-reachable"));
 }
 
 /* A child leaves the run-level events to its fleet: drops their hooks. */
@@ -77,7 +90,7 @@ static void drop_fleet_level_hooks(cairn_config *cfg)
 	size_t k = 0;
 
 	for (size_t i = 0; i < cfg->hooks_count; i++) {
-		if (fleet_level_event(cfg->hooks[i].event)) {
+		if (fleet_level_hook(&cfg->hooks[i])) {
 			cairn_config__hook_dispose(&cfg->hooks[i]);
 			continue;
 		}
@@ -442,10 +455,9 @@ static void fleet_events_dispose(struct cli *cli, struct fleet_events *e)
 }
 
 /*
- * The pipeline of the fleet-level events: only the configured hooks at
- * pre_validate, post_validate and (migrate) post_complete, so building
- * it needs nothing the other hooks need.  Plugins register where they
- * like: they stay with the children.
+ * The pipeline of the fleet-level events: only the fleet-level hooks
+ * (fleet_level_hook) at pre_validate, post_validate and (migrate)
+ * post_complete, so building it needs nothing the other hooks need.
  */
 static int fleet_pipeline(struct fleet *f, struct fleet_events *e)
 {
@@ -462,8 +474,7 @@ static int fleet_pipeline(struct fleet *f, struct fleet_events *e)
 		return CLI_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < cfg->hooks_count; i++)
-		if (cfg->hooks[i].kind != CAIRN_HOOK_PLUGIN &&
-		    fleet_level_event(cfg->hooks[i].event) &&
+		if (fleet_level_hook(&cfg->hooks[i]) &&
 		    (f->kind == CLI_FLEET_MIGRATE ||
 		     cfg->hooks[i].event != CAIRN_EVENT_POST_COMPLETE))
 			e->specs[n++] = cfg->hooks[i];
@@ -662,11 +673,10 @@ static int vetoed(struct fleet *f, int rc)
 }
 
 /* pre_validate, then the revision's migrations, then (migrate) post_validate. */
-static int before_targets(struct fleet *f, struct fleet_events *e, bool dry)
+static int before_targets(struct fleet *f, struct fleet_events *e)
 {
 	int rc;
 
-	(void)dry;
 	if (f->kind != CLI_FLEET_MIGRATE && f->kind != CLI_FLEET_VALIDATE)
 		return 0;
 	if ((rc = fleet_pipeline(f, e)))
@@ -829,7 +839,7 @@ int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a)
 	f.cancel = cli_interrupt_install(NULL);
 	cli_verbosef(cli, "fleet run %s: %s on %zu targets", f.run_id,
 		     fleet_kind_name(f.kind), f.count);
-	if (!(rc = before_targets(&f, &ev, dry)) && !(rc = run_all(&f, a))) {
+	if (!(rc = before_targets(&f, &ev)) && !(rc = run_all(&f, a))) {
 		rc = report(&f);
 		rc = after_targets(&f, &ev, dry, rc);
 	}

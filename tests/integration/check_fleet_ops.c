@@ -339,6 +339,35 @@ START_TEST(test_events_once_per_fleet)
 }
 END_TEST
 
+START_TEST(test_database_hooks_stay_with_targets)
+{
+	static const char *const hooks =
+		"hooks:\n"
+		"  pre_validate:\n"
+		"    - builtin: db-reachable\n"
+		"  post_validate:\n"
+		"    - sql: \"SELECT count(*) FROM pg_tables WHERE tablename = 'frozen'\"\n"
+		"      expect: 0\n";
+	fleet f;
+	tu_result r;
+
+	fleet_make(&f, 4, false, hooks, three);
+	/* the sql gate vetoes on t03 only: its own database answers */
+	ck_assert_int_eq(tu_db_exec(f.urls[2], "CREATE TABLE frozen (x int)"), 0);
+	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "migrate", "up",
+		 "--all-targets", "--keep-going", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(target_is(r.out, "t03", "failed"), "%s\n%s", r.out, r.err);
+	ck_assert(target_is(r.out, "t01", "ok"));
+	ck_assert(target_is(r.out, "t04", "ok"));
+	tu_result_dispose(&r);
+	ck_assert_int_eq(applied_in(&f, 0), 3);
+	ck_assert_int_le(applied_in(&f, 2), 0);
+	ck_assert_int_eq(count_in(f.urls[2], "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), 0);
+	fleet_dispose(&f);
+}
+END_TEST
+
 START_TEST(test_junit_escapes_hostile_errors)
 {
 	static const char *const migs[] = {
@@ -631,6 +660,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_validate_all_targets);
 	tcase_add_test(tc, test_audit_verify_and_anchor_all_targets);
 	tcase_add_test(tc, test_events_once_per_fleet);
+	tcase_add_test(tc, test_database_hooks_stay_with_targets);
 	tcase_add_test(tc, test_junit_escapes_hostile_errors);
 	tcase_add_test(tc, test_live_lines_only_on_a_terminal);
 	tcase_add_test(tc, test_two_dozen_databases);
