@@ -14,6 +14,7 @@
 #include "cairn/engine.h"
 #include "cairn/schema.h"
 #include "cli.h"
+#include "fleet.h"
 #include "util/error.h"
 
 int cli_audit_key(struct cli *cli, const char **key, size_t *len)
@@ -99,13 +100,14 @@ static int anchor(struct cli *cli, cairn_db *db, cairn_audit_anchor *out,
 	*refused = false;
 	if ((rc = cli_config(cli, &cfg)) || (rc = cli_env(cli, &env)) ||
 	    (rc = cli_repo(cli, &repo)) ||
-	    (rc = anchor_guard(cli, db, repo, env->name, refused)))
+	    (rc = anchor_guard(cli, db, repo, cli_fleet_anchor_name(env->name),
+				refused)))
 		return rc;
 	if (cairn_audit_head(out, db) < 0 ||
 	    cairn_actor_describe(&actor, NULL, repo) < 0)
 		return cli_report_error(cli);
 	out->actor = actor;
-	out->environment = strdup(env->name);
+	out->environment = strdup(cli_fleet_anchor_name(env->name));
 	if (!out->environment || cairn_audit_anchor_commit(out, repo) < 0)
 		return cli_report_error(cli);
 	if (cfg->audit_anchor_file &&
@@ -155,7 +157,8 @@ static bool anchor_has_mac(struct cli *cli)
 		cli->repo = NULL;
 	repo = cli->repo;
 	if (!repo || cli_env(cli, &env) ||
-	    cairn_audit_anchor_latest(&a, &found, repo, env->name) < 0) {
+	    cairn_audit_anchor_latest(&a, &found, repo,
+				      cli_fleet_anchor_name(env->name)) < 0) {
 		cairn_error_clear();
 		return false;
 	}

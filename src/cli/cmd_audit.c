@@ -20,18 +20,24 @@
 #include "commands.h"
 #include "dbopen.h"
 #include "audit_run.h"
+#include "fleet.h"
 #include "report.h"
 
 struct audit_opts {
 	const char *since;
 	size_t limit;
+	struct cli_fleet_opts fleet; /* --all-targets (cmd_fleet.c) */
 };
 
 static int audit_option(struct cli *cli, int c, const char *arg, void *payload)
 {
 	struct audit_opts *o = payload;
 	char *end;
+	bool taken;
+	int rc = cli_fleet_option(cli, "audit", &o->fleet, c, arg, &taken);
 
+	if (rc || taken)
+		return rc;
 	if (c == 's') {
 		o->since = arg;
 	} else if (c == 'n') {
@@ -151,7 +157,8 @@ static int latest_anchor(struct cli *cli, cairn_audit_anchor *a, bool *found)
 	}
 	if ((rc = cli_repo(cli, &repo)))
 		return rc;
-	if (cairn_audit_anchor_latest(a, found, repo, env->name) < 0)
+	if (cairn_audit_anchor_latest(a, found, repo,
+				      cli_fleet_anchor_name(env->name)) < 0)
 		return cli_report_error(cli);
 	return 0;
 }
@@ -338,15 +345,17 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'n' },
+		CLI_FLEET_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("audit");
-	struct audit_opts o = { NULL, 0 };
+	struct audit_opts o;
 	const char *sub = "log";
 	cairn_db *db = NULL;
-	bool exists;
+	bool exists, fleet_done;
 	int rc, first;
 
+	memset(&o, 0, sizeof(o));
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "n:", audit_option,
 			       &o, &first);
 	if (rc)
@@ -358,6 +367,12 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "log") && strcmp(sub, "verify") && strcmp(sub, "export") &&
 	    strcmp(sub, "anchor"))
 		return cli_usage_error(cli, cmd, "unknown audit subcommand '%s'", sub);
+	if (o.fleet.all_targets && strcmp(sub, "verify") && strcmp(sub, "anchor"))
+		return cli_usage_error(cli, cmd, "--all-targets goes with 'audit verify' and 'audit anchor'");
+	if ((rc = cli_fleet_dispatch(cli, "audit", &o.fleet,
+				     !strcmp(sub, "anchor") ? CLI_FLEET_AUDIT_ANCHOR :
+				     CLI_FLEET_AUDIT_VERIFY, &fleet_done)) || fleet_done)
+		return rc;
 	/* an anchor records the primary's head: not a standby's, which lags */
 	if ((rc = !strcmp(sub, "anchor") ?
 		   cli_open_deploy_db(cli, &db, "anchor the audit trail") :

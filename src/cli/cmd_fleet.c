@@ -1,20 +1,29 @@
 /*
- * cmd_fleet.c - `cairn migrate up --all-targets` (README "Fleets").
+ * cmd_fleet.c - `--all-targets` (README "Fleets"): `cairn migrate up`,
+ * `status`, `validate` and `audit verify|anchor` over every target of
+ * the environment.
  *
  * The engine's state belongs to one connection and one run, so each
- * target runs in a child `cairn migrate up` of its own (its own
- * connection, deploy lock, tracking table and audit chain), started
- * without a shell.  The child learns its target from environment
- * variables, never from its command line, where a URL's password would
- * be visible to every user of the machine.  The library's scheduler
- * (cairn_fleet_run) decides which target runs when; this file builds the
- * children's argv, reads their JSON results and prints the summary.
- * Every child's audit rows carry the fleet's run id as metadata
- * (fleet_run) and the target's name (fleet_target).
+ * target runs in a child `cairn COMMAND` of its own (its own connection,
+ * deploy lock, tracking table and audit chain), started without a
+ * shell.  The child learns its target from environment variables, never
+ * from its command line, where a URL's password would be visible to
+ * every user of the machine.  The library's scheduler (cairn_fleet_run)
+ * decides which target runs when; this file builds the children's argv,
+ * reads their JSON answers and fires the fleet-level hook events;
+ * fleet_report.c prints.  Every migrate child's audit rows carry the
+ * fleet's run id as metadata (fleet_run) and the target's name
+ * (fleet_target).
  *
- * `status --all-targets` runs a child `cairn status` per target the same
- * way and shows the highest applied version and how many migrations of
- * the revision each target lacks.
+ * The pipeline at fleet level: pre_validate once before any target (a
+ * veto runs none), post_validate once (migrate: when the revision's
+ * migrations loaded, before the targets; validate: after every target
+ * passed), post_complete once after a migrate run with the summary in
+ * its metadata (fleet_summary, a JSON array).  The children drop those
+ * three events from their configuration and fire the per-migration ones
+ * (pre_execute, post_execute, on_error) per target.  Hooks that need a
+ * database (sql hooks, the db-reachable built-in) and plugins stay with
+ * the targets at every event: the fleet has no one database.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -28,46 +37,68 @@
 #include "cairn/fleet.h"
 #include "dbopen.h"
 #include "fleet.h"
+#include "fleet_int.h"
+#include "hook_spec.h"
 #include "report.h"
 #include "util/spawn.h"
 #include "util/util.h"
 
-#define MAX_ARGS 96
-
-struct job {
-	bool ran;
-	bool have_json;
-	long applied, pending, failed;
-	char highest[32];         /* status: the highest applied version */
-	int64_t ms;
-	char *error;
-	char *child_run_id;
-};
-
-struct fleet {
-	struct cli *cli;
-	bool status;
-	const cairn_environment *env;
-	cairn_target *targets;
-	size_t count;
-	struct job *jobs;
-	const char *argv[MAX_ARGS];
-	size_t argc;              /* argv before "--fleet-target NAME" */
-	char exe[PATH_MAX];
-	char run_id[40];
-	char meta_run[64];
-	volatile sig_atomic_t *cancel;
-	pthread_mutex_t mu;
-	size_t finished;
-};
+#define MAX_ARGS FLEET_MAX_ARGS
 
 /* The child's copy of its URL (cli->db_url points at it) until exit. */
 static char *child_url;
+/* In a child: its target's name (argv), for the anchor's name. */
+static const char *child_target;
+static char anchor_name[256];
 
 static void free_child_url(void)
 {
 	free(child_url);
 	child_url = NULL;
+}
+
+const char *cli_fleet_anchor_name(const char *environment)
+{
+	if (!child_target || !environment)
+		return environment;
+	snprintf(anchor_name, sizeof(anchor_name), "%s@%s", environment,
+		 child_target);
+	return anchor_name;
+}
+
+/*
+ * Whether a configured hook runs once for the fleet rather than in each
+ * target's run: those at pre_validate, post_validate and post_complete,
+ * except the ones that need the target's database (sql hooks and the
+ * db-reachable built-in) and plugins, which register where they like.
+ */
+static bool fleet_level_hook(const cairn_hook_spec *h)
+{
+	if (h->event != CAIRN_EVENT_PRE_VALIDATE &&
+	    h->event != CAIRN_EVENT_POST_VALIDATE &&
+	    h->event != CAIRN_EVENT_POST_COMPLETE)
+		return false;
+	if (h->kind == CAIRN_HOOK_SQL || h->kind == CAIRN_HOOK_PLUGIN)
+		return false;
+	return !(h->kind == CAIRN_HOOK_BUILTIN && h->builtin &&
+		 !strcmp(h->builtin, "db-reachable"));
+}
+
+/* A child leaves the run-level events to its fleet: drops their hooks. */
+static void drop_fleet_level_hooks(cairn_config *cfg)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cfg->hooks_count; i++) {
+		if (fleet_level_hook(&cfg->hooks[i])) {
+			cairn_config__hook_dispose(&cfg->hooks[i]);
+			continue;
+		}
+		if (k != i)
+			cfg->hooks[k] = cfg->hooks[i];
+		k++;
+	}
+	cfg->hooks_count = k;
 }
 
 int cli_fleet_child(struct cli *cli, const char *name)
@@ -90,6 +121,7 @@ int cli_fleet_child(struct cli *cli, const char *name)
 	free(child_url);
 	child_url = strdup(url);
 	cli->db_url = child_url;
+	child_target = name;
 	if (schema && *schema) {
 		char *s = strdup(schema);
 
@@ -100,6 +132,7 @@ int cli_fleet_child(struct cli *cli, const char *name)
 		free(cli->cfg->schema);
 		cli->cfg->schema = s;
 	}
+	drop_fleet_level_hooks(cli->cfg);
 	/* hooks and their children need not see the URL again */
 	unsetenv(CLI_FLEET_URL_VAR);
 	unsetenv(CLI_FLEET_SCHEMA_VAR);
@@ -110,6 +143,34 @@ static void push(struct fleet *f, const char *s)
 {
 	if (f->argc < MAX_ARGS - 4)
 		f->argv[f->argc++] = s;
+}
+
+/* The command a child runs, and the options passed on to it. */
+static void push_command(struct fleet *f, const struct cli_fleet_args *a)
+{
+	switch (f->kind) {
+	case CLI_FLEET_STATUS:
+		push(f, "status");
+		return;
+	case CLI_FLEET_AUDIT_VERIFY:
+	case CLI_FLEET_AUDIT_ANCHOR:
+		push(f, "audit");
+		push(f, f->kind == CLI_FLEET_AUDIT_VERIFY ? "verify" : "anchor");
+		return;
+	case CLI_FLEET_VALIDATE:
+		push(f, "validate");
+		break;
+	case CLI_FLEET_MIGRATE:
+		push(f, "migrate");
+		push(f, "up");
+		break;
+	}
+	for (size_t i = 0; i < a->npass; i++)
+		push(f, a->pass[i]);
+	if (f->kind == CLI_FLEET_MIGRATE) {
+		push(f, "--meta");
+		push(f, f->meta_run);
+	}
 }
 
 /* The children's command, up to (not including) "--fleet-target NAME". */
@@ -139,16 +200,7 @@ static int build_argv(struct fleet *f, const struct cli_fleet_args *a)
 	push(f, "--no-color");
 	push(f, "--format");
 	push(f, "json");
-	if (f->status) {
-		push(f, "status");
-	} else {
-		push(f, "migrate");
-		push(f, "up");
-		for (size_t i = 0; i < a->npass; i++)
-			push(f, a->pass[i]);
-		push(f, "--meta");
-		push(f, f->meta_run);
-	}
+	push_command(f, a);
 	if (f->argc >= MAX_ARGS - 4) {
 		cli_errorf(cli, "too many options for --all-targets");
 		return CLI_EXIT_USAGE;
@@ -161,6 +213,13 @@ static long jint(json_t *o, const char *key)
 	json_t *v = json_object_get(o, key);
 
 	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+static char *jdup(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? strdup(s) : NULL;
 }
 
 /* The child's first line on stderr, for a failure without JSON. */
@@ -180,12 +239,11 @@ static char *first_line(const cairn_buf *b)
 }
 
 /* `status --format json`: counts and the highest applied version. */
-static void read_status(struct job *j, json_t *o)
+static void read_status(struct fleet_job *j, json_t *o)
 {
 	json_t *sum = json_object_get(o, "summary"), *m;
 	size_t i;
 
-	j->have_json = true;
 	j->applied = jint(sum, "applied");
 	j->pending = jint(sum, "pending");
 	j->failed = jint(sum, "failed");
@@ -200,102 +258,156 @@ static void read_status(struct job *j, json_t *o)
 	}
 }
 
-static void read_result(struct job *j, const cairn_spawn_result *r,
-			bool status)
+/* `validate --format json`: counts, and the first error as "CODE: message". */
+static void read_validate(struct fleet_job *j, json_t *o)
 {
-	json_t *o = NULL, *err;
+	json_t *f;
+	size_t i;
+
+	j->errors = jint(o, "errors");
+	j->warnings = jint(o, "warnings");
+	json_array_foreach(json_object_get(o, "findings"), i, f) {
+		const char *sev = json_string_value(json_object_get(f, "severity"));
+		const char *code = json_string_value(json_object_get(f, "code"));
+		const char *msg = json_string_value(json_object_get(f, "message"));
+
+		if (!j->error && sev && !strcmp(sev, "error") && msg &&
+		    asprintf(&j->error, "%s: %s", code ? code : "error", msg) < 0)
+			j->error = NULL;
+	}
+}
+
+/* `audit verify|anchor --format json`: rows, and what is wrong. */
+static void read_audit(struct fleet_job *j, json_t *o)
+{
+	json_t *anchor = json_object_get(o, "anchor");
+	long untracked = (long)json_array_size(json_object_get(o, "untracked"));
+
+	j->rows = jint(o, "rows");
+	if (!j->error)
+		j->error = jdup(o, "reason");
+	if (!j->error)
+		j->error = jdup(o, "mac_problem");
+	if (!j->error && json_is_object(anchor))
+		j->error = jdup(anchor, "problem");
+	if (!j->error && untracked &&
+	    asprintf(&j->error, "%ld applied migration%s without an audit row",
+		     untracked, untracked == 1 ? "" : "s") < 0)
+		j->error = NULL;
+}
+
+static void read_migrate(struct fleet_job *j, json_t *o)
+{
+	json_t *err;
+
+	j->applied = jint(o, "applied");
+	j->pending = jint(o, "planned") - j->applied;
+	j->failed = jint(o, "failed");
+	j->child_run_id = jdup(o, "run_id");
+	err = json_object_get(json_object_get(o, "error"), "message");
+	if (json_is_string(err))
+		j->error = strdup(json_string_value(err));
+}
+
+static void read_result(struct fleet_job *j, const cairn_spawn_result *r,
+			enum cli_fleet_kind kind)
+{
+	json_t *o = NULL;
 
 	if (r->out.size && !cairn_buf_failed(&r->out))
 		o = json_loadb(r->out.ptr, r->out.size, 0, NULL);
-	if (status && json_is_object(o)) {
-		read_status(j, o);
-	} else if (json_is_object(o)) {
+	if (json_is_object(o)) {
 		j->have_json = true;
-		j->applied = jint(o, "applied");
-		j->pending = jint(o, "planned") - j->applied;
-		j->failed = jint(o, "failed");
-		if (json_is_string(json_object_get(o, "run_id")))
-			j->child_run_id = strdup(json_string_value(json_object_get(o, "run_id")));
-		err = json_object_get(json_object_get(o, "error"), "message");
-		if (json_is_string(err))
-			j->error = strdup(json_string_value(err));
+		switch (kind) {
+		case CLI_FLEET_STATUS: read_status(j, o); break;
+		case CLI_FLEET_VALIDATE: read_validate(j, o); break;
+		case CLI_FLEET_AUDIT_VERIFY:
+		case CLI_FLEET_AUDIT_ANCHOR: read_audit(j, o); break;
+		case CLI_FLEET_MIGRATE: read_migrate(j, o); break;
+		}
 	}
 	json_decref(o);
-	if (r->status != 0 && !j->error)
+	if (r->status == 0) {
+		free(j->error); /* a warning the child lived with */
+		j->error = NULL;
+		return;
+	}
+	if (!j->error)
 		j->error = first_line(&r->err);
-	if (r->status != 0 && !j->error && r->message)
+	if (!j->error && r->message)
 		j->error = strdup(r->message);
 }
 
-/* Says on stderr that one target is done ("[3/12] eu-1: applied 2"). */
-static void live_line(struct fleet *f, size_t idx, bool ok)
-{
-	struct cli *cli = f->cli;
-	struct job *j = &f->jobs[idx];
-	cli_quoted q = CLI_QUOTED_INIT;
+/* The child's environment: its URL, schema and search_path. */
+struct child_env {
+	char *url_var, *schema_var, *pgopts, *meta;
+	const char *env[4];
+};
 
-	pthread_mutex_lock(&f->mu);
-	f->finished++;
-	if (cli->verbosity >= 0 && cli->format != CLI_FORMAT_JSON) {
-		fprintf(stderr, "cairn: [%zu/%zu] %s: ", f->finished, f->count,
-			cli_q(&q, f->targets[idx].name));
-		if (ok && f->status)
-			fprintf(stderr, "%ld behind\n", j->pending);
-		else if (ok)
-			fprintf(stderr, "applied %ld (%lld ms)\n", j->applied,
-				(long long)j->ms);
-		else
-			fprintf(stderr, "failed: %s\n", cli_q(&q, j->error ? j->error : "?"));
-	}
-	cli_quoted_release(&q);
-	pthread_mutex_unlock(&f->mu);
+static void child_env_dispose(struct child_env *c)
+{
+	free(c->url_var);
+	free(c->schema_var);
+	free(c->pgopts);
+	free(c->meta);
 }
 
-/* One target: a child `cairn migrate up`; 0 when it succeeded. */
+static int child_env_init(struct child_env *c, const cairn_target *t)
+{
+	size_t ne = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (asprintf(&c->url_var, "%s=%s", CLI_FLEET_URL_VAR, t->database_url) < 0)
+		c->url_var = NULL;
+	if (asprintf(&c->meta, "fleet_target=%s", t->name) < 0)
+		c->meta = NULL;
+	if (t->schema) {
+		const char *old = getenv("PGOPTIONS");
+
+		if (asprintf(&c->schema_var, "%s=%s", CLI_FLEET_SCHEMA_VAR, t->schema) < 0)
+			c->schema_var = NULL;
+		if (asprintf(&c->pgopts, "PGOPTIONS=%s%s-c search_path=%s",
+			     old ? old : "", old && *old ? " " : "", t->schema) < 0)
+			c->pgopts = NULL;
+	}
+	if (!c->url_var || !c->meta || (t->schema && (!c->schema_var || !c->pgopts)))
+		return -1;
+	c->env[ne++] = c->url_var;
+	c->env[ne++] = t->schema ? c->schema_var : CLI_FLEET_SCHEMA_VAR;
+	if (c->pgopts)
+		c->env[ne++] = c->pgopts;
+	c->env[ne] = NULL;
+	return 0;
+}
+
+/* One target: a child `cairn COMMAND`; 0 when it succeeded. */
 static int run_target(size_t idx, void *payload)
 {
 	struct fleet *f = payload;
 	const cairn_target *t = &f->targets[idx];
+	struct fleet_job *j = &f->jobs[idx];
 	cairn_spawn_options so = CAIRN_SPAWN_OPTIONS_INIT;
 	cairn_spawn_result r;
-	const char *argv[MAX_ARGS + 8], *env[4];
-	char *url_var = NULL, *schema_var = NULL, *pgopts = NULL, *meta = NULL;
-	size_t n = 0, ne = 0;
+	const char *argv[MAX_ARGS + 8];
+	struct child_env ce;
+	size_t n = f->argc;
 	int rc = 1;
 
+	fleet_live_start(f, idx);
 	memcpy(argv, f->argv, f->argc * sizeof(*argv));
-	n = f->argc;
-	if (asprintf(&url_var, "%s=%s", CLI_FLEET_URL_VAR, t->database_url) < 0)
-		url_var = NULL;
-	if (asprintf(&meta, "fleet_target=%s", t->name) < 0)
-		meta = NULL;
-	if (t->schema) {
-		const char *old = getenv("PGOPTIONS");
-
-		if (asprintf(&schema_var, "%s=%s", CLI_FLEET_SCHEMA_VAR, t->schema) < 0)
-			schema_var = NULL;
-		if (asprintf(&pgopts, "PGOPTIONS=%s%s-c search_path=%s",
-			     old ? old : "", old && *old ? " " : "", t->schema) < 0)
-			pgopts = NULL;
-	}
-	if (!url_var || !meta || (t->schema && (!schema_var || !pgopts))) {
-		f->jobs[idx].error = strdup("out of memory");
+	if (child_env_init(&ce, t) < 0) {
+		j->error = strdup("out of memory");
 		goto out;
 	}
-	if (!f->status) {
+	if (f->kind == CLI_FLEET_MIGRATE) {
 		argv[n++] = "--meta";
-		argv[n++] = meta;
+		argv[n++] = ce.meta;
 	}
 	argv[n++] = "--fleet-target";
 	argv[n++] = t->name;
 	argv[n] = NULL;
-	env[ne++] = url_var;
-	env[ne++] = t->schema ? schema_var : CLI_FLEET_SCHEMA_VAR;
-	if (pgopts)
-		env[ne++] = pgopts;
-	env[ne] = NULL;
 	so.argv = argv;
-	so.env_add = env;
+	so.env_add = ce.env;
 	so.cancel = f->cancel;
 	/* on Ctrl-C a child rolls back and writes its audit row: give it
 	 * time before SIGKILL */
@@ -303,222 +415,527 @@ static int run_target(size_t idx, void *payload)
 	if (cairn_spawn_run(&r, &so) < 0 && !r.cancelled) {
 		const cairn_error *e = cairn_error_last();
 
-		f->jobs[idx].error = strdup(e ? e->message : "cannot run cairn");
+		j->error = strdup(e ? e->message : "cannot run cairn");
 		cairn_error_clear();
 		cairn_spawn_result_dispose(&r);
 		goto out;
 	}
 	cairn_error_clear();
-	f->jobs[idx].ran = true;
-	f->jobs[idx].ms = r.duration_ms;
-	read_result(&f->jobs[idx], &r, f->status);
+	j->ran = true;
+	j->ms = r.duration_ms;
+	read_result(j, &r, f->kind);
 	rc = r.status == 0 ? 0 : 1;
 	cairn_spawn_result_dispose(&r);
 out:
-	live_line(f, idx, rc == 0);
-	free(url_var);
-	free(schema_var);
-	free(pgopts);
-	free(meta);
+	child_env_dispose(&ce);
+	fleet_live_done(f, idx, rc == 0);
 	return rc;
 }
 
-static const char *status_name(cairn_fleet_outcome o)
+/* --------------------------------------------------------------------- */
+/* The fleet-level events                                                 */
+
+struct fleet_events {
+	cairn_pipeline *p;
+	cairn_hook_spec *specs;   /* the view's hooks; live as long as p */
+	cairn_migration_set *set;
+	char *summary;            /* post_complete: fleet_summary */
+	char *failed_names;       /* post_complete: fleet_failed */
+};
+
+static void fleet_events_dispose(struct cli *cli, struct fleet_events *e)
 {
-	return o == CAIRN_FLEET_OK ? "ok" :
-	       o == CAIRN_FLEET_FAILED ? "failed" : "not started";
+	cli_await_webhooks(cli, e->p);
+	cairn_pipeline_free(e->p);
+	free(e->specs);
+	cairn_migration_set_free(e->set);
+	free(e->summary);
+	free(e->failed_names);
 }
 
-static void print_json(struct fleet *f, const cairn_fleet_outcome *out,
-		       bool ok)
+/*
+ * The pipeline of the fleet-level events: only the fleet-level hooks
+ * (fleet_level_hook) at pre_validate, post_validate and (migrate)
+ * post_complete, so building it needs nothing the other hooks need.
+ */
+static int fleet_pipeline(struct fleet *f, struct fleet_events *e)
 {
-	json_t *o = json_object(), *list = json_array(), *failed = json_array(),
-	       *skipped = json_array();
+	const cairn_config *cfg;
+	cairn_config view;
+	size_t n = 0;
+	int rc;
 
-	json_object_set_new(o, "ok", json_boolean(ok));
-	if (!f->status)
-		json_object_set_new(o, "run_id", json_string(f->run_id));
-	json_object_set_new(o, "environment", cli_json_str(f->env->name));
-	for (size_t i = 0; i < f->count; i++) {
-		const struct job *j = &f->jobs[i];
-		json_t *t = json_object();
-
-		json_object_set_new(t, "target", cli_json_str(f->targets[i].name));
-		json_object_set_new(t, "status", json_string(out[i] == CAIRN_FLEET_NOT_STARTED ?
-							 "not_started" : status_name(out[i])));
-		json_object_set_new(t, "schema", cli_json_str_or_null(f->targets[i].schema));
-		json_object_set_new(t, "applied", json_integer(j->applied));
-		json_object_set_new(t, "pending", j->have_json ? json_integer(j->pending) : json_null());
-		if (f->status) {
-			json_object_set_new(t, "highest_applied", *j->highest ? json_string(j->highest) : json_null());
-			json_object_set_new(t, "behind", j->have_json ? json_integer(j->pending) : json_null());
-		}
-		json_object_set_new(t, "failed", json_integer(j->failed));
-		json_object_set_new(t, "duration_ms", json_integer(j->ms));
-		json_object_set_new(t, "target_run_id", cli_json_str_or_null(j->child_run_id));
-		json_object_set_new(t, "error", cli_json_str_or_null(j->error));
-		json_array_append_new(list, t);
-		if (out[i] == CAIRN_FLEET_FAILED)
-			json_array_append_new(failed, cli_json_str(f->targets[i].name));
-		else if (out[i] == CAIRN_FLEET_NOT_STARTED)
-			json_array_append_new(skipped, cli_json_str(f->targets[i].name));
+	if ((rc = cli_config(f->cli, &cfg)))
+		return rc;
+	e->specs = calloc(cfg->hooks_count + 1, sizeof(*e->specs));
+	if (!e->specs) {
+		cli_errorf(f->cli, "out of memory");
+		return CLI_EXIT_FAIL;
 	}
-	json_object_set_new(o, "targets", list);
-	json_object_set_new(o, "failed_targets", failed);
-	json_object_set_new(o, "not_started", skipped);
-	cli_print_json(o);
-	json_decref(o);
+	for (size_t i = 0; i < cfg->hooks_count; i++)
+		if (fleet_level_hook(&cfg->hooks[i]) &&
+		    (f->kind == CLI_FLEET_MIGRATE ||
+		     cfg->hooks[i].event != CAIRN_EVENT_POST_COMPLETE))
+			e->specs[n++] = cfg->hooks[i];
+	if (!n)
+		return 0;
+	view = *cfg;
+	view.hooks = e->specs;
+	view.hooks_count = n;
+	return cli_build_pipeline_from(f->cli, &view, &e->p);
 }
 
-static void print_status_table(struct fleet *f, const cairn_fleet_outcome *out, int w)
+/* A hook that failed without stopping anything says so. */
+static void on_outcome(const cairn_hook_outcome *oc, void *payload)
 {
-	printf("%-*s  %-11s  %-20s  %7s  %s\n", w, "target", "status",
-	       "highest applied", "behind", "error");
-	for (size_t i = 0; i < f->count; i++) {
-		const struct job *j = &f->jobs[i];
-		cli_quoted q = CLI_QUOTED_INIT;
-		char behind[24] = "-";
+	struct cli *cli = payload;
 
-		if (j->have_json)
-			snprintf(behind, sizeof(behind), "%ld", j->pending);
-		printf("%-*s  %-11s  %-20s  %7s  %s\n", w,
-		       cli_q(&q, f->targets[i].name), status_name(out[i]),
-		       *j->highest ? j->highest : "-", behind,
-		       j->error ? cli_q(&q, j->error) : "");
-		cli_quoted_release(&q);
-	}
-}
-
-static void print_table(struct fleet *f, const cairn_fleet_outcome *out)
-{
-	int w = 6;
-
-	for (size_t i = 0; i < f->count; i++)
-		if ((int)strlen(f->targets[i].name) > w)
-			w = (int)strlen(f->targets[i].name);
-	if (f->status) {
-		print_status_table(f, out, w);
+	if (oc->skipped || oc->rc == 0 ||
+	    (oc->hook->on_failure == CAIRN_ON_FAILURE_IGNORE) ||
+	    (oc->hook->on_failure == CAIRN_ON_FAILURE_ABORT &&
+	     oc->ctx->event != CAIRN_EVENT_POST_COMPLETE))
 		return;
-	}
-	printf("%-*s  %-11s  %7s  %7s  %6s  %9s  %s\n", w, "target", "status",
-	       "applied", "pending", "failed", "duration", "error");
-	for (size_t i = 0; i < f->count; i++) {
-		const struct job *j = &f->jobs[i];
-		cli_quoted q = CLI_QUOTED_INIT;
-		char pending[24] = "-", dur[24] = "-";
+	cli_warnf(cli, "hook '%s' at %s failed: %s", oc->hook->name,
+		  cairn_event_name(oc->ctx->event),
+		  oc->error && oc->error->message ? oc->error->message : "failed");
+}
 
-		if (j->have_json)
-			snprintf(pending, sizeof(pending), "%ld", j->pending);
-		if (j->ran)
-			snprintf(dur, sizeof(dur), "%lld ms", (long long)j->ms);
-		printf("%-*s  %-11s  %7ld  %7s  %6ld  %9s  %s\n", w,
-		       cli_q(&q, f->targets[i].name), status_name(out[i]),
-		       j->applied, pending, j->failed, dur,
-		       j->error ? cli_q(&q, j->error) : "");
-		cli_quoted_release(&q);
+/* The summary's numbers for post_complete. */
+struct totals {
+	size_t planned, done, failed, failed_targets;
+};
+
+static void fleet_totals(const struct fleet *f, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < f->count; i++) {
+		const struct fleet_job *j = &f->jobs[i];
+
+		t->done += j->applied > 0 ? (size_t)j->applied : 0;
+		t->planned += (j->applied > 0 ? (size_t)j->applied : 0) +
+			      (j->pending > 0 ? (size_t)j->pending : 0);
+		t->failed += j->failed > 0 ? (size_t)j->failed : 0;
+		if (f->out && f->out[i] != CAIRN_FLEET_OK)
+			t->failed_targets++;
 	}
 }
 
-/* "N of M targets failed: a, b" and what was not started; the exit code. */
-static int report(struct fleet *f, const cairn_fleet_outcome *out)
+/* fleet_summary and fleet_failed for post_complete's metadata. */
+static int summary_texts(const struct fleet *f, struct fleet_events *e)
+{
+	json_t *arr = fleet_targets_json(f);
+	cairn_buf names = CAIRN_BUF_INIT;
+
+	e->summary = arr ? json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(arr);
+	for (size_t i = 0; i < f->count; i++)
+		if (f->out[i] != CAIRN_FLEET_OK)
+			cairn_buf_printf(&names, "%s%s", names.size ? "," : "",
+					 f->targets[i].name);
+	if (cairn_buf_check(&names) < 0 || !e->summary) {
+		cairn_buf_dispose(&names);
+		return -1;
+	}
+	e->failed_names = cairn_buf_detach(&names);
+	return e->failed_names ? 0 : -1;
+}
+
+/* Config, environment and fleet metadata in one array (borrowed strings). */
+static cairn_kv *fleet_metadata(const struct fleet *f, const cairn_config *cfg,
+				const struct fleet_events *e, char *count,
+				size_t *n)
+{
+	cairn_kv *m = calloc(cfg->metadata_count + f->env->metadata_count + 5,
+			     sizeof(*m));
+	size_t k = 0;
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < cfg->metadata_count; i++)
+		m[k++] = cfg->metadata[i];
+	for (size_t i = 0; i < f->env->metadata_count; i++)
+		m[k++] = f->env->metadata[i];
+	m[k].key = (char *)"fleet_run";
+	m[k++].value = (char *)f->run_id;
+	m[k].key = (char *)"fleet_targets";
+	m[k++].value = count;
+	if (e->summary) {
+		m[k].key = (char *)"fleet_failed";
+		m[k++].value = e->failed_names;
+		m[k].key = (char *)"fleet_summary";
+		m[k++].value = e->summary;
+	}
+	*n = k;
+	return m;
+}
+
+/*
+ * Fires ev once for the fleet.  0 when the hooks let the run go on; -1
+ * when one vetoed (cairn_error_last() says why); an exit code after a
+ * set-up failure was reported.
+ */
+static int fleet_fire(struct fleet *f, struct fleet_events *e, cairn_event ev)
 {
 	struct cli *cli = f->cli;
+	const cairn_config *cfg;
+	cairn_repo *repo;
+	cairn_session *session = NULL;
+	cairn_hook_context ctx;
+	cairn_error err;
+	struct totals t;
+	cairn_kv *meta = NULL;
+	char rev[CAIRN_OID_HEXSZ] = "", count[24], *actor = NULL, *ref = NULL,
+	     *why = NULL;
+	size_t nmeta = 0;
+	int rc;
+
+	if (!e->p || !cairn_pipeline_count(e->p, ev))
+		return 0;
+	if ((rc = cli_config(cli, &cfg)) || (rc = cli_repo(cli, &repo)))
+		return rc;
+	if (cli->worktree)
+		snprintf(rev, sizeof(rev), "worktree");
+	else if (e->set)
+		snprintf(rev, sizeof(rev), "%s", cairn_migration_set_commit(e->set));
+	else if (cairn_repo_resolve(rev, repo, cli->rev) < 0)
+		return cli_report_error(cli);
+	if (!cli->worktree && cairn_repo_ref_name(&ref, repo, cli->rev) < 0)
+		cairn_error_clear();
+	snprintf(count, sizeof(count), "%zu", f->count);
+	fleet_totals(f, &t);
+	if (ev == CAIRN_EVENT_POST_COMPLETE && summary_texts(f, e) < 0) {
+		cli_errorf(cli, "out of memory");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (cairn_session_new(&session, NULL, cairn_repo_workdir(repo)) < 0 ||
+	    cairn_actor_describe(&actor, NULL, repo) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	if (!(meta = fleet_metadata(f, cfg, e, count, &nmeta))) {
+		cli_errorf(cli, "out of memory");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = CAIRN_HOOK_CONTEXT_VERSION;
+	ctx.event = ev;
+	ctx.environment = f->env->name;
+	ctx.run_id = f->run_id;
+	ctx.direction = "up";
+	ctx.status = ev != CAIRN_EVENT_POST_COMPLETE ? "pending" :
+		     t.failed_targets ? "failed" : "applied";
+	ctx.metadata = meta;
+	ctx.metadata_count = nmeta;
+	ctx.deploy_rev = rev;
+	ctx.deploy_ref = ref ? ref : "";
+	ctx.actor = actor;
+	ctx.database = "";
+	ctx.planned = e->set && ev != CAIRN_EVENT_POST_COMPLETE ?
+		      cairn_migration_set_count(e->set) : t.planned;
+	ctx.done = t.done;
+	ctx.failed = t.failed;
+	ctx.duration_ms = f->ms;
+	ctx.session = session;
+	ctx.log_fn = cli_log_line;
+	ctx.log_payload = cli;
+	if (ev == CAIRN_EVENT_POST_COMPLETE && t.failed_targets) {
+		if (asprintf(&why, "%zu of %zu targets failed or did not run: %s",
+			     t.failed_targets, f->count, e->failed_names) < 0)
+			why = NULL;
+		memset(&err, 0, sizeof(err));
+		err.klass = CAIRN_ERRCLASS_SQL;
+		err.message = why ? why : "targets failed";
+		ctx.error = &err;
+	}
+	cairn_pipeline_set_observer(e->p, on_outcome, cli);
+	cairn_error_clear();
+	rc = cairn_pipeline_fire(e->p, &ctx, CAIRN_FIRE_ALL, NULL) < 0 ? -1 : 0;
+out:
+	cairn_session_free(session);
+	free(meta);
+	free(actor);
+	free(ref);
+	free(why);
+	return rc;
+}
+
+/* A veto at fleet level: reported, exit 1. */
+static int vetoed(struct fleet *f, int rc)
+{
+	if (rc >= 0)
+		return rc;
+	cli_report_error(f->cli);
+	cli_notef(f->cli, "no target was started");
+	return CLI_EXIT_FAIL;
+}
+
+/* pre_validate, then the revision's migrations, then (migrate) post_validate. */
+static int before_targets(struct fleet *f, struct fleet_events *e)
+{
+	int rc;
+
+	if (f->kind != CLI_FLEET_MIGRATE && f->kind != CLI_FLEET_VALIDATE)
+		return 0;
+	if ((rc = fleet_pipeline(f, e)))
+		return rc;
+	if (!e->p)
+		return 0;
+	if ((rc = vetoed(f, fleet_fire(f, e, CAIRN_EVENT_PRE_VALIDATE))))
+		return rc;
+	if ((rc = cli_load_set(f->cli, NULL, f->cli->worktree, &e->set)))
+		return rc;
+	if (f->kind == CLI_FLEET_MIGRATE)
+		return vetoed(f, fleet_fire(f, e, CAIRN_EVENT_POST_VALIDATE));
+	return 0;
+}
+
+/* validate: post_validate when every target passed; migrate: post_complete. */
+static int after_targets(struct fleet *f, struct fleet_events *e, bool dry,
+			 int rc)
+{
+	int hrc;
+
+	if (!e->p || *f->cancel)
+		return rc;
+	if (f->kind == CLI_FLEET_VALIDATE && rc == 0) {
+		hrc = fleet_fire(f, e, CAIRN_EVENT_POST_VALIDATE);
+		if (hrc < 0) {
+			cli_report_error(f->cli);
+			return CLI_EXIT_FAIL;
+		}
+		return hrc ? hrc : rc;
+	}
+	if (f->kind == CLI_FLEET_MIGRATE && !dry) {
+		/* post_complete may not veto: its failures are warnings */
+		hrc = fleet_fire(f, e, CAIRN_EVENT_POST_COMPLETE);
+		if (hrc < 0) {
+			const cairn_error *err = cairn_error_last();
+
+			cli_warnf(f->cli, "post_complete: %s",
+				  err ? err->message : "a hook failed");
+			cairn_error_clear();
+		}
+	}
+	return rc;
+}
+
+/* --------------------------------------------------------------------- */
+
+/* "N of M targets failed: a, b" and what was not started; the exit code. */
+static int report(struct fleet *f)
+{
+	struct cli *cli = f->cli;
+	const cairn_fleet_outcome *out = f->out;
 	size_t nfail = 0, nskip = 0;
-	char *names = NULL;
+	cairn_buf names = CAIRN_BUF_INIT;
 
 	for (size_t i = 0; i < f->count; i++) {
 		if (out[i] == CAIRN_FLEET_FAILED) {
-			char *next = NULL;
+			char *q = cli_quote_path(f->targets[i].name);
 
-			if (asprintf(&next, "%s%s%s", names ? names : "",
-				     names ? ", " : "", f->targets[i].name) >= 0) {
-				free(names);
-				names = next;
-			}
+			cairn_buf_printf(&names, "%s%s", nfail ? ", " : "",
+					 q ? q : "?");
+			free(q);
 			nfail++;
 		} else if (out[i] == CAIRN_FLEET_NOT_STARTED) {
 			nskip++;
 		}
 	}
-	if (cli->format == CLI_FORMAT_JSON)
-		print_json(f, out, !nfail && !nskip);
-	else
-		print_table(f, out);
+	fleet_print(f, !nfail && !nskip);
 	if (nfail)
 		cli_errorf(cli, "%zu of %zu targets failed: %s", nfail, f->count,
-			   names ? names : "?");
+			   cairn_buf_failed(&names) ? "?" : names.ptr);
 	if (nskip)
 		cli_notef(cli, "%zu target%s not started (%s)", nskip,
 			  nskip == 1 ? " was" : "s were",
 			  *f->cancel ? "interrupted" :
 			  "the run stops at the first failure, or when a canary fails; --keep-going runs the rest after a failure");
-	free(names);
+	cairn_buf_dispose(&names);
 	if (*f->cancel)
 		return CLI_EXIT_INTERRUPTED;
 	return nfail || nskip ? CLI_EXIT_FAIL : 0;
 }
 
-int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a)
+static bool passes(const struct cli_fleet_args *a, const char *opt)
+{
+	for (size_t i = 0; i < a->npass; i++)
+		if (!strcmp(a->pass[i], opt))
+			return true;
+	return false;
+}
+
+/* The targets, scheduled; fills f->out. */
+static int run_all(struct fleet *f, const struct cli_fleet_args *a)
+{
+	cairn_fleet_options fo = CAIRN_FLEET_OPTIONS_INIT;
+
+	fo.count = f->count;
+	fo.parallel = a->parallel;
+	fo.canary = a->canary;
+	/* reading stops nothing */
+	fo.keep_going = a->keep_going || f->kind == CLI_FLEET_STATUS;
+	fo.cancel = f->cancel;
+	fo.fn = run_target;
+	fo.payload = f;
+	f->started_ms = cairn__now_ms();
+	if (cairn_fleet_run(f->out, &fo) < 0)
+		return cli_report_error(f->cli);
+	f->ms = cairn__now_ms() - f->started_ms;
+	fleet_live_end(f);
+	return 0;
+}
+
+static int fleet_setup(struct fleet *f, const struct cli_fleet_args *a)
 {
 	cairn_fleet_targets_options to = CAIRN_FLEET_TARGETS_OPTIONS_INIT;
-	cairn_fleet_options fo = CAIRN_FLEET_OPTIONS_INIT;
-	cairn_fleet_outcome *out = NULL;
-	struct fleet f;
+	struct cli *cli = f->cli;
+	cairn_repo *repo;
 	int rc;
 
-	memset(&f, 0, sizeof(f));
-	f.cli = cli;
-	f.status = a->status;
-	if ((rc = cli_env(cli, &f.env)))
+	if ((rc = cli_env(cli, &f->env)))
 		return rc;
-	if (!f.status && f.env->confirm && !a->yes) {
+	if (f->kind == CLI_FLEET_MIGRATE && !passes(a, "--dry-run") &&
+	    f->env->confirm && !a->yes) {
 		cli_errorf(cli, "environment '%s' needs confirmation; a fleet run does not ask once per target",
-			   f.env->name);
+			   f->env->name);
 		cli_hintf(cli, "pass --yes");
 		return CLI_EXIT_USAGE;
 	}
-	{
-		cairn_repo *repo;
-
-		if ((rc = cli_repo(cli, &repo)))
-			return rc;
-		to.workdir = cairn_repo_workdir(repo);
-	}
-	if (cairn_fleet_targets(&f.targets, &f.count, f.env, &to) < 0)
+	if ((rc = cli_repo(cli, &repo)))
+		return rc;
+	to.workdir = cairn_repo_workdir(repo);
+	if (cairn_fleet_targets(&f->targets, &f->count, f->env, &to) < 0)
 		return cli_report_error(cli);
-	cairn_run_id_new(f.run_id);
-	snprintf(f.meta_run, sizeof(f.meta_run), "fleet_run=%s", f.run_id);
-	f.jobs = calloc(f.count, sizeof(*f.jobs));
-	out = calloc(f.count, sizeof(*out));
-	if (!f.jobs || !out) {
-		rc = CLI_EXIT_FAIL;
-		goto done;
+	cairn_run_id_new(f->run_id);
+	snprintf(f->meta_run, sizeof(f->meta_run), "fleet_run=%s", f->run_id);
+	f->jobs = calloc(f->count, sizeof(*f->jobs));
+	f->out = calloc(f->count, sizeof(*f->out));
+	if (!f->jobs || !f->out) {
+		cli_errorf(cli, "out of memory");
+		return CLI_EXIT_FAIL;
 	}
-	if ((rc = build_argv(&f, a)))
+	f->live = cli->stdout_tty && cli->format == CLI_FORMAT_TEXT &&
+		  cli->verbosity >= 0;
+	return build_argv(f, a);
+}
+
+int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a)
+{
+	struct fleet f;
+	struct fleet_events ev;
+	bool dry = passes(a, "--dry-run");
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	memset(&ev, 0, sizeof(ev));
+	f.cli = cli;
+	f.kind = a->status ? CLI_FLEET_STATUS : a->kind;
+	if ((rc = fleet_setup(&f, a)))
 		goto done;
 	pthread_mutex_init(&f.mu, NULL);
 	f.cancel = cli_interrupt_install(NULL);
-	cli_verbosef(cli, "fleet run %s: %zu targets", f.run_id, f.count);
-	fo.count = f.count;
-	fo.parallel = a->parallel;
-	fo.canary = a->canary;
-	fo.keep_going = a->keep_going || f.status; /* reading stops nothing */
-	fo.cancel = f.cancel;
-	fo.fn = run_target;
-	fo.payload = &f;
-	if (cairn_fleet_run(out, &fo) < 0)
-		rc = cli_report_error(cli);
-	else
-		rc = report(&f, out);
+	cli_verbosef(cli, "fleet run %s: %s on %zu targets", f.run_id,
+		     fleet_kind_name(f.kind), f.count);
+	if (!(rc = before_targets(&f, &ev)) && !(rc = run_all(&f, a))) {
+		rc = report(&f);
+		rc = after_targets(&f, &ev, dry, rc);
+	}
 	cli_interrupt_remove();
 	pthread_mutex_destroy(&f.mu);
 done:
+	fleet_events_dispose(cli, &ev);
 	for (size_t i = 0; f.jobs && i < f.count; i++) {
 		free(f.jobs[i].error);
 		free(f.jobs[i].child_run_id);
 	}
 	free(f.jobs);
-	free(out);
+	free(f.out);
 	cairn_fleet_targets_free(f.targets, f.count);
 	return rc;
+}
+
+/* --------------------------------------------------------------------- */
+/* The fleet options of validate and audit                                */
+
+static int positive(struct cli *cli, const char *cmd, const char *opt,
+		    const char *arg, unsigned long *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end || !*arg || v == 0 || v > 100000)
+		return cli_usage_error(cli, cli_find_command(cmd),
+				       "%s needs a positive number, not '%s'", opt, arg);
+	*out = v;
+	return 0;
+}
+
+int cli_fleet_option(struct cli *cli, const char *cmd,
+		     struct cli_fleet_opts *o, int c, const char *arg,
+		     bool *taken)
+{
+	unsigned long v;
+	int rc;
+
+	*taken = true;
+	switch (c) {
+	case CLI_FLEET_OPT_ALL:
+		o->all_targets = true;
+		return 0;
+	case CLI_FLEET_OPT_PARALLEL:
+		if ((rc = positive(cli, cmd, "--parallel", arg, &v)))
+			return rc;
+		o->a.parallel = v > 256 ? 256 : (unsigned)v;
+		return 0;
+	case CLI_FLEET_OPT_CANARY:
+		if ((rc = positive(cli, cmd, "--canary", arg, &v)))
+			return rc;
+		o->a.canary = v;
+		return 0;
+	case CLI_FLEET_OPT_KEEP_GOING:
+		o->a.keep_going = true;
+		return 0;
+	case CLI_FLEET_OPT_TARGET:
+		o->target = arg;
+		return 0;
+	}
+	*taken = false;
+	return 0;
+}
+
+void cli_fleet_pass(struct cli_fleet_opts *o, const char *opt,
+		    const char *arg)
+{
+	size_t max = sizeof(o->pass) / sizeof(o->pass[0]);
+
+	if (o->a.npass + 2 > max)
+		return;
+	o->pass[o->a.npass++] = opt;
+	if (arg)
+		o->pass[o->a.npass++] = arg;
+	o->a.pass = o->pass;
+}
+
+int cli_fleet_dispatch(struct cli *cli, const char *cmd,
+		       struct cli_fleet_opts *o, enum cli_fleet_kind kind,
+		       bool *done)
+{
+	const struct cli_command *c = cli_find_command(cmd);
+
+	*done = false;
+	if (!o->all_targets) {
+		if (o->a.parallel || o->a.canary || o->a.keep_going)
+			return cli_usage_error(cli, c, "--parallel, --canary and --keep-going go with --all-targets");
+		return o->target ? cli_fleet_child(cli, o->target) : 0;
+	}
+	if (o->target)
+		return cli_usage_error(cli, c, "give --all-targets or --fleet-target, not both");
+	if (cli->db_url)
+		return cli_usage_error(cli, c, "--db names one database; --all-targets runs the environment's targets");
+	*done = true;
+	o->a.status = false;
+	o->a.kind = kind;
+	return cli_fleet_migrate(cli, &o->a);
 }

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
+#include "fleet.h"
 #include "report.h"
 #include "validate_db.h"
 
@@ -27,6 +28,7 @@ struct validate_opts {
 	const char *base;
 	bool shadow;
 	bool no_db;
+	struct cli_fleet_opts fleet; /* --all-targets (cmd_fleet.c) */
 };
 
 enum { OPT_BASE = 1, OPT_SHADOW, OPT_NO_DB };
@@ -129,17 +131,23 @@ static int validate_option(struct cli *cli, int c, const char *arg,
 			   void *payload)
 {
 	struct validate_opts *o = payload;
+	bool taken;
+	int rc = cli_fleet_option(cli, "validate", &o->fleet, c, arg, &taken);
 
-	(void)cli;
+	if (rc || taken)
+		return rc;
 	switch (c) {
 	case OPT_BASE:
 		o->base = arg;
+		cli_fleet_pass(&o->fleet, "--base", arg);
 		break;
 	case OPT_SHADOW:
 		o->shadow = true;
+		cli_fleet_pass(&o->fleet, "--shadow", NULL);
 		break;
 	case OPT_NO_DB:
 		o->no_db = true;
+		cli_fleet_pass(&o->fleet, "--no-db", NULL);
 		break;
 	}
 	return 0;
@@ -151,10 +159,11 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 		{ "base", required_argument, NULL, OPT_BASE },
 		{ "shadow", no_argument, NULL, OPT_SHADOW },
 		{ "no-db", no_argument, NULL, OPT_NO_DB },
+		CLI_FLEET_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_command *cmd = cli_find_command("validate");
-	struct validate_opts o = { NULL, false, false };
+	struct validate_opts o;
 	cairn_validate_options vo = CAIRN_VALIDATE_OPTIONS_INIT;
 	cairn_findings findings = CAIRN_FINDINGS_INIT;
 	cairn_migration_set *set = NULL, *base = NULL;
@@ -162,7 +171,9 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 	cairn_repo *repo = NULL;
 	struct validate_hooks hooks = { NULL, NULL, NULL, false };
 	int rc, first;
+	bool fleet_done;
 
+	memset(&o, 0, sizeof(o));
 	rc = cli_parse_options(cli, cmd, argc, argv, opts, "", validate_option,
 			       &o, &first);
 	if (rc)
@@ -173,6 +184,9 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 	if (cli->format == CLI_FORMAT_MARKDOWN)
 		return cli_usage_error(cli, cmd,
 			"validate writes text, json, junit, github or gitlab");
+	if ((rc = cli_fleet_dispatch(cli, "validate", &o.fleet, CLI_FLEET_VALIDATE,
+				     &fleet_done)) || fleet_done)
+		return rc;
 	if ((rc = cli_repo(cli, &repo)) || (rc = cli_env(cli, &env)))
 		return rc;
 	if ((rc = build_validate_pipeline(cli, &hooks)) ||

@@ -55,6 +55,7 @@ const struct cli_command cli_commands[] = {
 	{ "validate", cmd_validate, "check migrations (CI gate)",
 	  "cairn validate [--base REV] [--shadow] [--no-db]\n"
 	  "               [--format text|json|junit|github|gitlab]\n"
+	  "cairn validate --all-targets [--parallel N] [--canary K] [--keep-going] ...\n"
 	  "\n"
 	  "Checks the migrations at --rev: file names, duplicate versions,\n"
 	  "directives, unreadable or non-UTF-8 files, missing down files where\n"
@@ -63,7 +64,12 @@ const struct cli_command cli_commands[] = {
 	  "below the highest at REV (out-of-order).  When the environment's\n"
 	  "database is reachable, also drift and missing migrations (--no-db\n"
 	  "skips this).  With --shadow, applies the whole chain to a throwaway\n"
-	  "database.  Exits 1 when an error is found.\n", 0 },
+	  "database.  Exits 1 when an error is found.\n"
+	  "\n"
+	  "  --all-targets   validate against every target of the environment\n"
+	  "  --parallel N    targets at a time (default 4)\n"
+	  "  --canary K      the first K targets first; the rest if they pass\n"
+	  "  --keep-going    start the other targets after a failure\n", 0 },
 	{ "plan", cmd_plan, "what migrate would do, or the migrations between two revisions",
 	  "cairn plan [A..B] [--locks] [--no-db] [--format text|json|markdown]\n"
 	  "\n"
@@ -141,6 +147,7 @@ const struct cli_command cli_commands[] = {
 	  "cairn audit verify\n"
 	  "cairn audit export [--since TIME]\n"
 	  "cairn audit anchor\n"
+	  "cairn audit verify|anchor --all-targets [--parallel N] [--canary K] [--keep-going]\n"
 	  "\n"
 	  "log shows audit rows, newest last; verify recomputes the hash chain\n"
 	  "and exits 1 naming the first row that was edited, deleted or\n"
@@ -148,7 +155,13 @@ const struct cli_command cli_commands[] = {
 	  "the latest anchor and that every applied migration has its audit\n"
 	  "row; export writes every row as JSON lines; anchor records the\n"
 	  "chain's head as a commit on refs/cairn/audit/<environment> (and in\n"
-	  "audit.anchor_file).  See doc/audit.md.\n", 0 },
+	  "audit.anchor_file).  See doc/audit.md.\n"
+	  "\n"
+	  "  --all-targets   verify or anchor every target of the environment;\n"
+	  "                  a target's anchor is refs/cairn/audit/<env>@<target>\n"
+	  "  --parallel N    targets at a time (default 4)\n"
+	  "  --canary K      the first K targets first; the rest if they pass\n"
+	  "  --keep-going    start the other targets after a failure\n", 0 },
 	{ "lint", cmd_lint, "run the lint rules on the migrations at --rev",
 	  "cairn lint [--all] [--format text|json|junit|github|gitlab] [FILE...]\n"
 	  "cairn lint --list-rules | --explain RULE [--format text|json]\n", 0 },
