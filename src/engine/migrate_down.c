@@ -29,19 +29,6 @@ static int delete_and_audit(run *r, cairn_buf *b, cairn_migration *m,
 	return cairn_buf_puts(b, ";\nCOMMIT");
 }
 
-/* Rolls back an open transaction, keeping the current error. */
-static void rollback_open(run *r)
-{
-	cairn_error_saved saved;
-
-	cairn_error__save(&saved);
-	if (cairn_db_is_ok(r->o->db) &&
-	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
-		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
-	cairn_error__restore(&saved);
-	r->tx_open = false;
-}
-
 static int rollback_no_tx(run *r, cairn_migration *m)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
@@ -83,66 +70,27 @@ static int rollback_no_tx(run *r, cairn_migration *m)
 	return rc;
 }
 
-/*
- * One rollback in its own transaction: the down file's SQL in one
- * message, then (still inside the transaction, checked) cairn's rows and
- * the COMMIT in another, as migrate_up.c does.
- */
+/* The tracking row deleted, the audit row and the COMMIT. */
+static int rolled_back_rows(run *r, cairn_buf *b, cairn_migration *m)
+{
+	return delete_and_audit(r, b, m,
+				"jsonb_build_object('duration_ms', "
+				RUN_DURATION_EXPR ")", NULL);
+}
+
+/* One rollback in its own transaction (tx_step.c says how). */
 static int rollback_one(run *r, cairn_migration *m)
 {
-	cairn_buf b = CAIRN_BUF_INIT;
-	const cairn_directives *d = &m->down_directives;
-	size_t prefix = 1, sql_off;
-	int rc;
-
-	if (d->no_transaction)
-		return rollback_no_tx(r, m);
-	cairn_buf_puts(&b, RUN_BEGIN ";\n");
 	/* the file's timeouts, else the environment's, else the defaults */
-	(void)run__add_timeouts(r, &b, d, true, &prefix);
-	if (r->in_tx_hooks[CAIRN_EVENT_PRE_ROLLBACK]) {
-		if ((rc = run__send(r, &b, m, m->down_path, NULL, 0, 0,
-				    prefix)) < 0)
-			goto out;
-		r->tx_open = true;
-		rc = run__fire(r, CAIRN_EVENT_PRE_ROLLBACK, m,
-			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
-		if (rc < 0)
-			goto rollback;
-		cairn_buf_clear(&b);
-		prefix = 0;
-	}
-	sql_off = b.size;
-	cairn_buf_put(&b, m->down_sql, m->down_len);
-	cairn_buf_puts(&b, "\n;\n");
-	if ((rc = run__send(r, &b, m, m->down_path, m->down_sql, m->down_len,
-			    sql_off, prefix)) < 0) {
-		run__failed_tx_check(r, m, m->down_path);
-		goto out;
-	}
-	r->tx_open = true;
-	if ((rc = run__check_tx(r, m, m->down_path, true)) < 0)
-		goto out;
-	if (r->in_tx_hooks[CAIRN_EVENT_POST_ROLLBACK]) {
-		rc = run__fire(r, CAIRN_EVENT_POST_ROLLBACK, m,
-			       CAIRN_FIRE_INSIDE_TX, "rolled_back", 0, true);
-		if (rc < 0)
-			goto rollback;
-	}
-	cairn_buf_clear(&b);
-	if ((rc = delete_and_audit(r, &b, m,
-				   "jsonb_build_object('duration_ms', " RUN_DURATION_EXPR ")",
-				   NULL)) < 0)
-		goto rollback;
-	if ((rc = run__send_record(r, &b, m)) < 0)
-		goto rollback;
-	r->tx_open = false;
-	goto out;
-rollback:
-	rollback_open(r);
-out:
-	cairn_buf_dispose(&b);
-	return rc;
+	const run_tx_step s = {
+		&m->down_directives, m->down_path, m->down_sql, m->down_len,
+		CAIRN_EVENT_PRE_ROLLBACK, CAIRN_EVENT_POST_ROLLBACK,
+		"applied", "rolled_back", rolled_back_rows,
+	};
+
+	if (m->down_directives.no_transaction)
+		return rollback_no_tx(r, m);
+	return run__tx_step(r, m, &s);
 }
 
 /*

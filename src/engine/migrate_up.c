@@ -91,89 +91,29 @@ static char *duration_json(int64_t ms)
 	return s;
 }
 
-/* Rolls back an open transaction, keeping the current error. */
-static void rollback_open(run *r)
+/* The tracking row, the audit row and the COMMIT of an applied file. */
+static int applied_rows(run *r, cairn_buf *b, cairn_migration *m)
 {
-	cairn_error_saved saved;
-
-	if (!r->tx_open)
-		return;
-	cairn_error__save(&saved);
-	if (cairn_db_is_ok(r->o->db) &&
-	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
-		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
-	cairn_error__restore(&saved);
-	r->tx_open = false;
+	run__tracking_insert(r, b, m, "applied", NULL, NULL,
+			     RUN_DURATION_EXPR);
+	cairn_buf_puts(b, ";\n");
+	if (run__audit_sql(r, b, "post_execute", m, NULL, NULL, "applied",
+			   NULL, "jsonb_build_object('duration_ms', "
+			   RUN_DURATION_EXPR ")") < 0)
+		return CAIRN_ERROR;
+	return cairn_buf_puts(b, ";\nCOMMIT");
 }
 
-/*
- * A migration in its own transaction:
- *
- *   BEGIN; SET LOCAL timeouts; [pre_execute sql hooks]; the file's SQL
- *   (check: still in the transaction; post_execute sql hooks)
- *   tracking row; audit row; COMMIT
- *
- * The file goes in one message and cairn's own rows in another, so the
- * transaction status can be checked between them: a file that ended the
- * transaction never gets a tracking row, and a failure in the rows is
- * never blamed on a line of the file.
- */
+/* A migration in its own transaction (tx_step.c says how). */
 static int apply_tx(run *r, cairn_migration *m)
 {
-	cairn_buf b = CAIRN_BUF_INIT;
-	size_t prefix = 1, sql_off;
-	int rc;
+	const run_tx_step s = {
+		&m->up_directives, m->up_path, m->up_sql, m->up_len,
+		CAIRN_EVENT_PRE_EXECUTE, CAIRN_EVENT_POST_EXECUTE,
+		"pending", "applied", applied_rows,
+	};
 
-	cairn_buf_puts(&b, RUN_BEGIN ";\n");
-	add_timeouts(r, &b, &m->up_directives, true, &prefix);
-	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
-		if ((rc = run__send(r, &b, m, m->up_path, NULL, 0, 0,
-				    prefix)) < 0)
-			goto out;
-		r->tx_open = true;
-		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m, CAIRN_FIRE_INSIDE_TX,
-			       "pending", 0, true);
-		if (rc < 0)
-			goto rollback;
-		cairn_buf_clear(&b);
-		prefix = 0;
-	}
-	sql_off = b.size;
-	cairn_buf_put(&b, m->up_sql, m->up_len);
-	cairn_buf_puts(&b, "\n;\n");
-	if ((rc = run__send(r, &b, m, m->up_path, m->up_sql, m->up_len,
-			    sql_off, prefix)) < 0) {
-		run__failed_tx_check(r, m, m->up_path);
-		goto out;
-	}
-	r->tx_open = true;
-	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
-		goto out;
-	if (r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE]) {
-		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
-			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
-		if (rc < 0)
-			goto rollback;
-	}
-	cairn_buf_clear(&b);
-	run__tracking_insert(r, &b, m, "applied", NULL, NULL,
-			     RUN_DURATION_EXPR);
-	cairn_buf_puts(&b, ";\n");
-	rc = run__audit_sql(r, &b, "post_execute", m, NULL, NULL, "applied",
-			    NULL, "jsonb_build_object('duration_ms', "
-			    RUN_DURATION_EXPR ")");
-	if (rc < 0)
-		goto rollback;
-	cairn_buf_puts(&b, ";\nCOMMIT");
-	if ((rc = run__send_record(r, &b, m)) < 0)
-		goto rollback;
-	r->tx_open = false;
-	goto out;
-rollback:
-	rollback_open(r);
-out:
-	cairn_buf_dispose(&b);
-	return rc;
+	return run__tx_step(r, m, &s);
 }
 
 /* Marks the running row of a failed no-transaction migration failed. */
@@ -347,7 +287,7 @@ static int single_try(run *r, cairn_buf *b, cairn_migration **plan,
 		r->tx_open = false;
 	}
 	if (rc < 0 && r->tx_open)
-		rollback_open(r);
+		run__rollback_open(r);
 	r->tx_open = false;
 	return rc;
 }

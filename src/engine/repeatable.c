@@ -390,22 +390,7 @@ static void row_for(repeatable_row *w, run *r, const cairn_migration *m,
 	w->run_id = r->r->run_id;
 }
 
-/* Rolls back an open transaction, keeping the current error. */
-static void rollback_open(run *r)
-{
-	cairn_error_saved saved;
-
-	if (!r->tx_open)
-		return;
-	cairn_error__save(&saved);
-	if (cairn_db_is_ok(r->o->db) &&
-	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE)
-		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
-	cairn_error__restore(&saved);
-	r->tx_open = false;
-}
-
-/* The row and the audit row, then COMMIT (a transaction is open). */
+/* The row and the audit row, then COMMIT (a transaction is open), in b. */
 static int record(run *r, cairn_buf *b, cairn_migration *m,
 		  const char *duration_sql, const char *extra,
 		  const char *detail_expr)
@@ -420,59 +405,24 @@ static int record(run *r, cairn_buf *b, cairn_migration *m,
 			    extra, detail_expr);
 	if (rc < 0)
 		return rc;
-	cairn_buf_puts(b, ";\nCOMMIT");
-	return run__send_record(r, b, m);
+	return cairn_buf_puts(b, ";\nCOMMIT");
+}
+
+static int applied_rows(run *r, cairn_buf *b, cairn_migration *m)
+{
+	return record(r, b, m, RUN_DURATION_EXPR, NULL,
+		      "jsonb_build_object('duration_ms', " RUN_DURATION_EXPR ")");
 }
 
 static int apply_tx(run *r, cairn_migration *m)
 {
-	cairn_buf b = CAIRN_BUF_INIT;
-	size_t prefix = 1, sql_off;
-	int rc;
+	const run_tx_step s = {
+		&m->up_directives, m->up_path, m->up_sql, m->up_len,
+		CAIRN_EVENT_PRE_EXECUTE, CAIRN_EVENT_POST_EXECUTE,
+		"pending", "applied", applied_rows,
+	};
 
-	cairn_buf_puts(&b, RUN_BEGIN ";\n");
-	run__add_timeouts(r, &b, &m->up_directives, true, &prefix);
-	if (r->in_tx_hooks[CAIRN_EVENT_PRE_EXECUTE]) {
-		if ((rc = run__send(r, &b, m, m->up_path, NULL, 0, 0,
-				    prefix)) < 0)
-			goto out;
-		r->tx_open = true;
-		rc = run__fire(r, CAIRN_EVENT_PRE_EXECUTE, m,
-			       CAIRN_FIRE_INSIDE_TX, "pending", 0, true);
-		if (rc < 0)
-			goto rollback;
-		cairn_buf_clear(&b);
-		prefix = 0;
-	}
-	sql_off = b.size;
-	cairn_buf_put(&b, m->up_sql, m->up_len);
-	cairn_buf_puts(&b, "\n;\n");
-	if ((rc = run__send(r, &b, m, m->up_path, m->up_sql, m->up_len,
-			    sql_off, prefix)) < 0) {
-		run__failed_tx_check(r, m, m->up_path);
-		goto out;
-	}
-	r->tx_open = true;
-	if ((rc = run__check_tx(r, m, m->up_path, true)) < 0)
-		goto out;
-	if (r->in_tx_hooks[CAIRN_EVENT_POST_EXECUTE]) {
-		rc = run__fire(r, CAIRN_EVENT_POST_EXECUTE, m,
-			       CAIRN_FIRE_INSIDE_TX, "applied", 0, true);
-		if (rc < 0)
-			goto rollback;
-	}
-	cairn_buf_clear(&b);
-	rc = record(r, &b, m, RUN_DURATION_EXPR, NULL,
-		    "jsonb_build_object('duration_ms', " RUN_DURATION_EXPR ")");
-	if (rc < 0)
-		goto rollback;
-	r->tx_open = false;
-	goto out;
-rollback:
-	rollback_open(r);
-out:
-	cairn_buf_dispose(&b);
-	return rc;
+	return run__tx_step(r, m, &s);
 }
 
 static int apply_no_tx(run *r, cairn_migration *m)
@@ -507,7 +457,8 @@ static int apply_no_tx(run *r, cairn_migration *m)
 	snprintf(extra, sizeof(extra), "{\"duration_ms\":%s}", dur);
 	cairn_buf_clear(&b);
 	cairn_buf_puts(&b, RUN_BEGIN ";\n");
-	rc = record(r, &b, m, dur, extra, NULL);
+	if ((rc = record(r, &b, m, dur, extra, NULL)) == 0)
+		rc = run__send_record(r, &b, m);
 out:
 	cairn_buf_dispose(&b);
 	return rc;

@@ -207,6 +207,25 @@ CAIRN_WARN_UNUSED int run__exec_statements(run *r, const cairn_migration *m, con
  */
 #define RUN_BEGIN "BEGIN ISOLATION LEVEL READ COMMITTED"
 
+/*
+ * One transactional step (tx_step.c): a file's SQL between BEGIN and
+ * cairn's rows, with the in-transaction hooks of pre and post around it.
+ * rows() appends cairn's rows and the COMMIT to b.
+ */
+typedef struct run_tx_step {
+	const cairn_directives *directives; /* the file's timeouts */
+	const char *path, *sql;
+	size_t len;
+	cairn_event pre, post;
+	const char *pre_state, *post_state; /* the hooks' migration state */
+	int (*rows)(run *r, cairn_buf *b, cairn_migration *m);
+} run_tx_step;
+
+CAIRN_WARN_UNUSED int run__tx_step(run *r, cairn_migration *m,
+				   const run_tx_step *s);
+/* Rolls back an open transaction (r->tx_open), keeping the current error. */
+void run__rollback_open(run *r);
+
 /* The SQL expression for "milliseconds since the transaction began". */
 #define RUN_DURATION_EXPR \
 	"(extract(epoch from clock_timestamp() - now()) * 1000)::bigint"
