@@ -271,17 +271,7 @@ static int record(run *r, const cairn_imported_repeatables *list)
 						      x->migration)) == 0)
 			rc = row_sql(r, &b, x);
 	}
-	cairn_buf_puts(&b, "COMMIT");
-	if (rc == 0 && (rc = cairn_buf_check(&b)) == 0)
-		rc = cairn_db_exec(r->o->db, b.ptr);
-	if (rc < 0 && cairn_db_is_ok(r->o->db) &&
-	    PQtransactionStatus(cairn_db__conn(r->o->db)) != PQTRANS_IDLE) {
-		cairn_error_saved s;
-
-		cairn_error__save(&s);
-		PQclear(cairn_db__exec(r->o->db, "ROLLBACK"));
-		cairn_error__restore(&s);
-	}
+	rc = run__commit_batch(r, &b, rc);
 	cairn_buf_dispose(&b);
 	return rc;
 }

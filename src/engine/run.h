@@ -225,6 +225,11 @@ CAIRN_WARN_UNUSED int run__tx_step(run *r, cairn_migration *m,
 				   const run_tx_step *s);
 /* Rolls back an open transaction (r->tx_open), keeping the current error. */
 void run__rollback_open(run *r);
+/*
+ * Sends b (a batch that began a transaction) with a COMMIT after it when
+ * rc is 0; on any failure rolls back what is open.  Returns the result.
+ */
+CAIRN_WARN_UNUSED int run__commit_batch(run *r, cairn_buf *b, int rc);
 
 /* The SQL expression for "milliseconds since the transaction began". */
 #define RUN_DURATION_EXPR \

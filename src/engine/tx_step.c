@@ -13,6 +13,9 @@
  * transaction never gets a row, and a failure in the rows is never
  * blamed on a line of the file.  What differs between the steps (which
  * file, which events, which rows) comes in a run_tx_step.
+ *
+ * Also here: a batch of rows sent with its COMMIT, rolled back on
+ * failure (baseline, import).
  */
 #include <libpq-fe.h>
 
@@ -88,5 +91,17 @@ fail:
 	run__rollback_open(r);
 out:
 	cairn_buf_dispose(&b);
+	return rc;
+}
+
+int run__commit_batch(run *r, cairn_buf *b, int rc)
+{
+	cairn_buf_puts(b, "COMMIT");
+	if (rc == 0 && (rc = cairn_buf_check(b)) == 0)
+		rc = cairn_db_exec(r->o->db, b->ptr);
+	if (rc < 0) {
+		r->tx_open = true;
+		run__rollback_open(r);
+	}
 	return rc;
 }
