@@ -5,10 +5,17 @@
  * targets run in two waves, and the second starts only when the whole
  * first succeeded; a failure stops new targets unless keep_going.  The
  * scheduler holds no connection: each call does its own work.
+ *
+ * A target whose server had no connection slot free (the call returns
+ * CAIRN_FLEET_BUSY) goes to a retry queue that is served first, and the
+ * worker that saw it ends unless it is the last one: the run settles at
+ * the parallelism the servers allow instead of failing targets.  The
+ * last worker waits a little longer before each retry.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cairn/fleet.h"
 #include "util/error.h"
@@ -22,6 +29,9 @@ struct wave {
 	cairn_fleet_outcome *outcomes;
 	pthread_mutex_t mu;
 	size_t next, end;
+	size_t *retry, nretry;    /* busy targets, served first */
+	unsigned *busy;           /* busy answers per target */
+	unsigned active;          /* workers still running */
 	bool stop;
 	bool failed;
 };
@@ -32,12 +42,20 @@ static bool take(struct wave *w, size_t *idx)
 	bool ok;
 
 	pthread_mutex_lock(&w->mu);
-	ok = !w->stop && w->next < w->end &&
+	ok = !w->stop && (w->nretry || w->next < w->end) &&
 	     !(w->o->cancel && *w->o->cancel);
 	if (ok)
-		*idx = w->next++;
+		*idx = w->nretry ? w->retry[--w->nretry] : w->next++;
 	pthread_mutex_unlock(&w->mu);
 	return ok;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }
 
 static void *worker(void *arg)
@@ -49,6 +67,20 @@ static void *worker(void *arg)
 		int rc = w->o->fn(idx, w->o->payload);
 
 		pthread_mutex_lock(&w->mu);
+		if (rc == CAIRN_FLEET_BUSY &&
+		    ++w->busy[idx] < CAIRN_FLEET_BUSY_TRIES) {
+			unsigned tries = w->busy[idx];
+
+			w->retry[w->nretry++] = idx;
+			if (w->active > 1) {
+				w->active--;
+				pthread_mutex_unlock(&w->mu);
+				return NULL;
+			}
+			pthread_mutex_unlock(&w->mu);
+			pause_ms(100u << (tries < 5 ? tries : 5));
+			continue;
+		}
 		w->outcomes[idx] = rc == 0 ? CAIRN_FLEET_OK : CAIRN_FLEET_FAILED;
 		if (rc != 0) {
 			w->failed = true;
@@ -78,7 +110,15 @@ static int run_wave(const cairn_fleet_options *o, cairn_fleet_outcome *out,
 	w.outcomes = out;
 	w.next = begin;
 	w.end = end;
+	w.retry = calloc(end - begin + 1, sizeof(*w.retry));
+	w.busy = calloc(end + 1, sizeof(*w.busy));
+	if (!w.retry || !w.busy) {
+		free(w.retry);
+		free(w.busy);
+		return cairn_error__oom();
+	}
 	pthread_mutex_init(&w.mu, NULL);
+	w.active = (unsigned)n;
 	for (; started < n; started++) {
 		int e = pthread_create(&th[started], NULL, worker, &w);
 
@@ -90,13 +130,21 @@ static int run_wave(const cairn_fleet_options *o, cairn_fleet_outcome *out,
 	}
 	if (started == 0 && n > 0) {
 		pthread_mutex_destroy(&w.mu);
+		free(w.retry);
+		free(w.busy);
 		return CAIRN_ERROR;
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		cairn_error_clear(); /* fewer workers still finish the wave */
+		pthread_mutex_lock(&w.mu);
+		w.active -= (unsigned)(n - started);
+		pthread_mutex_unlock(&w.mu);
+	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&w.mu);
+	free(w.retry);
+	free(w.busy);
 	*failed = w.failed;
 	return 0;
 }

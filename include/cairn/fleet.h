@@ -53,10 +53,17 @@ typedef enum {
 } cairn_fleet_outcome;
 
 /*
- * The work for one target: returns 0 when it succeeded, anything else
- * when it failed.  Called from a worker thread; index is the target's
- * place in the list.
+ * The work for one target: returns 0 when it succeeded,
+ * CAIRN_FLEET_BUSY when it did nothing because the target's server had
+ * no connection slot free (SQLSTATE 53300), anything else when it
+ * failed.  Called from a worker thread; index is the target's place in
+ * the list.  A busy target runs again later, and the worker that saw it
+ * stops (unless it is the last), so a run never holds more connections
+ * than the server gives it; after CAIRN_FLEET_BUSY_TRIES busy answers
+ * for one target it counts as failed.
  */
+#define CAIRN_FLEET_BUSY 75
+#define CAIRN_FLEET_BUSY_TRIES 8
 typedef int (*cairn_fleet_fn)(size_t index, void *payload);
 
 typedef struct cairn_fleet_options {

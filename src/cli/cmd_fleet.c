@@ -380,7 +380,39 @@ static int child_env_init(struct child_env *c, const cairn_target *t)
 	return 0;
 }
 
-/* One target: a child `cairn COMMAND`; 0 when it succeeded. */
+/*
+ * Whether a child that could not reach its database was refused for
+ * lack of a connection slot (SQLSTATE 53300: max_connections, a role's
+ * or a database's CONNECTION LIMIT): then it did nothing and runs again.
+ */
+static bool no_slot(const cairn_spawn_result *r, const struct fleet_job *j)
+{
+	static const char *const says[] = {
+		"too many clients", "too many connections",
+		"remaining connection slots are reserved", "53300",
+	};
+
+	if (r->status != 3)
+		return false;
+	for (size_t i = 0; i < CAIRN_ARRAY_SIZE(says); i++)
+		if ((j->error && strstr(j->error, says[i])) ||
+		    (r->err.size && !cairn_buf_failed(&r->err) &&
+		     memmem(r->err.ptr, r->err.size, says[i], strlen(says[i]))))
+			return true;
+	return false;
+}
+
+static void job_reset(struct fleet_job *j)
+{
+	free(j->error);
+	free(j->child_run_id);
+	memset(j, 0, sizeof(*j));
+}
+
+/*
+ * One target: a child `cairn COMMAND`; 0 when it succeeded,
+ * CAIRN_FLEET_BUSY when its server had no connection slot free.
+ */
 static int run_target(size_t idx, void *payload)
 {
 	struct fleet *f = payload;
@@ -425,6 +457,13 @@ static int run_target(size_t idx, void *payload)
 	j->ms = r.duration_ms;
 	read_result(j, &r, f->kind);
 	rc = r.status == 0 ? 0 : 1;
+	if (rc && no_slot(&r, j)) {
+		job_reset(j);
+		cairn_spawn_result_dispose(&r);
+		child_env_dispose(&ce);
+		fleet_busy(f, idx);
+		return CAIRN_FLEET_BUSY;
+	}
 	cairn_spawn_result_dispose(&r);
 out:
 	child_env_dispose(&ce);

@@ -47,6 +47,7 @@ struct fleet {
 	volatile sig_atomic_t *cancel;
 	pthread_mutex_t mu;
 	size_t finished, running, nfailed;
+	size_t nbusy;             /* tries a server had no slot for */
 	bool live;                /* stdout is a terminal: live lines */
 	int64_t started_ms, ms;   /* the whole run */
 };
@@ -59,6 +60,8 @@ const char *fleet_outcome_name(cairn_fleet_outcome o);
 /* Live lines (only when f->live): a target started, finished; the end. */
 void fleet_live_start(struct fleet *f, size_t idx);
 void fleet_live_done(struct fleet *f, size_t idx, bool ok);
+/* A target put back because its server had no connection slot free. */
+void fleet_busy(struct fleet *f, size_t idx);
 void fleet_live_end(struct fleet *f);
 
 /* The per-target results as a JSON array (the summary's "targets"). */

@@ -104,6 +104,26 @@ void fleet_live_done(struct fleet *f, size_t idx, bool ok)
 	pthread_mutex_unlock(&f->mu);
 }
 
+void fleet_busy(struct fleet *f, size_t idx)
+{
+	cli_quoted q = CLI_QUOTED_INIT;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->live)
+		f->running--;
+	if (!f->nbusy++) {
+		if (f->live)
+			printf("\r\033[K");
+		fprintf(stderr, "cairn: the server of target %s has no connection slot free "
+			"(SQLSTATE 53300): it runs again later, and fewer targets run at a time\n",
+			cli_q(&q, f->targets[idx].name));
+	}
+	cli_quoted_release(&q);
+	if (f->live)
+		footer(f);
+	pthread_mutex_unlock(&f->mu);
+}
+
 void fleet_live_end(struct fleet *f)
 {
 	if (!f->live)
@@ -177,6 +197,7 @@ static void print_json(const struct fleet *f, bool ok)
 	}
 	json_object_set_new(o, "failed_targets", failed);
 	json_object_set_new(o, "not_started", skipped);
+	json_object_set_new(o, "busy_retries", json_integer((json_int_t)f->nbusy));
 	cli_print_json(o);
 	json_decref(o);
 }
