@@ -7,10 +7,11 @@
  * scheduler holds no connection: each call does its own work.
  *
  * A target whose server had no connection slot free (the call returns
- * CAIRN_FLEET_BUSY) goes to a retry queue that is served first, and the
- * worker that saw it ends unless it is the last one: the run settles at
- * the parallelism the servers allow instead of failing targets.  The
- * last worker waits a little longer before each retry.
+ * CAIRN_FLEET_BUSY) goes to a retry queue served once no new target is
+ * left, and the worker that saw it ends unless it is the last one: the
+ * run settles at the parallelism the servers allow instead of failing
+ * targets.  The last worker, with only busy targets left, waits a
+ * little longer before each retry.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ struct wave {
 	cairn_fleet_outcome *outcomes;
 	pthread_mutex_t mu;
 	size_t next, end;
-	size_t *retry, nretry;    /* busy targets, served first */
+	size_t *retry, nretry;    /* busy targets, served after the new ones */
 	unsigned *busy;           /* busy answers per target */
 	unsigned active;          /* workers still running */
 	bool stop;
@@ -45,7 +46,7 @@ static bool take(struct wave *w, size_t *idx)
 	ok = !w->stop && (w->nretry || w->next < w->end) &&
 	     !(w->o->cancel && *w->o->cancel);
 	if (ok)
-		*idx = w->nretry ? w->retry[--w->nretry] : w->next++;
+		*idx = w->next < w->end ? w->next++ : w->retry[--w->nretry];
 	pthread_mutex_unlock(&w->mu);
 	return ok;
 }
@@ -70,6 +71,7 @@ static void *worker(void *arg)
 		if (rc == CAIRN_FLEET_BUSY &&
 		    ++w->busy[idx] < CAIRN_FLEET_BUSY_TRIES) {
 			unsigned tries = w->busy[idx];
+			bool idle;
 
 			w->retry[w->nretry++] = idx;
 			if (w->active > 1) {
@@ -77,8 +79,10 @@ static void *worker(void *arg)
 				pthread_mutex_unlock(&w->mu);
 				return NULL;
 			}
+			idle = w->next >= w->end; /* only busy ones left */
 			pthread_mutex_unlock(&w->mu);
-			pause_ms(100u << (tries < 5 ? tries : 5));
+			if (idle)
+				pause_ms(100u << (tries < 5 ? tries : 5));
 			continue;
 		}
 		w->outcomes[idx] = rc == 0 ? CAIRN_FLEET_OK : CAIRN_FLEET_FAILED;
