@@ -4,7 +4,11 @@
  * binary on real git repositories and a real PostgreSQL server, a fresh
  * database per test.
  *
- * Covered: `plan A..B` lists repeatables changed in the range.
+ * Covered: `plan A..B` lists repeatables changed in the range; the
+ * pre-push check lints new and changed repeatables; its base for a new
+ * branch (the remote-tracking boundary holding the most migrations) is
+ * found in the golang-migrate, dbmate and flyway layouts too; lint's
+ * allow: keys match any spelling of a version.
  */
 
 #include <check.h>
@@ -108,6 +112,229 @@ START_TEST(test_plan_range_repeatables)
 }
 END_TEST
 
+static void push(project *p, tu_result *r)
+{
+	tu_run(r, p->dir, (const char *const[]){ "git", "push", "origin",
+						 "main", NULL }, NULL, NULL);
+}
+
+/* A bare remote with what p has committed pushed, and cairn's hooks. */
+static char *remote_init(project *p)
+{
+	char *remote = tu_mkdtemp();
+	tu_result r;
+
+	ck_assert_int_eq(tu_sh(remote, "git init -q --bare -b main ."), 0);
+	ck_assert_int_eq(tu_sh(p->dir, "git remote add origin '%s' && "
+			       "git push -q origin main", remote), 0);
+	run_ok(p, &r, "githooks", "install", NULL);
+	tu_result_dispose(&r);
+	return remote;
+}
+
+/* pre-push: lint rules run on new and changed repeatables. */
+START_TEST(test_prepush_lints_repeatables)
+{
+	project p;
+	tu_result r;
+	char *remote;
+
+	project_init(&p, NULL);
+	tu_write(p.dir, "db/migrations/0001_t.up.sql", "CREATE TABLE t (id int);\n");
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT * FROM t;\n");
+	commit(&p);
+	remote = remote_init(&p);
+
+	/* a changed repeatable that drops a table: refused, named */
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "DROP TABLE t;\nCREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n");
+	commit(&p);
+	push(&p, &r);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "destructive") &&
+		      tu_contains(r.err, "v.repeatable.sql"),
+		      "push: %d\n%s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(tu_sh(p.dir, "git reset -q --hard HEAD~1"), 0);
+
+	/* a new one that does: refused */
+	tu_write(p.dir, "db/migrations/grants/w.repeatable.sql",
+		 "DROP TABLE t;\n");
+	commit(&p);
+	push(&p, &r);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "destructive") &&
+		      tu_contains(r.err, "w.repeatable.sql"),
+		      "push: %d\n%s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(tu_sh(p.dir, "git reset -q --hard HEAD~1"), 0);
+
+	/* a harmless change and a harmless new one: accepted */
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT id, 1 AS one FROM t;\n");
+	tu_write(p.dir, "db/migrations/grants/w.repeatable.sql",
+		 "GRANT SELECT ON t TO PUBLIC;\n");
+	commit(&p);
+	push(&p, &r);
+	ck_assert_msg(r.status == 0, "push: %d\n%s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(remote);
+	free(remote);
+	project_dispose(&p);
+}
+END_TEST
+
+static void commit_at(project *p, long when)
+{
+	free(tu_git_commit(p->dir, "Gail Gap", "gail@example.com", when,
+			   "change"));
+}
+
+/* One layout's file names for the base test. */
+struct layout_case {
+	const char *yaml;
+	const char *first, *second, *third;   /* migration files */
+	const char *body1, *body2, *body2_edit, *body3;
+};
+
+/*
+ * The remote has main (two migrations) and docs, a newer branch made
+ * before the second migration.  A new branch merging both has two
+ * boundaries: its base must be main's tip, the one holding the most
+ * migrations, so that an edit of the second migration is refused and a
+ * new third migration accepted.
+ */
+static void base_case(const struct layout_case *lc)
+{
+	project p;
+	tu_result r;
+	char *remote;
+
+	project_init(&p, lc->yaml);
+	tu_write(p.dir, lc->first, lc->body1);
+	commit_at(&p, 1700000000L);
+	ck_assert_int_eq(tu_sh(p.dir, "git branch docs"), 0);
+	tu_write(p.dir, lc->second, lc->body2);
+	commit_at(&p, 1700000100L);
+	remote = remote_init(&p);
+	ck_assert_int_eq(tu_sh(p.dir, "git checkout -q docs"), 0);
+	tu_write(p.dir, "docs/README", "docs\n");
+	commit_at(&p, 1700000900L);
+	ck_assert_int_eq(tu_sh(p.dir, "CAIRN_SKIP=1 git push -q origin docs"), 0);
+
+	/* feature: main and docs merged, then the pushed second migration edited */
+	ck_assert_int_eq(tu_sh(p.dir, "git checkout -q -b feature main && "
+			       "GIT_AUTHOR_DATE=@1700001000 GIT_COMMITTER_DATE=@1700001000 "
+			       "git merge -q --no-edit docs"), 0);
+	tu_write(p.dir, lc->second, lc->body2_edit);
+	commit_at(&p, 1700001100L);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "feature", NULL }, NULL, NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "edited-after-push"),
+		      "%s: push of an edit: %d\n%s%s", lc->yaml, r.status,
+		      r.out, r.err);
+	tu_result_dispose(&r);
+
+	/* the same branch with a new migration instead: accepted */
+	ck_assert_int_eq(tu_sh(p.dir, "git reset -q --hard HEAD~1"), 0);
+	tu_write(p.dir, lc->third, lc->body3);
+	commit_at(&p, 1700001200L);
+	tu_run(&r, p.dir, (const char *const[]){ "git", "push", "origin",
+						 "feature", NULL }, NULL, NULL);
+	ck_assert_msg(r.status == 0, "%s: push of a new one: %d\n%s%s",
+		      lc->yaml, r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	tu_rmrf(remote);
+	free(remote);
+	project_dispose(&p);
+}
+
+START_TEST(test_prepush_base_flyway)
+{
+	static const struct layout_case lc = {
+		"layout: flyway\n",
+		"db/migrations/V1.1__a.sql", "db/migrations/V1.2__b.sql",
+		"db/migrations/V1.10__c.sql",
+		"CREATE TABLE a (id int);\n", "CREATE TABLE b (id int);\n",
+		"CREATE TABLE b (id bigint);\n", "CREATE TABLE c (id int);\n",
+	};
+
+	base_case(&lc);
+}
+END_TEST
+
+START_TEST(test_prepush_base_dbmate)
+{
+	static const struct layout_case lc = {
+		"layout: dbmate\n",
+		"db/migrations/20240101000000_a.sql",
+		"db/migrations/20240102000000_b.sql",
+		"db/migrations/20240103000000_c.sql",
+		"-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+		"-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n",
+		"-- migrate:up\nCREATE TABLE b (id bigint);\n-- migrate:down\nDROP TABLE b;\n",
+		"-- migrate:up\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE c;\n",
+	};
+
+	base_case(&lc);
+}
+END_TEST
+
+START_TEST(test_prepush_base_golang_migrate)
+{
+	static const struct layout_case lc = {
+		"layout: golang-migrate\ndialect: postgres\n",
+		"db/migrations/0001_1.6.0_a.postgres.up.sql",
+		"db/migrations/0002_1.7.0_b.postgres.up.sql",
+		"db/migrations/0003_1.8.0_c.postgres.up.sql",
+		"CREATE TABLE a (id int);\n", "CREATE TABLE b (id int);\n",
+		"CREATE TABLE b (id bigint);\n", "CREATE TABLE c (id int);\n",
+	};
+
+	base_case(&lc);
+}
+END_TEST
+
+/* cairn lint with `allow:` key `key`; whether the destructive finding stays. */
+static void lint_allow(const char *layout, const char *file, const char *key,
+		       bool allowed)
+{
+	project p;
+	tu_result r;
+	char extra[512];
+
+	snprintf(extra, sizeof(extra),
+		 "%slint:\n  allow:\n    \"%s\": [destructive]\n", layout, key);
+	project_init(&p, extra);
+	tu_write(p.dir, file, "DROP TABLE legacy;\n");
+	commit(&p);
+	tu_cairn(&r, p.dir, "lint", NULL);
+	if (allowed)
+		ck_assert_msg(r.status == 0 && !tu_contains(r.out, "destructive"),
+			      "%s allow '%s': %d\n%s%s", file, key, r.status,
+			      r.out, r.err);
+	else
+		ck_assert_msg(r.status != 0 && tu_contains(r.out, "destructive"),
+			      "%s allow '%s': %d\n%s%s", file, key, r.status,
+			      r.out, r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+
+/* lint allow: "1.2.0", "1.2", "1_2" and "01.02" name one version. */
+START_TEST(test_lint_allow_version_order)
+{
+	lint_allow("layout: flyway\n", "db/migrations/V1.2__drop.sql", "1.2.0", true);
+	lint_allow("layout: flyway\n", "db/migrations/V1.2.0__drop.sql", "1.2", true);
+	lint_allow("layout: flyway\n", "db/migrations/V1_2__drop.sql", "01.02", true);
+	lint_allow("", "db/migrations/1.2_drop.up.sql", "1.2.0", true);
+	lint_allow("", "db/migrations/0042_drop.up.sql", "42", true);
+	/* another version still gets the finding */
+	lint_allow("layout: flyway\n", "db/migrations/V1.2__drop.sql", "1.20", false);
+	lint_allow("layout: flyway\n", "db/migrations/V1.2__drop.sql", "1.2.1", false);
+	lint_allow("", "db/migrations/views.repeatable.sql", "1", false);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("adopt_gaps");
@@ -115,6 +342,11 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_plan_range_repeatables);
+	tcase_add_test(tc, test_prepush_lints_repeatables);
+	tcase_add_test(tc, test_prepush_base_flyway);
+	tcase_add_test(tc, test_prepush_base_dbmate);
+	tcase_add_test(tc, test_prepush_base_golang_migrate);
+	tcase_add_test(tc, test_lint_allow_version_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
