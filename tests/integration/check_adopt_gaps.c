@@ -8,7 +8,8 @@
  * pre-push check lints new and changed repeatables; its base for a new
  * branch (the remote-tracking boundary holding the most migrations) is
  * found in the golang-migrate, dbmate and flyway layouts too; lint's
- * allow: keys match any spelling of a version.
+ * allow: keys match any spelling of a version; `import flyway --format
+ * json` lists the repeatables it records or leaves pending.
  */
 
 #include <check.h>
@@ -335,6 +336,90 @@ START_TEST(test_lint_allow_version_order)
 }
 END_TEST
 
+/*
+ * Flyway's checksum of dir/rel computed without cairn: BOM and line
+ * terminators removed, CRC-32 from gzip's trailer, as a signed int.
+ */
+static long flyway_sum(const char *dir, const char *rel)
+{
+	char *out = tu_sh_out(dir,
+		"sed '1s/^\\xef\\xbb\\xbf//' '%s' | tr -d '\\r\\n' | gzip -c | "
+		"tail -c8 | od -An -tu4 -N4 | tr -d ' '", rel);
+	unsigned long u;
+
+	ck_assert_msg(out && *out, "no checksum for %s", rel);
+	u = strtoul(out, NULL, 10);
+	free(out);
+	return u > 0x7fffffffUL ? (long)u - 0x100000000L : (long)u;
+}
+
+/* import flyway --format json: the repeatables, recorded or pending. */
+START_TEST(test_import_flyway_json_repeatables)
+{
+	project p;
+	tu_result r;
+	long views;
+	char sql[4096], want[256];
+	char *v;
+
+	project_init(&p, "layout: flyway\n");
+	tu_write(p.dir, "db/migrations/V1.1__t.sql", "CREATE TABLE t (id int);\n");
+	tu_write(p.dir, "db/migrations/R__views.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n");
+	tu_write(p.dir, "db/migrations/R__funcs.sql",
+		 "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 2';\n");
+	views = flyway_sum(p.dir, "db/migrations/R__views.sql");
+	commit(&p);
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE flyway_schema_history ("
+		 " installed_rank integer PRIMARY KEY, version varchar(50),"
+		 " description varchar(200) NOT NULL, type varchar(20) NOT NULL,"
+		 " script varchar(1000) NOT NULL, checksum integer,"
+		 " installed_by varchar(100) NOT NULL,"
+		 " installed_on timestamp NOT NULL DEFAULT now(),"
+		 " execution_time integer NOT NULL, success boolean NOT NULL);"
+		 "CREATE TABLE t (id int);"
+		 "CREATE VIEW v AS SELECT id FROM t;"
+		 "INSERT INTO flyway_schema_history VALUES "
+		 "(1, '1.1', 't', 'SQL', 'V1.1__t.sql', 11, 'frank', '2023-04-01 10:00:00', 5, true),"
+		 "(2, NULL, 'views', 'SQL', 'R__views.sql', %ld, 'frank', '2023-04-01 10:00:01', 5, true),"
+		 "(3, NULL, 'funcs', 'SQL', 'R__funcs.sql', 4242, 'frank', '2023-04-01 10:00:02', 5, true),"
+		 "(4, NULL, 'gone', 'SQL', 'R__gone.sql', 7, 'frank', '2023-04-01 10:00:03', 5, true)",
+		 views);
+	ck_assert_int_eq(tu_db_exec(p.url, sql), 0);
+
+	/* the dry run: the same list, "would" states, nothing written */
+	tu_cairn(&r, p.dir, "import", "flyway", "--dry-run", "--format=json", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	snprintf(want, sizeof(want), "\"flyway_checksum\": %ld", views);
+	ck_assert_msg(tu_contains(r.out, "\"repeatables\"") &&
+		      tu_contains(r.out, "\"script\": \"R__views.sql\"") &&
+		      tu_contains(r.out, "\"script\": \"R__funcs.sql\"") &&
+		      tu_contains(r.out, "\"script\": \"R__gone.sql\"") &&
+		      tu_contains(r.out, "\"state\": \"applied\"") &&
+		      tu_contains(r.out, "\"state\": \"pending\"") &&
+		      tu_contains(r.out, "\"state\": \"missing\"") &&
+		      tu_contains(r.out, want) &&
+		      tu_contains(r.out, "\"name\": \"views\""), "%s", r.out);
+	tu_result_dispose(&r);
+	v = tu_db_value(p.url, "SELECT to_regclass('cairn.repeatables') IS NULL");
+	ck_assert_msg(v && !strcmp(v, "t"), "dry run wrote: %s", v ? v : "(null)");
+	free(v);
+
+	/* the import: views recorded, funcs pending, the JSON says so */
+	tu_cairn(&r, p.dir, "import", "flyway", "--format=json", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "\"state\": \"applied\"") &&
+		      tu_contains(r.out, "\"state\": \"pending\"") &&
+		      tu_contains(r.out, "\"installed_by\": \"frank\""), "%s", r.out);
+	tu_result_dispose(&r);
+	v = tu_db_value(p.url, "SELECT string_agg(name, ',' ORDER BY name) FROM cairn.repeatables");
+	ck_assert_msg(v && !strcmp(v, "views"), "recorded: %s", v ? v : "(null)");
+	free(v);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("adopt_gaps");
@@ -347,6 +432,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_prepush_base_dbmate);
 	tcase_add_test(tc, test_prepush_base_golang_migrate);
 	tcase_add_test(tc, test_lint_allow_version_order);
+	tcase_add_test(tc, test_import_flyway_json_repeatables);
 	suite_add_tcase(s, tc);
 	return s;
 }
