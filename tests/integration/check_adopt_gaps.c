@@ -9,7 +9,8 @@
  * branch (the remote-tracking boundary holding the most migrations) is
  * found in the golang-migrate, dbmate and flyway layouts too; lint's
  * allow: keys match any spelling of a version; `import flyway --format
- * json` lists the repeatables it records or leaves pending.
+ * json` lists the repeatables it records or leaves pending; validate
+ * counts the repeatables it checked (text and JSON).
  */
 
 #include <check.h>
@@ -420,6 +421,54 @@ START_TEST(test_import_flyway_json_repeatables)
 }
 END_TEST
 
+/* validate: "N migrations and K repeatables checked", JSON alike. */
+START_TEST(test_validate_counts_repeatables)
+{
+	project p;
+	tu_result r;
+
+	project_init(&p, NULL);
+	tu_write(p.dir, "db/migrations/0001_t.up.sql", "CREATE TABLE t (id int);\n");
+	tu_write(p.dir, "db/migrations/0002_u.up.sql", "CREATE TABLE u (id int);\n");
+	tu_write(p.dir, "db/migrations/v.repeatable.sql",
+		 "CREATE OR REPLACE VIEW v AS SELECT * FROM t;\n");
+	tu_write(p.dir, "db/migrations/w.repeatable.sql",
+		 "CREATE OR REPLACE VIEW w AS SELECT * FROM u;\n");
+	tu_write(p.dir, "db/migrations/x.repeatable.sql",
+		 "CREATE OR REPLACE VIEW x AS SELECT 1 AS one;\n");
+	commit(&p);
+	run_ok(&p, &r, "validate", NULL, NULL);
+	ck_assert_msg(tu_contains(r.err, "2 migrations and 3 repeatables checked, 0 errors"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	run_ok(&p, &r, "validate", "--format=json", NULL);
+	ck_assert_msg(tu_contains(r.out, "\"checked\": 2") &&
+		      tu_contains(r.out, "\"checked_repeatables\": 3"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	/* one of each: singular; none: the sentence as before */
+	ck_assert_int_eq(tu_sh(p.dir, "git rm -q db/migrations/0002_u.up.sql "
+			       "db/migrations/w.repeatable.sql db/migrations/x.repeatable.sql"), 0);
+	commit(&p);
+	run_ok(&p, &r, "validate", NULL, NULL);
+	ck_assert_msg(tu_contains(r.err, "1 migration and 1 repeatable checked, 0 errors"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	ck_assert_int_eq(tu_sh(p.dir, "git rm -q db/migrations/v.repeatable.sql"), 0);
+	commit(&p);
+	run_ok(&p, &r, "validate", "--format=json", NULL);
+	ck_assert_msg(tu_contains(r.out, "\"checked\": 1") &&
+		      tu_contains(r.out, "\"checked_repeatables\": 0"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	run_ok(&p, &r, "validate", NULL, NULL);
+	ck_assert_msg(tu_contains(r.err, "1 migration checked, 0 errors"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("adopt_gaps");
@@ -433,6 +482,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_prepush_base_golang_migrate);
 	tcase_add_test(tc, test_lint_allow_version_order);
 	tcase_add_test(tc, test_import_flyway_json_repeatables);
+	tcase_add_test(tc, test_validate_counts_repeatables);
 	suite_add_tcase(s, tc);
 	return s;
 }
