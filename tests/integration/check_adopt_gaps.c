@@ -10,7 +10,9 @@
  * found in the golang-migrate, dbmate and flyway layouts too; lint's
  * allow: keys match any spelling of a version; `import flyway --format
  * json` lists the repeatables it records or leaves pending; validate
- * counts the repeatables it checked (text and JSON).
+ * counts the repeatables it checked (text and JSON); dotted versions
+ * and per-directory versions each compose with repeatables through
+ * migrate up, status and migrate down.
  */
 
 #include <check.h>
@@ -469,6 +471,170 @@ START_TEST(test_validate_counts_repeatables)
 }
 END_TEST
 
+static void assert_q(project *p, const char *sql, const char *want)
+{
+	char *v = tu_db_value(p->url, sql);
+
+	ck_assert_msg(v && !strcmp(v, want), "%s: got '%s', want '%s'", sql,
+		      v ? v : "(null)", want);
+	free(v);
+}
+
+#define EVENT_ORDER(outcome) \
+	"SELECT string_agg(coalesce(version, 'R:' || name), ',' ORDER BY id) " \
+	"FROM cairn.audit WHERE outcome = '" outcome "'"
+
+/* The steps both composition tests take, on the files they wrote. */
+struct compose_case {
+	const char *down_to;          /* migrate down --to */
+	const char *repeatable;       /* its file */
+	const char *applied_first;    /* the audit's applied order after up */
+	const char *rolled_back;      /* ... rolled back after down */
+	const char *remaining;        /* cairn.migrations after down */
+	const char *applied_after;    /* applied after the second up */
+	const char *pending;          /* status after down: "N pending" */
+};
+
+static void status_says(project *p, const char *a, const char *b)
+{
+	tu_result r;
+
+	run_ok(p, &r, "status", NULL, NULL);
+	ck_assert_msg(tu_contains(r.out, a) && tu_contains(r.out, b),
+		      "want '%s' and '%s':\n%s", a, b, r.out);
+	tu_result_dispose(&r);
+}
+
+static void compose(project *p, const struct compose_case *cc)
+{
+	tu_result r;
+
+	commit(p);
+	run_ok(p, &r, "validate", NULL, NULL);
+	tu_result_dispose(&r);
+	status_says(p, "4 pending", "repeatable: 0 current, 1 pending");
+	run_ok(p, &r, "migrate", "up", NULL);
+	ck_assert_msg(tu_contains(r.out, "applied 5 migrations"), "%s", r.out);
+	tu_result_dispose(&r);
+	assert_q(p, EVENT_ORDER("applied"), cc->applied_first);
+	assert_q(p, "SELECT count(*) FROM pg_views WHERE viewname = 'va'", "1");
+	status_says(p, "4 applied", "repeatable: 1 current, 0 pending");
+
+	/* down: the versioned ones go, the repeatable and its view stay */
+	tu_cairn(&r, p->dir, "migrate", "down", "--to", cc->down_to, NULL);
+	ck_assert_msg(r.status == 0, "down: %d\n%s%s", r.status, r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(p, EVENT_ORDER("rolled_back"), cc->rolled_back);
+	assert_q(p, "SELECT string_agg(version, ',' ORDER BY applied_at, version) "
+		    "FROM cairn.migrations", cc->remaining);
+	assert_q(p, "SELECT count(*) FROM pg_views WHERE viewname = 'va'", "1");
+	assert_q(p, "SELECT count(*) FROM cairn.repeatables", "1");
+	status_says(p, cc->pending, "repeatable: 1 current, 0 pending");
+
+	/* the repeatable changed: up applies the versioned ones, then it */
+	tu_write(p->dir, cc->repeatable,
+		 "CREATE OR REPLACE VIEW va AS SELECT id, 2 AS two FROM a;\n");
+	commit(p);
+	status_says(p, cc->pending, "repeatable: 0 current, 0 pending, 1 changed");
+	run_ok(p, &r, "migrate", "up", NULL);
+	tu_result_dispose(&r);
+	assert_q(p, EVENT_ORDER("applied"), cc->applied_after);
+	assert_q(p, "SELECT count(*) FROM information_schema.columns "
+		    "WHERE table_name = 'va' AND column_name = 'two'", "1");
+	status_says(p, "4 applied", "repeatable: 1 current, 0 pending");
+	run_ok(p, &r, "audit", "verify", NULL);
+	tu_result_dispose(&r);
+}
+
+#define VIEW_A "CREATE OR REPLACE VIEW va AS SELECT id FROM a;\n"
+
+/* Flyway's dotted versions (1 < 1.9 < 1.10 < 2) with an R__ file. */
+START_TEST(test_compose_dotted_repeatable)
+{
+	static const struct compose_case cc = {
+		"1", "db/migrations/R__views.sql",
+		"1,1.9,1.10,2,R:views", "2,1.10,1.9", "1",
+		"1,1.9,1.10,2,R:views,1.9,1.10,2,R:views", "3 pending",
+	};
+	static const char *const t[] = { "a", "b", "c", "d" };
+	static const char *const v[] = { "1", "1.9", "1.10", "2" };
+	project p;
+
+	project_init(&p, "layout: flyway\n");
+	for (int i = 0; i < 4; i++) {
+		char up[128], down[128], sql[128];
+
+		snprintf(up, sizeof(up), "db/migrations/V%s__%s.sql", v[i], t[i]);
+		snprintf(down, sizeof(down), "db/migrations/U%s__%s.sql", v[i], t[i]);
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s (id int);\n", t[i]);
+		tu_write(p.dir, up, sql);
+		snprintf(sql, sizeof(sql), "DROP TABLE %s;\n", t[i]);
+		tu_write(p.dir, down, sql);
+	}
+	tu_write(p.dir, cc.repeatable, VIEW_A);
+	compose(&p, &cc);
+	project_dispose(&p);
+}
+END_TEST
+
+/* cairn's own dotted names (1.2_x) with a <name>.repeatable.sql. */
+START_TEST(test_compose_dotted_cairn_repeatable)
+{
+	static const struct compose_case cc = {
+		"1", "db/migrations/views/views.repeatable.sql",
+		"1,1.9,1.10,2,R:views", "2,1.10,1.9", "1",
+		"1,1.9,1.10,2,R:views,1.9,1.10,2,R:views", "3 pending",
+	};
+	static const char *const t[] = { "a", "b", "c", "d" };
+	static const char *const v[] = { "1", "1.9", "1.10", "2" };
+	project p;
+
+	project_init(&p, NULL);
+	for (int i = 0; i < 4; i++) {
+		char up[128], down[128], sql[128];
+
+		snprintf(up, sizeof(up), "db/migrations/%s_%s.up.sql", v[i], t[i]);
+		snprintf(down, sizeof(down), "db/migrations/%s_%s.down.sql", v[i], t[i]);
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s (id int);\n", t[i]);
+		tu_write(p.dir, up, sql);
+		snprintf(sql, sizeof(sql), "DROP TABLE %s;\n", t[i]);
+		tu_write(p.dir, down, sql);
+	}
+	tu_write(p.dir, cc.repeatable, VIEW_A);
+	compose(&p, &cc);
+	project_dispose(&p);
+}
+END_TEST
+
+/* versions: per-directory (0/1 < 0/2 < 1/1 < 10/1) with a repeatable. */
+START_TEST(test_compose_per_directory_repeatable)
+{
+	static const struct compose_case cc = {
+		"0/02", "db/migrations/1/views.repeatable.sql",
+		"0/1,0/2,1/1,10/1,R:views", "10/1,1/1", "0/1,0/2",
+		"0/1,0/2,1/1,10/1,R:views,1/1,10/1,R:views", "2 pending",
+	};
+	static const char *const t[] = { "a", "b", "c", "d" };
+	static const char *const v[] = { "0/01", "0/02", "1/01", "10/01" };
+	project p;
+
+	project_init(&p, "versions: per-directory\n");
+	for (int i = 0; i < 4; i++) {
+		char up[128], down[128], sql[128];
+
+		snprintf(up, sizeof(up), "db/migrations/%s_%s.up.sql", v[i], t[i]);
+		snprintf(down, sizeof(down), "db/migrations/%s_%s.down.sql", v[i], t[i]);
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s (id int);\n", t[i]);
+		tu_write(p.dir, up, sql);
+		snprintf(sql, sizeof(sql), "DROP TABLE %s;\n", t[i]);
+		tu_write(p.dir, down, sql);
+	}
+	tu_write(p.dir, cc.repeatable, VIEW_A);
+	compose(&p, &cc);
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("adopt_gaps");
@@ -483,6 +649,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lint_allow_version_order);
 	tcase_add_test(tc, test_import_flyway_json_repeatables);
 	tcase_add_test(tc, test_validate_counts_repeatables);
+	tcase_add_test(tc, test_compose_dotted_repeatable);
+	tcase_add_test(tc, test_compose_dotted_cairn_repeatable);
+	tcase_add_test(tc, test_compose_per_directory_repeatable);
 	suite_add_tcase(s, tc);
 	return s;
 }
