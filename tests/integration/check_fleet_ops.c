@@ -161,7 +161,7 @@ START_TEST(test_validate_all_targets)
 	ck_assert_int_eq(lines_with(r.out, " ok "), 6);
 	tu_result_dispose(&r);
 	/* t03's tracking row no longer matches its file: drift there only */
-	ck_assert_int_eq(tu_db_exec(f.urls[2], "UPDATE cairn.migrations SET checksum = repeat('0', 64), up_blob = repeat('0', 40) WHERE version = 2"), 0);
+	ck_assert_int_eq(tu_db_exec(f.urls[2], "UPDATE cairn.migrations SET checksum = repeat('0', 64), up_blob = repeat('0', 40) WHERE version = '2'"), 0);
 	/* the stop rule of migrate: no new target after the failure */
 	tu_cairn(&r, f.dir, "--env", "prod", "--format", "json", "validate",
 		 "--all-targets", "--parallel", "1", NULL);
@@ -568,7 +568,7 @@ START_TEST(test_tenant_schemas_in_one_database)
 	tu_cairn(&r, f.dir, "--env", "prod", "validate", "--all-targets", NULL);
 	ck_assert_msg(r.status == 0, "%s\n%s", r.out, r.err);
 	tu_result_dispose(&r);
-	ck_assert_int_eq(tu_db_exec(f.urls[0], "UPDATE tenant_05.migrations SET checksum = repeat('0', 64), up_blob = repeat('0', 40) WHERE version = 1"), 0);
+	ck_assert_int_eq(tu_db_exec(f.urls[0], "UPDATE tenant_05.migrations SET checksum = repeat('0', 64), up_blob = repeat('0', 40) WHERE version = '1'"), 0);
 	tu_cairn(&r, f.dir, "--env", "prod", "validate", "--all-targets",
 		 "--keep-going", NULL);
 	ck_assert_int_eq(r.status, 1);

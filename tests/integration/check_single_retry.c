@@ -254,13 +254,13 @@ START_TEST(test_single_transaction_retried)
 	ck_assert_int_ge(tries, 2);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry' "
-		 "AND version = 2 AND detail->>'single_transaction' = 'true' "
+		 "AND version = '2' AND detail->>'single_transaction' = 'true' "
 		 "AND detail->'blockers'->0->>'pid' = '%d'", rpid);
 	/* the blocker is seen once a try has waited a moment: most tries */
 	ck_assert_int_ge(count_of(p.url, sql), 1);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry' "
-		"AND version = 2"), tries);
+		"AND version = '2'"), tries);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(DISTINCT detail->>'attempt') FROM cairn.audit "
 		"WHERE outcome = 'lock_retry'"), tries);
@@ -309,13 +309,13 @@ START_TEST(test_single_transaction_no_retry)
 	assert_nothing_applied(p.url);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry' "
-		"AND version = 2 AND (detail->>'attempts')::int = 1 "
+		"AND version = '2' AND (detail->>'attempts')::int = 1 "
 		"AND detail->'retry_in_ms' = 'null'::jsonb"), 1);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry'"), 1);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'failed' "
-		"AND version = 2"), 1);
+		"AND version = '2'"), 1);
 	exec_ok(report, "COMMIT");
 	PQfinish(report);
 	free(o);
@@ -351,7 +351,7 @@ START_TEST(test_single_transaction_tries_run_out)
 	assert_nothing_applied(p.url);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'lock_retry' "
-		"AND version = 2 AND (detail->>'attempts')::int = 3"), 3);
+		"AND version = '2' AND (detail->>'attempts')::int = 3"), 3);
 	ck_assert_int_eq(count_of(p.url,
 		"SELECT count(*) FROM cairn.audit WHERE outcome = 'failed'"), 1);
 	exec_ok(report, "COMMIT");
