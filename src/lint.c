@@ -388,19 +388,20 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
+/*
+ * Whether an allow: key names m's version: compared in the version
+ * order, so that any spelling of one version matches ("0042" and "42",
+ * "1.2.0", "1.2" and "1_2").  A repeatable has no version.
+ */
 static bool version_matches(const cairn_migration *m, const char *v)
 {
-	const char *a = v, *b = m->version;
-
+	if (!m->version[0])
+		return false;
 	if (!strcmp(v, m->version) ||
 	    (m->version_text && !strcmp(v, m->version_text)))
 		return true;
-	/* "0042" and "42" name the same version */
-	while (*a == '0' && a[1])
-		a++;
-	while (*b == '0' && b[1])
-		b++;
-	return !strcmp(a, b);
+	return cairn__version_valid(v) && cairn__version_valid(m->version) &&
+	       cairn__version_cmp(v, m->version) == 0;
 }
 
 static void configure(lint_file *lf, const cairn_lint_options *o)

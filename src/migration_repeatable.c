@@ -51,6 +51,7 @@ static int match(cairn_layout layout, const char *base, size_t *start,
 	size_t n = strlen(base), k = strlen(CAIRN_SUFFIX);
 
 	*why = NULL;
+	layout = CAIRN_LAYOUT_KIND(layout);   /* per-directory or not */
 	if (layout == CAIRN_LAYOUT_CAIRN) {
 		if (n < k || strcmp(base + n - k, CAIRN_SUFFIX))
 			return 0;
@@ -84,7 +85,7 @@ static int match(cairn_layout layout, const char *base, size_t *start,
 
 static const char *name_hint(cairn_layout layout)
 {
-	return layout == CAIRN_LAYOUT_FLYWAY
+	return CAIRN_LAYOUT_KIND(layout) == CAIRN_LAYOUT_FLYWAY
 		? "repeatable migrations are named R__<name>.sql, e.g. "
 		  "R__views.sql (name: letters, digits, '_', '-', '.')"
 		: "repeatable migrations are named <name>.repeatable.sql, "

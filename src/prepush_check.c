@@ -14,7 +14,8 @@
  *      new migrations, reading only what it adds;
  *   3. otherwise (the general path) both sets are listed by name (no
  *      contents); a migration is "touched" when its version is new or
- *      its up or down blob differs; touched migrations are read (size,
+ *      its up or down blob differs, a repeatable when its name is new or
+ *      its blob differs; touched migrations are read (size,
  *      NULs, UTF-8, directives); the set's findings are kept, less those
  *      the base set has too; deletions, edits, renames and out-of-order
  *      versions are found by comparing versions and blob ids with the
@@ -32,6 +33,7 @@
 
 #include "cairn/prepush.h"
 #include "cairn/range.h"
+#include "cairn/repeatable.h"
 #include "prepush_internal.h"
 #include "util/error.h"
 #include "migration_internal.h"
@@ -89,11 +91,17 @@ static int copy_new_findings(cairn_prepush_result *r)
 	return 0;
 }
 
+/*
+ * The touched migrations: versioned ones first (new version or another
+ * up or down blob), then repeatables (new name or another blob), so the
+ * lint rules run on both.
+ */
 static int find_touched(cairn_prepush_result *r)
 {
 	size_t i, n = cairn_migration_set_count(r->set);
+	size_t nr = cairn_migration_set_repeatable_count(r->set);
 
-	r->touched = cairn__calloc(n + 1, sizeof(*r->touched));
+	r->touched = cairn__calloc(n + nr + 1, sizeof(*r->touched));
 	if (!r->touched)
 		return CAIRN_ERROR;
 	for (i = 0; i < n; i++) {
@@ -103,6 +111,16 @@ static int find_touched(cairn_prepush_result *r)
 
 		if (b && !strcmp(b->up_blob, m->up_blob) &&
 		    !strcmp(b->down_blob, m->down_blob))
+			continue;
+		r->touched[r->touched_count++] = m;
+	}
+	for (i = 0; i < nr; i++) {
+		cairn_migration *m = cairn_migration_set_repeatable(r->set, i);
+		cairn_migration *b = r->base_set ?
+			cairn_migration_set_find_repeatable(r->base_set,
+							    m->name) : NULL;
+
+		if (b && !strcmp(b->up_blob, m->up_blob))
 			continue;
 		r->touched[r->touched_count++] = m;
 	}
@@ -154,7 +172,8 @@ static int check_base(cairn_prepush_result *r,
 	for (i = 0; i < r->touched_count && rc == 0; i++) {
 		cairn_migration *m = r->touched[i];
 
-		if (cairn_migration_set_find(base, m->version) ||
+		if (m->repeatable ||
+		    cairn_migration_set_find(base, m->version) ||
 		    cairn__version_cmp(m->version, base_max) >= 0)
 			continue;
 		rc = cairn_findings_add(&r->findings, "out-of-order",
@@ -307,7 +326,7 @@ int cairn_prepush_check(cairn_prepush_result *out, cairn_repo *repo,
 	for (i = 0; opts->require_down && i < out->touched_count; i++) {
 		cairn_migration *m = out->touched[i];
 
-		if (m->down_path)
+		if (m->down_path || m->repeatable)
 			continue;
 		rc = cairn_findings_add(&out->findings, "missing-down",
 			CAIRN_SEVERITY_ERROR, m->up_path, 0, m->version,

@@ -9,6 +9,9 @@
  * read through the git object layer (src/git/, raw from the packs where
  * it can) and only the names are looked at, skipping what loading skips
  * (hidden names, the ignore globs; see ignored() in src/migration.c).
+ * Names are read in the configured layout: another tool's up files
+ * (golang-migrate, dbmate, Flyway's V<version>__) count as migrations
+ * when a boundary is weighed.
  * scan_tree() keeps aside the names with the highest leading digits and
  * checks them closely only at the end of a tree.  When the reading trips
  * on anything, the same scan runs again with libgit2 alone reading the
@@ -56,6 +59,30 @@ bool cairn_prepush__skipped(const cairn_prepush_options *opts, const char *rel,
 	return false;
 }
 
+/* The layout the options name (cairn's own before version 2). */
+static cairn_layout layout_of(const cairn_prepush_options *opts)
+{
+	return opts->version >= 2 ? CAIRN_LAYOUT_KIND(opts->layout)
+				  : CAIRN_LAYOUT_CAIRN;
+}
+
+/*
+ * Counts an up file of another tool's layout (golang-migrate, dbmate,
+ * flyway) and takes the highest possible version: only the count serves
+ * there (the fast path, which compares versions, runs in cairn's layout
+ * alone).
+ */
+static void take_other_layout(struct vmax *v, const char *base,
+			      const cairn_prepush_options *opts)
+{
+	if (cairn_migration__parse_name(opts->layout, opts->dialect, base,
+					NULL) != CAIRN_NAME_UP)
+		return;
+	v->count++;
+	memset(v->max, '9', sizeof(v->max) - 1);
+	v->max[sizeof(v->max) - 1] = '\0';
+}
+
 /* Takes the version of an up file base (rel below the dir) if higher. */
 static void take_version(struct vmax *v, const char *rel, const char *base,
 			 const cairn_prepush_options *opts)
@@ -66,6 +93,10 @@ static void take_version(struct vmax *v, const char *rel, const char *base,
 
 	if (cairn_prepush__skipped(opts, rel, base))
 		return;
+	if (layout_of(opts) != CAIRN_LAYOUT_CAIRN) {
+		take_other_layout(v, base, opts);
+		return;
+	}
 	if (!cairn_migration_parse_filename(base, &vlen, NULL, NULL, &down)) {
 		/* a dotted version: the highest possible, so that the
 		 * fast path leaves every addition to the general one */
@@ -185,12 +216,15 @@ scan:
 		if (mode == GIT_FILEMODE_TREE) {
 			if (again || depth >= MAX_DEPTH)
 				continue;
-		} else if ((mode != GIT_FILEMODE_BLOB &&
-			    mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
-			   !(dl = digits_of(&d, e.name, e.len)) ||
-			   (!v->counting && !below(v, d, dl))) {
+		} else if (mode != GIT_FILEMODE_BLOB &&
+			   mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
 			continue;
-		} else if (!v->counting && !again) {
+		} else if (v->counting) {
+			/* every name is checked (Flyway's start with V) */
+		} else if (!(dl = digits_of(&d, e.name, e.len)) ||
+			   !below(v, d, dl)) {
+			continue;
+		} else if (!again) {
 			keep_aside(&pd, e.name, d, dl);
 			continue;
 		}

@@ -50,7 +50,8 @@
  *
  * Name problems (bad-name, duplicate-version, ...) already present at the
  * base are not the push's doing and are left out.  The result lists the
- * new or changed migrations (`touched`), for lint rules.
+ * new or changed migrations (`touched`), for lint rules: the versioned
+ * ones, then the repeatables new or changed since the base.
  *
  * cairn_prepush_blame() then names, for each finding about a file, the
  * commit of the pushed range that changed it (src/range.c walks only the

@@ -1,7 +1,9 @@
 /*
  * adopt_report.c - the part of `cairn baseline` and `cairn import` that
  * talks to the user: opening what the engine needs, then printing the
- * mapping (dry run), the reasons for a refusal, or what was recorded.
+ * mapping (dry run), the reasons for a refusal, or what was recorded
+ * (for `import flyway`, Flyway's repeatables too, in JSON under
+ * "repeatables").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,13 +96,19 @@ static json_t *result_json(const cairn_adopt_result *res, int rc, bool dry_run)
 	return o;
 }
 
+/*
+ * Prints the result; reps (JSON only, taken) is the list of Flyway's
+ * repeatables the import records or leaves pending.
+ */
 static int report(struct cli *cli, const cairn_adopt_result *res, int rc,
 		  bool dry_run, const cairn_adopt_options *a,
-		  cairn_migration_set *set, const char *what)
+		  cairn_migration_set *set, const char *what, json_t *reps)
 {
 	if (cli->format == CLI_FORMAT_JSON) {
 		json_t *j = result_json(res, rc, dry_run);
 
+		if (reps)
+			json_object_set_new(j, "repeatables", reps);
 		cli_print_json(j);
 		json_decref(j);
 	} else if (rc < 0 && res->findings.count > 1) {
@@ -125,6 +133,8 @@ int cli_adopt_run(struct cli *cli, const char *what, cli_adopt_fn fn,
 	size_t key_len;
 	int64_t head = 0;
 	char rev[CAIRN_OID_HEXSZ], *ref = NULL;
+	json_t *reps = NULL;
+	bool flyway;
 	int rc, audit_rc = 0;
 
 	memset(&res, 0, sizeof(res));
@@ -154,8 +164,12 @@ int cli_adopt_run(struct cli *cli, const char *what, cli_adopt_fn fn,
 		audit_rc = cli_audit_after_run(cli, db, res.run_id, head);
 		cairn_error__restore(&saved);
 	}
-	rc = report(cli, &res, rc, dry_run, a, set, what);
-	if (rc == 0 && a->tool && !strcmp(a->tool, "flyway"))
+	flyway = a->tool && !strcmp(a->tool, "flyway");
+	if (rc == 0 && flyway && cli->format == CLI_FORMAT_JSON &&
+	    (rc = cli_import_repeatables_json(cli, set, db, &reps)))
+		goto out;
+	rc = report(cli, &res, rc, dry_run, a, set, what, reps);
+	if (rc == 0 && flyway)
 		rc = cli_import_repeatables(cli, set, db, dry_run);
 	if (rc == 0)
 		rc = audit_rc;

@@ -7,6 +7,10 @@
  * soon as they are all found).  Text, json, or markdown release notes.
  * Files at B that validate rejects (and no run would apply) are listed
  * as invalid, with the reason, before the migrations.
+ * Repeatable migrations added, changed (another blob) or removed in the
+ * range follow the versioned ones, marked "R" (text), "repeatable": true
+ * (json) or in their own list (markdown); each changed one is applied
+ * again by the next `migrate up`.
  * Without a range: what `migrate up` would apply (plan_db.c).
  *
  * --locks adds, under each added or changed migration (each pending one
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/repeatable.h"
 #include "cli.h"
 #include "commands.h"
 #include "dbopen.h"
@@ -63,6 +68,33 @@ static void md_cell(const char *text)
 	free(safe);
 }
 
+/* The repeatables of a range plan, as a markdown list of their own. */
+static void print_markdown_repeatables(const plan_item *items, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const cairn_migration *m = items[i].m;
+
+		if (!m->repeatable)
+			continue;
+		if (!any)
+			puts("**Repeatable migrations (applied again by the next `migrate up` when added or changed):**\n");
+		any = true;
+		printf("- %s `", items[i].change);
+		md_cell(m->name);
+		fputs("`", stdout);
+		if (strcmp(items[i].change, "removed") && m->has_provenance &&
+		    m->changed.sha[0]) {
+			printf(" in `%.12s` by ", m->changed.sha);
+			md_cell(m->changed.author_name);
+		}
+		putchar('\n');
+	}
+	if (any)
+		putchar('\n');
+}
+
 static void print_markdown(struct cli *cli, const char *a, const char *b,
 			   const cairn_migration_set *sb, plan_item *items,
 			   size_t n)
@@ -70,7 +102,9 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 	size_t added = 0, other = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(items[i].change, "added"))
+		if (items[i].m->repeatable)
+			continue;
+		else if (!strcmp(items[i].change, "added"))
 			added++;
 		else
 			other++;
@@ -96,7 +130,7 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 			const cairn_migration *m = items[i].m;
 			char date[64] = "";
 
-			if (strcmp(items[i].change, "added"))
+			if (strcmp(items[i].change, "added") || m->repeatable)
 				continue;
 			if (m->has_provenance && m->introduced.sha[0])
 				cli_format_time(date, sizeof(date),
@@ -117,7 +151,7 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 		for (size_t i = 0; i < n; i++) {
 			const cairn_migration *m = items[i].m;
 
-			if (!strcmp(items[i].change, "added"))
+			if (!strcmp(items[i].change, "added") || m->repeatable)
 				continue;
 			printf("- %s `%s_", items[i].change, m->version_text);
 			md_cell(m->name);
@@ -131,10 +165,12 @@ static void print_markdown(struct cli *cli, const char *a, const char *b,
 		}
 		putchar('\n');
 	}
+	print_markdown_repeatables(items, n);
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].has_locks)
 			continue;
-		printf("### Locks of %s ", items[i].m->version_text);
+		printf("### Locks of %s ", items[i].m->repeatable ? "R" :
+		       items[i].m->version_text);
 		md_cell(items[i].m->name);
 		putchar('\n');
 		cli_locks_print(cli, &items[i].locks,
@@ -173,7 +209,8 @@ static void print_text(struct cli *cli, const char *a, const char *b,
 		if (m->has_provenance && c->sha[0])
 			cli_format_time(date, sizeof(date), c->author_time,
 					c->author_offset);
-		printf("  %-8s %-6s %-30s", items[i].change, m->version_text,
+		printf("  %-8s %-6s %-30s", items[i].change,
+		       m->repeatable ? "R" : m->version_text,
 		       cli_q(&q, m->name));
 		if (m->has_provenance && c->sha[0])
 			printf(" %.10s  %s <%s>  %s", c->sha,
@@ -206,6 +243,7 @@ static int print_json_plan(struct cli *cli, const char *a, const char *ca,
 
 		json_object_set_new(o, "version", json_string(m->version));
 		json_object_set_new(o, "version_text", json_string(m->version_text));
+		json_object_set_new(o, "repeatable", json_boolean(m->repeatable));
 		json_object_set_new(o, "name", cli_json_str(m->name));
 		json_object_set_new(o, "file", cli_json_str(m->up_path));
 		json_object_set_new(o, "change", json_string(items[i].change));
@@ -254,6 +292,41 @@ static int range_locks(struct cli *cli, const struct plan_opts *po,
 	return rc;
 }
 
+/*
+ * Appends to items the repeatables of sb that sa lacks or has with
+ * another blob (with the commit that last changed them), then those of
+ * sa that sb lacks.  items has room for all of both sets.
+ */
+static int range_repeatables(cairn_repo *repo, cairn_migration_set *sa,
+			     cairn_migration_set *sb, plan_item *items,
+			     size_t *n)
+{
+	size_t ra = cairn_migration_set_repeatable_count(sa);
+	size_t rb = cairn_migration_set_repeatable_count(sb);
+
+	for (size_t i = 0; i < rb; i++) {
+		cairn_migration *m = cairn_migration_set_repeatable(sb, i);
+		cairn_migration *old = cairn_migration_set_find_repeatable(sa,
+								m->name);
+
+		if (old && !strcmp(old->up_blob, m->up_blob))
+			continue;
+		if (cairn_repeatable_provenance(sb, repo, m) < 0)
+			return -1;
+		items[*n].m = m;
+		items[(*n)++].change = old ? "changed" : "added";
+	}
+	for (size_t i = 0; i < ra; i++) {
+		cairn_migration *m = cairn_migration_set_repeatable(sa, i);
+
+		if (cairn_migration_set_find_repeatable(sb, m->name))
+			continue;
+		items[*n].m = m;
+		items[(*n)++].change = "removed";
+	}
+	return 0;
+}
+
 static int plan_range(struct cli *cli, const struct plan_opts *po,
 		      const char *range)
 {
@@ -288,7 +361,9 @@ static int plan_range(struct cli *cli, const struct plan_opts *po,
 		goto out;
 	na = cairn_migration_set_count(sa);
 	nb = cairn_migration_set_count(sb);
-	items = calloc(na + nb + 1, sizeof(*items));
+	items = calloc(na + nb + cairn_migration_set_repeatable_count(sa) +
+		       cairn_migration_set_repeatable_count(sb) + 1,
+		       sizeof(*items));
 	versions = calloc(nb + 1, sizeof(*versions));
 	if (!items || !versions) {
 		rc = CLI_EXIT_FAIL;
@@ -313,6 +388,10 @@ static int plan_range(struct cli *cli, const struct plan_opts *po,
 		items[n++].change = "removed";
 	}
 	if (nv && cairn_migration_set_provenance(sb, repo, versions, nv) < 0) {
+		rc = cli_report_error(cli);
+		goto out;
+	}
+	if (range_repeatables(repo, sa, sb, items, &n) < 0) {
 		rc = cli_report_error(cli);
 		goto out;
 	}

@@ -127,6 +127,50 @@ int cli_status_repeatables(struct cli *cli, cairn_migration_set *set,
 
 /* ---- cairn import flyway ---------------------------------------------- */
 
+/* "applied" (recorded, or would be), "pending" or "missing" (no file). */
+static const char *imported_state(const cairn_imported_repeatable *x)
+{
+	if (!x->migration)
+		return "missing";
+	return x->applied ? "applied" : "pending";
+}
+
+static json_t *imported_json(const cairn_imported_repeatable *x)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "script", cli_json_str(x->script));
+	json_object_set_new(o, "name", x->migration ?
+			    cli_json_str(x->migration->name) : json_null());
+	json_object_set_new(o, "file", x->migration ?
+			    cli_json_str(x->migration->up_path) : json_null());
+	json_object_set_new(o, "state", json_string(imported_state(x)));
+	json_object_set_new(o, "flyway_checksum", x->has_checksum ?
+			    json_integer(x->flyway_checksum) : json_null());
+	json_object_set_new(o, "file_checksum", x->migration ?
+			    json_integer(x->file_checksum) : json_null());
+	json_object_set_new(o, "installed_by",
+			    cli_json_str_or_null(x->installed_by));
+	json_object_set_new(o, "installed_on",
+			    cli_json_str_or_null(x->installed_on));
+	return o;
+}
+
+int cli_import_repeatables_json(struct cli *cli, cairn_migration_set *set,
+				cairn_db *db, json_t **out)
+{
+	cairn_imported_repeatables list;
+
+	*out = NULL;
+	if (cairn_import_flyway_repeatables(&list, set, db) < 0)
+		return cli_report_error(cli);
+	*out = json_array();
+	for (size_t i = 0; i < list.count; i++)
+		json_array_append_new(*out, imported_json(&list.items[i]));
+	cairn_imported_repeatables_dispose(&list);
+	return 0;
+}
+
 int cli_import_repeatables(struct cli *cli, cairn_migration_set *set,
 			   cairn_db *db, bool dry_run)
 {

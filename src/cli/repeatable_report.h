@@ -33,4 +33,13 @@ cairn_migration *cli_plan_label_find(cairn_migration_set *set,
 int cli_import_repeatables(struct cli *cli, cairn_migration_set *set,
 			   cairn_db *db, bool dry_run);
 
+/*
+ * The same for `--format json`: *out an array of {"script", "name",
+ * "file", "state" (applied | pending | missing), "flyway_checksum",
+ * "file_checksum", "installed_by", "installed_on"}.  Returns 0 or the
+ * CLI's exit code for an error it reported (*out NULL then).
+ */
+int cli_import_repeatables_json(struct cli *cli, cairn_migration_set *set,
+				cairn_db *db, json_t **out);
+
 #endif

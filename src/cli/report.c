@@ -14,8 +14,25 @@
 #include <string.h>
 
 #include "cairn/error.h"
+#include "cairn/repeatable.h"
 #include "report.h"
 #include "util/util.h"
+
+/*
+ * What was checked: "3 migrations", or "3 migrations and 2 repeatables"
+ * when the set has repeatable migrations (they are checked too).
+ */
+static void checked_text(char *out, size_t size, const cairn_migration_set *set)
+{
+	size_t n = set ? cairn_migration_set_count(set) : 0;
+	size_t r = set ? cairn_migration_set_repeatable_count(set) : 0;
+
+	if (r)
+		snprintf(out, size, "%zu migration%s and %zu repeatable%s", n,
+			 n == 1 ? "" : "s", r, r == 1 ? "" : "s");
+	else
+		snprintf(out, size, "%zu migration%s", n, n == 1 ? "" : "s");
+}
 
 json_t *cli_json_str(const char *s)
 {
@@ -184,12 +201,12 @@ static int print_text(struct cli *cli, const char *what,
 		free(file);
 	}
 	if (cli->verbosity >= 0 || errors) {
-		size_t n = set ? cairn_migration_set_count(set) : 0;
+		char checked[96];
 
-		fprintf(stderr, "cairn: %s: %zu migration%s checked, %zu error%s, %zu warning%s\n",
-			what, n, n == 1 ? "" : "s", errors,
-			errors == 1 ? "" : "s", warnings,
-			warnings == 1 ? "" : "s");
+		checked_text(checked, sizeof(checked), set);
+		fprintf(stderr, "cairn: %s: %s checked, %zu error%s, %zu warning%s\n",
+			what, checked, errors, errors == 1 ? "" : "s",
+			warnings, warnings == 1 ? "" : "s");
 	}
 	return 0;
 }
@@ -221,6 +238,8 @@ json_t *cli_findings_json(const cairn_findings *fs,
 	json_object_set_new(root, "ok", json_boolean(errors == 0));
 	json_object_set_new(root, "checked",
 			    json_integer(set ? (json_int_t)cairn_migration_set_count(set) : 0));
+	json_object_set_new(root, "checked_repeatables",
+			    json_integer(set ? (json_int_t)cairn_migration_set_repeatable_count(set) : 0));
 	json_object_set_new(root, "errors", json_integer((json_int_t)errors));
 	json_object_set_new(root, "warnings",
 			    json_integer((json_int_t)cairn_findings_count(fs, CAIRN_SEVERITY_WARNING)));
@@ -363,10 +382,13 @@ static int print_github(const cairn_findings *fs,
 		FILE *s = fopen(summary, "a");
 
 		if (s) {
+			char checked[96];
+
+			checked_text(checked, sizeof(checked), set);
 			fprintf(s, "### cairn validate: %s\n\n",
 				errors ? "failed" : "passed");
-			fprintf(s, "%zu migrations checked, %zu errors, %zu warnings.\n\n",
-				set ? cairn_migration_set_count(set) : 0, errors,
+			fprintf(s, "%s checked, %zu errors, %zu warnings.\n\n",
+				checked, errors,
 				cairn_findings_count(fs, CAIRN_SEVERITY_WARNING));
 			if (fs->count) {
 				fputs("| Severity | File | Line | Check | Message |\n|---|---|---|---|---|\n", s);
