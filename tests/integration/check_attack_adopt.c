@@ -1,0 +1,119 @@
+/*
+ * check_attack_adopt.c - a hostile database against `cairn import
+ * flyway` for repeatables: a flyway_schema_history whose checksum column
+ * is wider than Flyway's integer and holds a value that only matches the
+ * file's checksum in its low 32 bits.  A real repository in the flyway
+ * layout, the real cairn binary, a fresh database per test.
+ */
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/repeatable.h"
+#include "testutil.h"
+
+typedef struct {
+	char *dir;
+	char *url;
+} project;
+
+static void project_init(project *p)
+{
+	char yaml[4096];
+
+	p->url = tu_db_create("atkad");
+	p->dir = tu_git_repo();
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "layout: flyway\n"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n", p->url);
+	tu_write(p->dir, "cairn.yaml", yaml);
+}
+
+static void project_dispose(project *p)
+{
+	tu_rmrf(p->dir);
+	free(p->dir);
+	free(p->url);
+}
+
+static void assert_q(project *p, const char *sql, const char *want)
+{
+	char *v = tu_db_value(p->url, sql);
+
+	ck_assert_msg(v && !strcmp(v, want), "%s: got '%s', want '%s'", sql,
+		      v ? v : "(null)", want);
+	free(v);
+}
+
+#define VIEWS "CREATE OR REPLACE VIEW v AS SELECT 1 AS id;\n"
+
+/*
+ * The history's checksum is a bigint: the file's checksum plus 2^32 is
+ * not the file's checksum, so the repeatable stays pending (before the
+ * fix it was read with strtol and cut to 32 bits, and recorded as
+ * applied).  A checksum that is not a number at all is no match either.
+ */
+START_TEST(test_import_checksum_out_of_range)
+{
+	project p;
+	tu_result r;
+	char sql[2048];
+	long long sum;
+
+	project_init(&p);
+	tu_write(p.dir, "db/migrations/V1__t.sql", "CREATE TABLE t (id int);\n");
+	tu_write(p.dir, "db/migrations/R__views.sql", VIEWS);
+	tu_write(p.dir, "db/migrations/R__other.sql", "SELECT 1;\n");
+	free(tu_git_commit(p.dir, "Fay", "fay@example.com", 1700000000L, "m"));
+	sum = cairn_flyway_checksum(VIEWS, strlen(VIEWS));
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE t (id int);"
+		 "CREATE TABLE flyway_schema_history ("
+		 " installed_rank integer PRIMARY KEY, version varchar(50),"
+		 " description varchar(200) NOT NULL, type varchar(20) NOT NULL,"
+		 " script varchar(1000) NOT NULL, checksum bigint,"
+		 " installed_by varchar(100) NOT NULL,"
+		 " installed_on timestamp NOT NULL DEFAULT now(),"
+		 " execution_time integer NOT NULL, success boolean NOT NULL);"
+		 "INSERT INTO flyway_schema_history VALUES "
+		 "(1, '1', 't', 'SQL', 'V1__t.sql', 11, 'frank', '2023-04-01 10:00:00', 5, true),"
+		 "(2, NULL, 'views', 'SQL', 'R__views.sql', %lld, 'frank', '2023-04-01 10:00:01', 5, true)",
+		 sum + 4294967296LL);
+	ck_assert_int_eq(tu_db_exec(p.url, sql), 0);
+
+	tu_cairn(&r, p.dir, "import", "flyway", NULL);
+	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT count(*) FROM cairn.repeatables", "0");
+	assert_q(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'imported' "
+		     "AND version IS NULL", "0");
+	project_dispose(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("attack_adopt");
+	TCase *tc = tcase_create("attack_adopt");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_import_checksum_out_of_range);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
