@@ -19,7 +19,7 @@ typedef struct {
 	char *url;
 } project;
 
-static void project_init(project *p)
+static void project_init_layout(project *p, const char *layout)
 {
 	char yaml[4096];
 
@@ -27,11 +27,16 @@ static void project_init(project *p)
 	p->dir = tu_git_repo();
 	snprintf(yaml, sizeof(yaml),
 		 "migrations_dir: db/migrations\n"
-		 "layout: flyway\n"
+		 "layout: %s\n"
 		 "environments:\n"
 		 "  development:\n"
-		 "    database_url: \"%s\"\n", p->url);
+		 "    database_url: \"%s\"\n", layout, p->url);
 	tu_write(p->dir, "cairn.yaml", yaml);
+}
+
+static void project_init(project *p)
+{
+	project_init_layout(p, "flyway");
 }
 
 static void project_dispose(project *p)
@@ -96,6 +101,66 @@ START_TEST(test_import_checksum_out_of_range)
 }
 END_TEST
 
+/*
+ * A file that commits cairn's transaction and opens one of its own
+ * ("COMMIT; BEGIN;"): the connection is in a transaction again when the
+ * file is done, but it is not cairn's.  The step must fail as "ended the
+ * transaction" and write no tracking row, for a versioned migration and
+ * for a repeatable (before the fix both were recorded as applied, their
+ * first half committed on its own).
+ */
+START_TEST(test_file_reopens_transaction)
+{
+	project p;
+	tu_result r;
+
+	project_init_layout(&p, "cairn");
+	/* a versioned migration whose second half fails: an error that says so */
+	tu_write(p.dir, "db/migrations/0001_a.up.sql",
+		 "CREATE FUNCTION f0() RETURNS int LANGUAGE sql\n"
+		 "SET search_path = begin AS 'SELECT 1';\nCOMMIT;\nBEGIN;\n"
+		 "CREATE TABLE a0 (id int);\nSELECT 1/0;\n");
+	tu_write(p.dir, "db/migrations/0001_a.down.sql", "DROP TABLE a0;\n");
+	free(tu_git_commit(p.dir, "Fay", "fay@example.com", 1700000000L, "m0"));
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "ended the transaction"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT to_regclass('a0') IS NULL", "t");
+	assert_q(&p, "SELECT count(*) FROM cairn.migrations WHERE status = 'applied'", "0");
+
+	/* one whose second half succeeds: no row either */
+	tu_write(p.dir, "db/migrations/0001_a.up.sql",
+		 "CREATE OR REPLACE FUNCTION f1() RETURNS int LANGUAGE sql\n"
+		 "SET search_path = begin AS 'SELECT 1';\nCOMMIT AND CHAIN;\n"
+		 "CREATE TABLE a1 (id int);\n");
+	tu_write(p.dir, "db/migrations/0001_a.down.sql", "DROP TABLE a1;\n");
+	free(tu_git_commit(p.dir, "Fay", "fay@example.com", 1700000050L, "m1"));
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "ended the transaction"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT to_regclass('a1') IS NULL", "t");
+	assert_q(&p, "SELECT count(*) FROM cairn.migrations WHERE status = 'applied'", "0");
+
+	/* a repeatable (after a good migration) */
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a1 (id int);\n");
+	tu_write(p.dir, "db/migrations/0001_a.down.sql", "DROP TABLE a1;\n");
+	tu_write(p.dir, "db/migrations/views.repeatable.sql",
+		 "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql\n"
+		 "SET search_path = begin AS 'SELECT 1';\nCOMMIT;\nBEGIN;\n"
+		 "CREATE OR REPLACE VIEW v2 AS SELECT 2 AS x;\n");
+	free(tu_git_commit(p.dir, "Fay", "fay@example.com", 1700000100L, "r"));
+	tu_cairn(&r, p.dir, "migrate", "up", NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "ended the transaction"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT count(*) FROM cairn.repeatables", "0");
+	assert_q(&p, "SELECT to_regclass('v2') IS NULL", "t");
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("attack_adopt");
@@ -103,6 +168,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_import_checksum_out_of_range);
+	tcase_add_test(tc, test_file_reopens_transaction);
 	suite_add_tcase(s, tc);
 	return s;
 }
