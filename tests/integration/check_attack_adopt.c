@@ -161,6 +161,73 @@ START_TEST(test_file_reopens_transaction)
 }
 END_TEST
 
+/*
+ * Four cairn processes at once on a database an earlier cairn built at
+ * schema version 2 (tests/fixtures/schema2/dump.sql): each needs the
+ * schema upgraded before it writes.  All succeed, the upgrade happens
+ * once, each migration is applied once, the chain verifies.
+ */
+START_TEST(test_concurrent_schema_upgrade)
+{
+	static const char *const files[] = {
+		"1_create_a.up.sql", "1_create_a.down.sql",
+		"2_create_b.up.sql", "2_create_b.down.sql",
+		"10_create_c.up.sql", "10_create_c.down.sql", NULL,
+	};
+	const char *src = getenv("CAIRN_SRCDIR");
+	char yaml[2048], path[1024], *out;
+	project p;
+
+	ck_assert_ptr_nonnull(src);
+	p.url = tu_db_create("atkup");
+	p.dir = tu_git_repo();
+	snprintf(path, sizeof(path), "%s/tests/fixtures/schema2", src);
+	ck_assert_int_eq(tu_sh(".", "psql -q -X -v ON_ERROR_STOP=1 -o /dev/null "
+			       "-f '%s/dump.sql' '%s'", path, p.url), 0);
+	for (size_t i = 0; files[i]; i++) {
+		char rel[256], from[1100], *text;
+
+		snprintf(from, sizeof(from), "%s/migrations", path);
+		text = tu_read(from, files[i]);
+		ck_assert_ptr_nonnull(text);
+		snprintf(rel, sizeof(rel), "db/migrations/%s", files[i]);
+		tu_write(p.dir, rel, text);
+		free(text);
+	}
+	tu_write(p.dir, "db/migrations/11_e.up.sql", "CREATE TABLE e (id int);\n");
+	tu_write(p.dir, "db/migrations/11_e.down.sql", "DROP TABLE e;\n");
+	tu_write(p.dir, "db/migrations/views.repeatable.sql",
+		 "CREATE OR REPLACE VIEW ve AS SELECT id FROM e;\n");
+	snprintf(yaml, sizeof(yaml),
+		 "migrations_dir: db/migrations\n"
+		 "environments:\n"
+		 "  development:\n"
+		 "    database_url: \"%s\"\n", p.url);
+	tu_write(p.dir, "cairn.yaml", yaml);
+	free(tu_git_commit(p.dir, "Ada", "ada@example.com", 1700000000L, "m"));
+	out = tu_sh_out(p.dir,
+		"for i in 1 2 3 4; do (\"$CAIRN_BIN\" migrate up --lock-timeout 60s "
+		">/dev/null 2>err$i; echo $? >rc$i) & done; wait; cat rc1 rc2 rc3 rc4 | tr -d '\\n'; "
+		"cat err1 err2 err3 err4 | grep -v '^cairn: applying' | grep -i 'error\\|fail' | head -5");
+	ck_assert_msg(out && !strncmp(out, "0000", 4), "%s", out ? out : "(null)");
+	free(out);
+	assert_q(&p, "SELECT version FROM cairn.schema_version", "4");
+	assert_q(&p, "SELECT count(*) FROM cairn.audit WHERE version = '11' "
+		     "AND outcome = 'applied'", "1");
+	assert_q(&p, "SELECT count(*) FROM cairn.repeatables", "1");
+	assert_q(&p, "SELECT count(*) FROM cairn.audit WHERE version IS NULL "
+		     "AND outcome = 'applied'", "1");
+	{
+		tu_result r;
+
+		tu_cairn(&r, p.dir, "audit", "verify", NULL);
+		ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+		tu_result_dispose(&r);
+	}
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("attack_adopt");
@@ -169,6 +236,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_import_checksum_out_of_range);
 	tcase_add_test(tc, test_file_reopens_transaction);
+	tcase_add_test(tc, test_concurrent_schema_upgrade);
 	suite_add_tcase(s, tc);
 	return s;
 }
