@@ -93,6 +93,8 @@ START_TEST(test_import_checksum_out_of_range)
 
 	tu_cairn(&r, p.dir, "import", "flyway", NULL);
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+	ck_assert_msg(tu_contains(r.out, "views (repeatable): Flyway's history holds no checksum"),
+		      "%s", r.out);
 	tu_result_dispose(&r);
 	assert_q(&p, "SELECT count(*) FROM cairn.repeatables", "0");
 	assert_q(&p, "SELECT count(*) FROM cairn.audit WHERE outcome = 'imported' "
