@@ -230,6 +230,36 @@ START_TEST(test_concurrent_schema_upgrade)
 }
 END_TEST
 
+/*
+ * --single-transaction: the second migration commits everything so far
+ * and chains a new transaction (past the static check, as above).  The
+ * run must fail and say so, and the second half must not be recorded.
+ */
+START_TEST(test_single_transaction_chain)
+{
+	project p;
+	tu_result r;
+
+	project_init_layout(&p, "cairn");
+	tu_write(p.dir, "db/migrations/0001_a.up.sql", "CREATE TABLE a (id int);\n");
+	tu_write(p.dir, "db/migrations/0001_a.down.sql", "DROP TABLE a;\n");
+	tu_write(p.dir, "db/migrations/0002_b.up.sql",
+		 "CREATE FUNCTION fb() RETURNS int LANGUAGE sql\n"
+		 "SET search_path = begin AS 'SELECT 1';\nEND AND CHAIN;\n"
+		 "CREATE TABLE b (id int);\n");
+	tu_write(p.dir, "db/migrations/0002_b.down.sql", "DROP TABLE b;\n");
+	free(tu_git_commit(p.dir, "Fay", "fay@example.com", 1700000000L, "m"));
+	tu_cairn(&r, p.dir, "migrate", "up", "--single-transaction", NULL);
+	ck_assert_msg(r.status != 0 && tu_contains(r.err, "ended the transaction"),
+		      "%s%s", r.out, r.err);
+	tu_result_dispose(&r);
+	assert_q(&p, "SELECT to_regclass('b') IS NULL", "t");
+	assert_q(&p, "SELECT count(*) FROM cairn.migrations WHERE status = 'applied' "
+		     "AND version = '2'", "0");
+	project_dispose(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("attack_adopt");
@@ -239,6 +269,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_import_checksum_out_of_range);
 	tcase_add_test(tc, test_file_reopens_transaction);
 	tcase_add_test(tc, test_concurrent_schema_upgrade);
+	tcase_add_test(tc, test_single_transaction_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }
