@@ -25,7 +25,7 @@ struct fleet_job {
 	long applied, pending, failed; /* migrations */
 	long errors, warnings;    /* validate: findings */
 	long rows;                /* audit verify|anchor: rows */
-	char highest[32];         /* status: the highest applied version */
+	char highest[256];        /* status: the highest applied version */
 	int64_t ms;
 	char *error;              /* untrusted: escape on every output */
 	char *child_run_id;

@@ -195,6 +195,9 @@ int cli_import_repeatables(struct cli *cli, cairn_migration_set *set,
 			printf("%s (repeatable): checksum %d matches, %s as applied\n",
 			       cli_q(&q, x->migration->name), (int)x->flyway_checksum,
 			       dry_run ? "would be recorded" : "recorded");
+		else if (!x->has_checksum)
+			printf("%s (repeatable): Flyway's history holds no checksum that can match the file (NULL, or not a 32-bit number), %s pending: the next 'cairn migrate up' applies it\n",
+			       cli_q(&q, x->migration->name), dry_run ? "would stay" : "left");
 		else
 			printf("%s (repeatable): the file changed since Flyway ran it (checksum %d, file %d), %s pending: the next 'cairn migrate up' applies it\n",
 			       cli_q(&q, x->migration->name), (int)x->flyway_checksum,

@@ -90,7 +90,8 @@ static const char *const junit_checks[] = {
 /*
  * XML 1.0 text or attribute value.  The text is escaped for a terminal
  * first (cairn__escape_text: control characters and bytes that are not
- * UTF-8 become \xNN), so the result is always well-formed UTF-8 XML,
+ * UTF-8 become \xNN; so do U+FFFE and U+FFFF, which XML does not
+ * allow), so the result is always well-formed UTF-8 XML,
  * whatever a file name or a server message holds.
  */
 char *cli_xml_escape(const char *s)
@@ -116,6 +117,14 @@ char *cli_xml_escape(const char *s)
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&apos;"; break;
+		}
+		/* U+FFFE, U+FFFF: valid UTF-8, not XML 1.0 characters */
+		if ((unsigned char)safe[i] == 0xef && i + 2 < len &&
+		    (unsigned char)safe[i + 1] == 0xbf &&
+		    ((unsigned char)safe[i + 2] | 1) == 0xbf) {
+			rep = (unsigned char)safe[i + 2] == 0xbe ?
+			      "\\xef\\xbf\\xbe" : "\\xef\\xbf\\xbf";
+			i += 2;
 		}
 		if (rep) {
 			memcpy(q + o, rep, strlen(rep));

@@ -20,6 +20,8 @@
  * same run id.  Should that transaction fail, the repeatables simply
  * stay pending: applying one again is what a repeatable is for.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,25 @@ static cairn_imported_repeatable *slot(cairn_imported_repeatables *out,
 	return grown->script ? grown : NULL;
 }
 
+/*
+ * Flyway's checksum is a 32-bit int; a history whose column holds
+ * something else (a wider number, text) has no checksum that can match.
+ */
+static bool checksum_of(const char *text, int32_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!text || !*text)
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || *end || v < INT32_MIN || v > INT32_MAX)
+		return false;
+	*out = (int32_t)v;
+	return true;
+}
+
 static int take_row(cairn_imported_repeatables *out, PGresult *res, int i)
 {
 	const char *script = PQgetvalue(res, i, 0), *sum = val(res, i, 2);
@@ -141,8 +162,8 @@ static int take_row(cairn_imported_repeatables *out, PGresult *res, int i)
 	x->description = cairn__strdup(PQgetvalue(res, i, 1));
 	x->installed_by = who ? cairn__strdup(who) : NULL;
 	x->installed_on = when ? cairn__strdup(when) : NULL;
-	x->has_checksum = sum != NULL;
-	x->flyway_checksum = sum ? (int32_t)strtol(sum, NULL, 10) : 0;
+	x->flyway_checksum = 0;
+	x->has_checksum = checksum_of(sum, &x->flyway_checksum);
 	if (!x->description || (who && !x->installed_by) ||
 	    (when && !x->installed_on))
 		return cairn_error__oom();

@@ -711,6 +711,26 @@ static int batch_error(run *r, PGresult *res, const cairn_migration *m,
 	return CAIRN_ERROR;
 }
 
+/*
+ * Whether a result's command tag says a transaction ended or began (COMMIT,
+ * END, ROLLBACK, ABORT, COMMIT AND CHAIN, BEGIN, START TRANSACTION,
+ * PREPARE TRANSACTION).  The static check (run_drive.c) rejects these
+ * statements before anything runs; this catches one it did not see.
+ */
+static bool tx_control_tag(const PGresult *res)
+{
+	static const char *const tags[] = {
+		"COMMIT", "ROLLBACK", "BEGIN", "START TRANSACTION",
+		"PREPARE TRANSACTION",
+	};
+	const char *tag = PQcmdStatus((PGresult *)res);
+
+	for (size_t i = 0; tag && i < CAIRN_ARRAY_SIZE(tags); i++)
+		if (!strcmp(tag, tags[i]))
+			return true;
+	return false;
+}
+
 int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		    const char *file, const char *file_sql, size_t file_len,
 		    size_t sql_off, size_t prefix_results)
@@ -721,6 +741,7 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 	int rc = 0;
 
 	r->batch_ended_tx = false;
+	r->batch_tx_control = false;
 	run__lockwait_begin(r, m);
 	if (!PQsendQuery(conn, batch)) {
 		return batch_error(r, NULL, m, file, NULL, NULL, 0, 0, 0);
@@ -736,6 +757,10 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 				continue;
 			}
 		}
+		/* the results after cairn's prefix are the file's (and SETs) */
+		if (file_sql && nres >= prefix_results && !err &&
+		    st == PGRES_COMMAND_OK && tx_control_tag(res))
+			r->batch_tx_control = true;
 		nres++;
 		PQclear(res);
 	}
@@ -747,7 +772,8 @@ int run__exec_batch(run *r, const char *batch, const cairn_migration *m,
 		PQclear(err);
 		/* seen before the ROLLBACK below makes every state idle */
 		r->batch_ended_tx = err && cairn_db_is_ok(r->o->db) &&
-				    PQtransactionStatus(conn) == PQTRANS_IDLE;
+				    (PQtransactionStatus(conn) == PQTRANS_IDLE ||
+				     r->batch_tx_control);
 		if (cairn_db_is_ok(r->o->db) &&
 		    PQtransactionStatus(conn) != PQTRANS_IDLE) {
 			cairn_error_saved saved;

@@ -67,6 +67,9 @@ typedef struct run {
 	/* the last failed batch left the connection outside any transaction
 	 * before cairn rolled back: the SQL had ended the transaction */
 	bool batch_ended_tx;
+	/* the file of the last batch ran a statement that ends or opens a
+	 * transaction (seen by its command tag, whatever the splitter saw) */
+	bool batch_tx_control;
 	bool in_tx_hooks[CAIRN_EVENT__COUNT];
 	run_hook_failure *hook_failures;
 	size_t nhook_failures, ahook_failures;

@@ -338,7 +338,8 @@ int run__check_tx(run *r, const cairn_migration *m, const char *file,
 	PGTransactionStatusType st = PQtransactionStatus(conn);
 	char label[300];
 
-	if (st == (in_tx ? PQTRANS_INTRANS : PQTRANS_IDLE))
+	if (st == (in_tx ? PQTRANS_INTRANS : PQTRANS_IDLE) &&
+	    !(in_tx && r->batch_tx_control))
 		return 0;
 	run__label(label, sizeof(label), m);
 	snprintf(r->r->failed_version, sizeof(r->r->failed_version), "%s",
@@ -348,8 +349,12 @@ int run__check_tx(run *r, const cairn_migration *m, const char *file,
 	if (in_tx) {
 		cairn_error__set(CAIRN_ERRCLASS_SQL,
 			"migration %s ended the transaction cairn runs it in", label);
-		cairn_error__detail("After the SQL of '%s' the connection was %s. Part of it may have been committed without a tracking row; cairn recorded nothing for it.",
-			file, tx_status_name(st));
+		if (st == PQTRANS_INTRANS)
+			cairn_error__detail("The SQL of '%s' ended cairn's transaction and opened another (the server ran a transaction statement cairn's check did not see). Part of it may have been committed without a tracking row; cairn rolled back the rest and recorded nothing for it.",
+				file);
+		else
+			cairn_error__detail("After the SQL of '%s' the connection was %s. Part of it may have been committed without a tracking row; cairn recorded nothing for it.",
+				file, tx_status_name(st));
 	} else {
 		cairn_error__set(CAIRN_ERRCLASS_SQL,
 			"no-transaction migration %s left a transaction open", label);
@@ -380,7 +385,7 @@ void run__failed_tx_check(run *r, const cairn_migration *m, const char *file)
 	cairn_error__set(CAIRN_ERRCLASS_SQL,
 		"migration %s ended the transaction cairn runs it in, then failed",
 		label);
-	cairn_error__detail("The SQL of '%s' failed with: %s. The connection was then outside any transaction, so what the file ran before it ended the transaction may have been committed without a tracking row; cairn recorded nothing for it.",
+	cairn_error__detail("The SQL of '%s' failed with: %s. The file had ended the transaction cairn runs it in, so what it ran before that may have been committed without a tracking row; cairn recorded nothing for it.",
 		file, s.message ? s.message : "an error");
 	cairn_error__hint("check the database by hand, then remove the statement that ended the transaction (a COMMIT the server saw where cairn saw a string) before running 'cairn migrate' again");
 	if (s.sqlstate[0])
