@@ -14,55 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "project.h"
 #include "testutil.h"
 
-typedef struct {
-	char *dir;
-	char *url;
-} project;
+typedef tu_project project;
+#define project_dispose tu_project_dispose
+#define assert_q tu_project_assert_q
 
-/* A repository whose cairn.yaml has `extra` at the top level. */
 static void project_init(project *p, const char *extra)
 {
-	char yaml[4096];
-
-	p->url = tu_db_create("lay");
-	p->dir = tu_git_repo();
-	snprintf(yaml, sizeof(yaml),
-		 "migrations_dir: db/migrations\n"
-		 "%s"
-		 "environments:\n"
-		 "  development:\n"
-		 "    database_url: \"%s\"\n",
-		 extra ? extra : "", p->url);
-	tu_write(p->dir, "cairn.yaml", yaml);
-}
-
-static void project_dispose(project *p)
-{
-	tu_rmrf(p->dir);
-	free(p->dir);
-	free(p->url);
+	tu_project_init(p, "lay", extra);
 }
 
 static void commit(project *p)
 {
 	free(tu_git_commit(p->dir, "Ada Layout", "ada@example.com",
 			   1700000000L, "migrations"));
-}
-
-static char *q(project *p, const char *sql)
-{
-	return tu_db_value(p->url, sql);
-}
-
-static void assert_q(project *p, const char *sql, const char *want)
-{
-	char *v = q(p, sql);
-
-	ck_assert_msg(v && !strcmp(v, want), "%s: got '%s', want '%s'", sql,
-		      v ? v : "(null)", want);
-	free(v);
 }
 
 static void run_ok(project *p, const char *a, const char *b, const char *c)

@@ -17,49 +17,22 @@
 #include <string.h>
 
 #include "http_receiver.h"
+#include "project.h"
 #include "testutil.h"
 
-typedef struct {
-	char *dir;
-	char *url;
-} project;
+typedef tu_project project;
+#define project_dispose tu_project_dispose
+#define assert_q tu_project_assert_q
 
 static void project_init(project *p, const char *extra)
 {
-	char yaml[4096];
-
-	p->url = tu_db_create("perdir");
-	p->dir = tu_git_repo();
-	snprintf(yaml, sizeof(yaml),
-		 "migrations_dir: db/migrations\n"
-		 "%s"
-		 "environments:\n"
-		 "  development:\n"
-		 "    database_url: \"%s\"\n",
-		 extra ? extra : "", p->url);
-	tu_write(p->dir, "cairn.yaml", yaml);
-}
-
-static void project_dispose(project *p)
-{
-	tu_rmrf(p->dir);
-	free(p->dir);
-	free(p->url);
+	tu_project_init(p, "perdir", extra);
 }
 
 static void commit(project *p, const char *msg)
 {
 	free(tu_git_commit(p->dir, "Bo Undary", "bo@example.com",
 			   1700000000L, msg));
-}
-
-static void assert_q(project *p, const char *sql, const char *want)
-{
-	char *v = tu_db_value(p->url, sql);
-
-	ck_assert_msg(v && !strcmp(v, want), "%s: got '%s', want '%s'", sql,
-		      v ? v : "(null)", want);
-	free(v);
 }
 
 static void run_ok(project *p, const char *a, const char *b, const char *c,
