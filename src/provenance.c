@@ -57,6 +57,9 @@
  * trusted for that file and it is walked in full.  Entries are written
  * after every complete computation.  A partial request (some versions
  * only) with no usable entry walks just those files and writes nothing.
+ * Which files are migrations and which changes are renames depend on how
+ * files are named (layout, dialect, per-directory versions), so entries
+ * are kept per directory and naming (cache_scope()).
  *
  * This file holds the entry point, which tries the cache entries and
  * runs the walk.  The rest is split by job (src/provenance_walk.h lists
@@ -81,6 +84,26 @@
 /* ---- the entry point -------------------------------------------------- */
 
 /*
+ * What the cache entries of set are for: its directory and, when it is
+ * not cairn's default, the naming of its files.  An answer computed
+ * under one naming is never served under another (with per-directory
+ * versions a/1_x.up.sql removed and b/1_y.up.sql added is no rename);
+ * the default keeps the bare directory, the key entries always had.
+ */
+static int cache_scope(cairn_buf *out, const cairn_migration_set *set)
+{
+	if (set->layout == CAIRN_LAYOUT_CAIRN && !set->dialect)
+		return cairn_buf_puts(out, set->dir);
+	return cairn_buf_printf(
+		out, "%s\tlayout=%s%s%s%s", set->dir,
+		cairn_layout_name(CAIRN_LAYOUT_KIND(set->layout)),
+		(set->layout & CAIRN_LAYOUT_PER_DIRECTORY)
+			? "\tversions=per-directory" : "",
+		set->dialect ? "\tdialect=" : "",
+		set->dialect ? set->dialect : "");
+}
+
+/*
  * Finds a cache entry for an ancestor of start; *hidden is its node.
  * Returns 0 with out->data NULL when there is none.
  */
@@ -93,7 +116,7 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = cairn_provcache__candidates(&cands, cachedir, w->dir,
+	rc = cairn_provcache__candidates(&cands, cachedir, w->scope,
 					 MAX_CANDIDATES);
 	for (i = 0; rc == 0 && i < cands.count; i++) {
 		uint32_t si, ai;
@@ -116,7 +139,7 @@ static int find_ancestor_entry(cairn_provcache *out, uint32_t *hidden,
 		}
 		if (rc < 0 || !yes)
 			continue;
-		if (cairn_provcache__load(out, cachedir, w->dir,
+		if (cairn_provcache__load(out, cachedir, w->scope,
 					  cands.items[i]) < 0)
 			continue;
 		*hidden = ai;
@@ -134,7 +157,7 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	cairn_migration **want = NULL;
 	size_t nwant = 0, i;
 	cairn_provcache cache, anc;
-	cairn_buf cachedir = CAIRN_BUF_INIT;
+	cairn_buf cachedir = CAIRN_BUF_INIT, scope = CAIRN_BUF_INIT;
 	struct walk w;
 	struct infos in;
 	git_oid start;
@@ -194,17 +217,20 @@ int cairn_migration_set_provenance(cairn_migration_set *set, cairn_repo *repo,
 	git_oid_tostr(sha, sizeof(sha), &start);
 	rc = cairn_buf_printf(&cachedir, "%scairn",
 			      cairn_repo_commondir(repo));
+	if (rc == 0)
+		rc = cache_scope(&scope, set);
 	if (rc < 0)
 		goto out;
 
 	rc = cairn_prov__walk_init(&w, repo, set->dir);
 	w.layout = set->layout;
 	w.dialect = set->dialect;
+	w.scope = scope.ptr;
 	if (rc < 0)
 		goto out;
 
 	/* the warm path: this commit's own entry, its claims checked */
-	if (cairn_provcache__load(&cache, cachedir.ptr, set->dir, sha) == 0) {
+	if (cairn_provcache__load(&cache, cachedir.ptr, w.scope, sha) == 0) {
 		rc = cairn_prov__use_cache(set, want, nwant, &cache, &w, &in,
 					   &complete);
 		if (rc < 0 || complete)
@@ -279,6 +305,7 @@ out:
 	cairn_prov__walk_dispose(&w);
 	cairn_prov__infos_dispose(&in);
 	cairn_buf_dispose(&cachedir);
+	cairn_buf_dispose(&scope);
 	free(want);
 	return rc;
 }

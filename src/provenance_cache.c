@@ -2,9 +2,11 @@
  * provenance_cache.c - the provenance cache under <commondir>/cairn/.
  *
  * One file per (migrations directory, commit), named
- * provenance-<dirkey>-<commit>.  The format is line-based text so that a
- * warm read of 10,000 migrations is one read(2), one SHA-256 and one
- * pass that splits lines in place (no allocation per line):
+ * provenance-<dirkey>-<commit>; the directory comes with the naming of
+ * its files when that is not the default (see provenance_internal.h).
+ * The format is line-based text so that a warm read of 10,000 migrations
+ * is one read(2), one SHA-256 and one pass that splits lines in place
+ * (no allocation per line):
  *
  *	cairn-provenance 2
  *	commit <sha>

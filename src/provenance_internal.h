@@ -8,7 +8,10 @@
  * directory: every up file under the directory at that commit, its blob,
  * and the commits that introduced and last changed it.  Entries live in
  * <commondir>/cairn/ as provenance-<dirkey>-<commit>, where dirkey is the
- * first 16 hex digits of the SHA-256 of the normalized directory.
+ * first 16 hex digits of the SHA-256 of the normalized directory.  The
+ * "dir" these functions take is that directory, followed by the naming
+ * of its files when that is not cairn's default (cache_scope() in
+ * src/provenance.c), since the answer depends on it.
  */
 #ifndef CAIRN_SRC_PROVENANCE_INTERNAL_H
 #define CAIRN_SRC_PROVENANCE_INTERNAL_H

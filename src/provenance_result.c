@@ -268,7 +268,7 @@ int cairn_prov__write_cache(struct walk *w, struct infos *in,
 	}
 	for (i = 0; i < in->count; i++)
 		commits[i].sha = in->items[i].sha;
-	rc = cairn_provcache__write(cachedir, w->dir, commit, commits,
+	rc = cairn_provcache__write(cachedir, w->scope, commit, commits,
 				    in->count, files, w->ntracks);
 out:
 	free(commits);

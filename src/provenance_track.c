@@ -15,7 +15,11 @@
  * the parents f differs from (hits) and is absent from (adds).  A commit
  * that adds up file P while removing an up file of the same version is a
  * rename: it counts as a change, and the track goes on following the old
- * path, so introduced_by is the original addition.
+ * path, so introduced_by is the original addition.  "The same version"
+ * is the version loading gives a file (src/migration_load.c): normalized
+ * (1.2 = 1.2.0 = 1_2), and with `versions: per-directory` the directory
+ * is part of it, so a/3_x.up.sql removed and b/3_y.up.sql added are two
+ * migrations, not one renamed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,43 +91,66 @@ int cairn_prov__index_tracks(struct walk *w)
 }
 
 /*
- * The version of a migration file named base in the walk's layout, as
- * offsets; false when base is not one (down files: *is_down).
+ * The version of the migration file at path (below the migrations
+ * directory, NUL-terminated) as loading gives it: the normalized
+ * number, with the directory in front when each directory numbers its
+ * own (CAIRN_LAYOUT_PER_DIRECTORY; see file_version() in
+ * src/migration_load.c).  *out is NULL when path is not an up or down
+ * file of the walk's layout, or cannot have a version (a directory name
+ * loading reports as a bad name); *is_down says which it is.
  */
-static bool file_version(const struct walk *w, const char *base,
-			 size_t *vstart, size_t *vlen, bool *is_down)
+static int path_version(char **out, const struct walk *w, const char *path,
+			bool *is_down)
 {
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	struct cairn_name_parts np;
 	enum cairn_name_kind k;
+	cairn_buf b = CAIRN_BUF_INIT;
+	int rc = 0;
 
+	*out = NULL;
 	k = cairn_migration__parse_name(w->layout, w->dialect, base, &np);
 	if (k != CAIRN_NAME_UP && k != CAIRN_NAME_DOWN)
-		return false;
-	*vstart = np.vstart;
-	*vlen = np.vlen;
+		return 0;
 	if (is_down)
 		*is_down = k == CAIRN_NAME_DOWN;
-	return true;
+	if (!(w->layout & CAIRN_LAYOUT_PER_DIRECTORY) || !dlen) {
+		*out = cairn__version_normalize(base + np.vstart, np.vlen);
+		return *out ? 0 : CAIRN_ERROR;
+	}
+	if (!cairn__version_dir_valid(path, dlen))
+		return 0;
+	if (cairn_buf_printf(&b, "%.*s/%.*s", (int)dlen, path, (int)np.vlen,
+			     base + np.vstart) < 0)
+		return CAIRN_ERROR;
+	if (cairn__version_valid_n(b.ptr, b.size) &&
+	    !(*out = cairn__version_normalize(b.ptr, b.size)))
+		rc = CAIRN_ERROR;
+	cairn_buf_dispose(&b);
+	return rc;
 }
 
 int cairn_prov__add_track(struct walk *w, const char *path,
 			  const git_oid *blob)
 {
 	struct track *t;
-	const char *base = strrchr(path, '/');
-	size_t vstart, vlen;
+	char *version;
+	int rc = path_version(&version, w, path, NULL);
 
-	base = base ? base + 1 : path;
-	if (!file_version(w, base, &vstart, &vlen, NULL))
-		return 0;
+	if (rc < 0 || !version)
+		return rc;
 	if (cairn__grow_array((void **)&w->tracks, &w->atracks,
-			      w->ntracks + 1, sizeof(*w->tracks)) < 0)
+			      w->ntracks + 1, sizeof(*w->tracks)) < 0) {
+		free(version);
 		return CAIRN_ERROR;
+	}
 	t = &w->tracks[w->ntracks];
 	memset(t, 0, sizeof(*t));
 	t->path = cairn__strdup(path);
 	t->orig = cairn__strdup(path);
-	t->version = cairn__version_normalize(base + vstart, vlen);
+	t->version = version;
 	t->next = -1;
 	t->active = true;
 	if (blob)
@@ -138,27 +165,19 @@ int cairn_prov__add_track(struct walk *w, const char *path,
 	return 0;
 }
 
-/* Starts a track over from its original path (for a full re-walk). */
+/*
+ * Starts a track over from its original path (for a full re-walk); its
+ * version, taken from that path, stays.
+ */
 int cairn_prov__reset_track(const struct walk *w, struct track *t)
 {
-	const char *base = strrchr(t->orig, '/');
-	size_t vstart = 0, vlen = 0;
-	char *p, *v;
+	char *p = cairn__strdup(t->orig);
 
-	base = base ? base + 1 : t->orig;
-	if (!file_version(w, base, &vstart, &vlen, NULL))
-		vlen = 0;
-	p = cairn__strdup(t->orig);
-	v = cairn__version_normalize(base + vstart, vlen);
-	if (!p || !v) {
-		free(p);
-		free(v);
+	(void)w;
+	if (!p)
 		return CAIRN_ERROR;
-	}
 	free(t->path);
-	free(t->version);
 	t->path = p;
-	t->version = v;
 	t->has_intro = t->has_changed = false;
 	return 0;
 }
@@ -218,23 +237,24 @@ static int on_change(void *ctx, const cairn_buf *changed,
 	(void)old;
 	(void)new_;
 	if (what == CAIRN_GIT_DELETED) {
-		const char *base = memrchr(path, '/', len);
-		size_t vstart, vlen;
-		bool is_down;
+		bool is_down = false;
 		struct removed *r;
+		char *version;
+		int rc = path_version(&version, w, path, &is_down);
 
-		base = base ? base + 1 : path;
-		if (!file_version(w, base, &vstart, &vlen, &is_down) ||
-		    is_down)
-			return 0;
+		if (rc < 0 || !version || is_down) {
+			free(version);
+			return rc;
+		}
 		if (cairn__grow_array((void **)&w->removed, &w->aremoved,
-				      w->nremoved + 1, sizeof(*r)) < 0)
+				      w->nremoved + 1, sizeof(*r)) < 0) {
+			free(version);
 			return CAIRN_ERROR;
+		}
 		r = &w->removed[w->nremoved];
+		r->version = version;
 		r->path = cairn__strdup(path);
-		r->version = cairn__version_normalize(base + vstart, vlen);
-		if (!r->path || !r->version) {
-			free(r->path);
+		if (!r->path) {
 			free(r->version);
 			return CAIRN_ERROR;
 		}

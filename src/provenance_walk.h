@@ -69,6 +69,9 @@ struct walk {
 	cairn_git_trees trees; /* the trees read, with their entry offsets */
 	cairn_git_graph g;     /* the commits read */
 	const char *dir;
+	const char *scope;    /* what cache entries are for: the dir, and
+			       * the naming when not the default (see
+			       * cache_scope() in src/provenance.c) */
 	cairn_strvec comps;   /* dir split at '/' */
 
 	/* per dir component: tree -> index in subs */
