@@ -29,6 +29,7 @@
 typedef tu_project project;
 #define project_dispose tu_project_dispose
 #define assert_q tu_project_assert_q
+#define write_config tu_project_write_config
 
 #define ADA "Ada Lovelace"
 #define BOB "Bob Builder"
@@ -38,24 +39,6 @@ static char *commit_as(project *p, const char *who, const char *email,
 		       long when, const char *msg)
 {
 	return tu_git_commit(p->dir, who, email, when, msg);
-}
-
-/*
- * A configuration file name (beside cairn.yaml, for --config) with extra
- * top-level keys.
- */
-static void write_config(project *p, const char *name, const char *extra)
-{
-	char yaml[4096];
-
-	snprintf(yaml, sizeof(yaml),
-		 "migrations_dir: db/migrations\n"
-		 "%s"
-		 "environments:\n"
-		 "  development:\n"
-		 "    database_url: \"%s\"\n",
-		 extra, p->url);
-	tu_write(p->dir, name, yaml);
 }
 
 /* db/migrations/<rel>.up.sql creating table t. */

@@ -9,12 +9,11 @@
 #include "project.h"
 #include "testutil.h"
 
-void tu_project_init(tu_project *p, const char *db_prefix, const char *extra)
+void tu_project_write_config(tu_project *p, const char *name,
+			     const char *extra)
 {
 	char yaml[4096];
 
-	p->url = tu_db_create(db_prefix);
-	p->dir = tu_git_repo();
 	snprintf(yaml, sizeof(yaml),
 		 "migrations_dir: db/migrations\n"
 		 "%s"
@@ -22,7 +21,14 @@ void tu_project_init(tu_project *p, const char *db_prefix, const char *extra)
 		 "  development:\n"
 		 "    database_url: \"%s\"\n",
 		 extra ? extra : "", p->url);
-	tu_write(p->dir, "cairn.yaml", yaml);
+	tu_write(p->dir, name, yaml);
+}
+
+void tu_project_init(tu_project *p, const char *db_prefix, const char *extra)
+{
+	p->url = tu_db_create(db_prefix);
+	p->dir = tu_git_repo();
+	tu_project_write_config(p, "cairn.yaml", extra);
 }
 
 void tu_project_dispose(tu_project *p)

@@ -13,6 +13,10 @@ typedef struct {
 
 /* A fresh database named after db_prefix and a repository using it. */
 void tu_project_init(tu_project *p, const char *db_prefix, const char *extra);
+/* Writes a configuration file `name` in the repository (cairn.yaml, or
+ * one for --config) with extra top-level YAML. */
+void tu_project_write_config(tu_project *p, const char *name,
+			     const char *extra);
 void tu_project_dispose(tu_project *p);
 /* Asserts that sql's first value on the project's database is want. */
 void tu_project_assert_q(tu_project *p, const char *sql, const char *want);
