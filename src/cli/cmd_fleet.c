@@ -282,10 +282,16 @@ static char *jdup(json_t *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
-/* The child's first line on stderr, for a failure without JSON. */
+/*
+ * The child's error from its stderr, for a failure without JSON: the
+ * first line, and the DETAIL line right after it when there is one
+ * (why a connection failed, in the server's or libpq's words; the
+ * child has masked the password).
+ */
 static char *first_line(const cairn_buf *b)
 {
-	const char *p, *nl;
+	const char *p, *nl, *d;
+	char *out;
 
 	if (!b->size || cairn_buf_failed(b))
 		return NULL;
@@ -295,7 +301,13 @@ static char *first_line(const cairn_buf *b)
 	nl = strchr(p, '\n');
 	if (!*p || p == nl)
 		return NULL;
-	return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+	if (!nl || strncmp(nl + 1, "DETAIL: ", 8))
+		return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+	d = nl + 9;
+	if (asprintf(&out, "%.*s: %.*s", (int)(nl - p), p,
+		     (int)strcspn(d, "\n"), d) < 0)
+		return NULL;
+	return out;
 }
 
 /*
