@@ -18,14 +18,25 @@ static const char *const target_keys[] = {
 	"name", "database_url", "schema", NULL,
 };
 
+/*
+ * A name is also the last part of its audit anchor's git ref
+ * (refs/cairn/audit/ENV@NAME), so what git refuses in a ref is refused
+ * here: "..", a trailing '.' and a trailing ".lock".
+ */
 bool cairn_fleet__valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (!n || n > MAX_NAME_LEN)
+	if (!n || n > MAX_NAME_LEN || strstr(s, "..") || s[n - 1] == '.' ||
+	    (n >= 5 && !strcmp(s + n - 5, ".lock")))
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		      "0123456789_.-") == n;
+}
+
+bool cairn_fleet__may_be_url(const char *s)
+{
+	return strpbrk(s, ":@=/") != NULL;
 }
 
 bool cairn_fleet__valid_schema(const char *s)
@@ -64,8 +75,11 @@ static int read_target_key(cairn_target *t, const cairn_cfg_ctx *c,
 		if (cairn_cfg__string(&t->name, c, e, CAIRN_CFG_REQUIRED) < 0)
 			return CAIRN_ERROR;
 		if (!cairn_fleet__valid_name(t->name)) {
-			cairn_cfg__error(c, e->value, "invalid target name '%.40s'", t->name);
-			cairn_error__hint("use letters, digits, '_', '.' and '-', at most %d characters",
+			if (cairn_fleet__may_be_url(t->name))
+				cairn_cfg__error(c, e->value, "invalid target name: it looks like a URL or connection string");
+			else
+				cairn_cfg__error(c, e->value, "invalid target name '%.40s'", t->name);
+			cairn_error__hint("use letters, digits, '_', '.' and '-' (no '..', no '.' or '.lock' at the end), at most %d characters",
 					  MAX_NAME_LEN);
 			return CAIRN_ERROR;
 		}

@@ -18,8 +18,16 @@ CAIRN_WARN_UNUSED int cairn_cfg__fleet_key(cairn_environment *env,
 					   int which);
 void cairn_cfg__fleet_dispose(cairn_environment *env);
 
-/* A target name: [A-Za-z0-9_.-], 1..63 characters. */
+/*
+ * A target name: [A-Za-z0-9_.-], 1..63 characters, usable in a git ref
+ * (no "..", no '.' or ".lock" at the end).
+ */
 bool cairn_fleet__valid_name(const char *s);
+/*
+ * Whether a field that is not a valid name or schema may be a URL or
+ * connection string (then an error must not quote it: its password).
+ */
+bool cairn_fleet__may_be_url(const char *s);
 /* A schema name as `schema:` takes it. */
 bool cairn_fleet__valid_schema(const char *s);
 

@@ -75,6 +75,22 @@ static size_t fields(char *s, char *f[4])
 	return n;
 }
 
+/*
+ * A name or schema field that is wrong; one that may be a URL (fields
+ * in the wrong order) is not quoted, since it may hold a password.
+ */
+static int bad_field(const char *what, unsigned lineno, const char *kind,
+		     const char *field)
+{
+	if (!cairn_fleet__may_be_url(field))
+		return cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u: invalid %s '%.40s'",
+					what, lineno, kind, field);
+	cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u: invalid %s: it looks like a URL or connection string",
+			 what, lineno, kind);
+	cairn_error_set_hint("a line is 'name url [schema]'");
+	return CAIRN_ERROR;
+}
+
 static int parse_line(struct list *l, char *line, const char *what,
 		      unsigned lineno)
 {
@@ -89,11 +105,9 @@ static int parse_line(struct list *l, char *line, const char *what,
 		return CAIRN_ERROR;
 	}
 	if (!cairn_fleet__valid_name(f[0]))
-		return cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u: invalid target name '%.40s'",
-					what, lineno, f[0]);
+		return bad_field(what, lineno, "target name", f[0]);
 	if (n == 3 && !cairn_fleet__valid_schema(f[2]))
-		return cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u: invalid schema name '%.40s'",
-					what, lineno, f[2]);
+		return bad_field(what, lineno, "schema name", f[2]);
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->v[i].name, f[0]))
 			return cairn_error__set(CAIRN_ERRCLASS_CONFIG, "%s:%u: target '%s' is listed twice (first on line %u)",

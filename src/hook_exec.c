@@ -433,14 +433,21 @@ static int collect_config_secrets(exec_hook *h, const cairn_config *cfg)
 
 	if (!cfg)
 		return 0;
-	for (i = 0; i < cfg->environments_count; i++)
-		if (cairn_secrets__add_from_url(
-			&h->config_secrets,
-			cfg->environments[i].database_url) < 0 ||
-		    cairn_secrets__add_from_url(
-			&h->config_secrets,
-			cfg->environments[i].direct_database_url) < 0)
+	for (i = 0; i < cfg->environments_count; i++) {
+		const cairn_environment *env = &cfg->environments[i];
+
+		if (cairn_secrets__add_from_url(&h->config_secrets,
+						env->database_url) < 0 ||
+		    cairn_secrets__add_from_url(&h->config_secrets,
+						env->direct_database_url) < 0)
 			return CAIRN_ERROR;
+		/* a fleet's targets (README "Fleets") */
+		for (k = 0; k < env->targets_count; k++)
+			if (cairn_secrets__add_from_url(
+				&h->config_secrets,
+				env->targets[k].database_url) < 0)
+				return CAIRN_ERROR;
+	}
 	if (cairn_secrets__add_from_url(&h->config_secrets,
 					cfg->shadow_database_url) < 0)
 		return CAIRN_ERROR;

@@ -32,6 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cairn/engine.h"
 #include "cairn/fleet.h"
@@ -44,6 +47,9 @@
 #include "util/util.h"
 
 #define MAX_ARGS FLEET_MAX_ARGS
+/* The most a child may answer on stdout (and write on stderr). */
+#define FLEET_MAX_ANSWER ((size_t)64 * 1024 * 1024)
+#define FLEET_MAX_ANSWER_TEXT "64 MiB"
 
 /* The child's copy of its URL (cli->db_url points at it) until exit. */
 static char *child_url;
@@ -101,6 +107,51 @@ static void drop_fleet_level_hooks(cairn_config *cfg)
 	cfg->hooks_count = k;
 }
 
+/*
+ * A child stops when its fleet dies: SIGTERM then (the fleet's Ctrl-C),
+ * so a kill -9 of the fleet leaves no target running unattended.  The
+ * fleet's pid (CLI_FLEET_PARENT_VAR) tells a fleet that died before the
+ * signal was asked for.  False when the fleet is gone already.
+ */
+static bool follow_fleet(void)
+{
+	const char *p = getenv(CLI_FLEET_PARENT_VAR);
+	long want = p ? strtol(p, NULL, 10) : 0;
+
+#ifdef __linux__
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		return true; /* as before: the child goes on alone */
+#endif
+	return want <= 0 || getppid() == (pid_t)want;
+}
+
+/*
+ * The revision a child runs is the one its fleet resolved at the start:
+ * a branch that moves during a long run (a push, a pull in the deploy
+ * checkout) must not give later targets migrations the fleet's
+ * pre_validate and post_validate never saw.  0 or an exit code.
+ */
+static int same_revision(struct cli *cli, const char *name)
+{
+	const char *want = getenv(CLI_FLEET_COMMIT_VAR);
+	char have[CAIRN_OID_HEXSZ];
+	cairn_repo *repo;
+	int rc;
+
+	if (!want || !*want || cli->worktree)
+		return 0;
+	if ((rc = cli_repo(cli, &repo)))
+		return rc;
+	if (cairn_repo_resolve(have, repo, cli->rev) < 0)
+		return cli_report_error(cli);
+	if (!strcmp(have, want))
+		return 0;
+	cli_errorf(cli, "'%s' moved during the fleet run: target '%s' would run %.12s, the fleet started at %.12s",
+		   cli->rev, name, have, want);
+	cli_hintf(cli, "run the fleet again (or give --rev a commit id)");
+	return CLI_EXIT_FAIL;
+}
+
 int cli_fleet_child(struct cli *cli, const char *name)
 {
 	const char *url = getenv(CLI_FLEET_URL_VAR);
@@ -114,7 +165,14 @@ int cli_fleet_child(struct cli *cli, const char *name)
 		cli_hintf(cli, "--fleet-target is how 'cairn migrate up --all-targets' runs each target; run that instead");
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_config(cli, &cfg)))
+	if (!follow_fleet()) {
+		cli_errorf(cli, "the fleet run of target '%s' is gone: nothing done", name);
+		return CLI_EXIT_INTERRUPTED;
+	}
+	/* with its fleet gone, a write to the pipes it read fails (EPIPE)
+	 * instead of killing the child before it rolled back */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = same_revision(cli, name)) || (rc = cli_config(cli, &cfg)))
 		return rc;
 	if (!child_url && atexit(free_child_url) != 0)
 		return CLI_EXIT_FAIL;
@@ -136,6 +194,8 @@ int cli_fleet_child(struct cli *cli, const char *name)
 	/* hooks and their children need not see the URL again */
 	unsetenv(CLI_FLEET_URL_VAR);
 	unsetenv(CLI_FLEET_SCHEMA_VAR);
+	unsetenv(CLI_FLEET_PARENT_VAR);
+	unsetenv(CLI_FLEET_COMMIT_VAR);
 	return cli->db_url ? 0 : CLI_EXIT_FAIL;
 }
 
@@ -222,10 +282,16 @@ static char *jdup(json_t *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
-/* The child's first line on stderr, for a failure without JSON. */
+/*
+ * The child's error from its stderr, for a failure without JSON: the
+ * first line, and the DETAIL line right after it when there is one
+ * (why a connection failed, in the server's or libpq's words; the
+ * child has masked the password).
+ */
 static char *first_line(const cairn_buf *b)
 {
-	const char *p, *nl;
+	const char *p, *nl, *d;
+	char *out;
 
 	if (!b->size || cairn_buf_failed(b))
 		return NULL;
@@ -235,7 +301,24 @@ static char *first_line(const cairn_buf *b)
 	nl = strchr(p, '\n');
 	if (!*p || p == nl)
 		return NULL;
-	return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+	if (!nl || strncmp(nl + 1, "DETAIL: ", 8))
+		return strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+	d = nl + 9;
+	if (asprintf(&out, "%.*s: %.*s", (int)(nl - p), p,
+		     (int)strcspn(d, "\n"), d) < 0)
+		return NULL;
+	return out;
+}
+
+/*
+ * States of a migration the target has applied: a drifted one (file
+ * edited since) and a missing one (applied by a later revision than the
+ * one shown: the target is ahead) count as much as a plain one.
+ */
+static bool is_applied_state(const char *st)
+{
+	return !strcmp(st, "applied") || !strcmp(st, "drifted") ||
+	       !strcmp(st, "missing");
 }
 
 /* `status --format json`: counts and the highest applied version. */
@@ -247,12 +330,13 @@ static void read_status(struct fleet_job *j, json_t *o)
 	j->applied = jint(sum, "applied");
 	j->pending = jint(sum, "pending");
 	j->failed = jint(sum, "failed");
+	j->ahead = jint(sum, "missing");
 	json_array_foreach(json_object_get(o, "migrations"), i, m) {
 		const char *v = json_string_value(json_object_get(m, "version"));
 		const char *st = json_string_value(json_object_get(m, "state"));
 
 		/* cairn's order: 1.10 after 1.9, 10/1 after 2/2 */
-		if (v && st && !strcmp(st, "applied") && strlen(v) < sizeof(j->highest) &&
+		if (v && st && is_applied_state(st) && strlen(v) < sizeof(j->highest) &&
 		    (!*j->highest || cairn_version_compare(v, j->highest) > 0))
 			snprintf(j->highest, sizeof(j->highest), "%s", v);
 	}
@@ -309,7 +393,12 @@ static void read_migrate(struct fleet_job *j, json_t *o)
 		j->error = strdup(json_string_value(err));
 }
 
-static void read_result(struct fleet_job *j, const cairn_spawn_result *r,
+/*
+ * What a child said; true when it succeeded and its answer was read (a
+ * child that exits 0 without an answer we can read is a failure: its
+ * counts would be blanks in a table that says "ok").
+ */
+static bool read_result(struct fleet_job *j, const cairn_spawn_result *r,
 			enum cli_fleet_kind kind)
 {
 	json_t *o = NULL;
@@ -330,18 +419,26 @@ static void read_result(struct fleet_job *j, const cairn_spawn_result *r,
 	if (r->status == 0) {
 		free(j->error); /* a warning the child lived with */
 		j->error = NULL;
-		return;
+		if (j->have_json)
+			return true;
+		j->error = strdup(r->out_truncated ?
+				  "its answer is over " FLEET_MAX_ANSWER_TEXT :
+				  "its answer could not be read as JSON");
+		return false;
 	}
 	if (!j->error)
 		j->error = first_line(&r->err);
 	if (!j->error && r->message)
 		j->error = strdup(r->message);
+	return false;
 }
 
 /* The child's environment: its URL, schema and search_path. */
 struct child_env {
 	char *url_var, *schema_var, *pgopts, *meta;
-	const char *env[4];
+	char parent_var[48];
+	char commit_var[32 + CAIRN_OID_HEXSZ];
+	const char *env[6];
 };
 
 static void child_env_dispose(struct child_env *c)
@@ -352,7 +449,8 @@ static void child_env_dispose(struct child_env *c)
 	free(c->meta);
 }
 
-static int child_env_init(struct child_env *c, const cairn_target *t)
+static int child_env_init(struct child_env *c, const cairn_target *t,
+			  const char *commit)
 {
 	size_t ne = 0;
 
@@ -372,7 +470,13 @@ static int child_env_init(struct child_env *c, const cairn_target *t)
 	}
 	if (!c->url_var || !c->meta || (t->schema && (!c->schema_var || !c->pgopts)))
 		return -1;
+	snprintf(c->parent_var, sizeof(c->parent_var), "%s=%ld",
+		 CLI_FLEET_PARENT_VAR, (long)getpid());
+	snprintf(c->commit_var, sizeof(c->commit_var), "%s=%s",
+		 CLI_FLEET_COMMIT_VAR, commit);
 	c->env[ne++] = c->url_var;
+	c->env[ne++] = c->parent_var;
+	c->env[ne++] = c->commit_var;
 	c->env[ne++] = t->schema ? c->schema_var : CLI_FLEET_SCHEMA_VAR;
 	if (c->pgopts)
 		c->env[ne++] = c->pgopts;
@@ -427,7 +531,7 @@ static int run_target(size_t idx, void *payload)
 
 	fleet_live_start(f, idx);
 	memcpy(argv, f->argv, f->argc * sizeof(*argv));
-	if (child_env_init(&ce, t) < 0) {
+	if (child_env_init(&ce, t, f->commit) < 0) {
 		j->error = strdup("out of memory");
 		goto out;
 	}
@@ -441,6 +545,8 @@ static int run_target(size_t idx, void *payload)
 	so.argv = argv;
 	so.env_add = ce.env;
 	so.cancel = f->cancel;
+	/* a status of 10,000 migrations is several MB of JSON */
+	so.max_output = FLEET_MAX_ANSWER;
 	/* on Ctrl-C a child rolls back and writes its audit row: give it
 	 * time before SIGKILL */
 	so.kill_grace_ms = 30000;
@@ -455,8 +561,7 @@ static int run_target(size_t idx, void *payload)
 	cairn_error_clear();
 	j->ran = true;
 	j->ms = r.duration_ms;
-	read_result(j, &r, f->kind);
-	rc = r.status == 0 ? 0 : 1;
+	rc = read_result(j, &r, f->kind) ? 0 : 1;
 	if (rc && no_slot(&r, j)) {
 		job_reset(j);
 		cairn_spawn_result_dispose(&r);
@@ -723,7 +828,8 @@ static int before_targets(struct fleet *f, struct fleet_events *e)
 		return 0;
 	if ((rc = vetoed(f, fleet_fire(f, e, CAIRN_EVENT_PRE_VALIDATE))))
 		return rc;
-	if ((rc = cli_load_set(f->cli, NULL, f->cli->worktree, &e->set)))
+	if ((rc = cli_load_set(f->cli, *f->commit ? f->commit : NULL,
+			       f->cli->worktree, &e->set)))
 		return rc;
 	if (f->kind == CLI_FLEET_MIGRATE)
 		return vetoed(f, fleet_fire(f, e, CAIRN_EVENT_POST_VALIDATE));
@@ -845,6 +951,9 @@ static int fleet_setup(struct fleet *f, const struct cli_fleet_args *a)
 	if ((rc = cli_repo(cli, &repo)))
 		return rc;
 	to.workdir = cairn_repo_workdir(repo);
+	/* one revision for every target, however long the run */
+	if (!cli->worktree && cairn_repo_resolve(f->commit, repo, cli->rev) < 0)
+		return cli_report_error(cli);
 	if (cairn_fleet_targets(&f->targets, &f->count, f->env, &to) < 0)
 		return cli_report_error(cli);
 	cairn_run_id_new(f->run_id);

@@ -16,6 +16,10 @@
 /* The environment variables a fleet child reads its target from. */
 #define CLI_FLEET_URL_VAR "CAIRN_FLEET_DATABASE_URL"
 #define CLI_FLEET_SCHEMA_VAR "CAIRN_FLEET_SCHEMA"
+/* The fleet's pid: a child whose fleet is gone stops (cli_fleet_child). */
+#define CLI_FLEET_PARENT_VAR "CAIRN_FLEET_PARENT"
+/* The commit the fleet resolved --rev to: every child runs that one. */
+#define CLI_FLEET_COMMIT_VAR "CAIRN_FLEET_COMMIT"
 
 enum cli_fleet_kind {
 	CLI_FLEET_MIGRATE = 0,
@@ -86,7 +90,11 @@ int cli_fleet_migrate(struct cli *cli, const struct cli_fleet_args *a);
 /*
  * In a child (--fleet-target NAME): takes the target's URL and schema
  * from the environment variables above (and removes them), so the
- * command runs against that target.  Returns 0 or an exit code.
+ * command runs against that target.  When the fleet process dies (kill
+ * -9), the child gets SIGTERM and stops as on Ctrl-C instead of going on
+ * unattended; when --rev (HEAD) names another commit than the one the
+ * fleet started with (the branch moved during the run), the child
+ * refuses.  Returns 0 or an exit code.
  */
 int cli_fleet_child(struct cli *cli, const char *name);
 

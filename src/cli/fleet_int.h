@@ -25,6 +25,7 @@ struct fleet_job {
 	long applied, pending, failed; /* migrations */
 	long errors, warnings;    /* validate: findings */
 	long rows;                /* audit verify|anchor: rows */
+	long ahead;               /* status: applied, not at the revision */
 	char highest[256];        /* status: the highest applied version */
 	int64_t ms;
 	char *error;              /* untrusted: escape on every output */
@@ -43,6 +44,7 @@ struct fleet {
 	size_t argc;              /* argv before "--fleet-target NAME" */
 	char exe[PATH_MAX];
 	char run_id[40];
+	char commit[CAIRN_OID_HEXSZ]; /* --rev resolved once ("": --worktree) */
 	char meta_run[64];
 	volatile sig_atomic_t *cancel;
 	pthread_mutex_t mu;

@@ -37,6 +37,15 @@ const char *fleet_outcome_name(cairn_fleet_outcome o)
 	       o == CAIRN_FLEET_FAILED ? "failed" : "not started";
 }
 
+/*
+ * status: how many migrations of the revision the target lacks (pending
+ * ones and failed no-transaction ones: neither is applied).
+ */
+static long behind(const struct fleet_job *j)
+{
+	return j->pending + j->failed;
+}
+
 /* ---- live lines --------------------------------------------------------- */
 
 /* The status line under the finished targets (mutex held). */
@@ -70,8 +79,10 @@ static void done_text(const struct fleet *f, const struct fleet_job *j,
 
 	if (!ok)
 		snprintf(out, len, "failed: %s", cli_q(&q, j->error ? j->error : "?"));
+	else if (f->kind == CLI_FLEET_STATUS && j->ahead)
+		snprintf(out, len, "%ld behind, %ld ahead", behind(j), j->ahead);
 	else if (f->kind == CLI_FLEET_STATUS)
-		snprintf(out, len, "%ld behind", j->pending);
+		snprintf(out, len, "%ld behind", behind(j));
 	else if (f->kind == CLI_FLEET_VALIDATE)
 		snprintf(out, len, "ok, %ld warning%s", j->warnings,
 			 j->warnings == 1 ? "" : "s");
@@ -146,8 +157,9 @@ static json_t *target_json(const struct fleet *f, size_t i)
 	json_object_set_new(t, "schema", cli_json_str_or_null(f->targets[i].schema));
 	switch (f->kind) {
 	case CLI_FLEET_STATUS:
-		json_object_set_new(t, "highest_applied", *j->highest ? json_string(j->highest) : json_null());
-		json_object_set_new(t, "behind", j->have_json ? json_integer(j->pending) : json_null());
+		json_object_set_new(t, "highest_applied", *j->highest ? cli_json_str(j->highest) : json_null());
+		json_object_set_new(t, "behind", j->have_json ? json_integer(behind(j)) : json_null());
+		json_object_set_new(t, "ahead", j->have_json ? json_integer(j->ahead) : json_null());
 		/* fall through */
 	case CLI_FLEET_MIGRATE:
 		json_object_set_new(t, "applied", json_integer(j->applied));
@@ -308,7 +320,7 @@ static void table_row(const struct fleet *f, size_t i, int w)
 	const char *name = cli_q(&q, f->targets[i].name);
 	const char *st = fleet_outcome_name(f->out[i]);
 	const char *err = j->error ? cli_q(&q, j->error) : "";
-	char a[24] = "-", d[24];
+	char a[24] = "-", b[24] = "-", d[24];
 
 	dur(j, d, sizeof(d));
 	if (j->have_json)
@@ -319,8 +331,13 @@ static void table_row(const struct fleet *f, size_t i, int w)
 		       j->applied, a, j->failed, d, err);
 		break;
 	case CLI_FLEET_STATUS:
-		printf("%-*s  %-11s  %-20s  %7s  %s\n", w, name, st,
-		       *j->highest ? j->highest : "-", a, err);
+		if (j->have_json) {
+			snprintf(a, sizeof(a), "%ld", behind(j));
+			snprintf(b, sizeof(b), "%ld", j->ahead);
+		}
+		/* the highest version may be a database's text: escaped */
+		printf("%-*s  %-11s  %-20s  %7s  %6s  %s\n", w, name, st,
+		       *j->highest ? cli_q(&q, j->highest) : "-", a, b, err);
 		break;
 	case CLI_FLEET_VALIDATE:
 		printf("%-*s  %-11s  %6ld  %8ld  %9s  %s\n", w, name, st,
@@ -344,8 +361,8 @@ static void print_table(const struct fleet *f)
 		       "applied", "pending", "failed", "duration", "error");
 		break;
 	case CLI_FLEET_STATUS:
-		printf("%-*s  %-11s  %-20s  %7s  %s\n", w, "target", "status",
-		       "highest applied", "behind", "error");
+		printf("%-*s  %-11s  %-20s  %7s  %6s  %s\n", w, "target", "status",
+		       "highest applied", "behind", "ahead", "error");
 		break;
 	case CLI_FLEET_VALIDATE:
 		printf("%-*s  %-11s  %6s  %8s  %9s  %s\n", w, "target", "status",
