@@ -83,31 +83,9 @@ static int64_t now_ms(void)
 static pid_t start_cairn(const char *dir, const char *outdir,
 			 const char *const *env, const char *const *args)
 {
-	char out[1024], err[1024];
-	const char *argv[32];
-	size_t n = 0;
-	pid_t pid;
+	pid_t pid = tu_cairn_start(dir, outdir, env, args);
 
-	snprintf(out, sizeof(out), "%s/stdout", outdir);
-	snprintf(err, sizeof(err), "%s/stderr", outdir);
-	argv[n++] = tu_cairn_bin();
-	for (size_t i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		for (size_t i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
-		if (o < 0 || e < 0 || chdir(dir) < 0 ||
-		    dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
 	return pid;
 }
 

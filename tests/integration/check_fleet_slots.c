@@ -95,29 +95,9 @@ static void slots_dispose(slots *s)
 /* Starts cairn ARGS in the repository, stdout and stderr into files. */
 static pid_t start_cairn(const slots *s, const char *const *args)
 {
-	char out[1024], err[1024];
-	const char *argv[32];
-	size_t n = 0;
-	pid_t pid;
+	pid_t pid = tu_cairn_start(s->dir, s->out, NULL, args);
 
-	snprintf(out, sizeof(out), "%s/stdout", s->out);
-	snprintf(err, sizeof(err), "%s/stderr", s->out);
-	argv[n++] = tu_cairn_bin();
-	for (size_t i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (o < 0 || e < 0 || chdir(s->dir) < 0 ||
-		    dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(127);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
 	return pid;
 }
 

@@ -272,6 +272,36 @@ const char *tu_cairn_bin(void)
 	return b ? b : "build/cairn";
 }
 
+pid_t tu_cairn_start(const char *dir, const char *outdir,
+		     const char *const *env, const char *const *args)
+{
+	char out[1024], err[1024];
+	const char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/stdout", outdir);
+	snprintf(err, sizeof(err), "%s/stderr", outdir);
+	argv[n++] = tu_cairn_bin();
+	for (size_t i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		if (o < 0 || e < 0 || chdir(dir) < 0 ||
+		    dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 static void cairn_va(tu_result *r, const char *dir, const char *const *env,
 		     const char *stdin_data, va_list ap)
 {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef struct {
 	int status;   /* exit code, or 128+signal */
@@ -51,6 +52,14 @@ void tu_cairn(tu_result *r, const char *dir, ...) __attribute__((sentinel));
 void tu_cairn_env(tu_result *r, const char *dir, const char *const *env,
 		  const char *stdin_data, ...) __attribute__((sentinel));
 void tu_result_dispose(tu_result *r);
+/*
+ * Starts $CAIRN_BIN with args (NULL-terminated) in dir without waiting,
+ * extra environment entries (may be NULL), standard output and error
+ * into outdir/stdout and outdir/stderr; returns its pid (-1 when fork
+ * fails).
+ */
+pid_t tu_cairn_start(const char *dir, const char *outdir,
+		     const char *const *env, const char *const *args);
 
 /* git init with a fixed default branch (main) and identity. */
 char *tu_git_repo(void);
