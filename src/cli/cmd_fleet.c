@@ -118,6 +118,9 @@ static bool follow_fleet(void)
 	const char *p = getenv(CLI_FLEET_PARENT_VAR);
 	long want = p ? strtol(p, NULL, 10) : 0;
 
+	/* the kernel sends the signal once per thread of the fleet as they
+	 * exit, so several may come */
+	cli_interrupt_term_once();
 #ifdef __linux__
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
 		return true; /* as before: the child goes on alone */

@@ -15,10 +15,13 @@
 #include "util/util.h"
 
 static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t term_once;
 static cairn_db *interrupt_db;
 
 static void on_signal(int sig)
 {
+	if (interrupted && sig == SIGTERM && term_once)
+		return;
 	if (interrupted) {
 		signal(sig, SIG_DFL);
 		raise(sig);
@@ -40,6 +43,11 @@ volatile sig_atomic_t *cli_interrupt_install(cairn_db *db)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	return &interrupted;
+}
+
+void cli_interrupt_term_once(void)
+{
+	term_once = 1;
 }
 
 void cli_interrupt_remove(void)

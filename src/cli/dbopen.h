@@ -52,6 +52,12 @@ int cli_build_pipeline_from(struct cli *cli, const cairn_config *cfg,
  */
 volatile sig_atomic_t *cli_interrupt_install(cairn_db *db);
 void cli_interrupt_remove(void);
+/*
+ * A repeated SIGTERM does not end the process at once (as a second
+ * Ctrl-C does): a fleet child gets one SIGTERM per thread of its dying
+ * fleet, and must still roll back and write its audit row.
+ */
+void cli_interrupt_term_once(void);
 
 /*
  * Waits for the pipeline's async webhook deliveries and reports failed
