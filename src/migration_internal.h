@@ -61,6 +61,16 @@ enum cairn_name_kind cairn_migration__parse_name(cairn_layout layout,
 						 struct cairn_name_parts *out);
 
 /*
+ * The normalized version of a migration file whose name parsed as np:
+ * its number, with its directory (dir, dlen bytes, below the migrations
+ * directory) in front when each directory numbers its own
+ * (CAIRN_LAYOUT_PER_DIRECTORY): "billing/3".  NULL when out of memory.
+ */
+char *cairn_migration__file_version(cairn_layout layout, const char *dir,
+				    size_t dlen, const char *base,
+				    const struct cairn_name_parts *np);
+
+/*
  * Appends s (len bytes) to out in a form safe to show on one line: bytes
  * below 0x20, 0x7f, backslash and invalid UTF-8 become \n, \t, \\ or
  * \xNN; everything else is copied.

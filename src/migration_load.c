@@ -117,20 +117,16 @@ static void file_dispose(struct file *f)
 	free(f->name);
 }
 
-/*
- * The normalized version of a migration file: its number, with the
- * subdirectory in front when each directory numbers its own
- * (CAIRN_LAYOUT_PER_DIRECTORY): "billing/3".
- */
-static char *file_version(const struct loader *ld, const char *subdir,
-			  const char *base, const struct cairn_name_parts *np)
+char *cairn_migration__file_version(cairn_layout layout, const char *dir,
+				    size_t dlen, const char *base,
+				    const struct cairn_name_parts *np)
 {
 	cairn_buf b = CAIRN_BUF_INIT;
 	char *v;
 
-	if (!(ld->layout & CAIRN_LAYOUT_PER_DIRECTORY) || !*subdir)
+	if (!(layout & CAIRN_LAYOUT_PER_DIRECTORY) || !dlen)
 		return cairn__version_normalize(base + np->vstart, np->vlen);
-	if (cairn_buf_printf(&b, "%s/%.*s", subdir, (int)np->vlen,
+	if (cairn_buf_printf(&b, "%.*s/%.*s", (int)dlen, dir, (int)np->vlen,
 			     base + np->vstart) < 0) {
 		cairn_buf_dispose(&b);
 		return NULL;
@@ -252,7 +248,8 @@ static int entry(struct loader *ld, const char *subdir, const char *base,
 		goto out;
 	}
 	if (nk == CAIRN_NAME_UP || nk == CAIRN_NAME_DOWN) {
-		version = file_version(ld, subdir, base, &np);
+		version = cairn_migration__file_version(ld->layout, subdir,
+							 strlen(subdir), base, &np);
 		if (!version) {
 			rc = CAIRN_ERROR;
 			goto out;

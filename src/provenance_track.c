@@ -94,8 +94,8 @@ int cairn_prov__index_tracks(struct walk *w)
  * The version of the migration file at path (below the migrations
  * directory, NUL-terminated) as loading gives it: the normalized
  * number, with the directory in front when each directory numbers its
- * own (CAIRN_LAYOUT_PER_DIRECTORY; see file_version() in
- * src/migration_load.c).  *out is NULL when path is not an up or down
+ * own (CAIRN_LAYOUT_PER_DIRECTORY; cairn_migration__file_version(), as
+ * the loader).  *out is NULL when path is not an up or down
  * file of the walk's layout, or cannot have a version (a directory name
  * loading reports as a bad name); *is_down says which it is.
  */
@@ -107,8 +107,6 @@ static int path_version(char **out, const struct walk *w, const char *path,
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	struct cairn_name_parts np;
 	enum cairn_name_kind k;
-	cairn_buf b = CAIRN_BUF_INIT;
-	int rc = 0;
 
 	*out = NULL;
 	k = cairn_migration__parse_name(w->layout, w->dialect, base, &np);
@@ -116,20 +114,18 @@ static int path_version(char **out, const struct walk *w, const char *path,
 		return 0;
 	if (is_down)
 		*is_down = k == CAIRN_NAME_DOWN;
-	if (!(w->layout & CAIRN_LAYOUT_PER_DIRECTORY) || !dlen) {
-		*out = cairn__version_normalize(base + np.vstart, np.vlen);
-		return *out ? 0 : CAIRN_ERROR;
-	}
-	if (!cairn__version_dir_valid(path, dlen))
+	if ((w->layout & CAIRN_LAYOUT_PER_DIRECTORY) && dlen &&
+	    !cairn__version_dir_valid(path, dlen))
 		return 0;
-	if (cairn_buf_printf(&b, "%.*s/%.*s", (int)dlen, path, (int)np.vlen,
-			     base + np.vstart) < 0)
+	*out = cairn_migration__file_version(w->layout, path, dlen, base, &np);
+	if (!*out)
 		return CAIRN_ERROR;
-	if (cairn__version_valid_n(b.ptr, b.size) &&
-	    !(*out = cairn__version_normalize(b.ptr, b.size)))
-		rc = CAIRN_ERROR;
-	cairn_buf_dispose(&b);
-	return rc;
+	if ((w->layout & CAIRN_LAYOUT_PER_DIRECTORY) && dlen &&
+	    !cairn__version_valid_n(*out, strlen(*out))) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
 }
 
 int cairn_prov__add_track(struct walk *w, const char *path,
